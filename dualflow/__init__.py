@@ -1,0 +1,32 @@
+"""dualflow: GAN training as dynamics. Dual flows on measures versus discrete GDA."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import dynamics as dynamics, games as games, kernels as kernels, measures as measures
+from .games import (
+    KernelGame as KernelGame,
+    KernelIPM as KernelIPM,
+    Logistic as Logistic,
+    bilinear as bilinear,
+    dirac_gan as dirac_gan,
+    linear_critic as linear_critic,
+)
+from .kernels import (
+    Energy as Energy,
+    Gaussian as Gaussian,
+    Identity as Identity,
+    Laplace as Laplace,
+    Multiscale as Multiscale,
+    Nystrom as Nystrom,
+    RandomFourier as RandomFourier,
+    RationalQuadratic as RationalQuadratic,
+    kernel_sums as kernel_sums,
+)
+from .measures import Measure as Measure, grid25 as grid25, isolated_points as isolated_points, ring8 as ring8
+from .players import ExactRKHS as ExactRKHS, FiniteRank as FiniteRank, OptimalWitness as OptimalWitness
+from .solvers import DualFlow as DualFlow, GDA as GDA, Result as Result, Solution as Solution, solve as solve
+
+try:
+    __version__ = version("dualflow")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0"

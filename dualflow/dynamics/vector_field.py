@@ -1,0 +1,47 @@
+r"""The continuous dual flow (SCIENCE §2), in generator time $t = k\eta_g$ with
+$\kappa = \eta_d/\eta_g$:
+
+$$\dot x_j = v_j(f_t, X_t), \qquad \dot f_t = \kappa\,\partial_f L(f_t, \mu_t).$$
+
+- `dual_flow_field`: the right-hand side for finite discriminator states (finite-rank
+  features; the optimal witness, whose state is empty).
+- `history_quadrature_field`: the exact-kernel flow. Its discriminator solves
+  $\dot f = \kappa(m_\nu - m_{\mu_t} - \lambda f)$, i.e.
+  $f_{t_k+s} = e^{-\kappa\lambda s} f_{t_k} + \kappa\varphi(s)\, m_\nu - \kappa\int_0^s e^{-\kappa\lambda(s-u)} m_{\mu_{t_k+u}}\,du$,
+  $\varphi(s) = (1-e^{-\kappa\lambda s})/(\kappa\lambda)$ (exact for the data term). The memory integral
+  is the trapezoidal rule on each solver step,
+  $\kappa\frac s2\,(e^{-\kappa\lambda s} m_{X_k} + m_{X(t_k+s)})$, so within a step the particles
+  see a witness that depends on their own current position. The quadrature is second
+  order, hence the scheme is of order $\min(2, p)$ for a solver of order $p$.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def dual_flow_field(t, y, args):
+    """diffrax vector field for `y = (x, disc_state)`, `args = (game, masses, kappa)`."""
+    game, masses, kappa = args
+    x, disc = y
+    dx = game.generator_velocity(disc, x, masses)
+    return dx, game.discriminator.time_derivative(game, disc, x, masses, kappa)
+
+
+def memory_coefficients(game, kappa, s):
+    """`(decay, data_increment, endpoint_weight)` $= (e^{-\\kappa\\lambda s},\\ \\kappa\\varphi(s),\\ \\kappa s/2)$."""
+    rate = kappa * game.reg
+    decay = jnp.exp(-rate * s)
+    small = rate * s < 1e-8
+    phi = jnp.where(small, s * (1 - rate * s / 2), -jnp.expm1(-rate * jnp.where(small, 1.0, s)) / jnp.where(small, 1.0, rate))
+    return decay, kappa * phi, kappa * s / 2
+
+
+def history_quadrature_field(t, x, args):
+    """diffrax vector field for the particles within one step of the exact-kernel flow;
+    `args = (game, masses, kappa, t_k, state_k)` with `state_k` the discriminator at $t_k$
+    (whose newest history slot holds $X_k$)."""
+    game, masses, kappa, t_k, state = args
+    decay, data_inc, endpoint = memory_coefficients(game, kappa, t - t_k)
+    virtual = state.advance(x, decay, data_inc, endpoint * decay, endpoint)
+    return game.generator_velocity(virtual, x, masses)

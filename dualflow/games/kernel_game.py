@@ -1,0 +1,87 @@
+r"""The GAN game between free particles and a discriminator (SCIENCE §2).
+
+$$L(f, \mu) = \sum_i p_i\,h_{\text{real}}(f(y_i)) + \sum_j m_j\,h_{\text{fake}}(f(x_j)) - \frac{\lambda}{2}\|f\|^2,$$
+
+the kernel IPM $\sum_i p_i f(y_i) - \sum_j m_j f(x_j) - \frac\lambda2\|f\|_H^2$ by default.
+
+**Velocity conventions** of the free-particle generator (both first-class, chosen by name):
+
+- `"mass_weighted"`: $\dot x_j = -m_j\,h_{\text{fake}}'(f(x_j))\,\nabla f(x_j)$ ($= m_j \nabla f(x_j)$
+  for the IPM): the Euclidean gradient of the finite game in the positions, Becker et al.'s form.
+- `"wasserstein"`: $\dot x_j = -h_{\text{fake}}'(f(x_j))\,\nabla f(x_j)$: the particle form of the
+  Wasserstein gradient flow $\partial_t\mu = \operatorname{div}(\mu\,\nabla \tfrac{\delta L}{\delta\mu})$, Turinici's form.
+
+With uniform masses $1/N$ the two differ by a factor $N$ in time.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ..measures.measure import Measure
+from ..players.discriminators import AbstractDiscriminator, ExactRKHS, OptimalWitness
+from ..validation import check_choice, check_positive
+from .payoffs import AbstractPayoff, KernelIPM
+
+VELOCITY_CONVENTIONS = ("mass_weighted", "wasserstein")
+
+
+class KernelGame(eqx.Module):
+    r"""A GAN game: data measure, discriminator player, payoff, ridge and velocity convention.
+
+    **Arguments:**
+
+    - `data`: the target $\nu = \sum_i p_i\delta_{y_i}$ (a `Measure`).
+    - `discriminator`: `ExactRKHS(kernel)`, `FiniteRank(features)` or `OptimalWitness(kernel)`.
+    - `reg`: ridge $\lambda \ge 0$ (array leaf; `OptimalWitness` needs $\lambda > 0$).
+    - `payoff`: `KernelIPM()` (default) or `Logistic()`.
+    - `velocity`: `"mass_weighted"` (default) or `"wasserstein"`.
+
+    **Example:**
+
+    ```python
+    game = KernelGame(data=Measure(y, p), discriminator=ExactRKHS(Gaussian(bandwidth=1.0)), reg=0.1)
+    ```
+    """
+
+    data: Measure
+    discriminator: AbstractDiscriminator
+    reg: jax.Array
+    payoff: AbstractPayoff
+    velocity: str = eqx.field(static=True)
+
+    def __init__(self, data, discriminator, reg=0.0, payoff=None, velocity="mass_weighted"):
+        if not isinstance(data, Measure):
+            raise ValueError(f"`data` must be a dualflow Measure; received {type(data).__name__}.")
+        if not isinstance(discriminator, AbstractDiscriminator):
+            raise ValueError(
+                "`discriminator` must be ExactRKHS, FiniteRank or OptimalWitness; "
+                f"received {type(discriminator).__name__}."
+            )
+        payoff = KernelIPM() if payoff is None else payoff
+        if not isinstance(payoff, AbstractPayoff):
+            raise ValueError(f"`payoff` must be a payoff such as KernelIPM(); received {payoff!r}.")
+        check_choice("velocity", velocity, VELOCITY_CONVENTIONS)
+        if isinstance(discriminator, (ExactRKHS, OptimalWitness)) and not payoff.linear:
+            raise ValueError(
+                f"`{type(discriminator).__name__}` has a closed form only for payoffs linear in f "
+                f"(KernelIPM); received {type(payoff).__name__}. Use FiniteRank features instead."
+            )
+        check_positive("reg", reg, allow_zero=not isinstance(discriminator, OptimalWitness))
+        self.data = data
+        self.discriminator = discriminator
+        self.reg = jnp.asarray(reg, dtype=data.points.dtype)
+        self.payoff = payoff
+        self.velocity = velocity
+
+    def velocity_weights(self, masses):
+        """$w_j$: the masses (`mass_weighted`) or ones (`wasserstein`)."""
+        return masses if self.velocity == "mass_weighted" else jnp.ones_like(masses)
+
+    def generator_velocity(self, disc_state, x, masses):
+        """$\\dot x_j = -w_j\\,h_{\\text{fake}}'(f(x_j))\\,\\nabla f(x_j)$, shape `(N, d)`."""
+        f, grad = self.discriminator.witness(self, disc_state, x, masses, x)
+        scale = -self.velocity_weights(masses) * self.payoff.fake_slope(f)
+        return scale[:, None] * grad

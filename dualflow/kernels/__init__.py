@@ -1,0 +1,17 @@
+"""Kernels, finite-rank feature maps and memory-linear kernel sums."""
+
+from .features import (
+    AbstractFeatureMap as AbstractFeatureMap,
+    Identity as Identity,
+    Nystrom as Nystrom,
+    RandomFourier as RandomFourier,
+)
+from .radial import (
+    AbstractRadialKernel as AbstractRadialKernel,
+    Energy as Energy,
+    Gaussian as Gaussian,
+    Laplace as Laplace,
+    Multiscale as Multiscale,
+    RationalQuadratic as RationalQuadratic,
+)
+from .sums import kernel_sums as kernel_sums

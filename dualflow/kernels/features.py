@@ -1,0 +1,116 @@
+r"""Finite-rank feature maps $\phi: \mathbb R^d \to \mathbb R^D$ with $K(x,z) \approx \phi(x)^\top\phi(z)$.
+
+A discriminator $f = \theta^\top \phi$ over these features has an exact finite ODE
+(SCIENCE §2); as $D$ grows it converges to the exact-kernel discriminator.
+
+- `RandomFourier`: $\phi(x) = \sqrt{2K(0)/D}\,\cos(\Omega x + b)$, $\Omega$ drawn from the
+  kernel's spectral measure, $b \sim U[0, 2\pi)$ (Rahimi & Recht). Unbiased, error $O(D^{-1/2})$.
+- `Nystrom`: $\phi(x) = K_{LL}^{-1/2} k_L(x)$ on fixed landmarks $L$: exact on the span of
+  $\{K(\cdot, \ell)\}$.
+- `Identity`: $\phi(x) = x$, the linear critic of SCIENCE §4.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ..validation import check_int, check_points, check_positive
+from .radial import AbstractRadialKernel
+
+
+class AbstractFeatureMap(eqx.Module):
+    """A map from points `(n, d)` to features `(n, D)`."""
+
+    @abc.abstractmethod
+    def __call__(self, x):
+        """Features of `x: (n, d)`, shape `(n, D)`."""
+
+    @property
+    @abc.abstractmethod
+    def num_features(self) -> int:
+        """$D$."""
+
+    def jacobian(self, x):
+        """$\\partial\\phi/\\partial x$ at each point, shape `(n, D, d)`."""
+        return jax.vmap(jax.jacfwd(lambda p: self(p[None])[0]))(x)
+
+
+class RandomFourier(AbstractFeatureMap):
+    """Random Fourier features of a shift-invariant kernel (frequencies drawn once from `key`)."""
+
+    frequencies: jax.Array
+    phases: jax.Array
+    scale: jax.Array
+
+    def __init__(self, kernel: AbstractRadialKernel, num_features: int, dim: int, *, key):
+        check_int("num_features", num_features, minimum=1)
+        check_int("dim", dim, minimum=1)
+        kw, kb = jax.random.split(key)
+        self.frequencies = kernel.sample_frequencies(kw, num_features, dim)
+        self.phases = jax.random.uniform(kb, (num_features,), maxval=2 * jnp.pi, dtype=self.frequencies.dtype)
+        self.scale = jnp.sqrt(2 * kernel.profile(jnp.zeros(())) / num_features)
+
+    @property
+    def num_features(self):
+        return self.frequencies.shape[0]
+
+    def __call__(self, x):
+        return self.scale * jnp.cos(x @ self.frequencies.T + self.phases)
+
+    def jacobian(self, x):
+        s = -self.scale * jnp.sin(x @ self.frequencies.T + self.phases)
+        return s[:, :, None] * self.frequencies[None]
+
+
+class Nystrom(AbstractFeatureMap):
+    """Nystrom features on fixed landmarks: $\\phi(x) = K_{LL}^{-1/2} k_L(x)$ (eigenvalues
+    below `jitter` times the largest are dropped for stability)."""
+
+    kernel: AbstractRadialKernel
+    landmarks: jax.Array
+    whitening: jax.Array
+
+    def __init__(self, kernel: AbstractRadialKernel, landmarks, *, jitter: float = 1e-10):
+        landmarks = jnp.asarray(landmarks)
+        check_points("landmarks", landmarks)
+        check_positive("jitter", jitter)
+        evals, evecs = jnp.linalg.eigh(kernel.matrix(landmarks, landmarks))
+        keep = evals > jitter * evals[-1]
+        inv_sqrt = jnp.where(keep, 1 / jnp.sqrt(jnp.where(keep, evals, 1.0)), 0.0)
+        self.kernel = kernel
+        self.landmarks = landmarks
+        self.whitening = evecs * inv_sqrt  # columns scaled: K^{-1/2} up to rotation
+
+    @property
+    def num_features(self):
+        return self.landmarks.shape[0]
+
+    def __call__(self, x):
+        return self.kernel.matrix(x, self.landmarks) @ self.whitening
+
+
+class Identity(AbstractFeatureMap):
+    """$\\phi(x) = \\mathrm{scale}\\cdot x$: with a ridge this is the linear critic
+    $f = \\mathrm{scale}\\,\\theta^\\top x$ (and the bilinear game in 1-D)."""
+
+    dim: int = eqx.field(static=True)
+    scale: jax.Array
+
+    def __init__(self, dim: int, scale=1.0):
+        check_int("dim", dim, minimum=1)
+        self.dim = dim
+        self.scale = jnp.asarray(scale, dtype=float)
+
+    @property
+    def num_features(self):
+        return self.dim
+
+    def __call__(self, x):
+        return self.scale * x
+
+    def jacobian(self, x):
+        return jnp.broadcast_to(self.scale * jnp.eye(self.dim, dtype=x.dtype), (x.shape[0], self.dim, self.dim))

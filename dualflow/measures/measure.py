@@ -1,0 +1,68 @@
+"""Weighted empirical measures $\\mu = \\sum_j m_j \\delta_{x_j}$."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ..validation import check_points, check_positive, is_concrete
+
+
+class Measure(eqx.Module):
+    r"""A weighted empirical measure $\mu = \sum_{j=1}^{n} m_j \delta_{x_j}$ on $\mathbb{R}^d$.
+
+    Masses need not be uniform and need not sum to one (SCIENCE §2: the kernel game
+    lets the generator carry a different total mass than the data).
+
+    **Arguments:**
+
+    - `points`: `(n, d)` array of atoms.
+    - `masses`: `(n,)` array of positive masses; `None` gives uniform masses `1/n`.
+
+    **Example:**
+
+    ```python
+    mu = Measure(jnp.zeros((3, 2)))            # three atoms of mass 1/3
+    nu = Measure(jnp.ones((2, 2)), jnp.array([.5, 1.5]))
+    ```
+    """
+
+    points: Float[Array, "n d"]
+    masses: Float[Array, " n"]
+
+    def __init__(self, points, masses=None):
+        points = jnp.asarray(points)
+        if points.ndim == 1 and is_concrete(points):
+            points = points[:, None]
+        check_points("points", points)
+        if masses is None:
+            masses = jnp.full(points.shape[0], 1.0 / points.shape[0], dtype=points.dtype)
+        masses = jnp.asarray(masses, dtype=points.dtype)
+        if masses.shape != points.shape[:1]:
+            raise ValueError(
+                f"`masses` must have shape ({points.shape[0]},) to match `points` {points.shape}; "
+                f"received shape {masses.shape}."
+            )
+        check_positive("masses", masses)
+        self.points = points
+        self.masses = masses
+
+    @property
+    def size(self) -> int:
+        """Number of atoms `n`."""
+        return self.points.shape[0]
+
+    @property
+    def dim(self) -> int:
+        """Ambient dimension `d`."""
+        return self.points.shape[1]
+
+    @property
+    def total_mass(self) -> Array:
+        """$\\sum_j m_j$."""
+        return jnp.sum(self.masses)
+
+    def mean(self) -> Array:
+        """Barycentre $\\sum_j m_j x_j / \\sum_j m_j$."""
+        return self.masses @ self.points / self.total_mass

@@ -1,0 +1,227 @@
+r"""Discriminator players and their states.
+
+Each discriminator knows how to evaluate its witness $f$ and $\nabla f$, how to take a
+discrete ascent step (the D-step of GDA) and, when its state is finite, its time
+derivative in the dual flow. Time convention (SCIENCE §2): the continuous flow runs in
+generator time $t = k\,\eta_g$ and the discriminator moves $\kappa = \eta_d/\eta_g$ times
+faster, $\dot f = \kappa\, \partial_f L$.
+
+- `ExactRKHS(kernel)`: the exact infinite-dimensional RKHS discriminator,
+  $f = c\, m_\nu - \sum_b w_b\, m_{X_b}$ with $m_\nu = \sum_i p_i K(\cdot, y_i)$ and a
+  history of past generator configurations $X_b$ with decaying weights $w_b$ held in a
+  fixed-size ring buffer (kernel IPM payoff only).
+- `FiniteRank(features)`: $f = \theta^\top\phi$, an exact finite ODE for the kernel
+  $\phi(x)^\top\phi(z)$ (any payoff).
+- `OptimalWitness(kernel)`: the fast-discriminator limit $\kappa\to\infty$,
+  $f^* = (m_\nu - m_\mu)/\lambda$ (kernel IPM payoff only).
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..kernels.features import AbstractFeatureMap
+from ..kernels.radial import AbstractRadialKernel
+from ..kernels.sums import kernel_sums
+from ..validation import check_int, check_positive, is_concrete
+
+
+def geometric_sum(ratio, n: int):
+    """$\\sum_{i<n} \\rho^i$ for a static integer `n` (exact, also at $\\rho = 1$)."""
+    return sum(ratio**i for i in range(n))
+
+
+class AbstractDiscriminator(eqx.Module):
+    """Interface of a discriminator player (see module docstring)."""
+
+    @abc.abstractmethod
+    def init(self, game, x, masses, capacity: int):
+        """Initial state $f_0 = 0$ for generator points `x` with `masses`."""
+
+    @abc.abstractmethod
+    def witness(self, game, state, x, masses, z):
+        """$(f(z), \\nabla f(z))$, shapes `(n,)`, `(n, d)`; `x`, `masses` are the current
+        generator (used only by the optimal witness)."""
+
+    @abc.abstractmethod
+    def ascent_step(self, game, state, x, masses, lr_d, n_critic: int):
+        """`n_critic` discrete ascent steps $f \\leftarrow f + \\eta_d\\,\\partial_f L(f, \\mu)$
+        with the generator held at `x`."""
+
+    def time_derivative(self, game, state, x, masses, kappa):
+        """$\\dot f = \\kappa\\,\\partial_f L$ for finite states (ODE right-hand side)."""
+        raise NotImplementedError(f"{type(self).__name__} has no finite-dimensional time derivative.")
+
+    def summary(self, game, state, x, masses):
+        """Scalar summary saved over time: the payoff gap $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$."""
+        fy, _ = self.witness(game, state, x, masses, game.data.points)
+        fx, _ = self.witness(game, state, x, masses, x)
+        return game.data.masses @ fy - masses @ fx
+
+
+class ExactState(eqx.Module):
+    """State of the exact RKHS discriminator
+    $f = c\\,m_\\nu - \\sum_b w_b \\sum_j m_j K(\\cdot, X_{b,j})$.
+
+    `dropped` is the largest weight ever overwritten in the ring buffer: the truncation
+    error bound relative to the untruncated history.
+    """
+
+    data_coef: jax.Array
+    history_points: jax.Array  # (B, N, d)
+    history_weights: jax.Array  # (B,)
+    head: jax.Array  # index of the newest slot
+    dropped: jax.Array
+
+    def advance(self, x, decay, data_increment, head_increment, weight):
+        """Decay every coefficient by `decay`, add `data_increment` to $c$ and
+        `head_increment` to the newest slot, then push `x` with `weight`."""
+        w = (decay * self.history_weights).at[self.head].add(head_increment)
+        head = (self.head + 1) % w.shape[0]
+        return ExactState(
+            data_coef=decay * self.data_coef + data_increment,
+            history_points=self.history_points.at[head].set(x),
+            history_weights=w.at[head].set(weight),
+            head=head,
+            dropped=jnp.maximum(self.dropped, w[head]),
+        )
+
+
+class ExactRKHS(AbstractDiscriminator):
+    r"""The exact RKHS discriminator with its full (truncated) history.
+
+    From $f_0 = 0$, $k$ D-steps $f \leftarrow (1-\eta_d\lambda) f + \eta_d(m_\nu - m_\mu)$ give
+    $f = c_k m_\nu - \sum_{b} \eta_d (1-\eta_d\lambda)^{k-1-b} m_{X_b}$: the data carry one
+    shared coefficient, every past configuration a weight decaying geometrically.
+
+    **Arguments:**
+
+    - `kernel`: any radial kernel.
+    - `history_size`: number of buffer slots (static); `None` sizes it from `history_tol`.
+    - `history_tol`: a slot may be overwritten once its weight falls below
+      `history_tol` times its initial weight (used only to size the buffer). The
+      state's `dropped` field reports the largest weight actually overwritten.
+    """
+
+    kernel: AbstractRadialKernel
+    history_size: int | None = eqx.field(static=True, default=None)
+    history_tol: float = eqx.field(static=True, default=1e-12)
+
+    def __check_init__(self):
+        if not isinstance(self.kernel, AbstractRadialKernel):
+            raise ValueError(f"`kernel` must be a radial kernel; received {self.kernel!r}.")
+        if self.history_size is not None:
+            check_int("history_size", self.history_size, minimum=1)
+        check_positive("history_tol", self.history_tol)
+
+    def capacity(self, num_pushes: int, decay) -> int:
+        """Buffer slots needed for `num_pushes` pushes whose weights decay by `decay` per push."""
+        if self.history_size is not None:
+            return self.history_size
+        if is_concrete(decay):
+            decay = float(np.max(np.asarray(decay)))
+            if 0 < decay < 1:
+                keep = math.ceil(math.log(self.history_tol) / math.log(decay)) + 1
+                return max(1, min(num_pushes, keep))
+        return max(1, num_pushes)
+
+    def init(self, game, x, masses, capacity):
+        return ExactState(
+            data_coef=jnp.zeros((), x.dtype),
+            history_points=jnp.broadcast_to(x, (capacity,) + x.shape),
+            history_weights=jnp.zeros(capacity, x.dtype),
+            head=jnp.zeros((), jnp.int32),
+            dropped=jnp.zeros((), x.dtype),
+        )
+
+    def expansion(self, game, state, masses):
+        """Centres and coefficients $(z_k, \\beta_k)$ with $f = \\sum_k \\beta_k K(\\cdot, z_k)$."""
+        hist = state.history_points.reshape(-1, state.history_points.shape[-1])
+        hist_coefs = -(state.history_weights[:, None] * masses[None, :]).reshape(-1)
+        centres = jnp.concatenate([game.data.points, hist])
+        coefs = jnp.concatenate([state.data_coef * game.data.masses, hist_coefs])
+        return centres, coefs
+
+    def witness(self, game, state, x, masses, z):
+        return kernel_sums(self.kernel, z, *self.expansion(game, state, masses))
+
+    def ascent_step(self, game, state, x, masses, lr_d, n_critic):
+        decay = 1 - lr_d * game.reg
+        increment = lr_d * geometric_sum(decay, n_critic)
+        return state.advance(x, decay**n_critic, increment, 0.0, increment)
+
+
+class FiniteRankState(eqx.Module):
+    """$\\theta \\in \\mathbb R^D$ of $f = \\theta^\\top\\phi$."""
+
+    theta: jax.Array
+
+
+class FiniteRank(AbstractDiscriminator):
+    r"""Discriminator $f = \theta^\top \phi$ over a finite feature map; ridge $\frac\lambda2|\theta|^2$.
+
+    $\partial_\theta L = \sum_i p_i h_r'(f(y_i))\phi(y_i) + \sum_j m_j h_f'(f(x_j))\phi(x_j) - \lambda\theta$,
+    which for the kernel IPM is $\bar\phi_\nu - \bar\phi_\mu - \lambda\theta$ (mass-weighted sums).
+    """
+
+    features: AbstractFeatureMap
+
+    def __check_init__(self):
+        if not isinstance(self.features, AbstractFeatureMap):
+            raise ValueError(f"`features` must be a feature map; received {self.features!r}.")
+
+    def init(self, game, x, masses, capacity):
+        return FiniteRankState(jnp.zeros(self.features.num_features, x.dtype))
+
+    def witness(self, game, state, x, masses, z):
+        values = self.features(z) @ state.theta
+        grads = jnp.einsum("nkd,k->nd", self.features.jacobian(z), state.theta)
+        return values, grads
+
+    def ascent_direction(self, game, state, x, masses):
+        """$\\partial_\\theta L(\\theta, \\mu)$."""
+        phi_y, phi_x = self.features(game.data.points), self.features(x)
+        fy, fx = phi_y @ state.theta, phi_x @ state.theta
+        real = (game.data.masses * game.payoff.real_slope(fy)) @ phi_y
+        fake = (masses * game.payoff.fake_slope(fx)) @ phi_x
+        return real + fake - game.reg * state.theta
+
+    def ascent_step(self, game, state, x, masses, lr_d, n_critic):
+        for _ in range(n_critic):
+            state = FiniteRankState(state.theta + lr_d * self.ascent_direction(game, state, x, masses))
+        return state
+
+    def time_derivative(self, game, state, x, masses, kappa):
+        return FiniteRankState(kappa * self.ascent_direction(game, state, x, masses))
+
+
+class OptimalWitness(AbstractDiscriminator):
+    r"""Best response $f^* = \arg\max_f L(f,\mu) = (m_\nu - m_\mu)/\lambda$ (needs $\lambda > 0$):
+    the generator then follows the MMD gradient flow of $\mathrm{MMD}^2(\mu,\nu)/(2\lambda)$.
+    Stateless: the witness is recomputed from the current particles."""
+
+    kernel: AbstractRadialKernel
+
+    def __check_init__(self):
+        if not isinstance(self.kernel, AbstractRadialKernel):
+            raise ValueError(f"`kernel` must be a radial kernel; received {self.kernel!r}.")
+
+    def init(self, game, x, masses, capacity):
+        return None
+
+    def witness(self, game, state, x, masses, z):
+        centres = jnp.concatenate([game.data.points, x])
+        coefs = jnp.concatenate([game.data.masses, -masses]) / game.reg
+        return kernel_sums(self.kernel, z, centres, coefs)
+
+    def ascent_step(self, game, state, x, masses, lr_d, n_critic):
+        return None
+
+    def time_derivative(self, game, state, x, masses, kappa):
+        return None

@@ -1,0 +1,6 @@
+"""Solvers behind one entry point: discrete GDA and continuous dual flows."""
+
+from .dual_flow import DualFlow as DualFlow
+from .gda import GDA as GDA
+from .solution import Result as Result, Solution as Solution
+from .solve import solve as solve

@@ -1,0 +1,84 @@
+r"""The continuous dual flow as a solver (diffrax underneath)."""
+
+from __future__ import annotations
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
+from ..validation import check_positive
+
+
+class DualFlow(eqx.Module):
+    r"""Integrate the dual flow $\dot x_j = v_j(f_t, X_t)$, $\dot f_t = \kappa\,\partial_f L$
+    (time $t = k\eta_g$ of GDA with $\eta_g = \tau$, $\eta_d = \kappa\tau$, $\tau \to 0$).
+
+    - Finite discriminator states (`FiniteRank`, `OptimalWitness`): an exact ODE on the
+      pytree `(particles, discriminator)`, solved by any diffrax `solver` with an adaptive
+      `PIDController(rtol, atol)` (default `Tsit5`, `rtol=1e-6`, `atol=1e-9`).
+    - `ExactRKHS`: history quadrature on fixed steps of at most `dt0` (default
+      `t1/1000`): the memory integral is the trapezoidal rule on the solver's steps,
+      and each step of the particles is one step of the diffrax `solver` (default `Heun`).
+      Second order in the step (see `dynamics.vector_field`).
+
+    **Arguments:** `kappa` (time-scale ratio $\eta_d/\eta_g$, array leaf), `solver`,
+    `rtol`, `atol`, `dt0` (initial step for adaptive solves; `None` lets diffrax choose).
+    """
+
+    kappa: jax.Array = eqx.field(converter=jnp.asarray, default=1.0)
+    solver: diffrax.AbstractSolver | None = None
+    rtol: float = eqx.field(static=True, default=1e-6)
+    atol: float = eqx.field(static=True, default=1e-9)
+    dt0: float | None = eqx.field(static=True, default=None)
+
+    def __check_init__(self):
+        check_positive("kappa", self.kappa)
+        check_positive("rtol", self.rtol)
+        check_positive("atol", self.atol)
+        if self.dt0 is not None:
+            check_positive("dt0", self.dt0)
+        if self.solver is not None and not isinstance(self.solver, diffrax.AbstractSolver):
+            raise ValueError(f"`solver` must be a diffrax solver such as diffrax.Tsit5(); received {self.solver!r}.")
+
+    # ---- exact kernel: history quadrature ---------------------------------------------
+    def quadrature_step(self, game, masses, dt):
+        """The step `(x, disc, t) -> (x, disc)` of the exact-kernel flow."""
+        solver = diffrax.Heun() if self.solver is None else self.solver
+        term = diffrax.ODETerm(history_quadrature_field)
+
+        def step(x, disc, t):
+            args = (game, masses, self.kappa, t, disc)
+            solver_state = solver.init(term, t, t + dt, x, args)
+            x_new = solver.step(term, t, t + dt, x, args, solver_state, made_jump=False)[0]
+            decay, data_inc, endpoint = memory_coefficients(game, self.kappa, dt)
+            return x_new, disc.advance(x_new, decay, data_inc, endpoint * decay, endpoint)
+
+        return step
+
+    # ---- finite states: adaptive ODE ---------------------------------------------------
+    def integrate(self, game, x0, disc0, masses, ts, *, max_steps, blowup, stationary_tol, progress):
+        """Adaptive diffrax solve of the finite-state dual flow, saving at `ts`."""
+
+        def blew_up(t, y, args, **kwargs):
+            return jnp.max(jnp.abs(y[0])) > blowup
+
+        def stationary(t, y, args, **kwargs):
+            if stationary_tol is None:
+                return jnp.array(False)
+            return jnp.max(jnp.abs(dual_flow_field(t, y, args)[0])) < stationary_tol
+
+        def nonfinite(t, y, args, **kwargs):
+            return ~jnp.all(jnp.isfinite(y[0]))
+
+        return diffrax.diffeqsolve(
+            diffrax.ODETerm(dual_flow_field),
+            diffrax.Tsit5() if self.solver is None else self.solver,
+            t0=ts[0], t1=ts[-1], dt0=self.dt0, y0=(x0, disc0), args=(game, masses, self.kappa),
+            saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]),
+            stepsize_controller=diffrax.PIDController(rtol=self.rtol, atol=self.atol),
+            event=diffrax.Event(cond_fn=(blew_up, nonfinite, stationary)),
+            max_steps=max_steps, throw=False,
+            progress_meter=diffrax.TextProgressMeter() if progress else diffrax.NoProgressMeter(),
+        )

@@ -1,0 +1,56 @@
+"""The common output of every run, continuous or discrete."""
+
+from __future__ import annotations
+
+import enum
+
+import equinox as eqx
+import jax
+import numpy as np
+
+
+class Result(enum.IntEnum):
+    """Why a run ended. `SUCCESSFUL` and `STATIONARY` are normal ends; the others are
+    failures that `throw=True` turns into a `RuntimeError`."""
+
+    SUCCESSFUL = 0
+    MAX_STEPS = 1
+    BLEW_UP = 2
+    NONFINITE = 3
+    STATIONARY = 4
+
+    @property
+    def failed(self) -> bool:
+        return self in (Result.MAX_STEPS, Result.BLEW_UP, Result.NONFINITE)
+
+
+class Solution(eqx.Module):
+    """A trajectory of the game.
+
+    **Fields:**
+
+    - `ts`: `(S,)` saved times in generator time $t = k\\,\\eta_g$ (GDA) or flow time.
+      After an early end, saves past the end repeat the last state (GDA) or are `inf` (flow).
+    - `points`: `(S, N, d)` generator positions at the saved times.
+    - `masses`: `(N,)` generator masses.
+    - `payoff_gap`: `(S,)` discriminator summary $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$.
+    - `final_points`, `final_discriminator`, `final_time`: the last finite state reached.
+    - `result`: integer code of `Result`.
+    - `stats`: dict of step statistics (`num_steps`; for adaptive flows `num_accepted_steps`,
+      `num_rejected_steps`; for exact histories `dropped_weight`).
+    """
+
+    ts: jax.Array
+    points: jax.Array
+    masses: jax.Array
+    payoff_gap: jax.Array
+    final_points: jax.Array
+    final_discriminator: object
+    final_time: jax.Array
+    result: jax.Array
+    stats: dict
+
+    @property
+    def result_name(self) -> str:
+        """Name of the result code (`"SUCCESSFUL"`, `"BLEW_UP"`, ...)."""
+        return Result(int(np.asarray(self.result))).name

@@ -1,0 +1,167 @@
+r"""`solve`: the one entry point for discrete GDA and continuous dual flows."""
+
+from __future__ import annotations
+
+import math
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..games.kernel_game import KernelGame
+from ..measures.measure import Measure
+from ..players.discriminators import ExactRKHS, ExactState
+from ..validation import check_int, check_positive, is_concrete
+from .dual_flow import DualFlow
+from .gda import GDA
+from .solution import Result, Solution
+from .stepping import guarded_loop
+
+
+def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_steps: int | None = None,
+          save_every: int = 1, t1: float | None = None, n_saves: int = 101, max_steps: int = 100_000,
+          blowup: float = 1e6, stationary_tol: float | None = None, throw: bool = True,
+          progress: bool = False) -> Solution:
+    r"""Run the game from the generator `generator` with a discrete or continuous solver.
+
+    **Arguments:**
+
+    - `game`: a `KernelGame` (data, discriminator, `reg`, payoff, velocity convention).
+    - `generator`: initial generator measure (positions and masses; masses stay fixed).
+    - `solver`: `GDA(lr_g, lr_d, order, n_critic)` or `DualFlow(kappa, ...)`.
+    - `n_steps`, `save_every` (GDA): number of steps, and save every `save_every` steps
+      (`n_steps` must be a multiple of it). Saved times are $t = k\,\eta_g$.
+    - `t1`, `n_saves` (flow): integrate over $[0, t_1]$ saving at `n_saves` equally spaced times.
+    - `max_steps`: step budget of adaptive flows (ends with `Result.MAX_STEPS`).
+    - `blowup`: a state with $\max|x| >$ `blowup` ends the run (`Result.BLEW_UP`).
+    - `stationary_tol`: end with `Result.STATIONARY` once every particle's speed is below it.
+    - `throw`: raise `RuntimeError` on `MAX_STEPS`, `BLEW_UP`, `NONFINITE`; with `False` the
+      labelled `Solution` (with its last finite state) is returned so a sweep goes on.
+    - `progress`: print a progress meter on stderr.
+
+    **Returns:** a `Solution`.
+
+    **Example:**
+
+    ```python
+    sol = solve(game, Measure(x0, q), GDA(lr_g=0.01, lr_d=0.1), n_steps=1000, save_every=10)
+    sol.points[-1]          # positions after 1000 steps
+    flow = solve(game, Measure(x0, q), DualFlow(kappa=10.0), t1=10.0)
+    ```
+    """
+    if not isinstance(game, KernelGame):
+        raise ValueError(f"`game` must be a KernelGame; received {type(game).__name__}.")
+    if not isinstance(generator, Measure):
+        raise ValueError(f"`generator` must be a dualflow Measure; received {type(generator).__name__}.")
+    if generator.dim != game.data.dim:
+        raise ValueError(f"`generator` points have dimension {generator.dim} but the data have "
+                         f"dimension {game.data.dim}.")
+    check_positive("blowup", blowup)
+    if stationary_tol is not None:
+        check_positive("stationary_tol", stationary_tol)
+    x0 = generator.points.astype(game.data.points.dtype)
+    masses = generator.masses.astype(x0.dtype)
+    options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress)
+    if isinstance(solver, GDA):
+        check_int("n_steps", n_steps, minimum=1)
+        check_int("save_every", save_every, minimum=1)
+        if n_steps % save_every:
+            raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
+        sol = _run_gda(game, solver, x0, masses, n_steps, save_every, **options)
+    elif isinstance(solver, DualFlow):
+        check_positive("t1", t1)
+        check_int("n_saves", n_saves, minimum=2)
+        check_int("max_steps", max_steps, minimum=1)
+        if isinstance(game.discriminator, ExactRKHS):
+            sol = _run_quadrature_flow(game, solver, x0, masses, float(t1), n_saves, **options)
+        else:
+            sol = _run_adaptive_flow(game, solver, x0, masses, float(t1), n_saves, max_steps, **options)
+    else:
+        raise ValueError(f"`solver` must be GDA(...) or DualFlow(...); received {type(solver).__name__}.")
+    if throw and is_concrete(sol.result) and Result(int(np.asarray(sol.result))).failed:
+        raise RuntimeError(
+            f"the run ended with {sol.result_name} at t = {float(sol.final_time):.6g}; pass throw=False to get "
+            "the labelled Solution with its last finite state instead."
+        )
+    return sol
+
+
+def _summary(game, masses):
+    def summary(x, disc):
+        return game.discriminator.summary(game, disc, x, masses)
+
+    return summary
+
+
+def _stats(final, dt):
+    stats = {"num_steps": final.num_steps}
+    if isinstance(final.disc, ExactState):
+        stats["dropped_weight"] = final.disc.dropped
+    return stats
+
+
+def _loop_solution(final, ts, xs, sums, masses, stats):
+    return Solution(ts=ts, points=xs, masses=masses, payoff_gap=sums, final_points=final.x,
+                    final_discriminator=final.disc, final_time=final.t, result=final.result, stats=stats)
+
+
+@eqx.filter_jit
+def _run_gda(game, solver, x0, masses, n_steps, save_every, *, blowup, stationary_tol, progress):
+    disc0 = game.discriminator.init(game, x0, masses, _capacity(game, n_steps, 1 - solver.lr_d * game.reg))
+    ts, xs, sums, final = guarded_loop(
+        solver.step(game, masses), x0, disc0, dt=solver.lr_g, n_saves=n_steps // save_every + 1,
+        steps_per_save=save_every, summary=_summary(game, masses), blowup=blowup,
+        stationary_tol=stationary_tol, progress_label="GDA steps" if progress else None)
+    return _loop_solution(final, ts, xs, sums, masses, _stats(final, solver.lr_g))
+
+
+def _capacity(game, num_pushes, decay_per_push):
+    if isinstance(game.discriminator, ExactRKHS):
+        return game.discriminator.capacity(num_pushes + 1, decay_per_push)
+    return 0
+
+
+def _run_quadrature_flow(game, solver, x0, masses, t1, n_saves, *, blowup, stationary_tol, progress):
+    dt_max = solver.dt0 if solver.dt0 is not None else t1 / 1000
+    steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max))
+    dt = t1 / ((n_saves - 1) * steps_per_save)
+    decay = np.exp(-np.asarray(solver.kappa) * np.asarray(game.reg) * dt) if is_concrete(solver.kappa) and is_concrete(game.reg) else solver.kappa
+    capacity = _capacity(game, (n_saves - 1) * steps_per_save, decay)
+    return _quadrature_flow(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity,
+                            blowup=blowup, stationary_tol=stationary_tol, progress=progress)
+
+
+@eqx.filter_jit
+def _quadrature_flow(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, *, blowup,
+                     stationary_tol, progress):
+    disc0 = game.discriminator.init(game, x0, masses, capacity)
+    ts, xs, sums, final = guarded_loop(
+        solver.quadrature_step(game, masses, dt), x0, disc0, dt=dt, n_saves=n_saves,
+        steps_per_save=steps_per_save, summary=_summary(game, masses), blowup=blowup,
+        stationary_tol=stationary_tol, progress_label="flow steps" if progress else None)
+    return _loop_solution(final, ts, xs, sums, masses, _stats(final, dt))
+
+
+@eqx.filter_jit
+def _run_adaptive_flow(game, solver, x0, masses, t1, n_saves, max_steps, *, blowup, stationary_tol, progress):
+    disc0 = game.discriminator.init(game, x0, masses, 0)
+    ts = jnp.linspace(0.0, t1, n_saves, dtype=x0.dtype)
+    sol = solver.integrate(game, x0, disc0, masses, ts, max_steps=max_steps, blowup=blowup,
+                           stationary_tol=stationary_tol, progress=progress)
+    (xs, discs), (x_end, disc_end) = sol.ys
+    blew, nonfinite, stationary = sol.event_mask
+    event = sol.result == diffrax.RESULTS.event_occurred
+    result = jnp.where(
+        sol.result == diffrax.RESULTS.successful, Result.SUCCESSFUL,
+        jnp.where(event & blew, Result.BLEW_UP,
+                  jnp.where(event & stationary, Result.STATIONARY,
+                            jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Result.MAX_STEPS,
+                                      Result.NONFINITE))))
+    summary = _summary(game, masses)
+    sums = jax.vmap(summary)(xs, discs)
+    stats = {k: sol.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")}
+    return Solution(ts=sol.ts[0], points=xs, masses=masses, payoff_gap=sums, final_points=x_end[0],
+                    final_discriminator=jax.tree_util.tree_map(lambda a: a[0], disc_end),
+                    final_time=sol.ts[1][0], result=result.astype(jnp.int32), stats=stats)

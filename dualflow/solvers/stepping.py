@@ -1,0 +1,67 @@
+"""A guarded fixed-step loop shared by discrete GDA and the fixed-step exact-kernel flow.
+
+`guarded_loop` runs `n_saves - 1` blocks of `steps_per_save` steps in `lax.scan`,
+saving after each block. Every step is checked: a non-finite state or one beyond the
+blow-up bound is *not* accepted; the loop freezes at the last good state and records
+`Result.NONFINITE` / `Result.BLEW_UP`. A step moving every particle slower than
+`stationary_tol` (in units of the time step) is accepted and then freezes the loop
+with `Result.STATIONARY`.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .progress import report
+from .solution import Result
+
+
+class LoopState(eqx.Module):
+    x: jax.Array
+    disc: object
+    t: jax.Array
+    result: jax.Array
+    num_steps: jax.Array
+
+
+def _select(pred, new, old):
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), new, old)
+
+
+def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summary,
+                 blowup, stationary_tol, progress_label: str | None):
+    """Run `step(x, disc, t) -> (x, disc)` on a uniform grid of spacing `dt`.
+
+    **Returns:** `(ts, saved_points, saved_summaries, final LoopState)`.
+    """
+    init = LoopState(x0, disc0, jnp.zeros((), x0.dtype), jnp.asarray(Result.SUCCESSFUL, jnp.int32),
+                     jnp.zeros((), jnp.int32))
+
+    def one_step(state: LoopState, _):
+        x_new, disc_new = step(state.x, state.disc, state.t)
+        finite = jnp.all(jnp.isfinite(x_new))
+        inside = jnp.max(jnp.abs(jnp.where(finite, x_new, 0.0))) <= blowup
+        running = state.result == Result.SUCCESSFUL
+        accept = running & finite & inside
+        result = jnp.where(~running, state.result,
+                           jnp.where(~finite, Result.NONFINITE, jnp.where(~inside, Result.BLEW_UP, Result.SUCCESSFUL)))
+        if stationary_tol is not None:
+            speed = jnp.max(jnp.abs(x_new - state.x)) / dt
+            result = jnp.where(accept & (speed < stationary_tol), Result.STATIONARY, result)
+        new = LoopState(x_new, disc_new, state.t + dt, result.astype(jnp.int32), state.num_steps + 1)
+        kept = LoopState(state.x, state.disc, state.t, result.astype(jnp.int32), state.num_steps)
+        return _select(accept, new, kept), None
+
+    def block(state, i):
+        state, _ = jax.lax.scan(one_step, state, None, length=steps_per_save)
+        if progress_label is not None:
+            report(progress_label, (i + 1) * steps_per_save, (n_saves - 1) * steps_per_save)
+        return state, (state.x, summary(state.x, state.disc), state.t)
+
+    final, (xs, sums, ts) = jax.lax.scan(block, init, jnp.arange(n_saves - 1))
+    ts = jnp.concatenate([init.t[None], ts])
+    xs = jnp.concatenate([x0[None], xs])
+    sums = jnp.concatenate([summary(x0, disc0)[None], sums])
+    return ts, xs, sums, final

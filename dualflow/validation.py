@@ -1,0 +1,53 @@
+"""Argument checks shared by every public constructor.
+
+They run on concrete (non-traced) values before anything is compiled and raise a
+`ValueError` that names the argument, what was expected and what was received.
+Traced values (inside `jit`/`vmap`) are passed through unchecked: checks under
+transformation belong to `eqx.error_if`.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+
+def is_concrete(value) -> bool:
+    """True when `value` holds numbers we can inspect now (not a tracer)."""
+    return not isinstance(value, jax.core.Tracer)
+
+
+def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
+    """Raise unless every entry of `value` is finite and `> 0` (or `>= 0`)."""
+    if not is_concrete(value):
+        return
+    arr = np.asarray(value)
+    bound = "non-negative" if allow_zero else "positive"
+    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
+    if np.any(bad):
+        raise ValueError(
+            f"`{name}` must be finite and {bound}; received {arr.tolist() if arr.size < 8 else arr}."
+        )
+
+
+def check_choice(name: str, value, choices) -> None:
+    """Raise unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {sorted(choices)}; received {value!r}.")
+
+
+def check_points(name: str, points) -> None:
+    """Raise unless `points` is a finite `(n, d)` array."""
+    if not is_concrete(points):
+        return
+    arr = np.asarray(points)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"`{name}` must be an (n, d) array with n, d >= 1; received shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must be finite; received {int(np.sum(~np.isfinite(arr)))} non-finite entries.")
+
+
+def check_int(name: str, value, *, minimum: int) -> None:
+    """Raise unless `value` is a Python/NumPy integer `>= minimum`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
