@@ -85,3 +85,9 @@ class KernelGame(eqx.Module):
         f, grad = self.discriminator.witness(self, disc_state, x, masses, x)
         scale = -self.velocity_weights(masses) * self.payoff.fake_slope(f)
         return scale[:, None] * grad
+
+    def stationarity_residual(self, disc_state, x, masses):
+        """$\max(\max_j |\dot x_j|, |\partial_f L|)$: zero exactly at a stationary point of
+        the joint dynamics (the particles at rest *and* the discriminator at its best response)."""
+        speed = jnp.max(jnp.abs(self.generator_velocity(disc_state, x, masses)))
+        return jnp.maximum(speed, self.discriminator.ascent_residual(self, disc_state, x, masses))

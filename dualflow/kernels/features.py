@@ -59,10 +59,10 @@ class RandomFourier(AbstractFeatureMap):
         return self.frequencies.shape[0]
 
     def __call__(self, x):
-        return self.scale * jnp.cos(x @ self.frequencies.T + self.phases)
+        return self.scale * jnp.cos(x @ self.frequencies.T + self.phases[None, :])
 
     def jacobian(self, x):
-        s = -self.scale * jnp.sin(x @ self.frequencies.T + self.phases)
+        s = -self.scale * jnp.sin(x @ self.frequencies.T + self.phases[None, :])
         return s[:, :, None] * self.frequencies[None]
 
 
@@ -83,7 +83,7 @@ class Nystrom(AbstractFeatureMap):
         inv_sqrt = jnp.where(keep, 1 / jnp.sqrt(jnp.where(keep, evals, 1.0)), 0.0)
         self.kernel = kernel
         self.landmarks = landmarks
-        self.whitening = evecs * inv_sqrt  # columns scaled: K^{-1/2} up to rotation
+        self.whitening = evecs * inv_sqrt[None, :]  # columns scaled: K^{-1/2} up to rotation
 
     @property
     def num_features(self):

@@ -29,7 +29,7 @@ def _dense_sums(kernel: AbstractRadialKernel, x, z, coefs):
     s = squared_distances(x, z)
     values = kernel.profile(s) @ coefs
     safe = jnp.where(s > 0, s, 1.0)
-    a = jnp.where(s > 0, kernel.profile_derivative(safe), 0.0) * coefs
+    a = jnp.where(s > 0, kernel.profile_derivative(safe), 0.0) * coefs[None, :]
     grads = 2 * (jnp.sum(a, axis=1)[:, None] * x - a @ z)
     return values, grads
 

@@ -16,7 +16,7 @@ from .measure import Measure
 
 def ring8_centres(radius: float = 2.0) -> jax.Array:
     """The 8 mode centres $r(\\cos(2\\pi k/8), \\sin(2\\pi k/8))$, $k=0..7$."""
-    angles = 2 * jnp.pi * jnp.arange(8) / 8
+    angles = 2 * jnp.pi * jnp.arange(8.0) / 8
     return radius * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=1)
 
 

@@ -58,6 +58,10 @@ class AbstractDiscriminator(eqx.Module):
         """$\\dot f = \\kappa\\,\\partial_f L$ for finite states (ODE right-hand side)."""
         raise NotImplementedError(f"{type(self).__name__} has no finite-dimensional time derivative.")
 
+    @abc.abstractmethod
+    def ascent_residual(self, game, state, x, masses):
+        """Size of $\partial_f L$ at the current state (zero at a stationary discriminator)."""
+
     def summary(self, game, state, x, masses):
         """Scalar summary saved over time: the payoff gap $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$."""
         fy, _ = self.witness(game, state, x, masses, game.data.points)
@@ -151,6 +155,14 @@ class ExactRKHS(AbstractDiscriminator):
     def witness(self, game, state, x, masses, z):
         return kernel_sums(self.kernel, z, *self.expansion(game, state, masses))
 
+    def ascent_residual(self, game, state, x, masses):
+        """$\max_z |m_\nu(z) - m_\mu(z) - \lambda f(z)|$ over the data and the particles."""
+        z = jnp.concatenate([game.data.points, x])
+        centres = jnp.concatenate([game.data.points, x])
+        mean_gap, _ = kernel_sums(self.kernel, z, centres, jnp.concatenate([game.data.masses, -masses]))
+        f, _ = self.witness(game, state, x, masses, z)
+        return jnp.max(jnp.abs(mean_gap - game.reg * f))
+
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
         decay = 1 - lr_d * game.reg
         increment = lr_d * geometric_sum(decay, n_critic)
@@ -192,6 +204,9 @@ class FiniteRank(AbstractDiscriminator):
         fake = (masses * game.payoff.fake_slope(fx)) @ phi_x
         return real + fake - game.reg * state.theta
 
+    def ascent_residual(self, game, state, x, masses):
+        return jnp.max(jnp.abs(self.ascent_direction(game, state, x, masses)))
+
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
         for _ in range(n_critic):
             state = FiniteRankState(state.theta + lr_d * self.ascent_direction(game, state, x, masses))
@@ -219,6 +234,9 @@ class OptimalWitness(AbstractDiscriminator):
         centres = jnp.concatenate([game.data.points, x])
         coefs = jnp.concatenate([game.data.masses, -masses]) / game.reg
         return kernel_sums(self.kernel, z, centres, coefs)
+
+    def ascent_residual(self, game, state, x, masses):
+        return jnp.zeros((), x.dtype)
 
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
         return None

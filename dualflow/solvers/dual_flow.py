@@ -67,7 +67,8 @@ class DualFlow(eqx.Module):
         def stationary(t, y, args, **kwargs):
             if stationary_tol is None:
                 return jnp.array(False)
-            return jnp.max(jnp.abs(dual_flow_field(t, y, args)[0])) < stationary_tol
+            game, masses, _ = args
+            return game.stationarity_residual(y[1], y[0], masses) < stationary_tol
 
         def nonfinite(t, y, args, **kwargs):
             return ~jnp.all(jnp.isfinite(y[0]))

@@ -95,6 +95,13 @@ def _summary(game, masses):
     return summary
 
 
+def _residual(game, masses):
+    def residual(x, disc):
+        return game.stationarity_residual(disc, x, masses)
+
+    return residual
+
+
 def _stats(final, dt):
     stats = {"num_steps": final.num_steps}
     if isinstance(final.disc, ExactState):
@@ -112,7 +119,7 @@ def _run_gda(game, solver, x0, masses, n_steps, save_every, *, blowup, stationar
     disc0 = game.discriminator.init(game, x0, masses, _capacity(game, n_steps, 1 - solver.lr_d * game.reg))
     ts, xs, sums, final = guarded_loop(
         solver.step(game, masses), x0, disc0, dt=solver.lr_g, n_saves=n_steps // save_every + 1,
-        steps_per_save=save_every, summary=_summary(game, masses), blowup=blowup,
+        steps_per_save=save_every, summary=_summary(game, masses), residual=_residual(game, masses), blowup=blowup,
         stationary_tol=stationary_tol, progress_label="GDA steps" if progress else None)
     return _loop_solution(final, ts, xs, sums, masses, _stats(final, solver.lr_g))
 
@@ -139,7 +146,8 @@ def _quadrature_flow(game, solver, x0, masses, dt, n_saves, steps_per_save, capa
     disc0 = game.discriminator.init(game, x0, masses, capacity)
     ts, xs, sums, final = guarded_loop(
         solver.quadrature_step(game, masses, dt), x0, disc0, dt=dt, n_saves=n_saves,
-        steps_per_save=steps_per_save, summary=_summary(game, masses), blowup=blowup,
+        steps_per_save=steps_per_save, summary=_summary(game, masses), residual=_residual(game, masses),
+        blowup=blowup,
         stationary_tol=stationary_tol, progress_label="flow steps" if progress else None)
     return _loop_solution(final, ts, xs, sums, masses, _stats(final, dt))
 

@@ -3,9 +3,10 @@
 `guarded_loop` runs `n_saves - 1` blocks of `steps_per_save` steps in `lax.scan`,
 saving after each block. Every step is checked: a non-finite state or one beyond the
 blow-up bound is *not* accepted; the loop freezes at the last good state and records
-`Result.NONFINITE` / `Result.BLEW_UP`. A step moving every particle slower than
-`stationary_tol` (in units of the time step) is accepted and then freezes the loop
-with `Result.STATIONARY`.
+`Result.NONFINITE` / `Result.BLEW_UP`. A step after which the stationarity residual
+(`KernelGame.stationarity_residual`: particle speeds and the discriminator's ascent
+direction) is below `stationary_tol` is accepted and then freezes the loop with
+`Result.STATIONARY`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def _select(pred, new, old):
     return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), new, old)
 
 
-def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summary,
+def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summary, residual,
                  blowup, stationary_tol, progress_label: str | None):
-    """Run `step(x, disc, t) -> (x, disc)` on a uniform grid of spacing `dt`.
+    """Run `step(x, disc, t) -> (x, disc)` on a uniform grid of spacing `dt`; `summary(x, disc)`
+    is saved with each state, `residual(x, disc)` is compared with `stationary_tol`.
 
     **Returns:** `(ts, saved_points, saved_summaries, final LoopState)`.
     """
@@ -48,8 +50,8 @@ def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summ
         result = jnp.where(~running, state.result,
                            jnp.where(~finite, Result.NONFINITE, jnp.where(~inside, Result.BLEW_UP, Result.SUCCESSFUL)))
         if stationary_tol is not None:
-            speed = jnp.max(jnp.abs(x_new - state.x)) / dt
-            result = jnp.where(accept & (speed < stationary_tol), Result.STATIONARY, result)
+            at_rest = residual(x_new, disc_new) < stationary_tol
+            result = jnp.where(accept & at_rest, Result.STATIONARY, result)
         new = LoopState(x_new, disc_new, state.t + dt, result.astype(jnp.int32), state.num_steps + 1)
         kept = LoopState(state.x, state.disc, state.t, result.astype(jnp.int32), state.num_steps)
         return _select(accept, new, kept), None
