@@ -87,7 +87,7 @@ class KernelGame(eqx.Module):
         return scale[:, None] * grad
 
     def stationarity_residual(self, disc_state, x, masses):
-        """$\max(\max_j |\dot x_j|, |\partial_f L|)$: zero exactly at a stationary point of
+        r"""$\max(\max_j |\dot x_j|, |\partial_f L|)$: zero exactly at a stationary point of
         the joint dynamics (the particles at rest *and* the discriminator at its best response)."""
         speed = jnp.max(jnp.abs(self.generator_velocity(disc_state, x, masses)))
         return jnp.maximum(speed, self.discriminator.ascent_residual(self, disc_state, x, masses))

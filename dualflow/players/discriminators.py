@@ -60,7 +60,7 @@ class AbstractDiscriminator(eqx.Module):
 
     @abc.abstractmethod
     def ascent_residual(self, game, state, x, masses):
-        """Size of $\partial_f L$ at the current state (zero at a stationary discriminator)."""
+        r"""Size of $\partial_f L$ at the current state (zero at a stationary discriminator)."""
 
     def summary(self, game, state, x, masses):
         """Scalar summary saved over time: the payoff gap $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$."""
@@ -156,7 +156,7 @@ class ExactRKHS(AbstractDiscriminator):
         return kernel_sums(self.kernel, z, *self.expansion(game, state, masses))
 
     def ascent_residual(self, game, state, x, masses):
-        """$\max_z |m_\nu(z) - m_\mu(z) - \lambda f(z)|$ over the data and the particles."""
+        r"""$\max_z |m_\nu(z) - m_\mu(z) - \lambda f(z)|$ over the data and the particles."""
         z = jnp.concatenate([game.data.points, x])
         centres = jnp.concatenate([game.data.points, x])
         mean_gap, _ = kernel_sums(self.kernel, z, centres, jnp.concatenate([game.data.masses, -masses]))
