@@ -115,7 +115,7 @@ class ExactRKHS(AbstractDiscriminator):
 
     kernel: AbstractRadialKernel
     history_size: int | None = eqx.field(static=True, default=None)
-    history_tol: float = eqx.field(static=True, default=1e-12)
+    history_tol: float = eqx.field(static=True, default=1e-12, converter=float)
 
     def __check_init__(self):
         if not isinstance(self.kernel, AbstractRadialKernel):

@@ -29,9 +29,9 @@ class DualFlow(eqx.Module):
 
     kappa: jax.Array = eqx.field(converter=jnp.asarray, default=1.0)
     solver: diffrax.AbstractSolver | None = None
-    rtol: float = eqx.field(static=True, default=1e-6)
-    atol: float = eqx.field(static=True, default=1e-9)
-    dt0: float | None = eqx.field(static=True, default=None)
+    rtol: float = eqx.field(static=True, default=1e-6, converter=float)
+    atol: float = eqx.field(static=True, default=1e-9, converter=float)
+    dt0: float | None = eqx.field(static=True, default=None, converter=lambda v: None if v is None else float(v))
 
     def __check_init__(self):
         check_positive("kappa", self.kappa)
