@@ -21,8 +21,11 @@ def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
     """Raise unless every entry of `value` is finite and `> 0` (or `>= 0`)."""
     if not is_concrete(value):
         return
-    arr = np.asarray(value)
     bound = "non-negative" if allow_zero else "positive"
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be a finite {bound} number; received {value!r}.") from None
     bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
     if np.any(bad):
         raise ValueError(

@@ -8,9 +8,10 @@ $$\dot x_j = v_j(f_t, X_t), \qquad \dot f_t = \kappa\,\partial_f L(f_t, \mu_t).$
 - `history_quadrature_field`: the exact-kernel flow. Its discriminator solves
   $\dot f = \kappa(m_\nu - m_{\mu_t} - \lambda f)$, i.e.
   $f_{t_k+s} = e^{-\kappa\lambda s} f_{t_k} + \kappa\varphi(s)\, m_\nu - \kappa\int_0^s e^{-\kappa\lambda(s-u)} m_{\mu_{t_k+u}}\,du$,
-  $\varphi(s) = (1-e^{-\kappa\lambda s})/(\kappa\lambda)$ (exact for the data term). The memory integral
-  is the trapezoidal rule on each solver step,
-  $\kappa\frac s2\,(e^{-\kappa\lambda s} m_{X_k} + m_{X(t_k+s)})$, so within a step the particles
+  $\varphi(s) = (1-e^{-\kappa\lambda s})/(\kappa\lambda)$. The memory integral is the trapezoidal
+  rule on each solver step, $\kappa\frac s2\,(e^{-\kappa\lambda s} m_{X_k} + m_{X(t_k+s)})$, and the
+  data term uses the same rule, $\kappa\frac s2(e^{-\kappa\lambda s}+1)\,m_\nu$, so that a generator
+  equal to the data keeps $f \equiv 0$ exactly. Within a step the particles
   see a witness that depends on their own current position. The quadrature is second
   order, hence the scheme is of order $\min(2, p)$ for a solver of order $p$.
 """
@@ -29,12 +30,12 @@ def dual_flow_field(t, y, args):
 
 
 def memory_coefficients(game, kappa, s):
-    """`(decay, data_increment, endpoint_weight)` $= (e^{-\\kappa\\lambda s},\\ \\kappa\\varphi(s),\\ \\kappa s/2)$."""
-    rate = kappa * game.reg
-    decay = jnp.exp(-rate * s)
-    small = rate * s < 1e-8
-    phi = jnp.where(small, s * (1 - rate * s / 2), -jnp.expm1(-rate * jnp.where(small, 1.0, s)) / jnp.where(small, 1.0, rate))
-    return decay, kappa * phi, kappa * s / 2
+    """`(decay, data_increment, endpoint_weight)` $= (e^{-\kappa\lambda s},\ \kappa\frac s2(e^{-\kappa\lambda s} + 1),\ \kappa\frac s2)$:
+    the trapezoidal rule applied alike to the data and the particle terms of the memory
+    integral, so that $\mu = \nu$ keeps $f \equiv 0$ exactly (equilibria are preserved)."""
+    decay = jnp.exp(-kappa * game.reg * s)
+    endpoint = kappa * s / 2
+    return decay, endpoint * (decay + 1), endpoint
 
 
 def history_quadrature_field(t, x, args):

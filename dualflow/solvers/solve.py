@@ -58,7 +58,8 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
     if generator.dim != game.data.dim:
         raise ValueError(f"`generator` points have dimension {generator.dim} but the data have "
                          f"dimension {game.data.dim}.")
-    check_positive("blowup", blowup)
+    if not float(blowup) > 0:
+        raise ValueError(f"`blowup` must be positive (inf for no bound); received {blowup!r}.")
     if stationary_tol is not None:
         check_positive("stationary_tol", stationary_tol)
     x0 = generator.points.astype(game.data.points.dtype)

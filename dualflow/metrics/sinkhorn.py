@@ -1,0 +1,101 @@
+r"""Debiased Sinkhorn divergence between two measures (ott-jax).
+
+With masses normalized to probability vectors and squared Euclidean cost
+$c(x, y) = |x - y|^2$ (no factor $\tfrac12$), the entropic optimal transport cost is
+
+$$\mathrm{OT}_\varepsilon(\mu, \nu) = \min_{P \in \Pi(\hat a, \hat b)} \sum_{i,k} P_{ik}|x_i - y_k|^2
++ \varepsilon\, \mathrm{KL}(P \,\|\, \hat a \otimes \hat b),$$
+
+and the Sinkhorn divergence (Genevay et al. 2018; Feydy et al. 2019) removes its entropic bias,
+
+$$S_\varepsilon(\mu, \nu) = \mathrm{OT}_\varepsilon(\mu, \nu)
+- \tfrac12 \mathrm{OT}_\varepsilon(\mu, \mu) - \tfrac12 \mathrm{OT}_\varepsilon(\nu, \nu).$$
+
+This is ott-jax's convention (`ott.tools.sinkhorn_divergence`, `reg_ot_cost`): the
+$\tfrac12$ multiplies only the two symmetric terms, and the cost carries no $\tfrac12$. So
+$S_\varepsilon(\delta_a, \delta_b) = |a - b|^2$ for two Diracs, $S_\varepsilon(\mu, \mu) = 0$,
+$S_\varepsilon(\mu, \mu(\cdot - t)) = |t|^2$ for a translation, and
+$S_\varepsilon \to W_2^2$ as $\varepsilon \to 0$ (compare `w2_squared`, same cost).
+
+Pure JAX: it runs under `jit`/`vmap` and is differentiable (unlike `w2_squared`).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from ott.geometry import costs, pointcloud
+from ott.solvers.linear import acceleration
+from ott.tools import sinkhorn_divergence as ott_sinkhorn_divergence
+
+from ..measures.measure import Measure
+from ..validation import check_int, check_positive
+from ._checks import check_measure_pair
+
+
+def _adaptive_momentum() -> acceleration.Momentum:
+    """Lehmann et al. (2021) adaptive over-relaxation, switched on once the marginal
+    error is below 0.1: same fixed point, often an order of magnitude fewer iterations
+    at small $\\varepsilon$ (e.g. 350 instead of 5400 on the 8-Gaussian ring, eps=0.05)."""
+    return acceleration.Momentum(start=20, error_threshold=1e-1, inner_iterations=10)
+
+
+def sinkhorn_divergence(
+    mu: Measure,
+    nu: Measure,
+    epsilon=0.05,
+    *,
+    threshold: float = 1e-6,
+    max_iterations: int = 20_000,
+):
+    r"""Debiased Sinkhorn divergence $S_\varepsilon(\mu, \nu)$, squared Euclidean cost, masses normalized.
+
+    The three entropic problems are solved by ott-jax's log-domain Sinkhorn (the
+    cross term with adaptive momentum). `epsilon` is an absolute regularization in the
+    units of the cost (squared distance), not relative to the cost's scale.
+
+    If any of the three problems has not reached `threshold` after `max_iterations`
+    the result is `nan` rather than a silently inaccurate number (no exception, so it
+    is safe inside `jit`/`vmap` sweeps); raise `max_iterations` or `epsilon` then.
+
+    **Arguments:**
+
+    - `mu`, `nu`: measures in the same dimension; masses are divided by their totals.
+    - `epsilon`: entropic regularization $\varepsilon > 0$ (absolute).
+    - `threshold`: tolerance on the $\ell^1$ marginal error of each Sinkhorn solve.
+    - `max_iterations`: iteration cap of each Sinkhorn solve.
+
+    **Returns:** a scalar float array, $S_\varepsilon(\mu, \nu)$ (it is $\ge 0$ up to the
+    solver tolerance, and `nan` when a solve did not converge).
+
+    **Example:**
+
+    ```python
+    sinkhorn_divergence(Measure(jnp.array([[0.0]])), Measure(jnp.array([[2.0]])))  # 4.0
+    ```
+    """
+    check_measure_pair(mu, nu)
+    check_positive("epsilon", epsilon)
+    check_positive("threshold", threshold)
+    check_int("max_iterations", max_iterations, minimum=1)
+    a = mu.masses / jnp.sum(mu.masses)
+    b = nu.masses / jnp.sum(nu.masses)
+    # ott-jax relies on implicit broadcasting and dtype promotion internally; it must not
+    # be subject to the strict settings that dualflow's own code is tested under.
+    with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
+        divergence, out = ott_sinkhorn_divergence.sinkhorn_divergence(
+            pointcloud.PointCloud,
+            mu.points,
+            nu.points,
+            a=a,
+            b=b,
+            cost_fn=costs.SqEuclidean(),
+            epsilon=epsilon,
+            solve_kwargs={
+                "threshold": threshold,
+                "max_iterations": max_iterations,
+                "momentum": _adaptive_momentum(),
+            },
+        )
+        converged = jnp.all(jnp.stack([jnp.asarray(c) for c in out.converged]))
+        return jnp.where(converged, divergence, jnp.nan)
