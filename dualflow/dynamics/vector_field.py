@@ -30,7 +30,7 @@ def dual_flow_field(t, y, args):
 
 
 def memory_coefficients(game, kappa, s):
-    """`(decay, data_increment, endpoint_weight)` $= (e^{-\kappa\lambda s},\ \kappa\frac s2(e^{-\kappa\lambda s} + 1),\ \kappa\frac s2)$:
+    r"""`(decay, data_increment, endpoint_weight)` $= (e^{-\kappa\lambda s},\ \kappa\frac s2(e^{-\kappa\lambda s} + 1),\ \kappa\frac s2)$:
     the trapezoidal rule applied alike to the data and the particle terms of the memory
     integral, so that $\mu = \nu$ keeps $f \equiv 0$ exactly (equilibria are preserved)."""
     decay = jnp.exp(-kappa * game.reg * s)

@@ -12,7 +12,9 @@ measures may carry different total masses.
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.sums import kernel_sums
@@ -26,6 +28,17 @@ def _check_kernel(kernel) -> None:
             f"`kernel` must be a dualflow radial kernel (e.g. `Gaussian`, `Laplace`); "
             f"received {type(kernel).__name__}."
         )
+
+
+@eqx.filter_jit
+def _mmd_squared(kernel, x, a, y, b):
+    # compiled so that the unused gradients of `kernel_sums` are dead code; a float32 and a
+    # float64 measure are compared in float64 (explicitly, so strict promotion holds)
+    dtype = np.promote_types(x.dtype, y.dtype)
+    atoms = jnp.concatenate([x.astype(dtype), y.astype(dtype)], axis=0)
+    coefs = jnp.concatenate([a.astype(dtype), -b.astype(dtype)], axis=0)
+    witness, _ = kernel_sums(kernel, atoms, atoms, coefs)
+    return coefs @ witness
 
 
 def mmd_squared(kernel: AbstractRadialKernel, mu: Measure, nu: Measure):
@@ -54,10 +67,7 @@ def mmd_squared(kernel: AbstractRadialKernel, mu: Measure, nu: Measure):
     """
     _check_kernel(kernel)
     check_measure_pair(mu, nu)
-    atoms = jnp.concatenate([mu.points, nu.points], axis=0)
-    coefs = jnp.concatenate([mu.masses, -nu.masses], axis=0)
-    witness, _ = kernel_sums(kernel, atoms, atoms, coefs)
-    return coefs @ witness
+    return _mmd_squared(kernel, mu.points, mu.masses, nu.points, nu.masses)
 
 
 def mmd(kernel: AbstractRadialKernel, mu: Measure, nu: Measure):

@@ -17,6 +17,7 @@ plainly "the fraction of particles within $r$ of $c_k$".
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
@@ -94,9 +95,11 @@ def mode_coverage(
     check_points("points", points)
     centres = jnp.asarray(centres)
     check_points("centres", centres)
-    if points.ndim != 2 or centres.shape[1] != points.shape[1]:
+    if points.ndim != 2:
+        raise ValueError(f"`points` must be an (n, d) array; received shape {points.shape}.")
+    if centres.ndim != 2 or centres.shape[1] != points.shape[1]:
         raise ValueError(
-            f"`centres` must have shape (K, {points.shape[-1]}) to match `points` {points.shape}; "
+            f"`centres` must have shape (K, {points.shape[1]}) to match `points` {points.shape}; "
             f"received shape {centres.shape}."
         )
     centres = centres.astype(points.dtype)
@@ -114,6 +117,11 @@ def mode_coverage(
         )
     check_positive("masses", masses)
 
+    return _mode_coverage(points, centres, std, masses, radius_stds, min_fraction)
+
+
+@jax.jit
+def _mode_coverage(points, centres, std, masses, radius_stds, min_fraction):
     num_modes = centres.shape[0]
     radius = jnp.asarray(radius_stds, dtype=points.dtype) * jnp.asarray(std, dtype=points.dtype)
     sq_dist = squared_distances(points, centres)  # (n, K)

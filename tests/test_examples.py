@@ -1,0 +1,20 @@
+"""Every example runs in quick mode and reports what it claims."""
+
+import importlib.util
+import pathlib
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flow_vs_gda_convergence_quick(tmp_path):
+    results = load("flow_vs_gda_convergence").main(["--quick", "--out", str(tmp_path)])
+    for study in results.values():
+        assert 0.85 <= study["slope"] <= 1.15
+    assert (tmp_path / "convergence.png").stat().st_size > 10_000
