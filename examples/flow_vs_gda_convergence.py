@@ -18,6 +18,7 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 import matplotlib  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -52,6 +53,8 @@ def main(argv=None):
         results[name] = {"taus": study.taus.tolist(), "errors": study.errors.tolist(), "slope": study.slope}
         ax.loglog(study.taus, study.errors, "o-", label=f"{name}: slope {study.slope:.3f}")
         print(f"{name}: log-log slope {study.slope:.3f}")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(taus, [f"{t:g}" for t in taus])
     ax.set_xlabel(r"learning rate $\tau$ ($\eta_g=\tau$, $\eta_d=2\tau$)")
     ax.set_ylabel(r"$\max_j |x_j^{GDA} - x_j^{flow}|$ at $t = T$")
     ax.set_title("GDA → dual flow (alternating, D first)")
