@@ -3,6 +3,8 @@
 import importlib.util
 import pathlib
 
+import pytest
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -18,3 +20,13 @@ def test_flow_vs_gda_convergence_quick(tmp_path):
     for study in results.values():
         assert 0.85 <= study["slope"] <= 1.15
     assert (tmp_path / "convergence.png").stat().st_size > 10_000
+
+
+def test_bilinear_and_dirac_gan_quick(tmp_path):
+    summary = load("bilinear_and_dirac_gan").main(["--quick", "--out", str(tmp_path)])
+    bilinear = summary["bilinear game"]
+    assert bilinear["simultaneous"]["final_radius_sq"] == pytest.approx(bilinear["simultaneous"]["closed_form"],
+                                                                   rel=1e-12)
+    for game in summary.values():
+        assert abs(game["flow"]["final_radius_sq"] - 1.0) < 1e-8  # the flow conserves x^2 + psi^2
+    assert (tmp_path / "exact_games.png").stat().st_size > 10_000

@@ -62,6 +62,10 @@ class AbstractDiscriminator(eqx.Module):
     def ascent_residual(self, game, state, x, masses):
         r"""Size of $\partial_f L$ at the current state (zero at a stationary discriminator)."""
 
+    def trace(self, state):
+        """The small part of the state saved at every save point (`None`: nothing)."""
+        return None
+
     def summary(self, game, state, x, masses):
         """Scalar summary saved over time: the payoff gap $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$."""
         fy, _ = self.witness(game, state, x, masses, game.data.points)
@@ -155,6 +159,10 @@ class ExactRKHS(AbstractDiscriminator):
     def witness(self, game, state, x, masses, z):
         return kernel_sums(self.kernel, z, *self.expansion(game, state, masses))
 
+    def trace(self, state):
+        """The data coefficient $c$."""
+        return state.data_coef
+
     def ascent_residual(self, game, state, x, masses):
         r"""$\max_z |m_\nu(z) - m_\mu(z) - \lambda f(z)|$ over the data and the particles."""
         z = jnp.concatenate([game.data.points, x])
@@ -203,6 +211,10 @@ class FiniteRank(AbstractDiscriminator):
         real = (game.data.masses * game.payoff.real_slope(fy)) @ phi_y
         fake = (masses * game.payoff.fake_slope(fx)) @ phi_x
         return real + fake - game.reg * state.theta
+
+    def trace(self, state):
+        """$\theta$ itself."""
+        return state.theta
 
     def ascent_residual(self, game, state, x, masses):
         return jnp.max(jnp.abs(self.ascent_direction(game, state, x, masses)))

@@ -34,6 +34,9 @@ class Solution(eqx.Module):
     - `points`: `(S, N, d)` generator positions at the saved times.
     - `masses`: `(N,)` generator masses.
     - `payoff_gap`: `(S,)` discriminator summary $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$.
+    - `discriminator_trace`: the discriminator's small state at the saved times: $\theta$
+      `(S, D)` for `FiniteRank`, the data coefficient `(S,)` for `ExactRKHS`, `None` for
+      `OptimalWitness`.
     - `final_points`, `final_discriminator`, `final_time`: the last finite state reached.
     - `result`: integer code of `Result`.
     - `stats`: dict of step statistics (`num_steps`; for adaptive flows `num_accepted_steps`,
@@ -44,6 +47,7 @@ class Solution(eqx.Module):
     points: jax.Array
     masses: jax.Array
     payoff_gap: jax.Array
+    discriminator_trace: object
     final_points: jax.Array
     final_discriminator: object
     final_time: jax.Array

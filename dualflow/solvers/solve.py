@@ -91,7 +91,7 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
 
 def _summary(game, masses):
     def summary(x, disc):
-        return game.discriminator.summary(game, disc, x, masses)
+        return game.discriminator.summary(game, disc, x, masses), game.discriminator.trace(disc)
 
     return summary
 
@@ -111,8 +111,10 @@ def _stats(final, dt):
 
 
 def _loop_solution(final, ts, xs, sums, masses, stats):
-    return Solution(ts=ts, points=xs, masses=masses, payoff_gap=sums, final_points=final.x,
-                    final_discriminator=final.disc, final_time=final.t, result=final.result, stats=stats)
+    gaps, traces = sums
+    return Solution(ts=ts, points=xs, masses=masses, payoff_gap=gaps, discriminator_trace=traces,
+                    final_points=final.x, final_discriminator=final.disc, final_time=final.t,
+                    result=final.result, stats=stats)
 
 
 @eqx.filter_jit
@@ -169,8 +171,9 @@ def _run_adaptive_flow(game, solver, x0, masses, t1, n_saves, max_steps, *, blow
                             jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Result.MAX_STEPS,
                                       Result.NONFINITE))))
     summary = _summary(game, masses)
-    sums = jax.vmap(summary)(xs, discs)
+    gaps, traces = jax.vmap(summary)(xs, discs)
     stats = {k: sol.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")}
-    return Solution(ts=sol.ts[0], points=xs, masses=masses, payoff_gap=sums, final_points=x_end[0],
+    return Solution(ts=sol.ts[0], points=xs, masses=masses, payoff_gap=gaps, discriminator_trace=traces,
+                    final_points=x_end[0],
                     final_discriminator=jax.tree_util.tree_map(lambda a: a[0], disc_end),
                     final_time=sol.ts[1][0], result=result.astype(jnp.int32), stats=stats)

@@ -65,5 +65,5 @@ def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summ
     final, (xs, sums, ts) = jax.lax.scan(block, init, jnp.arange(n_saves - 1))
     ts = jnp.concatenate([init.t[None], ts])
     xs = jnp.concatenate([x0[None], xs])
-    sums = jnp.concatenate([summary(x0, disc0)[None], sums])
+    sums = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), summary(x0, disc0), sums)
     return ts, xs, sums, final
