@@ -9,6 +9,7 @@ transformation belong to `eqx.error_if`.
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -54,3 +55,18 @@ def check_int(name: str, value, *, minimum: int) -> None:
     """Raise unless `value` is a Python/NumPy integer `>= minimum`."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
+
+
+def masses_for(points, masses):
+    """Masses matching `points` `(n, d)`: uniform `1/n` when `masses` is `None`, else checked
+    to be a finite positive `(n,)` array (cast to the points' dtype)."""
+    if masses is None:
+        return jnp.full(points.shape[0], 1.0 / points.shape[0], dtype=points.dtype)
+    masses = jnp.asarray(masses, dtype=points.dtype)
+    if masses.shape != points.shape[:1]:
+        raise ValueError(
+            f"`masses` must have shape ({points.shape[0]},) to match `points` {points.shape}; "
+            f"received shape {masses.shape}."
+        )
+    check_positive("masses", masses)
+    return masses

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ..validation import check_points, check_positive, is_concrete
+from ..validation import check_points, is_concrete, masses_for
 
 
 class Measure(eqx.Module):
@@ -36,17 +36,8 @@ class Measure(eqx.Module):
         if points.ndim == 1 and is_concrete(points):
             points = points[:, None]
         check_points("points", points)
-        if masses is None:
-            masses = jnp.full(points.shape[0], 1.0 / points.shape[0], dtype=points.dtype)
-        masses = jnp.asarray(masses, dtype=points.dtype)
-        if masses.shape != points.shape[:1]:
-            raise ValueError(
-                f"`masses` must have shape ({points.shape[0]},) to match `points` {points.shape}; "
-                f"received shape {masses.shape}."
-            )
-        check_positive("masses", masses)
         self.points = points
-        self.masses = masses
+        self.masses = masses_for(points, masses)
 
     @property
     def size(self) -> int:

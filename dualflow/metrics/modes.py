@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from ..kernels.radial import squared_distances
-from ..validation import check_points, check_positive, is_concrete
+from ..validation import check_points, check_positive, is_concrete, masses_for
 
 #: Floor inside the logarithm of `kl_to_uniform`, so that empty modes give $0 \log 0 = 0$.
 KL_FLOOR = 1e-30
@@ -107,15 +107,7 @@ def mode_coverage(
     check_positive("radius_stds", radius_stds)
     if is_concrete(min_fraction) and not 0.0 <= float(min_fraction) <= 1.0:
         raise ValueError(f"`min_fraction` must lie in [0, 1]; received {min_fraction!r}.")
-    if masses is None:
-        masses = jnp.ones(points.shape[0], dtype=points.dtype)
-    masses = jnp.asarray(masses, dtype=points.dtype)
-    if masses.shape != points.shape[:1]:
-        raise ValueError(
-            f"`masses` must have shape ({points.shape[0]},) to match `points` {points.shape}; "
-            f"received shape {masses.shape}."
-        )
-    check_positive("masses", masses)
+    masses = masses_for(points, masses)  # uniform when None: occupancies are normalized anyway
 
     return _mode_coverage(points, centres, std, masses, radius_stds, min_fraction)
 
