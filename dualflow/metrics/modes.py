@@ -107,7 +107,8 @@ def mode_coverage(
     check_positive("radius_stds", radius_stds)
     if is_concrete(min_fraction) and not 0.0 <= float(min_fraction) <= 1.0:
         raise ValueError(f"`min_fraction` must lie in [0, 1]; received {min_fraction!r}.")
-    masses = masses_for(points, masses)  # uniform when None: occupancies are normalized anyway
+    # unit masses when None: counts divided once by n make "exactly 5%" compare exactly
+    masses = jnp.ones(points.shape[0], dtype=points.dtype) if masses is None else masses_for(points, masses)
 
     return _mode_coverage(points, centres, std, masses, radius_stds, min_fraction)
 
