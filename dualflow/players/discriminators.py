@@ -129,11 +129,12 @@ class ExactRKHS(AbstractDiscriminator):
         check_positive("history_tol", self.history_tol)
 
     def capacity(self, num_pushes: int, decay) -> int:
-        """Buffer slots needed for `num_pushes` pushes whose weights decay by `decay` per push."""
+        """Buffer slots needed for `num_pushes` pushes whose weights decay by `decay` per push
+        (`None` or traced: unknown, keep every push)."""
         if self.history_size is not None:
             return self.history_size
-        if is_concrete(decay):
-            decay = float(np.max(np.asarray(decay)))
+        if decay is not None and is_concrete(decay):
+            decay = float(np.max(np.abs(np.asarray(decay))))
             if 0 < decay < 1:
                 keep = math.ceil(math.log(self.history_tol) / math.log(decay)) + 1
                 return max(1, min(num_pushes, keep))

@@ -70,7 +70,8 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
         check_int("save_every", save_every, minimum=1)
         if n_steps % save_every:
             raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
-        sol = _run_gda(game, solver, x0, masses, n_steps, save_every, **options)
+        capacity = _capacity(game, n_steps, _concrete_or_none(1 - solver.lr_d * game.reg))
+        sol = _run_gda(game, solver, x0, masses, n_steps, save_every, capacity, **options)
     elif isinstance(solver, DualFlow):
         check_positive("t1", t1)
         check_int("n_saves", n_saves, minimum=2)
@@ -118,8 +119,8 @@ def _loop_solution(final, ts, xs, sums, masses, stats):
 
 
 @eqx.filter_jit
-def _run_gda(game, solver, x0, masses, n_steps, save_every, *, blowup, stationary_tol, progress):
-    disc0 = game.discriminator.init(game, x0, masses, _capacity(game, n_steps, 1 - solver.lr_d * game.reg))
+def _run_gda(game, solver, x0, masses, n_steps, save_every, capacity, *, blowup, stationary_tol, progress):
+    disc0 = game.discriminator.init(game, x0, masses, capacity)
     ts, xs, sums, final = guarded_loop(
         solver.step(game, masses), x0, disc0, dt=solver.lr_g, n_saves=n_steps // save_every + 1,
         steps_per_save=save_every, summary=_summary(game, masses), residual=_residual(game, masses), blowup=blowup,
@@ -128,17 +129,22 @@ def _run_gda(game, solver, x0, masses, n_steps, save_every, *, blowup, stationar
 
 
 def _capacity(game, num_pushes, decay_per_push):
+    """History slots for `ExactRKHS` (sized before compilation, from concrete rates)."""
     if isinstance(game.discriminator, ExactRKHS):
         return game.discriminator.capacity(num_pushes + 1, decay_per_push)
     return 0
 
 
+def _concrete_or_none(value):
+    return np.asarray(value) if is_concrete(value) else None
+
+
 def _run_quadrature_flow(game, solver, x0, masses, t1, n_saves, *, blowup, stationary_tol, progress):
     dt_max = solver.dt0 if solver.dt0 is not None else t1 / 1000
-    steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max))
+    steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max * (1 - 1e-12)))
     dt = t1 / ((n_saves - 1) * steps_per_save)
-    decay = np.exp(-np.asarray(solver.kappa) * np.asarray(game.reg) * dt) if is_concrete(solver.kappa) and is_concrete(game.reg) else solver.kappa
-    capacity = _capacity(game, (n_saves - 1) * steps_per_save, decay)
+    rate = _concrete_or_none(solver.kappa * game.reg)
+    capacity = _capacity(game, (n_saves - 1) * steps_per_save, None if rate is None else np.exp(-rate * dt))
     return _quadrature_flow(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity,
                             blowup=blowup, stationary_tol=stationary_tol, progress=progress)
 

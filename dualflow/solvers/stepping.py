@@ -52,7 +52,9 @@ def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summ
         if stationary_tol is not None:
             at_rest = residual(x_new, disc_new) < stationary_tol
             result = jnp.where(accept & at_rest, Result.STATIONARY, result)
-        new = LoopState(x_new, disc_new, state.t + dt, result.astype(jnp.int32), state.num_steps + 1)
+        # t = k dt exactly (no drift from summing dt)
+        new = LoopState(x_new, disc_new, (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32),
+                        state.num_steps + 1)
         kept = LoopState(state.x, state.disc, state.t, result.astype(jnp.int32), state.num_steps)
         return _select(accept, new, kept), None
 
