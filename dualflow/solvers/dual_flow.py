@@ -43,8 +43,8 @@ class DualFlow(eqx.Module):
             raise ValueError(f"`solver` must be a diffrax solver such as diffrax.Tsit5(); received {self.solver!r}.")
 
     # ---- exact kernel: history quadrature ---------------------------------------------
-    def quadrature_step(self, game, masses, dt):
-        """The step `(x, disc, t) -> (x, disc)` of the exact-kernel flow."""
+    def fixed_step(self, game, masses, dt):
+        """The step `(x, disc, t) -> (x, disc)` of the exact-kernel flow (history quadrature)."""
         solver = diffrax.Heun() if self.solver is None else self.solver
         term = diffrax.ODETerm(history_quadrature_field)
 

@@ -70,8 +70,7 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
         check_int("save_every", save_every, minimum=1)
         if n_steps % save_every:
             raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
-        capacity = _capacity(game, n_steps, _concrete_or_none(1 - solver.lr_d * game.reg))
-        sol = _run_gda(game, solver, x0, masses, n_steps, save_every, capacity, **options)
+        sol = _run_gda(game, solver, x0, masses, n_steps, save_every, **options)
     elif isinstance(solver, DualFlow):
         check_positive("t1", t1)
         check_int("n_saves", n_saves, minimum=2)
@@ -104,30 +103,6 @@ def _residual(game, masses):
     return residual
 
 
-def _stats(final, dt):
-    stats = {"num_steps": final.num_steps}
-    if isinstance(final.disc, ExactState):
-        stats["dropped_weight"] = final.disc.dropped
-    return stats
-
-
-def _loop_solution(final, ts, xs, sums, masses, stats):
-    gaps, traces = sums
-    return Solution(ts=ts, points=xs, masses=masses, payoff_gap=gaps, discriminator_trace=traces,
-                    final_points=final.x, final_discriminator=final.disc, final_time=final.t,
-                    result=final.result, stats=stats)
-
-
-@eqx.filter_jit
-def _run_gda(game, solver, x0, masses, n_steps, save_every, capacity, *, blowup, stationary_tol, progress):
-    disc0 = game.discriminator.init(game, x0, masses, capacity)
-    ts, xs, sums, final = guarded_loop(
-        solver.step(game, masses), x0, disc0, dt=solver.lr_g, n_saves=n_steps // save_every + 1,
-        steps_per_save=save_every, summary=_summary(game, masses), residual=_residual(game, masses), blowup=blowup,
-        stationary_tol=stationary_tol, progress_label="GDA steps" if progress else None)
-    return _loop_solution(final, ts, xs, sums, masses, _stats(final, solver.lr_g))
-
-
 def _capacity(game, num_pushes, decay_per_push):
     """History slots for `ExactRKHS` (sized before compilation, from concrete rates)."""
     if isinstance(game.discriminator, ExactRKHS):
@@ -139,26 +114,37 @@ def _concrete_or_none(value):
     return np.asarray(value) if is_concrete(value) else None
 
 
-def _run_quadrature_flow(game, solver, x0, masses, t1, n_saves, *, blowup, stationary_tol, progress):
+def _run_gda(game, solver, x0, masses, n_steps, save_every, **options):
+    capacity = _capacity(game, n_steps, _concrete_or_none(1 - solver.lr_d * game.reg))
+    return _run_fixed_steps(game, solver, x0, masses, solver.lr_g, n_steps // save_every + 1, save_every, capacity,
+                            label="GDA steps", **options)
+
+
+def _run_quadrature_flow(game, solver, x0, masses, t1, n_saves, **options):
     dt_max = solver.dt0 if solver.dt0 is not None else t1 / 1000
     steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max * (1 - 1e-12)))
     dt = t1 / ((n_saves - 1) * steps_per_save)
     rate = _concrete_or_none(solver.kappa * game.reg)
     capacity = _capacity(game, (n_saves - 1) * steps_per_save, None if rate is None else np.exp(-rate * dt))
-    return _quadrature_flow(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity,
-                            blowup=blowup, stationary_tol=stationary_tol, progress=progress)
+    return _run_fixed_steps(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, label="flow steps",
+                            **options)
 
 
 @eqx.filter_jit
-def _quadrature_flow(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, *, blowup,
+def _run_fixed_steps(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, *, label, blowup,
                      stationary_tol, progress):
+    """GDA, or the exact-kernel flow, on a uniform grid of spacing `dt` (`solver.fixed_step`)."""
     disc0 = game.discriminator.init(game, x0, masses, capacity)
-    ts, xs, sums, final = guarded_loop(
-        solver.quadrature_step(game, masses, dt), x0, disc0, dt=dt, n_saves=n_saves,
-        steps_per_save=steps_per_save, summary=_summary(game, masses), residual=_residual(game, masses),
-        blowup=blowup,
-        stationary_tol=stationary_tol, progress_label="flow steps" if progress else None)
-    return _loop_solution(final, ts, xs, sums, masses, _stats(final, dt))
+    ts, xs, (gaps, traces), final = guarded_loop(
+        solver.fixed_step(game, masses, dt), x0, disc0, dt=dt, n_saves=n_saves, steps_per_save=steps_per_save,
+        summary=_summary(game, masses), residual=_residual(game, masses), blowup=blowup,
+        stationary_tol=stationary_tol, progress_label=label if progress else None)
+    stats = {"num_steps": final.num_steps}
+    if isinstance(final.disc, ExactState):
+        stats["dropped_weight"] = final.disc.dropped
+    return Solution(ts=ts, points=xs, masses=masses, payoff_gap=gaps, discriminator_trace=traces,
+                    final_points=final.x, final_discriminator=final.disc, final_time=final.t,
+                    result=final.result, stats=stats)
 
 
 @eqx.filter_jit
