@@ -1,5 +1,6 @@
 """The small exact games of SCIENCE §4, each against its closed form."""
 
+import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -102,3 +103,12 @@ def test_linear_critic_moves_only_the_mean(velocity):
     for c in range(2):
         z = scipy.linalg.expm(A * T) @ np.array([x0[:, c].mean(), 0.0, ybar[c]])
         assert np.asarray(sol.points)[-1, :, c].mean() == pytest.approx(z[0], abs=1e-9)
+
+
+@pytest.mark.parametrize("solver", [diffrax.Dopri5(), diffrax.Heun(), diffrax.Kvaerno5(), diffrax.Euler()])
+def test_any_diffrax_solver_integrates_the_flow(solver):
+    """Adaptive solvers, an implicit one, and fixed-step Euler (first order, 1000 steps)."""
+    sol = df.solve(df.bilinear(1.0), ONE, df.DualFlow(solver=solver, rtol=1e-8, atol=1e-10), t1=2.0)
+    x, psi = _x_psi(sol)
+    tol = 2e-3 if isinstance(solver, diffrax.Euler) else 1e-6
+    assert x == pytest.approx(np.cos(2.0), abs=tol) and psi == pytest.approx(-np.sin(2.0), abs=tol)

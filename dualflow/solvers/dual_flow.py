@@ -17,7 +17,8 @@ class DualFlow(eqx.Module):
 
     - Finite discriminator states (`FiniteRank`, `OptimalWitness`): an exact ODE on the
       pytree `(particles, discriminator)`, solved by any diffrax `solver` with an adaptive
-      `PIDController(rtol, atol)` (default `Tsit5`, `rtol=1e-6`, `atol=1e-9`).
+      `PIDController(rtol, atol)` (default `Tsit5`, `rtol=1e-6`, `atol=1e-9`); solvers
+      without an error estimate (`Euler`) take fixed steps `dt0` (default `t1/1000`).
     - `ExactRKHS`: history quadrature on fixed steps of at most `dt0` (default
       `t1/1000`): the memory integral is the trapezoidal rule on the solver's steps,
       and each step of the particles is one step of the diffrax `solver` (default `Heun`).
@@ -73,12 +74,16 @@ class DualFlow(eqx.Module):
         def nonfinite(t, y, args, **kwargs):
             return ~jnp.all(jnp.isfinite(y[0]))
 
+        solver = diffrax.Tsit5() if self.solver is None else self.solver
+        if isinstance(solver, diffrax.AbstractAdaptiveSolver):
+            controller, dt0 = diffrax.PIDController(rtol=self.rtol, atol=self.atol), self.dt0
+        else:  # no error estimate (e.g. Euler): fixed steps
+            controller, dt0 = diffrax.ConstantStepSize(), self.dt0 if self.dt0 is not None else (ts[-1] - ts[0]) / 1000
         return diffrax.diffeqsolve(
-            diffrax.ODETerm(dual_flow_field),
-            diffrax.Tsit5() if self.solver is None else self.solver,
-            t0=ts[0], t1=ts[-1], dt0=self.dt0, y0=(x0, disc0), args=(game, masses, self.kappa),
+            diffrax.ODETerm(dual_flow_field), solver,
+            t0=ts[0], t1=ts[-1], dt0=dt0, y0=(x0, disc0), args=(game, masses, self.kappa),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]),
-            stepsize_controller=diffrax.PIDController(rtol=self.rtol, atol=self.atol),
+            stepsize_controller=controller,
             event=diffrax.Event(cond_fn=(blew_up, nonfinite, stationary)),
             max_steps=max_steps, throw=False,
             progress_meter=diffrax.TextProgressMeter() if progress else diffrax.NoProgressMeter(),
