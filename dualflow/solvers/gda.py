@@ -39,7 +39,7 @@ class GDA(eqx.Module):
         check_int("n_critic", self.n_critic, minimum=1)
 
     def fixed_step(self, game, masses, dt):
-        """The step function `(x, disc, t) -> (x, disc)` for `stepping.guarded_loop`
+        r"""The step function `(x, disc, t) -> (x, disc)` for `stepping.guarded_loop`
         (`dt` is `lr_g`: one GDA step advances generator time by $\eta_g$)."""
 
         def step(x, disc, t):
