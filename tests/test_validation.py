@@ -54,3 +54,25 @@ def test_error_message_says_what_was_received():
 
 def test_one_dimensional_points_are_a_column():
     assert df.Measure(jnp.arange(3.0)).points.shape == (3, 1)
+
+
+def test_integer_points_become_floating_with_uniform_masses():
+    m = df.Measure(np.array([[0], [3]]))
+    assert jnp.issubdtype(m.points.dtype, jnp.floating)
+    np.testing.assert_allclose(np.asarray(m.masses), [0.5, 0.5])
+
+
+@pytest.mark.parametrize("solver,kwargs", [(df.GDA(0.1, 1.0), dict(n_steps=5)),
+                                           (df.DualFlow(kappa=10.0, dt0=0.1), dict(t1=0.5))])
+def test_float32_data_give_a_float32_run(solver, kwargs):
+    data = df.Measure(np.array([[-1.0], [1.0]], np.float32))
+    game = df.KernelGame(data, df.ExactRKHS(df.Gaussian(0.5)), reg=1.0)
+    sol = df.solve(game, df.Measure(np.array([[0.1], [0.2]], np.float32)), solver, **kwargs)
+    assert sol.points.dtype == jnp.float32 and sol.result_name == "SUCCESSFUL"
+
+
+def test_implicit_solver_refused_for_the_exact_kernel_flow():
+    import diffrax
+
+    with pytest.raises(ValueError, match="explicit diffrax solver"):
+        df.solve(GAME, GEN, df.DualFlow(solver=diffrax.Kvaerno3()), t1=1.0)

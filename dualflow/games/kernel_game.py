@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from ..measures.measure import Measure
+from ..precision import cast_floating
 from ..players.discriminators import AbstractDiscriminator, ExactRKHS, OptimalWitness
 from ..validation import check_choice, check_positive
 from .payoffs import AbstractPayoff, KernelIPM
@@ -71,7 +72,7 @@ class KernelGame(eqx.Module):
             )
         check_positive("reg", reg, allow_zero=not isinstance(discriminator, OptimalWitness))
         self.data = data
-        self.discriminator = discriminator
+        self.discriminator = cast_floating(discriminator, data.points.dtype)
         self.reg = jnp.asarray(reg, dtype=data.points.dtype)
         self.payoff = payoff
         self.velocity = velocity

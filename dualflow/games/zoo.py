@@ -6,7 +6,8 @@ r"""Small games with exact answers (SCIENCE §4), built from the general machine
 - `dirac_gan()`: Mescheder et al.'s Dirac-GAN, a Dirac at $\theta$ against data $\delta_0$
   with the logistic payoff and linear critic $f(z) = \psi z$; the Jacobian at the
   equilibrium has eigenvalues $\pm i\,h'(0) = \pm i/2$.
-- `linear_critic(data, a)`: $f = \psi^\top x - \frac{a}{2}|\psi|^2$ on particles: only the
+- `linear_critic(data, a)`: critic $f(z) = \psi^\top z$ with ridge $\frac{a}{2}|\psi|^2$ in the
+  payoff (SCIENCE's $f = y\cdot x - \frac a2|y|^2$) on particles: only the
   generator's mean moves (a damped oscillator).
 """
 

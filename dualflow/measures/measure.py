@@ -33,6 +33,8 @@ class Measure(eqx.Module):
 
     def __init__(self, points, masses=None):
         points = jnp.asarray(points)
+        if not jnp.issubdtype(points.dtype, jnp.floating):
+            points = points.astype(jnp.result_type(float))
         if points.ndim == 1 and is_concrete(points):
             points = points[:, None]
         check_points("points", points)

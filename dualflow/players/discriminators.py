@@ -77,8 +77,9 @@ class ExactState(eqx.Module):
     """State of the exact RKHS discriminator
     $f = c\\,m_\\nu - \\sum_b w_b \\sum_j m_j K(\\cdot, X_{b,j})$.
 
-    `dropped` is the largest weight ever overwritten in the ring buffer: the truncation
-    error bound relative to the untruncated history.
+    `dropped` is the total current weight of every configuration overwritten in the ring
+    buffer (each decayed like the kept ones): the coefficient mass by which the
+    truncated $f$ differs from the untruncated one.
     """
 
     data_coef: jax.Array
@@ -97,7 +98,7 @@ class ExactState(eqx.Module):
             history_points=self.history_points.at[head].set(x),
             history_weights=w.at[head].set(weight),
             head=head,
-            dropped=jnp.maximum(self.dropped, w[head]),
+            dropped=decay * self.dropped + w[head],
         )
 
 
@@ -114,7 +115,10 @@ class ExactRKHS(AbstractDiscriminator):
     - `history_size`: number of buffer slots (static); `None` sizes it from `history_tol`.
     - `history_tol`: a slot may be overwritten once its weight falls below
       `history_tol` times its initial weight (used only to size the buffer). The
-      state's `dropped` field reports the largest weight actually overwritten.
+      state's `dropped` field reports the total weight actually overwritten.
+
+    The buffer starts with $x_0$ in every slot (weight 0), so its newest slot always holds
+    the current configuration $X_k$, as the history quadrature of the flow requires.
     """
 
     kernel: AbstractRadialKernel
@@ -214,7 +218,7 @@ class FiniteRank(AbstractDiscriminator):
         return real + fake - game.reg * state.theta
 
     def trace(self, state):
-        """$\theta$ itself."""
+        r"""$\theta$ itself."""
         return state.theta
 
     def ascent_residual(self, game, state, x, masses):

@@ -21,8 +21,9 @@ class DualFlow(eqx.Module):
       without an error estimate (`Euler`) take fixed steps `dt0` (default `t1/1000`).
     - `ExactRKHS`: history quadrature on fixed steps of at most `dt0` (default
       `t1/1000`): the memory integral is the trapezoidal rule on the solver's steps,
-      and each step of the particles is one step of the diffrax `solver` (default `Heun`).
-      Second order in the step (see `dynamics.vector_field`).
+      and each step of the particles is one step of an explicit diffrax `solver` (default
+      `Heun`): order $\min(2, p)$ for a solver of order $p$ (see `dynamics.vector_field`).
+      `rtol`, `atol` and `max_steps` do not apply to this fixed-step scheme.
 
     **Arguments:** `kappa` (time-scale ratio $\eta_d/\eta_g$, array leaf), `solver`,
     `rtol`, `atol`, `dt0` (initial step for adaptive solves; `None` lets diffrax choose).
@@ -47,6 +48,9 @@ class DualFlow(eqx.Module):
     def fixed_step(self, game, masses, dt):
         """The step `(x, disc, t) -> (x, disc)` of the exact-kernel flow (history quadrature)."""
         solver = diffrax.Heun() if self.solver is None else self.solver
+        if isinstance(solver, diffrax.AbstractImplicitSolver):
+            raise ValueError(f"the exact-kernel flow (history quadrature) needs an explicit diffrax solver; "
+                             f"received {type(solver).__name__}.")
         term = diffrax.ODETerm(history_quadrature_field)
 
         def step(x, disc, t):

@@ -24,7 +24,8 @@ class GDA(eqx.Module):
     - `n_critic`: D-steps per G-step.
 
     Saved times are $t = k\,\eta_g$, the time of the continuous limit with
-    $\kappa = \eta_d/\eta_g$.
+    $\kappa = n_{\text{critic}}\,\eta_d/\eta_g$. With an `OptimalWitness` discriminator the
+    D-step is the exact best response, so `lr_d`, `n_critic` and `order` play no role.
     """
 
     lr_g: jax.Array

@@ -25,15 +25,15 @@ class Result(enum.IntEnum):
 
 
 class Solution(eqx.Module):
-    """A trajectory of the game.
+    r"""A trajectory of the game.
 
     **Fields:**
 
-    - `ts`: `(S,)` saved times in generator time $t = k\\,\\eta_g$ (GDA) or flow time.
+    - `ts`: `(S,)` saved times in generator time $t = k\,\eta_g$ (GDA) or flow time.
       After an early end, saves past the end repeat the last state (GDA) or are `inf` (flow).
     - `points`: `(S, N, d)` generator positions at the saved times.
     - `masses`: `(N,)` generator masses.
-    - `payoff_gap`: `(S,)` discriminator summary $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$.
+    - `payoff_gap`: `(S,)` discriminator summary $\sum_i p_i f(y_i) - \sum_j m_j f(x_j)$.
     - `discriminator_trace`: the discriminator's small state at the saved times: $\theta$
       `(S, D)` for `FiniteRank`, the data coefficient `(S,)` for `ExactRKHS`, `None` for
       `OptimalWitness`.

@@ -13,6 +13,7 @@ import numpy as np
 from ..games.kernel_game import KernelGame
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS, ExactState
+from ..precision import cast_floating
 from ..validation import check_int, check_positive, is_concrete
 from .dual_flow import DualFlow
 from .gda import GDA
@@ -62,8 +63,9 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
         raise ValueError(f"`blowup` must be positive (inf for no bound); received {blowup!r}.")
     if stationary_tol is not None:
         check_positive("stationary_tol", stationary_tol)
-    x0 = generator.points.astype(game.data.points.dtype)
+    x0 = generator.points.astype(game.data.points.dtype)  # the run lives in the data's dtype
     masses = generator.masses.astype(x0.dtype)
+    solver = cast_floating(solver, x0.dtype)
     options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress)
     if isinstance(solver, GDA):
         check_int("n_steps", n_steps, minimum=1)
@@ -115,7 +117,8 @@ def _concrete_or_none(value):
 
 
 def _run_gda(game, solver, x0, masses, n_steps, save_every, **options):
-    capacity = _capacity(game, n_steps, _concrete_or_none(1 - solver.lr_d * game.reg))
+    decay = _concrete_or_none((1 - solver.lr_d * game.reg) ** solver.n_critic)  # per G-step (one push)
+    capacity = _capacity(game, n_steps, decay)
     return _run_fixed_steps(game, solver, x0, masses, solver.lr_g, n_steps // save_every + 1, save_every, capacity,
                             label="GDA steps", **options)
 
