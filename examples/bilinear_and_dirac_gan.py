@@ -8,33 +8,21 @@ Writes `exact_games.png` and `exact_games.json` (measured invariants next to the
     python examples/bilinear_and_dirac_gan.py [--quick] [--out DIR]
 """
 
-import argparse
-import json
-import pathlib
+from example_cli import parse  # first: float64 and a headless matplotlib backend
 
-import jax
+import json  # noqa: E402
+
 import jax.numpy as jnp
+import matplotlib.pyplot as plt
 import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-import dualflow as df  # noqa: E402
+import dualflow as df
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer steps")
-    parser.add_argument("--out", default="dualflow-output/exact-games", help="output folder")
-    args = parser.parse_args(argv)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    quick, out = parse(__doc__, "dualflow-output/exact-games", argv)
     s, tau = 1.0, 0.1
-    n = 60 if args.quick else 300
+    n = 60 if quick else 300
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
     summary = {}
     for ax, (name, game, start) in zip(axes, [("bilinear game", df.bilinear(s), 1.0),

@@ -8,39 +8,28 @@ fitted slope (1 expected).
     python examples/flow_vs_gda_convergence.py [--quick] [--out DIR]
 """
 
-import argparse
-import json
-import pathlib
+from example_cli import parse  # first: float64 and a headless matplotlib backend
+
+import json  # noqa: E402
 
 import jax
+import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import matplotlib  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-import dualflow as df  # noqa: E402
-from dualflow.analysis import gda_flow_convergence  # noqa: E402
+import dualflow as df
+from dualflow.analysis import gda_flow_convergence
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer step sizes and particles (seconds)")
-    parser.add_argument("--out", default="dualflow-output/convergence", help="output folder")
-    args = parser.parse_args(argv)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    quick, out = parse(__doc__, "dualflow-output/convergence", argv)
 
     key_data, key_gen, key_rff = jax.random.split(jax.random.PRNGKey(0), 3)
-    n = 8 if args.quick else 16
+    n = 8 if quick else 16
     data = df.ring8(key_data, n, std=0.1)
     gen = df.Measure(0.3 * jax.random.normal(key_gen, (n, 2)))
     kernel = df.Gaussian(1.0)
-    taus = [0.04, 0.02, 0.01] if args.quick else [0.08, 0.04, 0.02, 0.01]
+    taus = [0.04, 0.02, 0.01] if quick else [0.08, 0.04, 0.02, 0.01]
     games = {
         "exact RKHS": df.ExactRKHS(kernel),
         "random Fourier (256)": df.FiniteRank(df.RandomFourier(kernel, 256, 2, key=key_rff)),
@@ -49,7 +38,7 @@ def main(argv=None):
     fig, ax = plt.subplots(figsize=(5, 4))
     for name, disc in games.items():
         game = df.KernelGame(data, disc, reg=0.5, velocity="wasserstein")
-        study = gda_flow_convergence(game, gen, kappa=2.0, horizon=1.0 if args.quick else 2.0, taus=taus)
+        study = gda_flow_convergence(game, gen, kappa=2.0, horizon=1.0 if quick else 2.0, taus=taus)
         results[name] = {"taus": study.taus.tolist(), "errors": study.errors.tolist(), "slope": study.slope}
         ax.loglog(study.taus, study.errors, "o-", label=f"{name}: slope {study.slope:.3f}")
         print(f"{name}: log-log slope {study.slope:.3f}")

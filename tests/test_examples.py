@@ -2,10 +2,12 @@
 
 import importlib.util
 import pathlib
+import sys
 
 import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))  # examples import their shared `example_cli`
 
 
 def load(name):
