@@ -8,6 +8,7 @@ import pytest
 
 import dualflow as df
 from dualflow.kernels.sums import kernel_sums
+from dualflow.precision import cast_floating
 
 
 def numpy_sums(x, z, c, sigma):
@@ -50,3 +51,17 @@ def test_chunked_path_memory_is_linear_at_100k_points():
     if memory is None:
         pytest.skip("this XLA backend reports no memory analysis")
     assert memory.temp_size_in_bytes < 1e9  # < 1 GB, against 8e10 for a dense N x M block
+
+
+def test_float32_gradient_far_from_the_origin_has_no_cancellation():
+    """Points near |x| = 1000 with sigma = 0.1: the gradient must match float64 to float32
+    relative precision (the form 2(sum a)x - a@z would lose about three digits)."""
+    rng = np.random.default_rng(5)
+    # inputs representable in float32, so the reference sees exactly what the float32 run sees
+    x = (1000.0 + 0.1 * rng.normal(size=(20, 2))).astype(np.float32)
+    z = (1000.0 + 0.1 * rng.normal(size=(30, 2))).astype(np.float32)
+    c = rng.uniform(0.5, 1.0, 30).astype(np.float32)
+    _, exact = numpy_sums(x.astype(np.float64), z.astype(np.float64), c.astype(np.float64), np.float32(0.1))
+    kernel = cast_floating(df.Gaussian(0.1), jnp.float32)
+    _, got = kernel_sums(kernel, jnp.asarray(x), jnp.asarray(z), jnp.asarray(c))
+    assert np.max(np.abs(np.asarray(got, np.float64) - exact)) < 1e-4 * np.max(np.abs(exact))

@@ -3,10 +3,12 @@ r"""Memory-linear kernel sums: the witness and its gradient at many points.
 For evaluation points $x_n$ and weighted centres $(z_k, \beta_k)$ these compute
 
 $$f(x_n) = \sum_k \beta_k K(x_n, z_k), \qquad
-\nabla f(x_n) = \sum_k \beta_k \nabla_x K(x_n, z_k)
-             = 2\Big(\sum_k \beta_k k'_{nk}\Big) x_n - 2 \sum_k \beta_k k'_{nk} z_k ,$$
+\nabla f(x_n) = \sum_k \beta_k \nabla_x K(x_n, z_k) = 2 \sum_k \beta_k k'_{nk}\,(x_n - z_k),$$
 
-with $k'_{nk} = k'(|x_n - z_k|^2)$ (zero at coincident points, see `radial`).
+with $k'_{nk} = k'(|x_n - z_k|^2)$ (zero at coincident points, see `radial`). In dimension
+$d \le 8$ the differences are formed per coordinate; above, the gradient uses the matmul
+form $2(\sum_k \beta_k k'_{nk}) x_n - 2\sum_k \beta_k k'_{nk} z_k$, faster but subject to
+cancellation when $|x_n| \gg |x_n - z_k|$.
 Small problems use one dense `(n, m)` block. Large ones are cut into `block x block`
 tiles (fewer rows or columns when the problem is smaller): `lax.map` over row blocks, `lax.scan` over column blocks with a running sum,
 so memory is $O(n + m + \text{block}^2)$, never $O(nm)$.
@@ -26,11 +28,19 @@ BLOCK = 2048
 
 
 def _dense_sums(kernel: AbstractRadialKernel, x, z, coefs):
-    s = squared_distances(x, z)
+    low_dim = x.shape[1] <= 8
+    if low_dim:  # coordinate differences, reused for the gradient (no cancellation far from 0)
+        diffs = [x[:, None, i] - z[None, :, i] for i in range(x.shape[1])]
+        s = sum(d**2 for d in diffs)
+    else:
+        s = squared_distances(x, z)
     values = kernel.profile(s) @ coefs
     safe = jnp.where(s > 0, s, 1.0)
     a = jnp.where(s > 0, kernel.profile_derivative(safe), 0.0) * coefs[None, :]
-    grads = 2 * (jnp.sum(a, axis=1)[:, None] * x - a @ z)
+    if low_dim:
+        grads = 2 * jnp.stack([jnp.sum(a * d, axis=1) for d in diffs], axis=1)
+    else:  # matmul form: fast in high dimension, but cancels when |x| >> |x - z|
+        grads = 2 * (jnp.sum(a, axis=1)[:, None] * x - a @ z)
     return values, grads
 
 
