@@ -15,7 +15,6 @@ import json  # noqa: E402
 import jax
 import matplotlib.pyplot as plt
 import matplotlib.ticker
-import numpy as np
 
 import dualflow as df
 from dualflow.analysis import gda_flow_convergence

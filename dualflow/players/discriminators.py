@@ -68,9 +68,9 @@ class AbstractDiscriminator(eqx.Module):
 
     def summary(self, game, state, x, masses):
         """Scalar summary saved over time: the payoff gap $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$."""
-        fy, _ = self.witness(game, state, x, masses, game.data.points)
-        fx, _ = self.witness(game, state, x, masses, x)
-        return game.data.masses @ fy - masses @ fx
+        f, _ = self.witness(game, state, x, masses, jnp.concatenate([game.data.points, x]))
+        m = game.data.size
+        return game.data.masses @ f[:m] - masses @ f[m:]
 
 
 class ExactState(eqx.Module):
@@ -171,8 +171,7 @@ class ExactRKHS(AbstractDiscriminator):
     def ascent_residual(self, game, state, x, masses):
         r"""$\max_z |m_\nu(z) - m_\mu(z) - \lambda f(z)|$ over the data and the particles."""
         z = jnp.concatenate([game.data.points, x])
-        centres = jnp.concatenate([game.data.points, x])
-        mean_gap, _ = kernel_sums(self.kernel, z, centres, jnp.concatenate([game.data.masses, -masses]))
+        mean_gap, _ = kernel_sums(self.kernel, z, z, jnp.concatenate([game.data.masses, -masses]))
         f, _ = self.witness(game, state, x, masses, z)
         return jnp.max(jnp.abs(mean_gap - game.reg * f))
 
