@@ -1,0 +1,302 @@
+r"""Exact linearization of the game around an equilibrium (SCIENCE §3, last paragraph).
+
+**The kernel trick.** Around an equilibrium $(X^*, f^*)$ of the kernel IPM game with
+$f^* = (m_\nu - m_{\mu^*})/\lambda$ and $\nabla f^*(x^*_j) = 0$, perturb $x_j = x^*_j + \xi_j$,
+$f = f^* + g$. To first order
+
+$$\dot\xi_j = w_j\big(\nabla^2 f^*(x^*_j)\,\xi_j + \nabla g(x^*_j)\big), \qquad
+\dot g = -\kappa\Big(\sum_j m_j\,\partial_z K(\cdot, x^*_j)\,\xi_j + \lambda g\Big).$$
+
+Write $g = \sum_j \partial_z K(\cdot, x^*_j)\,a_j + h$. The span part obeys
+$\dot a_j = -\kappa(m_j\xi_j + \lambda a_j)$ and is seen by the particles through the
+Gram blocks $G_{ij} = \partial_x\partial_z^\top K(x^*_i, x^*_j)$, $\nabla g(x^*_i) = \sum_j G_{ij} a_j + \nabla h(x^*_i)$;
+the rest $h$ only decays, $\dot h = -\kappa\lambda h$, and forces $\xi$ without being fed back.
+The system is block triangular, so its spectrum is that of the exact finite matrix
+
+$$J = \begin{pmatrix} W H & W G \\ -\kappa M & -\kappa\lambda I\end{pmatrix}
+\quad (2Nd \times 2Nd), \qquad H = \operatorname{diag}_j \nabla^2 f^*(x^*_j),$$
+
+plus the discriminator's *rest mode* $-\kappa\lambda$ of infinite multiplicity. $M = \operatorname{diag}(m_j) \otimes I_d$
+(masses), $W = \operatorname{diag}(w_j)\otimes I_d$ (velocity weights: $w_j = m_j$ for `mass_weighted`,
+$1$ for `wasserstein`). Where the $\partial_z K(\cdot, x^*_j)$ are linearly dependent (coincident
+points of a collapsed cluster) the coordinates $a$ are redundant; the redundant directions
+($\xi = 0$, $g = 0$) evolve as $-\kappa\lambda$, so they only add copies of the rest mode.
+
+**Time and step conventions.** The flow's Jacobian is in generator time $t = k\,\eta_g$
+(multiply by $\eta_g$ for the per-step rates of Becker et al.). A GDA step is the product of
+the linear D-step $A_D$: $a \leftarrow (1 - \eta_d\lambda)a - \eta_d M\xi$ (repeated
+`n_critic` times) and G-step $A_G$: $\xi \leftarrow \xi + \eta_g W(H\xi + Ga)$, in the solver's
+order: simultaneous (both from the old state), `alternating_d_first` $A_G A_D^{n}$,
+`alternating_g_first` $A_D^{n} A_G$. The rest mode is $(1 - \eta_d\lambda)^{n_\text{critic}}$.
+
+**Finite states** (`FiniteRank` features with any payoff, `OptimalWitness`): the state is
+finite, so the Jacobian of the flow's right-hand side, or of one GDA step, is taken directly
+by `jax.jacfwd`; there is no rest mode. For kernel-IPM finite-rank games the kernel trick
+applies too (`method="kernel"`, kernel $\phi(x)^\top\phi(z)$): both give the same spectrum up to
+copies of $-\kappa\lambda$, a cross-check the tests make.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+
+from ..dynamics.gda_maps import gda_step
+from ..games.kernel_game import KernelGame
+from ..kernels.radial import AbstractRadialKernel, Energy, Laplace, Multiscale
+from ..measures.measure import Measure
+from ..players.discriminators import ExactRKHS, FiniteRank, FiniteRankState, OptimalWitness
+from ..solvers.dual_flow import DualFlow
+from ..solvers.gda import GDA
+from ..validation import check_choice
+
+METHODS = ("auto", "kernel", "jacfwd")
+
+
+class Linearization(eqx.Module):
+    r"""The linearized dynamics at an equilibrium.
+
+    **Fields:**
+
+    - `matrix`: the exact finite matrix: the flow's Jacobian (generator time) or the one-step
+      map of GDA, acting on $(\xi, a)$ (kernel trick, `2Nd` square) or on the flattened finite
+      state $(X, \theta)$ (`jacfwd`).
+    - `eigenvalues`, `eigenvectors`: of `matrix` (complex; columns are vectors).
+    - `rest_eigenvalue`: the discriminator's infinite-multiplicity mode, $-\kappa\lambda$ for the
+      flow, $(1 - \eta_d\lambda)^{n_\text{critic}}$ for GDA; `None` for finite states.
+    - `mode_weights`: `(2Nd, 2Nd)` positive semidefinite metric of the coordinates
+      (identity on $\xi$, the Gram $G$ on $a$, so that $a^\top G a = \|g\|_H^2$), or `None`.
+    - `num_generator`: $Nd$, the first coordinates are the particle offsets $\xi$.
+    - `residual`: stationarity residual of the point (0 at an exact equilibrium): largest particle
+      speed and largest $|m_\nu - m_\mu - \lambda f^*|$ over data and particles.
+    - `discrete`: `True` for a GDA step map, `False` for the flow's Jacobian.
+    """
+
+    matrix: jax.Array
+    eigenvalues: jax.Array
+    eigenvectors: jax.Array
+    rest_eigenvalue: jax.Array | None
+    mode_weights: jax.Array | None
+    residual: jax.Array
+    num_generator: int = eqx.field(static=True)
+    discrete: bool = eqx.field(static=True)
+
+    def _all_eigenvalues(self):
+        if self.rest_eigenvalue is None:
+            return self.eigenvalues
+        return jnp.concatenate([self.eigenvalues, self.rest_eigenvalue.astype(self.eigenvalues.dtype)[None]])
+
+    def _growth_of(self, eigenvalues):
+        return jnp.abs(eigenvalues) if self.discrete else jnp.real(eigenvalues)
+
+    @property
+    def growth(self) -> jax.Array:
+        r"""Spectral radius $\max|\rho|$ (GDA) or spectral abscissa $\max\operatorname{Re} s$ (flow),
+        over every mode including the rest mode: the dominant local rate."""
+        return jnp.max(self._growth_of(self._all_eigenvalues()))
+
+    @property
+    def dominant_eigenvalue(self) -> jax.Array:
+        """The eigenvalue of largest growth (the rest mode included)."""
+        eigs = self._all_eigenvalues()
+        return eigs[jnp.argmax(self._growth_of(eigs))]
+
+    @property
+    def dominant_mode(self) -> str:
+        """Which mode dominates: `"discriminator rest"` (the $-\\kappa\\lambda$ family),
+        `"generator"` (particles move, the discriminator's span part stays zero), or
+        `"coupled"` (particles and discriminator move together)."""
+        growth = np.asarray(self._growth_of(self.eigenvalues))
+        top = int(np.argmax(growth))
+        if self.rest_eigenvalue is not None and float(self._growth_of(self.rest_eigenvalue)) >= growth[top] - 1e-12:
+            return "discriminator rest"
+        vec = np.asarray(self.eigenvectors[:, top])
+        n = self.num_generator
+        gen = float(np.linalg.norm(vec[:n]) ** 2)
+        if self.mode_weights is None:
+            disc = float(np.linalg.norm(vec[n:]) ** 2)
+        else:
+            disc = float(np.real(np.conj(vec[n:]) @ np.asarray(self.mode_weights[n:, n:]) @ vec[n:]))
+        return "generator" if disc <= 1e-10 * max(gen, 1e-300) else "coupled"
+
+    @property
+    def stable(self) -> jax.Array:
+        """`True` when every mode strictly contracts (growth $< 1$ for GDA, $< 0$ for the flow)."""
+        return self.growth < (1.0 if self.discrete else 0.0)
+
+
+def _check_twice_differentiable(kernel):
+    parts = kernel.kernels if isinstance(kernel, Multiscale) else (kernel,)
+    for part in parts:
+        if isinstance(part, (Laplace, Energy)):
+            raise ValueError(f"the linearization needs a kernel twice differentiable at coincident points; "
+                             f"received {type(part).__name__}. Use Gaussian, RationalQuadratic or Multiscale of those.")
+
+
+def kernel_function(discriminator):
+    """The scalar kernel $K(x, z)$ of single points `(d,)` behind a discriminator: its radial
+    kernel, or $\\phi(x)^\\top\\phi(z)$ for finite-rank features."""
+    if isinstance(discriminator, FiniteRank):
+        features = discriminator.features
+        return lambda x, z: features(x[None])[0] @ features(z[None])[0]
+    kernel: AbstractRadialKernel = discriminator.kernel
+    _check_twice_differentiable(kernel)
+    return kernel
+
+
+def best_response_coefficients(game: KernelGame, masses):
+    r"""Centres' coefficients of $f^* = (m_\nu - m_\mu)/\lambda$ (zero when $\lambda = 0$: the
+    equilibria of the unregularized game have $m_\nu = m_\mu$ and $f^* = 0$)."""
+    coefs = jnp.concatenate([game.data.masses, -masses])
+    inv = jnp.where(game.reg > 0, 1 / jnp.where(game.reg > 0, game.reg, 1.0), 0.0)
+    return coefs * inv
+
+
+def _kernel_trick(game, x, masses, solver, kernel):
+    """`(matrix, rest, weights, residual)` of the kernel-trick linearization."""
+    n, d = x.shape
+    centres = jnp.concatenate([game.data.points, x])
+    beta = best_response_coefficients(game, masses)
+
+    def witness(z):
+        return jax.vmap(lambda c: kernel(z, c))(centres) @ beta
+
+    grads = jax.vmap(jax.grad(witness))(x)
+    hess = jax.vmap(jax.hessian(witness))(x)  # (N, d, d)
+    cross = jax.jacfwd(jax.grad(kernel, 0), 1)
+    gram = jax.vmap(lambda a: jax.vmap(lambda b: cross(a, b))(x))(x)  # (N, N, d, d)
+    gram = gram.transpose(0, 2, 1, 3).reshape(n * d, n * d)
+    eye = jnp.eye(n * d, dtype=x.dtype)
+    h_block = jnp.einsum("ij,iab->iajb", jnp.eye(n, dtype=x.dtype), hess).reshape(n * d, n * d)
+    w = jnp.repeat(game.velocity_weights(masses), d)
+    m = jnp.repeat(masses, d)
+    gap = jax.vmap(lambda z: jax.vmap(lambda c: kernel(z, c))(centres) @ jnp.concatenate([game.data.masses, -masses]))
+    z_all = jnp.concatenate([game.data.points, x])
+    residual = jnp.maximum(jnp.max(jnp.abs(game.velocity_weights(masses)[:, None] * grads)),
+                           jnp.max(jnp.abs(gap(z_all) - game.reg * jax.vmap(witness)(z_all))))
+    weights = jax.scipy.linalg.block_diag(eye, gram)
+    if isinstance(solver, DualFlow):
+        kappa = solver.kappa
+        matrix = jnp.block([[w[:, None] * h_block, w[:, None] * gram],
+                            [-kappa * jnp.diag(m), -kappa * game.reg * eye]])
+        return matrix, -kappa * game.reg, weights, residual
+    zero = jnp.zeros_like(eye)
+    rho_a = 1 - solver.lr_d * game.reg
+    d_step = jnp.block([[eye, zero], [-solver.lr_d * jnp.diag(m), rho_a * eye]])
+    d_steps = jnp.linalg.matrix_power(d_step, solver.n_critic)
+    g_step = jnp.block([[eye + solver.lr_g * w[:, None] * h_block, solver.lr_g * w[:, None] * gram], [zero, eye]])
+    if solver.order == "simultaneous":
+        matrix = jnp.concatenate([g_step[: n * d], d_steps[n * d:]])
+    elif solver.order == "alternating_d_first":
+        matrix = g_step @ d_steps
+    else:
+        matrix = d_steps @ g_step
+    return matrix, rho_a**solver.n_critic, weights, residual
+
+
+def _finite_best_response(game, x, masses):
+    """$\\theta^*$ with $\\partial_\\theta L(\\theta^*, \\mu) = 0$ (closed form for the kernel IPM,
+    Newton's method from $\\theta = 0$ otherwise)."""
+    disc: FiniteRank = game.discriminator
+    if game.payoff.linear:
+        phi = disc.features
+        beta = best_response_coefficients(game, masses)
+        return FiniteRankState(beta @ phi(jnp.concatenate([game.data.points, x])))
+
+    def ascent(theta, _):
+        return disc.ascent_direction(game, FiniteRankState(theta), x, masses)
+
+    theta0 = jnp.zeros(disc.features.num_features, x.dtype)
+    sol = optx.root_find(ascent, optx.Newton(rtol=1e-12, atol=1e-14), theta0, max_steps=100, throw=False)
+    return FiniteRankState(sol.value)
+
+
+def _jacfwd(game, x, masses, solver, disc_state):
+    """`(matrix, residual)` of the finite state `(X, disc_state)` by forward-mode autodiff."""
+    flat, unravel = jax.flatten_util.ravel_pytree((x, disc_state))
+
+    if isinstance(solver, DualFlow):
+        def field(y):
+            xx, dd = unravel(y)
+            dx = game.generator_velocity(dd, xx, masses)
+            dd_dt = game.discriminator.time_derivative(game, dd, xx, masses, solver.kappa)
+            return jax.flatten_util.ravel_pytree((dx, dd_dt))[0]
+    else:
+        def field(y):
+            xx, dd = unravel(y)
+            new = gda_step(game, solver.order, solver.n_critic, solver.lr_g, solver.lr_d, xx, dd, masses)
+            return jax.flatten_util.ravel_pytree(new)[0]
+
+    residual = game.stationarity_residual(disc_state, x, masses)
+    return jax.jacfwd(field)(flat), residual
+
+
+def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *, method: str = "auto",
+              discriminator_state=None) -> Linearization:
+    r"""Linearize the flow (`DualFlow(kappa)`) or one GDA step (`GDA(lr_g, lr_d, order, n_critic)`)
+    at the generator configuration `equilibrium` with the discriminator at its best response.
+
+    **Arguments:**
+
+    - `game`: a `KernelGame`; `ExactRKHS` needs a kernel twice differentiable at 0 (not
+      Laplace or energy).
+    - `equilibrium`: the generator at rest, $X^*$ with its masses (find one with
+      `find_equilibrium`). Nothing forces it to be exact: `Linearization.residual` says how far
+      from stationary it is.
+    - `solver`: `DualFlow(kappa)` (Jacobian in generator time) or `GDA(...)` (one-step map).
+    - `method`: `"kernel"` (the kernel trick, exact for `ExactRKHS` and for kernel-IPM
+      `FiniteRank`), `"jacfwd"` (autodiff of the finite state: `FiniteRank`, any payoff, and
+      `OptimalWitness`), `"auto"` (kernel for `ExactRKHS`, jacfwd otherwise).
+    - `discriminator_state`: for `"jacfwd"` on a `FiniteRank` game, the equilibrium
+      $\theta^*$ (default: the best response to `equilibrium`).
+
+    **Returns:** a `Linearization` (jittable and `vmap`-able over the game's and solver's array
+    leaves).
+
+    **Example:**
+
+    ```python
+    lin = linearize(game, Measure(jnp.zeros((1, 1)), jnp.ones(1)), GDA(lr_g=0.1, lr_d=0.1))
+    lin.growth, lin.dominant_mode
+    ```
+    """
+    if not isinstance(game, KernelGame):
+        raise ValueError(f"`game` must be a KernelGame; received {type(game).__name__}.")
+    if not isinstance(equilibrium, Measure):
+        raise ValueError(f"`equilibrium` must be a dualflow Measure; received {type(equilibrium).__name__}.")
+    if equilibrium.dim != game.data.dim:
+        raise ValueError(f"`equilibrium` has dimension {equilibrium.dim} but the data have dimension "
+                         f"{game.data.dim}.")
+    if not isinstance(solver, (GDA, DualFlow)):
+        raise ValueError(f"`solver` must be GDA(...) or DualFlow(...); received {type(solver).__name__}.")
+    check_choice("method", method, METHODS)
+    disc = game.discriminator
+    if method == "auto":
+        method = "kernel" if isinstance(disc, ExactRKHS) else "jacfwd"
+    if method == "kernel" and (isinstance(disc, OptimalWitness) or not game.payoff.linear):
+        raise ValueError("method='kernel' needs an ExactRKHS or FiniteRank discriminator and the KernelIPM "
+                         f"payoff; received {type(disc).__name__} with {type(game.payoff).__name__}. "
+                         "Use method='jacfwd'.")
+    if method == "jacfwd" and isinstance(disc, ExactRKHS):
+        raise ValueError("method='jacfwd' needs a finite discriminator state (FiniteRank, OptimalWitness); "
+                         "the exact RKHS discriminator is linearized by method='kernel'.")
+    x = equilibrium.points.astype(game.data.points.dtype)
+    masses = equilibrium.masses.astype(x.dtype)
+    if method == "kernel":
+        matrix, rest, weights, residual = _kernel_trick(game, x, masses, solver, kernel_function(disc))
+    else:
+        if isinstance(disc, FiniteRank):
+            state = _finite_best_response(game, x, masses) if discriminator_state is None else discriminator_state
+        else:
+            state = None
+        matrix, residual = _jacfwd(game, x, masses, solver, state)
+        rest, weights = None, None
+    eigenvalues, eigenvectors = jnp.linalg.eig(matrix)
+    return Linearization(matrix=matrix, eigenvalues=eigenvalues, eigenvectors=eigenvectors,
+                         rest_eigenvalue=None if rest is None else jnp.asarray(rest, dtype=x.dtype),
+                         mode_weights=weights, residual=residual, num_generator=x.size,
+                         discrete=isinstance(solver, GDA))
