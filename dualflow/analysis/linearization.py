@@ -43,16 +43,15 @@ import jax
 import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
-import optimistix as optx
 
 from ..dynamics.gda_maps import gda_step
 from ..games.kernel_game import KernelGame
-from ..kernels.radial import AbstractRadialKernel, Energy, Laplace, Multiscale
 from ..measures.measure import Measure
-from ..players.discriminators import ExactRKHS, FiniteRank, FiniteRankState, OptimalWitness
+from ..players.discriminators import ExactRKHS, OptimalWitness
 from ..solvers.dual_flow import DualFlow
 from ..solvers.gda import GDA
 from ..validation import check_choice
+from .witness import best_response_witness, kernel_function, mean_embedding_gap
 
 METHODS = ("auto", "kernel", "jacfwd")
 
@@ -129,42 +128,11 @@ class Linearization(eqx.Module):
         return self.growth < (1.0 if self.discrete else 0.0)
 
 
-def _check_twice_differentiable(kernel):
-    parts = kernel.kernels if isinstance(kernel, Multiscale) else (kernel,)
-    for part in parts:
-        if isinstance(part, (Laplace, Energy)):
-            raise ValueError(f"the linearization needs a kernel twice differentiable at coincident points; "
-                             f"received {type(part).__name__}. Use Gaussian, RationalQuadratic or Multiscale of those.")
-
-
-def kernel_function(discriminator):
-    """The scalar kernel $K(x, z)$ of single points `(d,)` behind a discriminator: its radial
-    kernel, or $\\phi(x)^\\top\\phi(z)$ for finite-rank features."""
-    if isinstance(discriminator, FiniteRank):
-        features = discriminator.features
-        return lambda x, z: features(x[None])[0] @ features(z[None])[0]
-    kernel: AbstractRadialKernel = discriminator.kernel
-    _check_twice_differentiable(kernel)
-    return kernel
-
-
-def best_response_coefficients(game: KernelGame, masses):
-    r"""Centres' coefficients of $f^* = (m_\nu - m_\mu)/\lambda$ (zero when $\lambda = 0$: the
-    equilibria of the unregularized game have $m_\nu = m_\mu$ and $f^* = 0$)."""
-    coefs = jnp.concatenate([game.data.masses, -masses])
-    inv = jnp.where(game.reg > 0, 1 / jnp.where(game.reg > 0, game.reg, 1.0), 0.0)
-    return coefs * inv
-
-
 def _kernel_trick(game, x, masses, solver, kernel):
     """`(matrix, rest, weights, residual)` of the kernel-trick linearization."""
     n, d = x.shape
-    centres = jnp.concatenate([game.data.points, x])
-    beta = best_response_coefficients(game, masses)
-
-    def witness(z):
-        return jax.vmap(lambda c: kernel(z, c))(centres) @ beta
-
+    witness = best_response_witness(game, x, masses)
+    gap = mean_embedding_gap(game, x, masses)
     grads = jax.vmap(jax.grad(witness))(x)
     hess = jax.vmap(jax.hessian(witness))(x)  # (N, d, d)
     cross = jax.jacfwd(jax.grad(kernel, 0), 1)
@@ -174,10 +142,9 @@ def _kernel_trick(game, x, masses, solver, kernel):
     h_block = jnp.einsum("ij,iab->iajb", jnp.eye(n, dtype=x.dtype), hess).reshape(n * d, n * d)
     w = jnp.repeat(game.velocity_weights(masses), d)
     m = jnp.repeat(masses, d)
-    gap = jax.vmap(lambda z: jax.vmap(lambda c: kernel(z, c))(centres) @ jnp.concatenate([game.data.masses, -masses]))
     z_all = jnp.concatenate([game.data.points, x])
     residual = jnp.maximum(jnp.max(jnp.abs(game.velocity_weights(masses)[:, None] * grads)),
-                           jnp.max(jnp.abs(gap(z_all) - game.reg * jax.vmap(witness)(z_all))))
+                           jnp.max(jnp.abs(jax.vmap(gap)(z_all) - game.reg * jax.vmap(witness)(z_all))))
     weights = jax.scipy.linalg.block_diag(eye, gram)
     if isinstance(solver, DualFlow):
         kappa = solver.kappa
@@ -198,36 +165,27 @@ def _kernel_trick(game, x, masses, solver, kernel):
     return matrix, rho_a**solver.n_critic, weights, residual
 
 
-def _finite_best_response(game, x, masses):
-    """$\\theta^*$ with $\\partial_\\theta L(\\theta^*, \\mu) = 0$ (closed form for the kernel IPM,
-    Newton's method from $\\theta = 0$ otherwise)."""
-    disc: FiniteRank = game.discriminator
-    if game.payoff.linear:
-        phi = disc.features
-        beta = best_response_coefficients(game, masses)
-        return FiniteRankState(beta @ phi(jnp.concatenate([game.data.points, x])))
-
-    def ascent(theta, _):
-        return disc.ascent_direction(game, FiniteRankState(theta), x, masses)
-
-    theta0 = jnp.zeros(disc.features.num_features, x.dtype)
-    sol = optx.root_find(ascent, optx.Newton(rtol=1e-12, atol=1e-14), theta0, max_steps=100, throw=False)
-    return FiniteRankState(sol.value)
-
-
 def _jacfwd(game, x, masses, solver, disc_state):
     """`(matrix, residual)` of the finite state `(X, disc_state)` by forward-mode autodiff."""
     flat, unravel = jax.flatten_util.ravel_pytree((x, disc_state))
 
+    def velocity(dd, xx):
+        if isinstance(game.discriminator, OptimalWitness):  # smooth witness: exact also at coincident points
+            grads = jax.vmap(jax.grad(best_response_witness(game, xx, masses)))(xx)
+            return game.velocity_weights(masses)[:, None] * grads
+        return game.generator_velocity(dd, xx, masses)
+
     if isinstance(solver, DualFlow):
         def field(y):
             xx, dd = unravel(y)
-            dx = game.generator_velocity(dd, xx, masses)
+            dx = velocity(dd, xx)
             dd_dt = game.discriminator.time_derivative(game, dd, xx, masses, solver.kappa)
             return jax.flatten_util.ravel_pytree((dx, dd_dt))[0]
     else:
         def field(y):
             xx, dd = unravel(y)
+            if isinstance(game.discriminator, OptimalWitness):
+                return (xx + solver.lr_g * velocity(dd, xx)).ravel()
             new = gda_step(game, solver.order, solver.n_critic, solver.lr_g, solver.lr_d, xx, dd, masses)
             return jax.flatten_util.ravel_pytree(new)[0]
 
@@ -289,10 +247,9 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
     if method == "kernel":
         matrix, rest, weights, residual = _kernel_trick(game, x, masses, solver, kernel_function(disc))
     else:
-        if isinstance(disc, FiniteRank):
-            state = _finite_best_response(game, x, masses) if discriminator_state is None else discriminator_state
-        else:
-            state = None
+        state = discriminator_state
+        if state is None:
+            state = disc.best_response(game, disc.init(game, x, masses, 1), x, masses)
         matrix, residual = _jacfwd(game, x, masses, solver, state)
         rest, weights = None, None
     eigenvalues, eigenvectors = jnp.linalg.eig(matrix)

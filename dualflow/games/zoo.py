@@ -5,7 +5,7 @@ r"""Small games with exact answers (SCIENCE §4), built from the general machine
   $\psi \to -\psi$. The flow conserves $x^2+\psi^2$.
 - `dirac_gan()`: Mescheder et al.'s Dirac-GAN, a Dirac at $\theta$ against data $\delta_0$
   with the logistic payoff and linear critic $f(z) = \psi z$; the Jacobian at the
-  equilibrium has eigenvalues $\pm i\,h'(0) = \pm i/2$.
+  equilibrium has eigenvalues $\pm i\,h'(0) = \pm i/2$; `dirac_gan(gradient_penalty=g)` damps them.
 - `linear_critic(data, a)`: critic $f(z) = \psi^\top z$ with ridge $\frac{a}{2}|\psi|^2$ in the
   payoff (SCIENCE's $f = y\cdot x - \frac a2|y|^2$) on particles: only the
   generator's mean moves (a damped oscillator).
@@ -29,10 +29,14 @@ def bilinear(s=1.0) -> KernelGame:
                       discriminator=FiniteRank(Identity(1, scale=s)), reg=0.0)
 
 
-def dirac_gan() -> KernelGame:
-    """The Dirac-GAN with the logistic payoff (generator: `Measure([[theta0]], [1.0])`)."""
+def dirac_gan(gradient_penalty=0.0) -> KernelGame:
+    r"""The Dirac-GAN with the logistic payoff (generator: `Measure([[theta0]], [1.0])`).
+
+    `gradient_penalty` $g \ge 0$ adds $-\frac g2|\nabla_z f|^2 = -\frac g2\psi^2$ to the critic's
+    payoff (for a linear critic the gradient penalty is this ridge): the Jacobian at the
+    equilibrium then has eigenvalues $-g/2 \pm \sqrt{g^2/4 - h'(0)^2}$, $h'(0) = 1/2$."""
     return KernelGame(data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),
-                      discriminator=FiniteRank(Identity(1)), reg=0.0, payoff=Logistic())
+                      discriminator=FiniteRank(Identity(1)), reg=gradient_penalty, payoff=Logistic())
 
 
 def linear_critic(data: Measure, a=1.0) -> KernelGame:

@@ -25,11 +25,18 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optimistix as optx
 
 from ..kernels.features import AbstractFeatureMap
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.sums import kernel_sums
 from ..validation import check_int, check_positive, is_concrete
+
+
+def inverse_reg(game):
+    r"""$1/\lambda$, and $0$ when $\lambda = 0$ (the unregularized game keeps $f^* = 0$)."""
+    positive = game.reg > 0
+    return jnp.where(positive, 1 / jnp.where(positive, game.reg, 1.0), 0.0)
 
 
 def geometric_sum(ratio, n: int):
@@ -43,6 +50,11 @@ class AbstractDiscriminator(eqx.Module):
     @abc.abstractmethod
     def init(self, game, x, masses, capacity: int):
         """Initial state $f_0 = 0$ for generator points `x` with `masses`."""
+
+    def best_response(self, game, state, x, masses):
+        r"""`state` moved to the best response $f^* = \arg\max_f L(f, \mu)$ to the generator
+        `(x, masses)` (for $\lambda = 0$, where no maximizer exists, the kernel IPM keeps $f = 0$)."""
+        return state
 
     @abc.abstractmethod
     def witness(self, game, state, x, masses, z):
@@ -153,6 +165,16 @@ class ExactRKHS(AbstractDiscriminator):
             dropped=jnp.zeros((), x.dtype),
         )
 
+    def best_response(self, game, state, x, masses):
+        r"""$f^* = (m_\nu - m_\mu)/\lambda$: data coefficient $1/\lambda$ and weight $1/\lambda$ on `x`,
+        stored in the slot that will be overwritten last (every other weight emptied), so the
+        newest slot keeps the current configuration the history quadrature needs."""
+        inv = inverse_reg(game).astype(x.dtype)
+        slot = (state.head - 1) % state.history_weights.shape[0]
+        weights = jnp.zeros_like(state.history_weights).at[slot].set(inv)
+        return ExactState(data_coef=inv, history_points=state.history_points.at[slot].set(x),
+                          history_weights=weights, head=state.head, dropped=jnp.zeros_like(state.dropped))
+
     def expansion(self, game, state, masses):
         """Centres and coefficients $(z_k, \\beta_k)$ with $f = \\sum_k \\beta_k K(\\cdot, z_k)$."""
         hist = state.history_points.reshape(-1, state.history_points.shape[-1])
@@ -202,6 +224,19 @@ class FiniteRank(AbstractDiscriminator):
 
     def init(self, game, x, masses, capacity):
         return FiniteRankState(jnp.zeros(self.features.num_features, x.dtype))
+
+    def best_response(self, game, state, x, masses):
+        r"""$\theta^*$ with $\partial_\theta L(\theta^*, \mu) = 0$: $(\bar\phi_\nu - \bar\phi_\mu)/\lambda$
+        for the kernel IPM, Newton's method (optimistix) from `state` for other payoffs."""
+        if game.payoff.linear:
+            phi = self.features(jnp.concatenate([game.data.points, x]))
+            return FiniteRankState(inverse_reg(game) * (jnp.concatenate([game.data.masses, -masses]) @ phi))
+
+        def ascent(theta, _):
+            return self.ascent_direction(game, FiniteRankState(theta), x, masses)
+
+        sol = optx.root_find(ascent, optx.Newton(rtol=1e-12, atol=1e-14), state.theta, max_steps=100, throw=False)
+        return FiniteRankState(sol.value)
 
     def witness(self, game, state, x, masses, z):
         values = self.features(z) @ state.theta

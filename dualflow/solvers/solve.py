@@ -14,17 +14,19 @@ from ..games.kernel_game import KernelGame
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS, ExactState
 from ..precision import cast_floating
-from ..validation import check_int, check_positive, is_concrete
+from ..validation import check_choice, check_int, check_positive, is_concrete
 from .dual_flow import DualFlow
 from .gda import GDA
 from .solution import Result, Solution
 from .stepping import guarded_loop
 
+INIT_DISCRIMINATOR = ("zero", "best_response")
+
 
 def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_steps: int | None = None,
           save_every: int = 1, t1: float | None = None, n_saves: int = 101, max_steps: int = 100_000,
           blowup: float = 1e6, stationary_tol: float | None = None, throw: bool = True,
-          progress: bool = False) -> Solution:
+          progress: bool = False, init_discriminator: str | Measure = "zero") -> Solution:
     r"""Run the game from the generator `generator` with a discrete or continuous solver.
 
     **Arguments:**
@@ -41,6 +43,11 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
     - `throw`: raise `RuntimeError` on `MAX_STEPS`, `BLEW_UP`, `NONFINITE`; with `False` the
       labelled `Solution` (with its last finite state) is returned so a sweep goes on.
     - `progress`: print a progress meter on stderr.
+    - `init_discriminator`: `"zero"` ($f_0 = 0$, as training starts), `"best_response"`
+      ($f_0$ the best response to the initial generator: a run started at an equilibrium stays
+      there), or a `Measure` with the generator's masses ($f_0$ the best response to *that*
+      configuration: start the particles at $X^* + \varepsilon$ with the discriminator at the
+      equilibrium's, to watch the local modes of a stability analysis).
 
     **Returns:** a `Solution`.
 
@@ -63,10 +70,12 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
         raise ValueError(f"`blowup` must be positive (inf for no bound); received {blowup!r}.")
     if stationary_tol is not None:
         check_positive("stationary_tol", stationary_tol)
+    reference = _discriminator_reference(init_discriminator, generator)
     x0 = generator.points.astype(game.data.points.dtype)  # the run lives in the data's dtype
     masses = generator.masses.astype(x0.dtype)
     solver = cast_floating(solver, x0.dtype)
-    options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress)
+    options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress,
+                   reference=None if reference is None else reference.astype(x0.dtype))
     if isinstance(solver, GDA):
         check_int("n_steps", n_steps, minimum=1)
         check_int("save_every", save_every, minimum=1)
@@ -105,6 +114,24 @@ def _residual(game, masses):
     return residual
 
 
+def _discriminator_reference(init, generator):
+    """The configuration whose best response starts the discriminator (`None`: $f_0 = 0$)."""
+    if isinstance(init, Measure):
+        same_masses = not (is_concrete(init.masses) and is_concrete(generator.masses)) or np.allclose(
+            init.masses, generator.masses)
+        if init.points.shape != generator.points.shape or not same_masses:
+            raise ValueError("`init_discriminator` as a Measure must have the generator's shape "
+                             f"{generator.points.shape} and masses; received shape {init.points.shape}.")
+        return init.points
+    check_choice("init_discriminator", init, INIT_DISCRIMINATOR)
+    return generator.points if init == "best_response" else None
+
+
+def _initial_discriminator(game, x0, masses, capacity, reference):
+    disc0 = game.discriminator.init(game, x0, masses, capacity)
+    return disc0 if reference is None else game.discriminator.best_response(game, disc0, reference, masses)
+
+
 def _capacity(game, num_pushes, decay_per_push):
     """History slots for `ExactRKHS` (sized before compilation, from concrete rates)."""
     if isinstance(game.discriminator, ExactRKHS):
@@ -135,9 +162,9 @@ def _run_quadrature_flow(game, solver, x0, masses, t1, n_saves, **options):
 
 @eqx.filter_jit
 def _run_fixed_steps(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, *, label, blowup,
-                     stationary_tol, progress):
+                     stationary_tol, progress, reference):
     """GDA, or the exact-kernel flow, on a uniform grid of spacing `dt` (`solver.fixed_step`)."""
-    disc0 = game.discriminator.init(game, x0, masses, capacity)
+    disc0 = _initial_discriminator(game, x0, masses, capacity, reference)
     ts, xs, (gaps, traces), final = guarded_loop(
         solver.fixed_step(game, masses, dt), x0, disc0, dt=dt, n_saves=n_saves, steps_per_save=steps_per_save,
         summary=_summary(game, masses), residual=_residual(game, masses), blowup=blowup,
@@ -151,8 +178,9 @@ def _run_fixed_steps(game, solver, x0, masses, dt, n_saves, steps_per_save, capa
 
 
 @eqx.filter_jit
-def _run_adaptive_flow(game, solver, x0, masses, t1, n_saves, max_steps, *, blowup, stationary_tol, progress):
-    disc0 = game.discriminator.init(game, x0, masses, 0)
+def _run_adaptive_flow(game, solver, x0, masses, t1, n_saves, max_steps, *, blowup, stationary_tol, progress,
+                       reference):
+    disc0 = _initial_discriminator(game, x0, masses, 0, reference)
     ts = jnp.linspace(0.0, t1, n_saves, dtype=x0.dtype)
     sol = solver.integrate(game, x0, disc0, masses, ts, max_steps=max_steps, blowup=blowup,
                            stationary_tol=stationary_tol, progress=progress)
