@@ -1,0 +1,251 @@
+r"""Phase diagrams: the local phase of an equilibrium over a grid of two parameters, predicted by
+the exact linearization and measured by simulation, side by side.
+
+**The problem.** Data $\nu$ (`data`), an equilibrium configuration $X^*$ with masses
+(`equilibrium`, e.g. a cluster collapsed on a true point, a lone point, or one found by
+`find_equilibrium`), a Gaussian kernel and base values of every parameter (`base`). Two of
+the parameters are swept:
+
+- `bandwidth` ($\sigma$), `reg` ($\lambda$), `lr_g` ($\eta_g$), `lr_d` ($\eta_d$);
+- `ratio` $= \eta_d/\eta_g$ (sets $\eta_d = $ ratio $\cdot\,\eta_g$; for the flow, $\kappa$);
+- `imbalance` $\delta = \sum_i p_i - \sum_j m_j$ (the data masses are rescaled to total
+  $\sum_j m_j + \delta$).
+
+The configuration is held fixed over the grid; `PhaseDiagram.residual` says where it is an
+exact equilibrium (collapsed clusters and lone points are one for every parameter value).
+
+**Predicted** (`predict_phase_diagram`): one compiled call `vmap`s `linearize` over the whole
+grid. Labels (`Phase`): `DIVERGES` when the growth (spectral radius of the GDA step, or spectral
+abscissa of the flow, the rest mode included) exceeds neutral by more than `neutral_tol`,
+`OSCILLATES` when it is neutral within `neutral_tol`, else `CONVERGES_OSCILLATING` when the
+slowest mode the particles see is a complex pair, `CONVERGES` otherwise.
+
+**Measured** (`measure_phase_diagram`): one compiled call `vmap`s `solve` over the grid, each run
+started at $X^* + \varepsilon v$ (a fixed random direction $v$, $|\varepsilon v|_\infty$ = `offset`)
+with the discriminator at the equilibrium's best response, and each run is labelled by
+`classify_trajectory` against the reference $X^*$.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..games.kernel_game import KernelGame
+from ..kernels.radial import Gaussian
+from ..measures.measure import Measure
+from ..players.discriminators import ExactRKHS
+from ..solvers.dual_flow import DualFlow
+from ..solvers.gda import GDA
+from ..solvers.solution import Result
+from ..solvers.solve import solve
+from ..validation import check_choice, check_int, check_positive
+from .linearization import linearize
+from .phases import Phase, classify_trajectory
+
+AXES = ("bandwidth", "reg", "lr_g", "lr_d", "ratio", "imbalance")
+BASE = {"bandwidth": 1.0, "reg": 0.1, "lr_g": 0.1, "lr_d": 0.1}
+COARSE = {Phase.CONVERGES: "converges", Phase.CONVERGES_OSCILLATING: "converges", Phase.OSCILLATES: "oscillates",
+          Phase.DIVERGES: "diverges"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PhaseDiagram:
+    """A phase diagram over `x_values` (columns) and `y_values` (rows).
+
+    **Fields:** `x_name`, `y_name`, `x_values`, `y_values`; `growth` `(ny, nx)` (spectral radius
+    of the GDA step or spectral abscissa of the flow, rest mode included); `predicted` `(ny, nx)`
+    integer `Phase` labels; `residual` `(ny, nx)` stationarity residual of the configuration;
+    `measured` `(ny, nx)` labels from simulation (or `None`); `measured_rate` (fitted rate per
+    unit time, or `None`); `scheme` (the GDA order, or `"flow"`); `discrete`; the problem
+    (`data`, `equilibrium`, `base` with every fixed parameter, `n_critic`, `velocity`).
+    """
+
+    x_name: str
+    y_name: str
+    x_values: np.ndarray
+    y_values: np.ndarray
+    growth: np.ndarray
+    predicted: np.ndarray
+    residual: np.ndarray
+    scheme: str
+    discrete: bool
+    data: Measure
+    equilibrium: Measure
+    base: dict
+    n_critic: int
+    velocity: str
+    measured: np.ndarray | None = None
+    measured_rate: np.ndarray | None = None
+
+    def agreement(self, coarse: bool = True) -> float:
+        """Fraction of grid points where the measured label equals the predicted one
+        (`coarse`: compare converges / oscillates / diverges only)."""
+        if self.measured is None:
+            raise ValueError("this diagram has no measured labels; run `measure_phase_diagram`.")
+        if coarse:
+            pred = np.vectorize(lambda k: COARSE.get(Phase(k), "other"))(self.predicted)
+            meas = np.vectorize(lambda k: COARSE.get(Phase(k), "other"))(self.measured)
+            return float(np.mean(pred == meas))
+        return float(np.mean(self.predicted == self.measured))
+
+    def to_json(self) -> dict:
+        """A JSON-able summary (label names, growth, agreement)."""
+        names = np.vectorize(lambda k: Phase(k).name)
+        out = {"x_name": self.x_name, "y_name": self.y_name, "x_values": self.x_values.tolist(),
+               "y_values": self.y_values.tolist(), "scheme": self.scheme, "growth": self.growth.tolist(),
+               "predicted": names(self.predicted).tolist(), "max_residual": float(np.max(self.residual))}
+        if self.measured is not None:
+            out.update(measured=names(self.measured).tolist(), agreement_coarse=self.agreement(True),
+                       agreement_fine=self.agreement(False))
+        return out
+
+
+def _check_axis(name, values):
+    check_choice("axis", name, AXES)
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size < 1:
+        raise ValueError(f"axis {name!r}: expected a 1-D array of values; received shape {values.shape}.")
+    if name != "imbalance":
+        check_positive(name, values)
+    return values
+
+
+def _setup(data, equilibrium, x, y, base, solver_kind):
+    if not isinstance(data, Measure) or not isinstance(equilibrium, Measure):
+        raise ValueError("`data` and `equilibrium` must be dualflow Measures; received "
+                         f"{type(data).__name__} and {type(equilibrium).__name__}.")
+    if data.dim != equilibrium.dim:
+        raise ValueError(f"`equilibrium` has dimension {equilibrium.dim} but the data have dimension {data.dim}.")
+    (x_name, x_values), (y_name, y_values) = x, y
+    if x_name == y_name:
+        raise ValueError(f"the two axes must differ; received {x_name!r} twice.")
+    unknown = set(base) - set(BASE) - {"ratio", "imbalance"}
+    if unknown:
+        raise ValueError(f"unknown `base` keys {sorted(unknown)}; expected some of {list(AXES)}.")
+    params = dict(BASE, **base)
+    for key, value in params.items():
+        if key != "imbalance":
+            check_positive(key, value)
+    check_choice("scheme", solver_kind, ("simultaneous", "alternating_d_first", "alternating_g_first", "flow"))
+    return (x_name, _check_axis(x_name, x_values)), (y_name, _check_axis(y_name, y_values)), params
+
+
+def _build(data, equilibrium, params, scheme, n_critic, velocity):
+    """Game and solver at one grid point (`params` may hold traced values)."""
+    lr_g = params["lr_g"]
+    lr_d = params["ratio"] * lr_g if "ratio" in params else params["lr_d"]
+    masses = data.masses
+    if "imbalance" in params:
+        masses = masses * (jnp.sum(equilibrium.masses) + params["imbalance"]) / jnp.sum(data.masses)
+    game = KernelGame(Measure(data.points, masses), ExactRKHS(Gaussian(params["bandwidth"])), reg=params["reg"],
+                      velocity=velocity)
+    if scheme == "flow":
+        return game, DualFlow(kappa=lr_d / lr_g)
+    return game, GDA(lr_g=lr_g, lr_d=lr_d, order=scheme, n_critic=n_critic)
+
+
+def _grid(x, y, params):
+    """Flattened parameter arrays over the grid (rows: y, columns: x)."""
+    (x_name, xs), (y_name, ys) = x, y
+    gx, gy = np.meshgrid(xs, ys)
+    grid = {k: np.full(gx.size, float(v)) for k, v in params.items()}
+    grid[x_name], grid[y_name] = gx.ravel(), gy.ravel()
+    return {k: jnp.asarray(v) for k, v in grid.items()}
+
+
+@eqx.filter_jit
+def _predict(data, equilibrium, grid, scheme, n_critic, velocity):
+    def one(params):
+        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity)
+        lin = linearize(game, equilibrium, solver)
+        growth_of = jnp.abs if lin.discrete else jnp.real
+        slowest = lin.eigenvalues[jnp.argmax(growth_of(lin.eigenvalues))]
+        return lin.growth, jnp.imag(slowest) != 0, lin.residual
+
+    return jax.vmap(one)(grid)
+
+
+def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=None, scheme="alternating_d_first",
+                          n_critic: int = 1, velocity="mass_weighted", neutral_tol: float = 1e-9) -> PhaseDiagram:
+    r"""The predicted phase diagram: `linearize` at every grid point, in one compiled `vmap`.
+
+    **Arguments:**
+
+    - `data`, `equilibrium`: the true measure and the equilibrium configuration (fixed over the grid).
+    - `x`, `y`: `(name, values)` of the two swept parameters (names in `AXES`).
+    - `base`: values of the other parameters (defaults `BASE`: bandwidth 1, reg 0.1, rates 0.1).
+    - `scheme`: a GDA order (`"simultaneous"`, `"alternating_d_first"`, `"alternating_g_first"`)
+      or `"flow"` (the dual flow, $\kappa = \eta_d/\eta_g$, Jacobian in generator time).
+    - `n_critic`, `velocity`: as in `GDA` and `KernelGame`.
+    - `neutral_tol`: growth within this of neutral (1 for GDA, 0 for the flow) is `OSCILLATES`.
+
+    **Returns:** a `PhaseDiagram` (without measured labels).
+    """
+    x, y, params = _setup(data, equilibrium, x, y, base or {}, scheme)
+    check_int("n_critic", n_critic, minimum=1)
+    check_positive("neutral_tol", neutral_tol)
+    growth, complex_pair, residual = _predict(data, equilibrium, _grid(x, y, params), scheme, n_critic, velocity)
+    shape = (len(y[1]), len(x[1]))
+    growth, complex_pair = np.asarray(growth).reshape(shape), np.asarray(complex_pair).reshape(shape)
+    neutral = 0.0 if scheme == "flow" else 1.0
+    labels = np.where(growth > neutral + neutral_tol, Phase.DIVERGES,
+                      np.where(growth >= neutral - neutral_tol, Phase.OSCILLATES,
+                               np.where(complex_pair, Phase.CONVERGES_OSCILLATING, Phase.CONVERGES)))
+    return PhaseDiagram(x_name=x[0], y_name=y[0], x_values=x[1], y_values=y[1], growth=growth,
+                        predicted=labels.astype(int), residual=np.asarray(residual).reshape(shape), scheme=scheme,
+                        discrete=scheme != "flow", data=data, equilibrium=equilibrium, base=params,
+                        n_critic=n_critic, velocity=velocity)
+
+
+@eqx.filter_jit
+def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, n_steps, save_every, blowup):
+    def one(params):
+        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity)
+        sol = solve(game, start, solver, n_steps=n_steps, save_every=save_every, blowup=blowup, throw=False,
+                    init_discriminator=equilibrium)
+        return sol.ts, sol.points, sol.result
+
+    return jax.vmap(one)(grid)
+
+
+def measure_phase_diagram(diagram: PhaseDiagram, *, n_steps: int = 1000, save_every: int = 1, offset: float = 1e-6,
+                          escape: float = 1e3, blowup: float = 1e3, key=None, **classify_options) -> PhaseDiagram:
+    r"""Simulate every grid point of `diagram` (GDA in its order; the flow is not simulated here)
+    in one compiled `vmap`, label the runs with `classify_trajectory` and return the diagram
+    with `measured` and `measured_rate` filled in.
+
+    **Arguments:** `diagram` (from `predict_phase_diagram`: the same problem is simulated);
+    `n_steps`, `save_every`: GDA steps and save spacing; `offset`: size of the initial
+    displacement from the equilibrium; `escape`: a run whose offset exceeds `escape` times
+    `offset` has left the equilibrium's neighbourhood and is labelled `DIVERGES` (what it does
+    further out is nonlinear, not the local phase; it may well come back); `blowup`: bound on
+    $|x|$ of the simulation itself; `key`: PRNG key of the displacement's direction (default `PRNGKey(0)`);
+    `classify_options`: passed to `classify_trajectory`.
+    """
+    if diagram.scheme == "flow":
+        raise ValueError("measured diagrams simulate GDA; predict a GDA scheme to compare with simulation.")
+    check_positive("offset", offset)
+    data, equilibrium = diagram.data, diagram.equilibrium
+    x, y = (diagram.x_name, diagram.x_values), (diagram.y_name, diagram.y_values)
+    key = jax.random.PRNGKey(0) if key is None else key
+    direction = jax.random.normal(key, equilibrium.points.shape, dtype=equilibrium.points.dtype)
+    start = Measure(equilibrium.points + offset * direction / jnp.max(jnp.abs(direction)), equilibrium.masses)
+    ts, points, results = _simulate(data, equilibrium, start, _grid(x, y, diagram.base), diagram.scheme,
+                                    diagram.n_critic, diagram.velocity, n_steps, save_every, blowup)
+    ts, points, results = np.asarray(ts), np.asarray(points), np.asarray(results)
+    reference = np.asarray(equilibrium.points)
+    reports = []
+    for t, xs, result in zip(ts, points, results):
+        outside = np.nonzero(~(np.max(np.abs(xs - reference), axis=(1, 2)) <= escape * offset))[0]
+        if outside.size:  # left the neighbourhood: keep the run up to there, labelled as escaped
+            t, xs, result = t[: outside[0] + 1], xs[: outside[0] + 1], Result.BLEW_UP
+        reports.append(classify_trajectory(t, xs, reference=reference, result=int(result), **classify_options))
+    shape = diagram.growth.shape
+    measured = np.array([int(r.phase) for r in reports]).reshape(shape)
+    rates = np.array([r.rate for r in reports]).reshape(shape)
+    return dataclasses.replace(diagram, measured=measured, measured_rate=rates)
