@@ -2,7 +2,15 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import dynamics as dynamics, games as games, kernels as kernels, measures as measures
+from . import analysis as analysis, dynamics as dynamics, games as games, kernels as kernels, measures as measures
+from .analysis import (
+    Phase as Phase,
+    classify_solution as classify_solution,
+    find_equilibrium as find_equilibrium,
+    linearize as linearize,
+    measure_phase_diagram as measure_phase_diagram,
+    predict_phase_diagram as predict_phase_diagram,
+)
 from .games import (
     KernelGame as KernelGame,
     KernelIPM as KernelIPM,

@@ -32,3 +32,13 @@ def test_bilinear_and_dirac_gan_quick(tmp_path):
     for game in summary.values():
         assert abs(game["flow"]["final_radius_sq"] - 1.0) < 1e-8  # the flow conserves x^2 + psi^2
     assert (tmp_path / "exact_games.png").stat().st_size > 10_000
+
+
+def test_phase_diagrams_quick(tmp_path):
+    results = load("phase_diagrams").main(["--quick", "--out", str(tmp_path)])
+    assert results["simultaneous_sigma_reg"]["agreement_coarse"] >= 0.9
+    assert results["alternating_rates"]["agreement_coarse"] >= 0.9
+    asilomar = results["asilomar"]  # the fastest ridge at the best bandwidth sits near lambda_opt
+    assert 0.5 < asilomar["fastest_reg_at_that_sigma"] / asilomar["lambda_opt_at_that_sigma"] < 2
+    for name in ("phase_sim_sigma_reg.png", "phase_alt_rates.png", "asilomar_rho2.png"):
+        assert (tmp_path / name).stat().st_size > 10_000

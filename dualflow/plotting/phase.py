@@ -1,0 +1,119 @@
+r"""Phase diagrams: predicted and measured labels side by side, growth heat maps, and the
+isolated-points theory drawn over them.
+
+Overlays (`theory_curves`) exist when the axes are `bandwidth` (x) and `reg` (y), for the
+isolated points model (one true point of mass `p`, a cluster of `n` points of mass `w`):
+the simultaneous-GDA threshold $\lambda = \eta_g w p_\text{tot}/\sigma^2$ (balanced mass), the
+fast-rate curve $\lambda_\text{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$ ($\delta > 0$) and the
+edges of the flow's oscillation band in $\gamma = 1/\sigma^2$.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+__all__ = ["plot_phase_diagram", "plot_growth", "theory_curves"]
+
+#: Colour of each `Phase` value (UNDECIDED, CONVERGES, CONVERGES_OSCILLATING, OSCILLATES,
+#: DIVERGES, STUCK, MODE_COLLAPSE).
+PHASE_COLOURS = ["#bdbdbd", "#1a9850", "#91cf60", "#fee08b", "#d73027", "#4575b4", "#984ea3"]
+PHASE_NAMES = ["undecided", "converges", "converges (oscillating)", "oscillates (neutral)", "diverges", "stuck",
+               "mode collapse"]
+
+
+def theory_curves(diagram, *, w, p, n=1):
+    """Curves `{label: (sigma, reg)}` of the isolated-points theory over the diagram's bandwidth
+    range (empty unless the axes are bandwidth and reg). Uses the diagram's fixed rates."""
+    from ..analysis import isolated_points as ip
+
+    if (diagram.x_name, diagram.y_name) != ("bandwidth", "reg"):
+        return {}
+    lr_g = diagram.base["lr_g"]
+    lr_d = diagram.base["ratio"] * lr_g if "ratio" in diagram.base else diagram.base["lr_d"]
+    sigma = np.geomspace(diagram.x_values.min(), diagram.x_values.max(), 200)
+    ptot, delta = n * w, p - n * w
+    curves = {}
+    if abs(delta) < 1e-12 and diagram.scheme == "simultaneous":
+        curves[r"simultaneous threshold $\lambda = \eta_g w p_{tot}/\sigma^2$"] = (
+            sigma, np.asarray(ip.simultaneous_critical_reg(lr_g, w, ptot, sigma)))
+    if delta > 0:
+        curves[r"$\lambda_{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$"] = (
+            sigma, np.asarray(ip.optimal_reg(w, delta, sigma, lr_g, lr_d)))
+    reg = np.geomspace(diagram.y_values.min(), diagram.y_values.max(), 200)
+    low, high = (np.asarray(g) for g in ip.oscillation_band(lr_g, lr_d, reg, w, p, n))
+    for edge, gamma in ((r"flow oscillation band edges", low), (None, high)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curves[edge or "_band high"] = (1 / np.sqrt(np.where(gamma > 0, gamma, np.nan)), reg)
+    return curves
+
+
+def _grid_axes(ax, diagram):
+    ax.set_xscale("log" if diagram.x_values.min() > 0 and diagram.x_name != "imbalance" else "linear")
+    ax.set_yscale("log" if diagram.y_values.min() > 0 and diagram.y_name != "imbalance" else "linear")
+    ax.set_xlabel(_label(diagram.x_name))
+    ax.set_ylabel(_label(diagram.y_name))
+    ax.set_xlim(diagram.x_values.min(), diagram.x_values.max())
+    ax.set_ylim(diagram.y_values.min(), diagram.y_values.max())
+
+
+def _label(name):
+    return {"bandwidth": r"bandwidth $\sigma$", "reg": r"ridge $\lambda$", "lr_g": r"$\eta_g$", "lr_d": r"$\eta_d$",
+            "ratio": r"$\eta_d/\eta_g$", "imbalance": r"mass imbalance $\delta$"}[name]
+
+
+def _overlay(ax, curves):
+    theory = iter(["k--", "k:"])
+    for label, (xs, ys) in curves.items():
+        ax.plot(xs, ys, "m-." if "band" in label else next(theory), lw=1.5, label=label)
+
+
+def plot_phase_diagram(diagram, *, curves=None, title=None) -> Figure:
+    """Predicted (left) and, when present, measured (right) phase labels on the grid, with the
+    agreement fraction in the title and optional theory `curves` (`{label: (xs, ys)}`)."""
+    panels = [("predicted (linearization)", diagram.predicted)]
+    if diagram.measured is not None:
+        panels.append((f"measured (simulation) — agreement {100 * diagram.agreement():.1f}%", diagram.measured))
+    fig = Figure(figsize=(5.2 * len(panels) + 2.2, 4.6), layout="constrained")
+    cmap = ListedColormap(PHASE_COLOURS)
+    norm = BoundaryNorm(np.arange(len(PHASE_COLOURS) + 1) - 0.5, cmap.N)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (name, labels) in zip(axes, panels):
+        ax.pcolormesh(diagram.x_values, diagram.y_values, labels, cmap=cmap, norm=norm, shading="nearest")
+        _overlay(ax, curves or {})
+        _grid_axes(ax, diagram)
+        ax.set_title(name, fontsize=10)
+    present = sorted(set(np.unique(diagram.predicted)) | set(np.unique(
+        diagram.measured if diagram.measured is not None else [])))
+    handles = [Patch(color=PHASE_COLOURS[k], label=PHASE_NAMES[k]) for k in present]
+    handles += [line for line in axes[0].get_lines() if not line.get_label().startswith("_")]
+    fig.legend(handles=handles, loc="outside right center", fontsize=8)
+    fig.suptitle(title or f"local phase of the equilibrium ({diagram.scheme})", fontsize=11)
+    return fig
+
+
+def plot_growth(diagram, *, squared=True, curves=None, title=None) -> Figure:
+    """Heat map of the dominant growth: $|\\rho|^2$ of the GDA step (`squared`) or $|\\rho|$; for the
+    flow the spectral abscissa. Contours at neutral (1 or 0)."""
+    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    ax = fig.subplots()
+    values = diagram.growth**2 if (squared and diagram.discrete) else diagram.growth
+    if diagram.discrete:
+        name = r"dominant $|\rho|^2$" if squared else r"dominant $|\rho|$"
+        clipped = np.clip(values, None, 1.0 + 0.5 * (1.0 - np.nanmin(values)))
+    else:
+        name = r"spectral abscissa $\max \mathrm{Re}\, s$"
+        clipped = values
+    mesh = ax.pcolormesh(diagram.x_values, diagram.y_values, clipped, cmap="viridis", shading="nearest")
+    fig.colorbar(mesh, ax=ax, label=name + (" (clipped above)" if diagram.discrete else ""))
+    neutral = 1.0 if diagram.discrete else 0.0
+    if np.nanmin(values) < neutral < np.nanmax(values):
+        ax.contour(diagram.x_values, diagram.y_values, values, levels=[neutral], colors="w", linewidths=1.2)
+    _overlay(ax, curves or {})
+    _grid_axes(ax, diagram)
+    if curves:
+        ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(title or f"{name} ({diagram.scheme}); white: neutral", fontsize=10)
+    return fig

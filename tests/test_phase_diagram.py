@@ -1,0 +1,63 @@
+"""Phase diagrams: the vmapped linearization against the isolated-points closed forms, and the
+measured (simulated) diagram against the predicted one."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import dualflow as df
+from dualflow.analysis import isolated_points as ip
+
+ONE = df.Measure(jnp.zeros((1, 1)), jnp.ones(1))
+SIGMA = ("bandwidth", np.geomspace(0.2, 5, 9))
+REG = ("reg", np.geomspace(0.01, 1, 7))
+
+
+def test_predicted_growth_is_the_closed_form_on_the_grid():
+    pair = df.Measure(jnp.zeros((2, 1)), jnp.full(2, 0.3))
+    for scheme in ("simultaneous", "alternating_d_first", "alternating_g_first"):
+        diagram = df.predict_phase_diagram(ONE, pair, x=SIGMA, y=REG, base=dict(lr_g=0.05, lr_d=0.2), scheme=scheme)
+        sigma, reg = np.meshgrid(SIGMA[1], REG[1])
+        closed = np.asarray(ip.isolated_spectral_radius(0.05, 0.2, reg, sigma, 0.3, 1.0, 2, scheme))
+        np.testing.assert_allclose(diagram.growth, closed, rtol=1e-12)
+        assert np.max(diagram.residual) < 1e-12
+
+
+def test_simultaneous_threshold_separates_predicted_phases():
+    diagram = df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(lr_g=0.1, lr_d=0.1),
+                                       scheme="simultaneous")
+    sigma, reg = np.meshgrid(SIGMA[1], REG[1])
+    critical = np.asarray(ip.simultaneous_critical_reg(0.1, 1.0, 1.0, sigma))
+    diverges = diagram.predicted == df.Phase.DIVERGES
+    assert np.all(diverges[reg < critical * 0.99]) and not np.any(diverges[reg > critical * 1.01])
+
+
+def test_ratio_and_imbalance_axes():
+    diagram = df.predict_phase_diagram(ONE, ONE, x=("ratio", [0.5, 2.0]), y=("imbalance", [-0.5, 0.0, 0.5]),
+                                       base=dict(lr_g=0.05, bandwidth=0.7, reg=0.4), scheme="alternating_d_first")
+    for i, delta in enumerate([-0.5, 0.0, 0.5]):
+        for j, ratio in enumerate([0.5, 2.0]):
+            closed = float(ip.isolated_spectral_radius(0.05, 0.05 * ratio, 0.4, 0.7, 1.0, 1.0 + delta, 1,
+                                                       "alternating_d_first"))
+            assert diagram.growth[i, j] == pytest.approx(closed, rel=1e-12)
+
+
+def test_measured_diagram_agrees_with_prediction():
+    diagram = df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(lr_g=0.1, lr_d=0.1), scheme="simultaneous")
+    measured = df.measure_phase_diagram(diagram, n_steps=600)
+    assert measured.agreement(coarse=True) >= 0.9
+    both = (measured.predicted == df.Phase.DIVERGES) & (measured.measured == df.Phase.DIVERGES)
+    assert both.sum() >= 0.3 * both.size  # the diverging corner is really measured as diverging
+    summary = measured.to_json()
+    assert summary["agreement_coarse"] == measured.agreement(True)
+
+
+def test_bad_axes_are_refused():
+    with pytest.raises(ValueError, match="axis"):
+        df.predict_phase_diagram(ONE, ONE, x=("sigma", [1.0]), y=REG)
+    with pytest.raises(ValueError, match="differ"):
+        df.predict_phase_diagram(ONE, ONE, x=REG, y=REG)
+    with pytest.raises(ValueError, match="unknown `base`"):
+        df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(kappa=1.0))
+    with pytest.raises(ValueError, match="positive"):
+        df.predict_phase_diagram(ONE, ONE, x=("bandwidth", [-1.0, 1.0]), y=REG)
