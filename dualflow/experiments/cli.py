@@ -4,6 +4,9 @@ Commands:
 
 - `demo`: the 8-Gaussian ring learned by the exact-kernel dual flow and by GDA, side by side
   (figures, a JSON summary and the trajectories; see `dualflow.experiments.demo`).
+- `phase`: a predicted (and optionally measured) phase diagram of the isolated points model.
+- `linearize`: the exact linearization at a configuration, with eigenvalues and dominant mode.
+(See `dualflow.experiments.stability`.)
 """
 
 from __future__ import annotations
@@ -53,7 +56,64 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_seed, default=0, metavar="INT",
                       help="seed of the random data sample and of the initial blob; the same seed gives the "
                            "same numbers (default: 0)")
+    _add_stability_commands(commands)
     return parser
+
+
+def _add_stability_commands(commands):
+    from .stability import SCHEMES
+
+    def rates(p):
+        p.add_argument("--lr-g", type=float, default=0.1, help="generator rate eta_g (default 0.1)")
+        p.add_argument("--lr-d", type=float, default=0.1, help="discriminator rate eta_d (default 0.1); the flow "
+                                                                "uses kappa = lr_d / lr_g")
+        p.add_argument("--bandwidth", type=float, default=1.0, help="Gaussian bandwidth sigma (default 1)")
+        p.add_argument("--reg", type=float, default=0.1, help="ridge lambda (default 0.1)")
+        p.add_argument("--scheme", choices=SCHEMES, default="alternating_d_first",
+                       help="GDA step order, or 'flow' for the dual flow (default alternating_d_first)")
+
+    phase = commands.add_parser(
+        "phase", help="phase diagram over two parameters: linearization (and simulation), figures + JSON",
+        description="Phase diagram of the isolated points model: a cluster of --cluster generated points (mass "
+                    "--w each) collapsed on one true point (mass --p), 1-D, Gaussian kernel. Two parameters are "
+                    "swept (--x, --y); the others take the values of --bandwidth, --reg, --lr-g, --lr-d. Writes "
+                    "phase.png (predicted | measured labels, theory curves), growth.png (dominant |rho|^2) and "
+                    "phase.json. A 200 x 200 predicted diagram takes about a second.")
+    phase.add_argument("--x", default="bandwidth:0.1:10:100", metavar="AXIS",
+                       help="x axis NAME:START:STOP:NUM[:log|lin], NAME one of bandwidth, reg, lr_g, lr_d, ratio "
+                            "(lr_d / lr_g), imbalance (p - total generated mass) (default bandwidth:0.1:10:100)")
+    phase.add_argument("--y", default="reg:0.01:1:100", metavar="AXIS", help="y axis, same form (default "
+                                                                              "reg:0.01:1:100)")
+    phase.add_argument("--cluster", type=int, default=1, help="generated points on the true point (default 1)")
+    phase.add_argument("--w", type=float, default=1.0, help="mass of each generated point (default 1)")
+    phase.add_argument("--p", type=float, default=1.0, help="mass of the true point (default 1)")
+    phase.add_argument("--measure", action="store_true",
+                       help="also simulate every grid point (GDA from an offset of 1e-6) and label the runs; "
+                            "keep the grid small (e.g. 30 x 30: about 10 s)")
+    phase.add_argument("--steps", type=int, default=1000, help="GDA steps per simulated run (default 1000)")
+    phase.add_argument("--out", default="dualflow-output/phase", metavar="DIR",
+                       help="output folder (default dualflow-output/phase)")
+    rates(phase)
+
+    lin = commands.add_parser(
+        "linearize", help="exact linearization at a configuration: eigenvalues, growth, dominant mode, JSON",
+        description="Linearize the kernel game (exact Gaussian RKHS discriminator at its best response) at the "
+                    "generator configuration --generator, for one GDA step or the dual flow. Points are written "
+                    "'x1,y1;x2,y2' (rows ';', coordinates ','). Example: dualflow linearize --data '0' "
+                    "--generator '0' --reg 0.5 --scheme simultaneous")
+    lin.add_argument("--data", required=True, help="true points, e.g. '-1;1' (1-D) or '0,0;1,1' (2-D)")
+    lin.add_argument("--data-masses", default=None, help="masses of the true points, e.g. '0.5;0.5' "
+                                                         "(default uniform 1/M)")
+    lin.add_argument("--generator", required=True, help="generated points, same form")
+    lin.add_argument("--masses", default=None, help="masses of the generated points (default uniform 1/N)")
+    lin.add_argument("--find-equilibrium", action="store_true",
+                     help="first refine --generator to an equilibrium by Newton's method")
+    lin.add_argument("--n-critic", type=int, default=1, help="D-steps per G-step (default 1)")
+    lin.add_argument("--velocity", choices=("mass_weighted", "wasserstein"), default="mass_weighted",
+                     help="velocity convention (default mass_weighted)")
+    lin.add_argument("--out", default="dualflow-output/linearize", metavar="DIR",
+                     help="output folder (default dualflow-output/linearize)")
+    rates(lin)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +126,15 @@ def main(argv: list[str] | None = None) -> int:
         from .demo import run_demo
 
         run_demo(args.out, quick=args.quick, seed=args.seed)
+        return 0
+    if args.command in ("phase", "linearize"):
+        from .stability import run_linearize, run_phase
+
+        try:
+            (run_phase if args.command == "phase" else run_linearize)(args)
+        except ValueError as error:  # bad values: a clear message and exit status 2, like argparse
+            print(f"dualflow {args.command}: error: {error}", file=sys.stderr)
+            return 2
         return 0
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse rejects unknown commands
 

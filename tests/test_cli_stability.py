@@ -1,0 +1,38 @@
+"""`dualflow phase` and `dualflow linearize` end to end, checked against the closed forms."""
+
+import json
+
+import pytest
+
+from dualflow.analysis import isolated_points as ip
+from dualflow.experiments.cli import main
+
+
+def test_phase_command_writes_figures_and_agreeing_json(tmp_path):
+    status = main(["phase", "--x", "bandwidth:0.2:5:8", "--y", "reg:0.01:1:8", "--scheme", "simultaneous",
+                   "--measure", "--steps", "600", "--out", tmp_path])
+    assert status == 0
+    summary = json.loads((tmp_path / "phase.json").read_text())
+    assert summary["agreement_coarse"] >= 0.9
+    growth = summary["growth"][0][0]  # sigma 0.2, reg 0.01, one point of mass 1 on a true point of mass 1
+    assert growth == pytest.approx(float(ip.isolated_spectral_radius(0.1, 0.1, 0.01, 0.2, 1.0, 1.0)), rel=1e-12)
+    for name in ("phase.png", "growth.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
+def test_linearize_command_reports_the_closed_form(tmp_path, capsys):
+    status = main(["linearize", "--data", "0", "--generator", "0", "--masses", "1", "--data-masses", "1",
+                   "--bandwidth", "0.7", "--reg", "0.5", "--lr-g", "0.05", "--lr-d", "0.2", "--scheme",
+                   "alternating_d_first", "--out", tmp_path])
+    assert status == 0
+    report = json.loads((tmp_path / "linearization.json").read_text())
+    assert report["growth"] == pytest.approx(float(ip.isolated_spectral_radius(
+        0.05, 0.2, 0.5, 0.7, 1.0, 1.0, 1, "alternating_d_first")), rel=1e-12)
+    assert report["rest_eigenvalue"] == pytest.approx(1 - 0.2 * 0.5)
+    assert "spectral radius" in capsys.readouterr().out
+
+
+def test_bad_values_exit_with_status_2(tmp_path, capsys):
+    assert main(["phase", "--x", "sigma:1:2:3", "--out", tmp_path]) == 2
+    assert "axis" in capsys.readouterr().err
+    assert main(["linearize", "--data", "0;x", "--generator", "0", "--out", tmp_path]) == 2
