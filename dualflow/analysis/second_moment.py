@@ -92,7 +92,8 @@ def _masses(bandwidth, w, p, ptot):
 
 
 def _curvature_drive(nu, gamma, delta, ptot):
-    r"""$-\partial_i^2(m_\nu - m_\mu)(0) \approx \delta\gamma + p_{\text{tot}}\gamma^2(\nu_i + \frac12\sum_l\nu_l)$."""
+    r"""$-\partial_i^2(m_\nu - m_\mu)(0) \approx \delta\gamma + p_{\text{tot}}\gamma^2(\nu_i + \frac12\sum_l\nu_l)$,
+    to second order in the cloud (module docstring)."""
     return delta * gamma + ptot * gamma**2 * (nu + 0.5 * jnp.sum(nu, axis=-1, keepdims=True))
 
 
@@ -206,7 +207,9 @@ def smm_balanced_asymptote(k, *, lr_g, reg, bandwidth, w, ptot, dim: int = 1):
     follows the cloud quasi-statically, $c_i \approx p_{\text{tot}}\gamma^2(\nu_i + \frac12\sum_l\nu_l)/\lambda$;
     $\eta_g w c_i \ll 1$, so $(1-\eta_g w c_i)^2 \approx 1 - 2\eta_g w c_i$; and an isotropic cloud
     (all $\nu_i = \nu$), where $\nu_{k+1} = \nu_k - (2+d)\eta_g w p_{\text{tot}}\gamma^2\nu_k^2/\lambda$ gives
-    $1/\nu_k \simeq (2+d)\eta_g w p_{\text{tot}} k/(\lambda\sigma^4)$ up to $O(\log k)$. An anisotropic
+    $1/\nu_k \simeq (2+d)\eta_g w p_{\text{tot}} k/(\lambda\sigma^4)$ up to $O(\log k)$ and a constant set by
+    the transient (large when the curvature, still remembering a larger cloud, overshoots: then
+    $\nu_k$ approaches the law from below, like $1/(Ak + D)$). An anisotropic
     cloud becomes isotropic only slowly (relative spread $\propto k^{-2/(2+d)}$), so in $d > 1$
     the formula holds for the mean eigenvalue $\frac1d\sum_i\nu_i$ before it holds for each one.
 
