@@ -42,3 +42,9 @@ def test_phase_diagrams_quick(tmp_path):
     assert 0.5 < asilomar["fastest_reg_at_that_sigma"] / asilomar["lambda_opt_at_that_sigma"] < 2
     for name in ("phase_sim_sigma_reg.png", "phase_alt_rates.png", "asilomar_rho2.png"):
         assert (tmp_path / name).stat().st_size > 10_000
+
+
+def test_covariance_smm_quick(tmp_path):
+    results = load("covariance_smm").main(["--quick", "--out", str(tmp_path)])
+    assert results["n_steps"] > 0
+    assert (tmp_path / "covariance_smm.png").stat().st_size > 10_000
