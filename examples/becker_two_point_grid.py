@@ -32,8 +32,9 @@ converge far faster than the local rate, or are thrown out (lr_d = 1: |rho| = 9;
 is the journal sequel's point (IEEE TSP 2025): the linearization can be grossly inaccurate
 already at moderate distances from the equilibrium.
 Phase labels come from the classifier's generic rules; a run of 1000 steps at |rho| ~ 0.9999
-has barely moved, and is labelled UNDECIDED (or, twice, MODE_COLLAPSE: a slow oscillation
-whose motion fades before its offset does) rather than converging: read them with the rates.
+has barely moved, and is labelled UNDECIDED, or (twice) MODE_COLLAPSE: an oscillation whose
+period (~600 and ~2000 steps) is as long as the run, so that its displacement, fitted over
+less than a period, seems to die out away from the data. Read the labels with the rates.
 
 `--quick`: 200 steps on the 2x2 sub-grid rows (1, .1), (.1, .01) x columns reg 1, .1.
 
