@@ -95,7 +95,7 @@ def main(argv=None):
                       "fitted_rho_near_equilibrium": near_equilibrium_rho(game, equilibrium, solver, width),
                       "final_distance": float(dist[-1]),
                       "steps_to_1e-6": int(hit[0]) if hit.size else None, "result": sol.result_name,
-                      "attracted": bool(dist[-1] < 0.1 * X0)}
+                      "attracted": bool(dist[-1] < 0.5 * X0)}  # came at least halfway in
         color = f"C{i}"
         ax.semilogy(np.arange(n_steps + 1), np.maximum(dist, 1e-300), color=color, lw=1.6,
                     label=f"{name}: local |ρ| = {rho:.5f}")
