@@ -245,3 +245,15 @@ def test_bad_inputs_are_refused():
         linearize(cluster_game(1.0, 1.0, 0.5), gen, df.DualFlow(1.0), method="jacfwd")
     with pytest.raises(ValueError, match="reg > 0"):
         find_equilibrium(cluster_game(1.0, 1.0, 0.0), gen)
+
+
+def test_best_response_start_keeps_its_reference_to_the_last_step():
+    """The reference configuration of `init_discriminator` is never overwritten in the history:
+    nothing is dropped, and the last step continues the smooth decay of the previous ones."""
+    game = cluster_game(1.0, 1.0, 0.01)
+    ref = cluster(1, 1.0)
+    sol = df.solve(game, df.Measure(ref.points + 1e-6, ref.masses), df.GDA(lr_g=0.01, lr_d=0.01), n_steps=50,
+                   init_discriminator=ref)
+    assert float(sol.stats["dropped_weight"]) == 0.0
+    x = np.asarray(sol.points).ravel()
+    assert x[-1] / x[-2] == pytest.approx(x[-2] / x[-3], rel=1e-3)

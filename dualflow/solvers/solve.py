@@ -132,6 +132,12 @@ def _initial_discriminator(game, x0, masses, capacity, reference):
     return disc0 if reference is None else game.discriminator.best_response(game, disc0, reference, masses)
 
 
+def _reference_slot(options):
+    """One more history slot when the discriminator starts at a best response: the reference
+    configuration must never be overwritten by the run's own pushes."""
+    return int(options["reference"] is not None)
+
+
 def _capacity(game, num_pushes, decay_per_push):
     """History slots for `ExactRKHS` (sized before compilation, from concrete rates)."""
     if isinstance(game.discriminator, ExactRKHS):
@@ -145,7 +151,7 @@ def _concrete_or_none(value):
 
 def _run_gda(game, solver, x0, masses, n_steps, save_every, **options):
     decay = _concrete_or_none((1 - solver.lr_d * game.reg) ** solver.n_critic)  # per G-step (one push)
-    capacity = _capacity(game, n_steps, decay)
+    capacity = _capacity(game, n_steps + _reference_slot(options), decay)
     return _run_fixed_steps(game, solver, x0, masses, solver.lr_g, n_steps // save_every + 1, save_every, capacity,
                             label="GDA steps", **options)
 
@@ -155,7 +161,7 @@ def _run_quadrature_flow(game, solver, x0, masses, t1, n_saves, **options):
     steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max * (1 - 1e-12)))
     dt = t1 / ((n_saves - 1) * steps_per_save)
     rate = _concrete_or_none(solver.kappa * game.reg)
-    capacity = _capacity(game, (n_saves - 1) * steps_per_save, None if rate is None else np.exp(-rate * dt))
+    capacity = _capacity(game, (n_saves - 1) * steps_per_save + _reference_slot(options), None if rate is None else np.exp(-rate * dt))
     return _run_fixed_steps(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, label="flow steps",
                             **options)
 
