@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import lineax as lx
 import optimistix as optx
 
-from ..games.kernel_game import KernelGame
+from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..validation import check_int, check_positive, is_concrete
 from .witness import best_response_witness
@@ -75,12 +75,7 @@ def find_equilibrium(game: KernelGame, generator: Measure, *, atol: float = 1e-1
     eq.points, eq.converged
     ```
     """
-    if not isinstance(game, KernelGame):
-        raise ValueError(f"`game` must be a KernelGame; received {type(game).__name__}.")
-    if not isinstance(generator, Measure):
-        raise ValueError(f"`generator` must be a dualflow Measure; received {type(generator).__name__}.")
-    if generator.dim != game.data.dim:
-        raise ValueError(f"`generator` has dimension {generator.dim} but the data have dimension {game.data.dim}.")
+    check_game_and_measure(game, generator, "generator")
     if not game.payoff.linear:
         raise ValueError("equilibria are computed for the kernel IPM payoff (f* = (m_nu - m_mu)/reg); "
                          f"received {type(game.payoff).__name__}.")

@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..dynamics.gda_maps import gda_step
-from ..games.kernel_game import KernelGame
+from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS, OptimalWitness
 from ..solvers.dual_flow import DualFlow
@@ -222,13 +222,7 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
     lin.growth, lin.dominant_mode
     ```
     """
-    if not isinstance(game, KernelGame):
-        raise ValueError(f"`game` must be a KernelGame; received {type(game).__name__}.")
-    if not isinstance(equilibrium, Measure):
-        raise ValueError(f"`equilibrium` must be a dualflow Measure; received {type(equilibrium).__name__}.")
-    if equilibrium.dim != game.data.dim:
-        raise ValueError(f"`equilibrium` has dimension {equilibrium.dim} but the data have dimension "
-                         f"{game.data.dim}.")
+    check_game_and_measure(game, equilibrium, "equilibrium")
     if not isinstance(solver, (GDA, DualFlow)):
         raise ValueError(f"`solver` must be GDA(...) or DualFlow(...); received {type(solver).__name__}.")
     check_choice("method", method, METHODS)

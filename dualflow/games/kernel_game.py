@@ -92,3 +92,15 @@ class KernelGame(eqx.Module):
         the joint dynamics (the particles at rest *and* the discriminator at its best response)."""
         speed = jnp.max(jnp.abs(self.generator_velocity(disc_state, x, masses)))
         return jnp.maximum(speed, self.discriminator.ascent_residual(self, disc_state, x, masses))
+
+
+def check_game_and_measure(game, measure, name: str) -> None:
+    """Raise `ValueError` unless `game` is a `KernelGame` and `measure` (the argument called
+    `name`) a `Measure` of the data's dimension."""
+    if not isinstance(game, KernelGame):
+        raise ValueError(f"`game` must be a KernelGame; received {type(game).__name__}.")
+    if not isinstance(measure, Measure):
+        raise ValueError(f"`{name}` must be a dualflow Measure; received {type(measure).__name__}.")
+    if measure.dim != game.data.dim:
+        raise ValueError(f"`{name}` points have dimension {measure.dim} but the data have dimension "
+                         f"{game.data.dim}.")

@@ -15,6 +15,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..analysis import isolated_points as ip
+
 __all__ = ["plot_phase_diagram", "plot_growth", "theory_curves"]
 
 #: Colour of each `Phase` value (UNDECIDED, CONVERGES, CONVERGES_OSCILLATING, OSCILLATES,
@@ -27,8 +29,6 @@ PHASE_NAMES = ["undecided", "converges", "converges (oscillating)", "oscillates 
 def theory_curves(diagram, *, w, p, n=1):
     """Curves `{label: (sigma, reg)}` of the isolated-points theory over the diagram's bandwidth
     range (empty unless the axes are bandwidth and reg). Uses the diagram's fixed rates."""
-    from ..analysis import isolated_points as ip
-
     if (diagram.x_name, diagram.y_name) != ("bandwidth", "reg"):
         return {}
     lr_g = diagram.base["lr_g"]

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..games.kernel_game import KernelGame
+from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS, ExactState
 from ..precision import cast_floating
@@ -59,13 +59,7 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
     flow = solve(game, Measure(x0, q), DualFlow(kappa=10.0), t1=10.0)
     ```
     """
-    if not isinstance(game, KernelGame):
-        raise ValueError(f"`game` must be a KernelGame; received {type(game).__name__}.")
-    if not isinstance(generator, Measure):
-        raise ValueError(f"`generator` must be a dualflow Measure; received {type(generator).__name__}.")
-    if generator.dim != game.data.dim:
-        raise ValueError(f"`generator` points have dimension {generator.dim} but the data have "
-                         f"dimension {game.data.dim}.")
+    check_game_and_measure(game, generator, "generator")
     if not float(blowup) > 0:
         raise ValueError(f"`blowup` must be positive (inf for no bound); received {blowup!r}.")
     if stationary_tol is not None:
