@@ -31,7 +31,13 @@ from .kernels import (
     kernel_sums as kernel_sums,
 )
 from .measures import Measure as Measure, grid25 as grid25, isolated_points as isolated_points, ring8 as ring8
-from .players import ExactRKHS as ExactRKHS, FiniteRank as FiniteRank, OptimalWitness as OptimalWitness
+from .players import (
+    ExactRKHS as ExactRKHS,
+    FiniteRank as FiniteRank,
+    NeuralGenerator as NeuralGenerator,
+    OptimalWitness as OptimalWitness,
+    Particles as Particles,
+)
 from .solvers import DualFlow as DualFlow, GDA as GDA, Result as Result, Solution as Solution, solve as solve
 
 try:

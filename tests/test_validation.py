@@ -31,7 +31,7 @@ GEN = df.Measure(np.ones((2, 2)))
     (lambda: df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), reg=-0.1), "reg"),
     (lambda: df.KernelGame(DATA, df.OptimalWitness(df.Gaussian(1.0)), reg=0.0), "reg"),
     (lambda: df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), velocity="euclid"), "velocity"),
-    (lambda: df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), payoff=df.Logistic()), "Logistic"),
+    (lambda: df.KernelGame(DATA, df.OptimalWitness(df.Gaussian(1.0)), reg=1.0, payoff=df.Logistic()), "Logistic"),
     (lambda: df.KernelGame(np.zeros((3, 2)), df.ExactRKHS(df.Gaussian(1.0))), "data"),
     (lambda: df.ExactRKHS(df.Gaussian(1.0), history_size=0), "history_size"),
     (lambda: df.solve(GAME, df.Measure(np.ones((2, 3))), df.GDA(0.1, 0.1), n_steps=3), "dimension"),

@@ -59,7 +59,8 @@ def _jacobian(game, kappa=1.0):
 
     def flat_field(v):
         y = (v[:1].reshape(1, 1), df.players.FiniteRankState(v[1:]))
-        dx, dd = dual_flow_field(0.0, y, (game, masses, jnp.asarray(kappa)))
+        generator = df.players.Particles(df.Measure(y[0], masses))
+        dx, dd = dual_flow_field(0.0, y, (game, generator, jnp.asarray(kappa)))
         return jnp.concatenate([dx.ravel(), dd.theta])
 
     return jax.jacfwd(flat_field)(jnp.concatenate([y0[0].ravel(), y0[1].theta]))

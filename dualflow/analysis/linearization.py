@@ -48,6 +48,7 @@ from ..dynamics.gda_maps import gda_step
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS, OptimalWitness
+from ..players.generators import Particles
 from ..solvers.dual_flow import DualFlow
 from ..solvers.gda import GDA
 from ..validation import check_choice
@@ -182,11 +183,13 @@ def _jacfwd(game, x, masses, solver, disc_state):
             dd_dt = game.discriminator.time_derivative(game, dd, xx, masses, solver.kappa)
             return jax.flatten_util.ravel_pytree((dx, dd_dt))[0]
     else:
+        particles = Particles(Measure(x, masses))
+
         def field(y):
             xx, dd = unravel(y)
             if isinstance(game.discriminator, OptimalWitness):
                 return (xx + solver.lr_g * velocity(dd, xx)).ravel()
-            new = gda_step(game, solver.order, solver.n_critic, solver.lr_g, solver.lr_d, xx, dd, masses)
+            new = gda_step(game, particles, solver.order, solver.n_critic, solver.lr_g, solver.lr_d, xx, dd)
             return jax.flatten_util.ravel_pytree(new)[0]
 
     residual = game.stationarity_residual(disc_state, x, masses)

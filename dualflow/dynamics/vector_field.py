@@ -22,11 +22,13 @@ import jax.numpy as jnp
 
 
 def dual_flow_field(t, y, args):
-    """diffrax vector field for `y = (x, disc_state)`, `args = (game, masses, kappa)`."""
-    game, masses, kappa = args
-    x, disc = y
-    dx = game.generator_velocity(disc, x, masses)
-    return dx, game.discriminator.time_derivative(game, disc, x, masses, kappa)
+    r"""diffrax vector field for `y = (g, disc_state)`, `args = (game, generator, kappa)`:
+    $\dot g = J(g)^\top v$ (free particles: $\dot x = v$), $\dot f = \kappa\,\partial_f L$."""
+    game, generator, kappa = args
+    g, disc = y
+    x = generator.points(g)
+    dg = generator.pullback(g, game.generator_velocity(disc, x, generator.masses))
+    return dg, game.discriminator.time_derivative(game, disc, x, generator.masses, kappa)
 
 
 def memory_coefficients(game, kappa, s):
@@ -38,11 +40,12 @@ def memory_coefficients(game, kappa, s):
     return decay, endpoint * (decay + 1), endpoint
 
 
-def history_quadrature_field(t, x, args):
-    """diffrax vector field for the particles within one step of the exact-kernel flow;
-    `args = (game, masses, kappa, t_k, state_k)` with `state_k` the discriminator at $t_k$
+def history_quadrature_field(t, g, args):
+    """diffrax vector field for the generator state within one step of the exact-kernel flow;
+    `args = (game, generator, kappa, t_k, state_k)` with `state_k` the discriminator at $t_k$
     (whose newest history slot holds $X_k$)."""
-    game, masses, kappa, t_k, state = args
+    game, generator, kappa, t_k, state = args
+    x = generator.points(g)
     decay, data_inc, endpoint = memory_coefficients(game, kappa, t - t_k)
     virtual = state.advance(x, decay, data_inc, endpoint * decay, endpoint)
-    return game.generator_velocity(virtual, x, masses)
+    return generator.pullback(g, game.generator_velocity(virtual, x, generator.masses))

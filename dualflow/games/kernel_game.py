@@ -22,7 +22,7 @@ import jax.numpy as jnp
 
 from ..measures.measure import Measure
 from ..precision import cast_floating
-from ..players.discriminators import AbstractDiscriminator, ExactRKHS, OptimalWitness
+from ..players.discriminators import AbstractDiscriminator, OptimalWitness
 from ..validation import check_choice, check_positive
 from .payoffs import AbstractPayoff, KernelIPM
 
@@ -58,14 +58,14 @@ class KernelGame(eqx.Module):
             raise ValueError(f"`data` must be a dualflow Measure; received {type(data).__name__}.")
         if not isinstance(discriminator, AbstractDiscriminator):
             raise ValueError(
-                "`discriminator` must be ExactRKHS, FiniteRank or OptimalWitness; "
+                "`discriminator` must be a discriminator player such as ExactRKHS, FiniteRank or OptimalWitness; "
                 f"received {type(discriminator).__name__}."
             )
         payoff = KernelIPM() if payoff is None else payoff
         if not isinstance(payoff, AbstractPayoff):
             raise ValueError(f"`payoff` must be a payoff such as KernelIPM(); received {payoff!r}.")
         check_choice("velocity", velocity, VELOCITY_CONVENTIONS)
-        if isinstance(discriminator, (ExactRKHS, OptimalWitness)) and not payoff.linear:
+        if discriminator.requires_linear_payoff and not payoff.linear:
             raise ValueError(
                 f"`{type(discriminator).__name__}` has a closed form only for payoffs linear in f "
                 f"(KernelIPM); received {type(payoff).__name__}. Use FiniteRank features instead."

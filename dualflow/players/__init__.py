@@ -1,5 +1,5 @@
-"""Players of the game: discriminators (the generator is the free-particle measure,
-moved by `KernelGame.generator_velocity`)."""
+"""Players of the game: generators (free particles, neural) and discriminators (exact RKHS,
+finite-rank, neural, optimal witnesses)."""
 
 from .discriminators import (
     AbstractDiscriminator as AbstractDiscriminator,
@@ -8,4 +8,10 @@ from .discriminators import (
     FiniteRank as FiniteRank,
     FiniteRankState as FiniteRankState,
     OptimalWitness as OptimalWitness,
+)
+from .generators import (
+    AbstractGenerator as AbstractGenerator,
+    NeuralGenerator as NeuralGenerator,
+    Particles as Particles,
+    as_generator as as_generator,
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import abc
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -46,6 +47,9 @@ def geometric_sum(ratio, n: int):
 
 class AbstractDiscriminator(eqx.Module):
     """Interface of a discriminator player (see module docstring)."""
+
+    #: True when the player's state is a closed form valid only for payoffs linear in $f$.
+    requires_linear_payoff: ClassVar[bool] = False
 
     @abc.abstractmethod
     def init(self, game, x, masses, capacity: int):
@@ -86,40 +90,60 @@ class AbstractDiscriminator(eqx.Module):
 
 
 class ExactState(eqx.Module):
-    """State of the exact RKHS discriminator
-    $f = c\\,m_\\nu - \\sum_b w_b \\sum_j m_j K(\\cdot, X_{b,j})$.
+    r"""State of the exact RKHS discriminator
+    $f = \sum_i a_i\,p_i K(\cdot, y_i) - \sum_b \sum_j w_{b,j}\, m_j K(\cdot, X_{b,j})$.
 
-    `dropped` is the total current weight of every configuration overwritten in the ring
-    buffer (each decayed like the kept ones): the coefficient mass by which the
-    truncated $f$ differs from the untruncated one.
+    For the kernel IPM every $a_i$ equals one shared coefficient $c$ and every slot carries
+    one weight, $w_{b,j} = w_b$; other payoffs give each point its own coefficient.
+    `dropped` is the total current weight (largest per-particle weight of each slot) of
+    every configuration overwritten in the ring buffer, each decayed like the kept ones:
+    the coefficient mass by which the truncated $f$ differs from the untruncated one.
     """
 
-    data_coef: jax.Array
+    data_coef: jax.Array  # (M,)
     history_points: jax.Array  # (B, N, d)
-    history_weights: jax.Array  # (B,)
+    history_weights: jax.Array  # (B, N)
     head: jax.Array  # index of the newest slot
     dropped: jax.Array
 
     def advance(self, x, decay, data_increment, head_increment, weight):
-        """Decay every coefficient by `decay`, add `data_increment` to $c$ and
-        `head_increment` to the newest slot, then push `x` with `weight`."""
-        w = (decay * self.history_weights).at[self.head].add(head_increment)
-        head = (self.head + 1) % w.shape[0]
+        """Decay every coefficient by `decay`, add `data_increment` to $a$ and
+        `head_increment` to the newest slot, then push `x` with `weight` (increments and
+        weight are scalars or per-point arrays)."""
+        w = self.accumulate(decay, data_increment, head_increment)
+        head = (w.head + 1) % w.history_weights.shape[0]
         return ExactState(
-            data_coef=decay * self.data_coef + data_increment,
-            history_points=self.history_points.at[head].set(x),
-            history_weights=w.at[head].set(weight),
+            data_coef=w.data_coef,
+            history_points=w.history_points.at[head].set(x),
+            history_weights=w.history_weights.at[head].set(jnp.broadcast_to(weight, x.shape[:1])),
             head=head,
-            dropped=decay * self.dropped + w[head],
+            dropped=w.dropped + jnp.max(jnp.abs(w.history_weights[head])),
+        )
+
+    def accumulate(self, decay, data_increment, head_increment):
+        """Decay every coefficient by `decay` and add the increments to $a$ and to the
+        newest slot, without pushing a configuration."""
+        weights = decay * self.history_weights
+        head_weights = weights[self.head] + jnp.broadcast_to(head_increment, weights.shape[1:])
+        return ExactState(
+            data_coef=decay * self.data_coef + jnp.broadcast_to(data_increment, self.data_coef.shape),
+            history_points=self.history_points,
+            history_weights=weights.at[self.head].set(head_weights),
+            head=self.head,
+            dropped=decay * self.dropped,
         )
 
 
 class ExactRKHS(AbstractDiscriminator):
     r"""The exact RKHS discriminator with its full (truncated) history.
 
-    From $f_0 = 0$, $k$ D-steps $f \leftarrow (1-\eta_d\lambda) f + \eta_d(m_\nu - m_\mu)$ give
+    From $f_0 = 0$, a D-step $f \leftarrow (1-\eta_d\lambda) f + \eta_d\big(\sum_i p_i h_r'(f(y_i))K(\cdot,y_i)
+    + \sum_j m_j h_f'(f(x_j))K(\cdot,x_j)\big)$ keeps $f$ a finite expansion on the data and
+    every past configuration. For the kernel IPM ($h_r' = 1$, $h_f' = -1$) after $k$ steps
     $f = c_k m_\nu - \sum_{b} \eta_d (1-\eta_d\lambda)^{k-1-b} m_{X_b}$: the data carry one
-    shared coefficient, every past configuration a weight decaying geometrically.
+    shared coefficient, every past configuration a weight decaying geometrically. Other
+    payoffs (logistic, non-saturating) give per-point coefficients; they are played by
+    discrete GDA (the continuous exact-kernel flow is implemented for the kernel IPM).
 
     **Arguments:**
 
@@ -158,27 +182,46 @@ class ExactRKHS(AbstractDiscriminator):
 
     def init(self, game, x, masses, capacity):
         return ExactState(
-            data_coef=jnp.zeros((), x.dtype),
+            data_coef=jnp.zeros(game.data.size, x.dtype),
             history_points=jnp.broadcast_to(x, (capacity,) + x.shape),
-            history_weights=jnp.zeros(capacity, x.dtype),
+            history_weights=jnp.zeros((capacity, x.shape[0]), x.dtype),
             head=jnp.zeros((), jnp.int32),
             dropped=jnp.zeros((), x.dtype),
         )
 
     def best_response(self, game, state, x, masses):
-        r"""$f^* = (m_\nu - m_\mu)/\lambda$: data coefficient $1/\lambda$ and weight $1/\lambda$ on `x`,
-        stored in the slot that will be overwritten last (every other weight emptied), so the
-        newest slot keeps the current configuration the history quadrature needs."""
+        r"""$f^* = \arg\max_f L(f, \mu)$, stored in the slot that will be overwritten last (every
+        other weight emptied), so the newest slot keeps the current configuration the history
+        quadrature needs. Kernel IPM: $f^* = (m_\nu - m_\mu)/\lambda$. Other payoffs:
+        $f^* = \sum_k \beta_k K(\cdot, z_k)$ on $z = (y, x)$ with $\lambda\beta = (p_i h_r'(f^*(y_i)),\ m_j h_f'(f^*(x_j)))$,
+        solved by Newton's method (optimistix) on the values $u = f^*(z)$."""
         inv = inverse_reg(game).astype(x.dtype)
+        m = game.data.size
+        if game.payoff.linear:
+            data_coef, weight = jnp.full(m, inv, x.dtype), jnp.full(x.shape[0], inv, x.dtype)
+        else:
+            gram = self.kernel.matrix(jnp.concatenate([game.data.points, x]), jnp.concatenate([game.data.points, x]))
+
+            def slopes(u):
+                return jnp.concatenate([game.payoff.real_slope(u[:m]), game.payoff.fake_slope(u[m:])])
+
+            weights = jnp.concatenate([game.data.masses, masses])
+
+            def stationarity(u, _):
+                return u - inv * (gram @ (weights * slopes(u)))
+
+            u0 = jnp.zeros(m + x.shape[0], x.dtype)
+            u = optx.root_find(stationarity, optx.Newton(rtol=1e-12, atol=1e-14), u0, max_steps=100, throw=False).value
+            data_coef, weight = inv * slopes(u)[:m], -inv * slopes(u)[m:]
         slot = (state.head - 1) % state.history_weights.shape[0]
-        weights = jnp.zeros_like(state.history_weights).at[slot].set(inv)
-        return ExactState(data_coef=inv, history_points=state.history_points.at[slot].set(x),
+        weights = jnp.zeros_like(state.history_weights).at[slot].set(weight)
+        return ExactState(data_coef=data_coef, history_points=state.history_points.at[slot].set(x),
                           history_weights=weights, head=state.head, dropped=jnp.zeros_like(state.dropped))
 
     def expansion(self, game, state, masses):
-        """Centres and coefficients $(z_k, \\beta_k)$ with $f = \\sum_k \\beta_k K(\\cdot, z_k)$."""
+        """Centres and coefficients $(z_k, \beta_k)$ with $f = \sum_k \beta_k K(\cdot, z_k)$."""
         hist = state.history_points.reshape(-1, state.history_points.shape[-1])
-        hist_coefs = -(state.history_weights[:, None] * masses[None, :]).reshape(-1)
+        hist_coefs = -(state.history_weights * masses[None, :]).reshape(-1)
         centres = jnp.concatenate([game.data.points, hist])
         coefs = jnp.concatenate([state.data_coef * game.data.masses, hist_coefs])
         return centres, coefs
@@ -187,20 +230,36 @@ class ExactRKHS(AbstractDiscriminator):
         return kernel_sums(self.kernel, z, *self.expansion(game, state, masses))
 
     def trace(self, state):
-        """The data coefficient $c$."""
-        return state.data_coef
+        """The mean data coefficient $\bar a$ (for the kernel IPM, the shared coefficient $c$)."""
+        return jnp.mean(state.data_coef)
+
+    def _ascent_coefficients(self, game, state, x, masses):
+        r"""$(p_i h_r'(f(y_i)),\ m_j h_f'(f(x_j)))$: the coefficients of $\partial_f L + \lambda f$
+        on the data and the particles."""
+        if game.payoff.linear:
+            return game.data.masses, -masses
+        f, _ = self.witness(game, state, x, masses, jnp.concatenate([game.data.points, x]))
+        m = game.data.size
+        return game.data.masses * game.payoff.real_slope(f[:m]), masses * game.payoff.fake_slope(f[m:])
 
     def ascent_residual(self, game, state, x, masses):
-        r"""$\max_z |m_\nu(z) - m_\mu(z) - \lambda f(z)|$ over the data and the particles."""
+        r"""$\max_z |(\partial_f L)(z)|$ over the data and the particles."""
         z = jnp.concatenate([game.data.points, x])
-        mean_gap, _ = kernel_sums(self.kernel, z, z, jnp.concatenate([game.data.masses, -masses]))
+        drive, _ = kernel_sums(self.kernel, z, z, jnp.concatenate(self._ascent_coefficients(game, state, x, masses)))
         f, _ = self.witness(game, state, x, masses, z)
-        return jnp.max(jnp.abs(mean_gap - game.reg * f))
+        return jnp.max(jnp.abs(drive - game.reg * f))
 
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
         decay = 1 - lr_d * game.reg
-        increment = lr_d * geometric_sum(decay, n_critic)
-        return state.advance(x, decay**n_critic, increment, 0.0, increment)
+        if game.payoff.linear:  # closed form of n_critic steps: one push
+            increment = lr_d * geometric_sum(decay, n_critic)
+            return state.advance(x, decay**n_critic, increment, 0.0, increment)
+        for i in range(n_critic):  # the first step pushes x, the others add to its slot
+            real, fake = self._ascent_coefficients(game, state, x, masses)
+            data_inc, weight = lr_d * real / game.data.masses, -lr_d * fake / masses
+            state = (state.advance(x, decay, data_inc, 0.0, weight) if i == 0
+                     else state.accumulate(decay, data_inc, weight))
+        return state
 
 
 class FiniteRankState(eqx.Module):
@@ -272,6 +331,7 @@ class OptimalWitness(AbstractDiscriminator):
     the generator then follows the MMD gradient flow of $\mathrm{MMD}^2(\mu,\nu)/(2\lambda)$.
     Stateless: the witness is recomputed from the current particles."""
 
+    requires_linear_payoff: ClassVar[bool] = True
     kernel: AbstractRadialKernel
 
     def __check_init__(self):

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
 from ..validation import check_positive
+from .stepping import all_finite
 
 
 class DualFlow(eqx.Module):
@@ -45,38 +46,37 @@ class DualFlow(eqx.Module):
             raise ValueError(f"`solver` must be a diffrax solver such as diffrax.Tsit5(); received {self.solver!r}.")
 
     # ---- exact kernel: history quadrature ---------------------------------------------
-    def fixed_step(self, game, masses, dt):
-        """The step `(x, disc, t) -> (x, disc)` of the exact-kernel flow (history quadrature)."""
+    def fixed_step(self, game, generator, dt):
+        """The step `(g, disc, t) -> (g, disc)` of the exact-kernel flow (history quadrature)."""
         solver = diffrax.Heun() if self.solver is None else self.solver
         if isinstance(solver, diffrax.AbstractImplicitSolver):
             raise ValueError(f"the exact-kernel flow (history quadrature) needs an explicit diffrax solver; "
                              f"received {type(solver).__name__}.")
         term = diffrax.ODETerm(history_quadrature_field)
 
-        def step(x, disc, t):
-            args = (game, masses, self.kappa, t, disc)
-            solver_state = solver.init(term, t, t + dt, x, args)
-            x_new = solver.step(term, t, t + dt, x, args, solver_state, made_jump=False)[0]
+        def step(g, disc, t):
+            args = (game, generator, self.kappa, t, disc)
+            solver_state = solver.init(term, t, t + dt, g, args)
+            g_new = solver.step(term, t, t + dt, g, args, solver_state, made_jump=False)[0]
             decay, data_inc, endpoint = memory_coefficients(game, self.kappa, dt)
-            return x_new, disc.advance(x_new, decay, data_inc, endpoint * decay, endpoint)
+            return g_new, disc.advance(generator.points(g_new), decay, data_inc, endpoint * decay, endpoint)
 
         return step
 
     # ---- finite states: adaptive ODE ---------------------------------------------------
-    def integrate(self, game, x0, disc0, masses, ts, *, max_steps, blowup, stationary_tol, progress):
-        """Adaptive diffrax solve of the finite-state dual flow, saving at `ts`."""
+    def integrate(self, game, generator, g0, disc0, ts, *, max_steps, blowup, stationary_tol, progress):
+        """Adaptive diffrax solve of the finite-state dual flow from `(g0, disc0)`, saving at `ts`."""
 
         def blew_up(t, y, args, **kwargs):
-            return jnp.max(jnp.abs(y[0])) > blowup
+            return jnp.max(jnp.abs(generator.points(y[0]))) > blowup
 
         def stationary(t, y, args, **kwargs):
             if stationary_tol is None:
                 return jnp.array(False)
-            game, masses, _ = args
-            return game.stationarity_residual(y[1], y[0], masses) < stationary_tol
+            return game.stationarity_residual(y[1], generator.points(y[0]), generator.masses) < stationary_tol
 
         def nonfinite(t, y, args, **kwargs):
-            return ~jnp.all(jnp.isfinite(y[0]))
+            return ~all_finite(y[0])
 
         solver = diffrax.Tsit5() if self.solver is None else self.solver
         if isinstance(solver, diffrax.AbstractAdaptiveSolver):
@@ -85,7 +85,7 @@ class DualFlow(eqx.Module):
             controller, dt0 = diffrax.ConstantStepSize(), self.dt0 if self.dt0 is not None else (ts[-1] - ts[0]) / 1000
         return diffrax.diffeqsolve(
             diffrax.ODETerm(dual_flow_field), solver,
-            t0=ts[0], t1=ts[-1], dt0=dt0, y0=(x0, disc0), args=(game, masses, self.kappa),
+            t0=ts[0], t1=ts[-1], dt0=dt0, y0=(g0, disc0), args=(game, generator, self.kappa),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]),
             stepsize_controller=controller,
             event=diffrax.Event(cond_fn=(blew_up, nonfinite, stationary)),

@@ -39,11 +39,11 @@ class GDA(eqx.Module):
         check_choice("order", self.order, STEP_ORDERS)
         check_int("n_critic", self.n_critic, minimum=1)
 
-    def fixed_step(self, game, masses, dt):
-        r"""The step function `(x, disc, t) -> (x, disc)` for `stepping.guarded_loop`
+    def fixed_step(self, game, generator, dt):
+        r"""The step function `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`
         (`dt` is `lr_g`: one GDA step advances generator time by $\eta_g$)."""
 
-        def step(x, disc, t):
-            return gda_step(game, self.order, self.n_critic, self.lr_g, self.lr_d, x, disc, masses)
+        def step(g, disc, t):
+            return gda_step(game, generator, self.order, self.n_critic, self.lr_g, self.lr_d, g, disc)
 
         return step

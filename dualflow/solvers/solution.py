@@ -38,6 +38,8 @@ class Solution(eqx.Module):
       `(S, D)` for `FiniteRank`, the data coefficient `(S,)` for `ExactRKHS`, `None` for
       `OptimalWitness`.
     - `final_points`, `final_discriminator`, `final_time`: the last finite state reached.
+    - `final_generator`: the generator's final state (the positions for free particles, the
+      parameters of a `NeuralGenerator`).
     - `result`: integer code of `Result`.
     - `stats`: dict of step statistics (`num_steps`; for adaptive flows `num_accepted_steps`,
       `num_rejected_steps`; for exact histories `dropped_weight`).
@@ -49,6 +51,7 @@ class Solution(eqx.Module):
     payoff_gap: jax.Array
     discriminator_trace: object
     final_points: jax.Array
+    final_generator: object
     final_discriminator: object
     final_time: jax.Array
     result: jax.Array

@@ -13,6 +13,7 @@ import numpy as np
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS, ExactState
+from ..players.generators import AbstractGenerator, as_generator
 from ..precision import cast_floating
 from ..validation import check_choice, check_int, check_positive, is_concrete
 from .dual_flow import DualFlow
@@ -23,7 +24,7 @@ from .stepping import guarded_loop
 INIT_DISCRIMINATOR = ("zero", "best_response")
 
 
-def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_steps: int | None = None,
+def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA | DualFlow, *, n_steps: int | None = None,
           save_every: int = 1, t1: float | None = None, n_saves: int = 101, max_steps: int = 100_000,
           blowup: float = 1e6, stationary_tol: float | None = None, throw: bool = True,
           progress: bool = False, init_discriminator: str | Measure = "zero") -> Solution:
@@ -32,7 +33,9 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
     **Arguments:**
 
     - `game`: a `KernelGame` (data, discriminator, `reg`, payoff, velocity convention).
-    - `generator`: initial generator measure (positions and masses; masses stay fixed).
+    - `generator`: the initial generator: a `Measure` (free particles; positions and masses,
+      the masses stay fixed) or a generator player such as `NeuralGenerator` (its parameters
+      follow the pulled-back velocity, see `players.generators`).
     - `solver`: `GDA(lr_g, lr_d, order, n_critic)` or `DualFlow(kappa, ...)`.
     - `n_steps`, `save_every` (GDA): number of steps, and save every `save_every` steps
       (`n_steps` must be a multiple of it). Saved times are $t = k\,\eta_g$.
@@ -59,31 +62,37 @@ def solve(game: KernelGame, generator: Measure, solver: GDA | DualFlow, *, n_ste
     flow = solve(game, Measure(x0, q), DualFlow(kappa=10.0), t1=10.0)
     ```
     """
-    check_game_and_measure(game, generator, "generator")
+    generator = as_generator(generator)
+    check_game_and_measure(game, generator.measure(generator.init()), "generator")
     if not float(blowup) > 0:
         raise ValueError(f"`blowup` must be positive (inf for no bound); received {blowup!r}.")
     if stationary_tol is not None:
         check_positive("stationary_tol", stationary_tol)
-    reference = _discriminator_reference(init_discriminator, generator)
-    x0 = generator.points.astype(game.data.points.dtype)  # the run lives in the data's dtype
-    masses = generator.masses.astype(x0.dtype)
-    solver = cast_floating(solver, x0.dtype)
+    dtype = game.data.points.dtype  # the run lives in the data's dtype
+    generator = cast_floating(generator, dtype)
+    reference = _discriminator_reference(init_discriminator, generator.measure(generator.init()))
+    solver = cast_floating(solver, dtype)
     options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress,
-                   reference=None if reference is None else reference.astype(x0.dtype))
+                   reference=None if reference is None else reference.astype(dtype))
     if isinstance(solver, GDA):
         check_int("n_steps", n_steps, minimum=1)
         check_int("save_every", save_every, minimum=1)
         if n_steps % save_every:
             raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
-        sol = _run_gda(game, solver, x0, masses, n_steps, save_every, **options)
+        sol = _run_gda(game, solver, generator, n_steps, save_every, **options)
     elif isinstance(solver, DualFlow):
         check_positive("t1", t1)
         check_int("n_saves", n_saves, minimum=2)
         check_int("max_steps", max_steps, minimum=1)
         if isinstance(game.discriminator, ExactRKHS):
-            sol = _run_quadrature_flow(game, solver, x0, masses, float(t1), n_saves, **options)
+            if not game.payoff.linear:
+                raise ValueError(
+                    "the exact-kernel flow (history quadrature) is implemented for payoffs linear in f (KernelIPM); "
+                    f"received {type(game.payoff).__name__}. Play it with GDA, or use a FiniteRank or neural "
+                    "discriminator for the flow.")
+            sol = _run_quadrature_flow(game, solver, generator, float(t1), n_saves, **options)
         else:
-            sol = _run_adaptive_flow(game, solver, x0, masses, float(t1), n_saves, max_steps, **options)
+            sol = _run_adaptive_flow(game, solver, generator, float(t1), n_saves, max_steps, **options)
     else:
         raise ValueError(f"`solver` must be GDA(...) or DualFlow(...); received {type(solver).__name__}.")
     if throw and is_concrete(sol.result) and Result(int(np.asarray(sol.result))).failed:
@@ -121,7 +130,8 @@ def _discriminator_reference(init, generator):
     return generator.points if init == "best_response" else None
 
 
-def _initial_discriminator(game, x0, masses, capacity, reference):
+def _initial_discriminator(game, generator, capacity, reference):
+    x0, masses = generator.points(generator.init()), generator.masses
     disc0 = game.discriminator.init(game, x0, masses, capacity)
     return disc0 if reference is None else game.discriminator.best_response(game, disc0, reference, masses)
 
@@ -143,48 +153,52 @@ def _concrete_or_none(value):
     return np.asarray(value) if is_concrete(value) else None
 
 
-def _run_gda(game, solver, x0, masses, n_steps, save_every, **options):
+def _run_gda(game, solver, generator, n_steps, save_every, **options):
     decay = _concrete_or_none((1 - solver.lr_d * game.reg) ** solver.n_critic)  # per G-step (one push)
     capacity = _capacity(game, n_steps + _reference_slot(options), decay)
-    return _run_fixed_steps(game, solver, x0, masses, solver.lr_g, n_steps // save_every + 1, save_every, capacity,
+    return _run_fixed_steps(game, solver, generator, solver.lr_g, n_steps // save_every + 1, save_every, capacity,
                             label="GDA steps", **options)
 
 
-def _run_quadrature_flow(game, solver, x0, masses, t1, n_saves, **options):
+def _run_quadrature_flow(game, solver, generator, t1, n_saves, **options):
     dt_max = solver.dt0 if solver.dt0 is not None else t1 / 1000
     steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max * (1 - 1e-12)))
     dt = t1 / ((n_saves - 1) * steps_per_save)
     rate = _concrete_or_none(solver.kappa * game.reg)
     capacity = _capacity(game, (n_saves - 1) * steps_per_save + _reference_slot(options), None if rate is None else np.exp(-rate * dt))
-    return _run_fixed_steps(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, label="flow steps",
+    return _run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capacity, label="flow steps",
                             **options)
 
 
 @eqx.filter_jit
-def _run_fixed_steps(game, solver, x0, masses, dt, n_saves, steps_per_save, capacity, *, label, blowup,
+def _run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capacity, *, label, blowup,
                      stationary_tol, progress, reference):
     """GDA, or the exact-kernel flow, on a uniform grid of spacing `dt` (`solver.fixed_step`)."""
-    disc0 = _initial_discriminator(game, x0, masses, capacity, reference)
+    masses = generator.masses
+    disc0 = _initial_discriminator(game, generator, capacity, reference)
     ts, xs, (gaps, traces), final = guarded_loop(
-        solver.fixed_step(game, masses, dt), x0, disc0, dt=dt, n_saves=n_saves, steps_per_save=steps_per_save,
+        solver.fixed_step(game, generator, dt), generator.init(), disc0, points=generator.points, dt=dt,
+        n_saves=n_saves, steps_per_save=steps_per_save,
         summary=_summary(game, masses), residual=_residual(game, masses), blowup=blowup,
         stationary_tol=stationary_tol, progress_label=label if progress else None)
     stats = {"num_steps": final.num_steps}
     if isinstance(final.disc, ExactState):
         stats["dropped_weight"] = final.disc.dropped
     return Solution(ts=ts, points=xs, masses=masses, payoff_gap=gaps, discriminator_trace=traces,
-                    final_points=final.x, final_discriminator=final.disc, final_time=final.t,
-                    result=final.result, stats=stats)
+                    final_points=generator.points(final.g), final_generator=final.g,
+                    final_discriminator=final.disc, final_time=final.t, result=final.result, stats=stats)
 
 
 @eqx.filter_jit
-def _run_adaptive_flow(game, solver, x0, masses, t1, n_saves, max_steps, *, blowup, stationary_tol, progress,
+def _run_adaptive_flow(game, solver, generator, t1, n_saves, max_steps, *, blowup, stationary_tol, progress,
                        reference):
-    disc0 = _initial_discriminator(game, x0, masses, 0, reference)
-    ts = jnp.linspace(0.0, t1, n_saves, dtype=x0.dtype)
-    sol = solver.integrate(game, x0, disc0, masses, ts, max_steps=max_steps, blowup=blowup,
+    masses = generator.masses
+    disc0 = _initial_discriminator(game, generator, 0, reference)
+    ts = jnp.linspace(0.0, t1, n_saves, dtype=masses.dtype)
+    sol = solver.integrate(game, generator, generator.init(), disc0, ts, max_steps=max_steps, blowup=blowup,
                            stationary_tol=stationary_tol, progress=progress)
-    (xs, discs), (x_end, disc_end) = sol.ys
+    (gs, discs), (g_end, disc_end) = sol.ys
+    xs = jax.vmap(generator.points)(gs)
     blew, nonfinite, stationary = sol.event_mask
     event = sol.result == diffrax.RESULTS.event_occurred
     result = jnp.where(
@@ -196,7 +210,8 @@ def _run_adaptive_flow(game, solver, x0, masses, t1, n_saves, max_steps, *, blow
     summary = _summary(game, masses)
     gaps, traces = jax.vmap(summary)(xs, discs)
     stats = {k: sol.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")}
+    g_end = jax.tree_util.tree_map(lambda a: a[0], g_end)
     return Solution(ts=sol.ts[0], points=xs, masses=masses, payoff_gap=gaps, discriminator_trace=traces,
-                    final_points=x_end[0],
+                    final_points=generator.points(g_end), final_generator=g_end,
                     final_discriminator=jax.tree_util.tree_map(lambda a: a[0], disc_end),
                     final_time=sol.ts[1][0], result=result.astype(jnp.int32), stats=stats)

@@ -19,8 +19,13 @@ from .progress import report
 from .solution import Result
 
 
+def all_finite(tree):
+    """True when every entry of every array leaf of `tree` is finite."""
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(tree)]))
+
+
 class LoopState(eqx.Module):
-    x: jax.Array
+    g: object
     disc: object
     t: jax.Array
     result: jax.Array
@@ -31,19 +36,22 @@ def _select(pred, new, old):
     return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), new, old)
 
 
-def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summary, residual,
+def guarded_loop(step, g0, disc0, *, points, dt, n_saves: int, steps_per_save: int, summary, residual,
                  blowup, stationary_tol, progress_label: str | None):
-    """Run `step(x, disc, t) -> (x, disc)` on a uniform grid of spacing `dt`; `summary(x, disc)`
-    is saved with each state, `residual(x, disc)` is compared with `stationary_tol`.
+    """Run `step(g, disc, t) -> (g, disc)` on a uniform grid of spacing `dt`; `points(g)` are the
+    generator's positions (checked against `blowup` and saved), `summary(x, disc)` is saved with
+    each state, `residual(x, disc)` is compared with `stationary_tol`.
 
     **Returns:** `(ts, saved_points, saved_summaries, final LoopState)`.
     """
-    init = LoopState(x0, disc0, jnp.zeros((), x0.dtype), jnp.asarray(Result.SUCCESSFUL, jnp.int32),
+    x0 = points(g0)
+    init = LoopState(g0, disc0, jnp.zeros((), x0.dtype), jnp.asarray(Result.SUCCESSFUL, jnp.int32),
                      jnp.zeros((), jnp.int32))
 
     def one_step(state: LoopState, _):
-        x_new, disc_new = step(state.x, state.disc, state.t)
-        finite = jnp.all(jnp.isfinite(x_new))
+        g_new, disc_new = step(state.g, state.disc, state.t)
+        x_new = points(g_new)
+        finite = all_finite((g_new, x_new))
         inside = jnp.max(jnp.abs(jnp.where(finite, x_new, 0.0))) <= blowup
         running = state.result == Result.SUCCESSFUL
         accept = running & finite & inside
@@ -53,16 +61,17 @@ def guarded_loop(step, x0, disc0, *, dt, n_saves: int, steps_per_save: int, summ
             at_rest = residual(x_new, disc_new) < stationary_tol
             result = jnp.where(accept & at_rest, Result.STATIONARY, result)
         # t = k dt exactly (no drift from summing dt)
-        new = LoopState(x_new, disc_new, (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32),
+        new = LoopState(g_new, disc_new, (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32),
                         state.num_steps + 1)
-        kept = LoopState(state.x, state.disc, state.t, result.astype(jnp.int32), state.num_steps)
+        kept = LoopState(state.g, state.disc, state.t, result.astype(jnp.int32), state.num_steps)
         return _select(accept, new, kept), None
 
     def block(state, i):
         state, _ = jax.lax.scan(one_step, state, None, length=steps_per_save)
         if progress_label is not None:
             report(progress_label, (i + 1) * steps_per_save, (n_saves - 1) * steps_per_save)
-        return state, (state.x, summary(state.x, state.disc), state.t)
+        x = points(state.g)
+        return state, (x, summary(x, state.disc), state.t)
 
     final, (xs, sums, ts) = jax.lax.scan(block, init, jnp.arange(n_saves - 1))
     ts = jnp.concatenate([init.t[None], ts])
