@@ -15,6 +15,8 @@ from .games import (
     KernelGame as KernelGame,
     KernelIPM as KernelIPM,
     Logistic as Logistic,
+    NonSaturating as NonSaturating,
+    WGAN as WGAN,
     bilinear as bilinear,
     dirac_gan as dirac_gan,
     linear_critic as linear_critic,
@@ -34,6 +36,7 @@ from .measures import Measure as Measure, grid25 as grid25, isolated_points as i
 from .players import (
     ExactRKHS as ExactRKHS,
     FiniteRank as FiniteRank,
+    NeuralDiscriminator as NeuralDiscriminator,
     NeuralGenerator as NeuralGenerator,
     OptimalWitness as OptimalWitness,
     Particles as Particles,

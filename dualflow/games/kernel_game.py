@@ -37,7 +37,7 @@ class KernelGame(eqx.Module):
     - `data`: the target $\nu = \sum_i p_i\delta_{y_i}$ (a `Measure`).
     - `discriminator`: `ExactRKHS(kernel)`, `FiniteRank(features)` or `OptimalWitness(kernel)`.
     - `reg`: ridge $\lambda \ge 0$ (array leaf; `OptimalWitness` needs $\lambda > 0$).
-    - `payoff`: `KernelIPM()` (default) or `Logistic()`.
+    - `payoff`: `KernelIPM()` (default), `Logistic()`, `NonSaturating()` or `WGAN(clip, gradient_penalty)`.
     - `velocity`: `"mass_weighted"` (default) or `"wasserstein"`.
 
     **Example:**
@@ -65,6 +65,10 @@ class KernelGame(eqx.Module):
         if not isinstance(payoff, AbstractPayoff):
             raise ValueError(f"`payoff` must be a payoff such as KernelIPM(); received {payoff!r}.")
         check_choice("velocity", velocity, VELOCITY_CONVENTIONS)
+        if payoff.constrained and not discriminator.supports_constraints:
+            raise ValueError(
+                f"{type(payoff).__name__}'s Lipschitz constraints (clipping, gradient penalty) act on a critic's "
+                f"parameters; `{type(discriminator).__name__}` has none. Use FiniteRank or NeuralDiscriminator.")
         if discriminator.requires_linear_payoff and not payoff.linear:
             raise ValueError(
                 f"`{type(discriminator).__name__}` has a closed form only for payoffs linear in f "
@@ -82,10 +86,15 @@ class KernelGame(eqx.Module):
         return masses if self.velocity == "mass_weighted" else jnp.ones_like(masses)
 
     def generator_velocity(self, disc_state, x, masses):
-        """$\\dot x_j = -w_j\\,h_{\\text{fake}}'(f(x_j))\\,\\nabla f(x_j)$, shape `(N, d)`."""
+        """$\\dot x_j = -w_j\\,h_{\\text{gen}}'(f(x_j))\\,\\nabla f(x_j)$, shape `(N, d)`."""
         f, grad = self.discriminator.witness(self, disc_state, x, masses, x)
-        scale = -self.velocity_weights(masses) * self.payoff.fake_slope(f)
-        return scale[:, None] * grad
+        return self.velocity_from_witness(f, grad, self.velocity_weights(masses))
+
+    def velocity_from_witness(self, f, grad, weights):
+        """$-w\\,h_{\\text{gen}}'(f)\\,\\nabla f$ from witness values `f` `(n,)`, gradients `grad`
+        `(n, d)` and velocity weights `weights` `(n,)` (also for points that are not particles,
+        e.g. to draw the velocity field on a grid)."""
+        return (-weights * self.payoff.generator_slope(f))[:, None] * grad
 
     def stationarity_residual(self, disc_state, x, masses):
         r"""$\max(\max_j |\dot x_j|, |\partial_f L|)$: zero exactly at a stationary point of

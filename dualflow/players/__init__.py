@@ -15,3 +15,4 @@ from .generators import (
     Particles as Particles,
     as_generator as as_generator,
 )
+from .neural import NeuralDiscriminator as NeuralDiscriminator

@@ -40,6 +40,19 @@ def inverse_reg(game):
     return jnp.where(positive, 1 / jnp.where(positive, game.reg, 1.0), 0.0)
 
 
+def parameter_ascent(game, witness, params, x, masses):
+    r"""$\partial_\theta\big[\,\sum_i p_i h_r(f_\theta(y_i)) + \sum_j m_j h_f(f_\theta(x_j)) - P(f_\theta)\big] - \lambda\theta$
+    by autodiff, for a critic with parameters $\theta$ (any pytree) and
+    `witness(params, z) -> (f(z), grad f(z))`; $P$ is the payoff's penalty (`AbstractPayoff.value`)."""
+
+    def objective(p):
+        fy, gy = witness(p, game.data.points)
+        fx, gx = witness(p, x)
+        return game.payoff.value(fy, fx, gy, gx, game.data.masses, masses)
+
+    return jax.tree_util.tree_map(lambda g, p: g - game.reg * p, jax.grad(objective)(params), params)
+
+
 def geometric_sum(ratio, n: int):
     """$\\sum_{i<n} \\rho^i$ for a static integer `n` (exact, also at $\\rho = 1$)."""
     return sum(ratio**i for i in range(n))
@@ -50,6 +63,9 @@ class AbstractDiscriminator(eqx.Module):
 
     #: True when the player's state is a closed form valid only for payoffs linear in $f$.
     requires_linear_payoff: ClassVar[bool] = False
+    #: True when the player has parameters that a payoff's constraints (clipping, gradient
+    #: penalty) can act on.
+    supports_constraints: ClassVar[bool] = False
 
     @abc.abstractmethod
     def init(self, game, x, masses, capacity: int):
@@ -219,7 +235,7 @@ class ExactRKHS(AbstractDiscriminator):
                           history_weights=weights, head=state.head, dropped=jnp.zeros_like(state.dropped))
 
     def expansion(self, game, state, masses):
-        """Centres and coefficients $(z_k, \beta_k)$ with $f = \sum_k \beta_k K(\cdot, z_k)$."""
+        r"""Centres and coefficients $(z_k, \beta_k)$ with $f = \sum_k \beta_k K(\cdot, z_k)$."""
         hist = state.history_points.reshape(-1, state.history_points.shape[-1])
         hist_coefs = -(state.history_weights * masses[None, :]).reshape(-1)
         centres = jnp.concatenate([game.data.points, hist])
@@ -273,8 +289,11 @@ class FiniteRank(AbstractDiscriminator):
 
     $\partial_\theta L = \sum_i p_i h_r'(f(y_i))\phi(y_i) + \sum_j m_j h_f'(f(x_j))\phi(x_j) - \lambda\theta$,
     which for the kernel IPM is $\bar\phi_\nu - \bar\phi_\mu - \lambda\theta$ (mass-weighted sums).
+    With a constrained payoff (`WGAN`) the gradient penalty enters by autodiff, clipping
+    projects $\theta$ after each ascent step (GDA) or its velocity on the box (flow).
     """
 
+    supports_constraints: ClassVar[bool] = True
     features: AbstractFeatureMap
 
     def __check_init__(self):
@@ -290,6 +309,9 @@ class FiniteRank(AbstractDiscriminator):
         if game.payoff.linear:
             phi = self.features(jnp.concatenate([game.data.points, x]))
             return FiniteRankState(inverse_reg(game) * (jnp.concatenate([game.data.masses, -masses]) @ phi))
+        if game.payoff.constrained:
+            raise ValueError(f"no best response is computed under {type(game.payoff).__name__}'s constraints; "
+                             "start the discriminator at zero.")
 
         def ascent(theta, _):
             return self.ascent_direction(game, FiniteRankState(theta), x, masses)
@@ -304,6 +326,9 @@ class FiniteRank(AbstractDiscriminator):
 
     def ascent_direction(self, game, state, x, masses):
         """$\\partial_\\theta L(\\theta, \\mu)$."""
+        if game.payoff.constrained:
+            return parameter_ascent(game, lambda theta, z: self.witness(game, FiniteRankState(theta), x, masses, z),
+                                    state.theta, x, masses)
         phi_y, phi_x = self.features(game.data.points), self.features(x)
         fy, fx = phi_y @ state.theta, phi_x @ state.theta
         real = (game.data.masses * game.payoff.real_slope(fy)) @ phi_y
@@ -319,11 +344,11 @@ class FiniteRank(AbstractDiscriminator):
 
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
         for _ in range(n_critic):
-            state = FiniteRankState(state.theta + lr_d * self.ascent_direction(game, state, x, masses))
+            state = FiniteRankState(game.payoff.project(state.theta + lr_d * self.ascent_direction(game, state, x, masses)))
         return state
 
     def time_derivative(self, game, state, x, masses, kappa):
-        return FiniteRankState(kappa * self.ascent_direction(game, state, x, masses))
+        return FiniteRankState(kappa * game.payoff.tangent(state.theta, self.ascent_direction(game, state, x, masses)))
 
 
 class OptimalWitness(AbstractDiscriminator):
