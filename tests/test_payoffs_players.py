@@ -221,3 +221,22 @@ def test_neural_generator_runs_with_gda_and_flow():
     np.testing.assert_allclose(flow.points[0], gen.points(gen.init()))
     assert flow.result_name == "SUCCESSFUL"
     assert not np.allclose(flow.points[-1], flow.points[0])
+
+
+def test_optimal_witness_with_features_is_the_finite_rank_best_response():
+    """kappa -> infinity of a FiniteRank game: OptimalWitness(features) equals FiniteRank's
+    best response theta* = (phi_nu - phi_mu)/reg, and the flow's velocity agrees with a long-kappa flow."""
+    feat = df.RandomFourier(df.Gaussian(0.8), 48, 2, key=KEY)
+    x, q = jnp.asarray(X0), jnp.asarray(Q)
+    limit = df.KernelGame(df.Measure(Y, P), df.OptimalWitness(feat), reg=0.4)
+    finite = df.KernelGame(df.Measure(Y, P), df.FiniteRank(feat), reg=0.4)
+    phi = np.asarray(feat(jnp.asarray(np.concatenate([Y, X0]))))
+    theta = np.concatenate([P, -Q]) @ phi / 0.4  # by hand
+    z = jnp.asarray(np.array([[0.2, 0.1], [-1.0, 2.0]]))
+    f, grad = limit.discriminator.witness(limit, None, x, q, z)
+    np.testing.assert_allclose(f, np.asarray(feat(z)) @ theta, rtol=1e-12)
+    state = finite.discriminator.best_response(finite, finite.discriminator.init(finite, x, q, 0), x, q)
+    np.testing.assert_allclose(grad, finite.discriminator.witness(finite, state, x, q, z)[1], rtol=1e-12)
+    fast = df.solve(finite, df.Measure(X0, Q), df.DualFlow(kappa=1e4), t1=0.5, n_saves=2, init_discriminator="best_response")
+    slow_limit = df.solve(limit, df.Measure(X0, Q), df.DualFlow(kappa=1.0), t1=0.5, n_saves=2)
+    np.testing.assert_allclose(fast.final_points, slow_limit.final_points, atol=1e-4)

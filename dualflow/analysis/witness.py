@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from ..kernels.features import AbstractFeatureMap
 from ..kernels.radial import Energy, Laplace, Multiscale
 from ..players.discriminators import FiniteRank, inverse_reg
 
@@ -19,10 +20,10 @@ def kernel_function(discriminator):
     """The scalar kernel $K(x, z)$ of single points `(d,)` behind a discriminator: its radial
     kernel (twice differentiable ones only: not Laplace or energy), or $\\phi(x)^\\top\\phi(z)$
     for finite-rank features."""
-    if isinstance(discriminator, FiniteRank):
-        features = discriminator.features
-        return lambda x, z: features(x[None])[0] @ features(z[None])[0]
-    kernel = discriminator.kernel
+    source = discriminator.features if isinstance(discriminator, FiniteRank) else discriminator.kernel
+    if isinstance(source, AbstractFeatureMap):
+        return lambda x, z: source(x[None])[0] @ source(z[None])[0]
+    kernel = source
     for part in kernel.kernels if isinstance(kernel, Multiscale) else (kernel,):
         if isinstance(part, (Laplace, Energy)):
             raise ValueError(f"second derivatives need a kernel twice differentiable at coincident points; "

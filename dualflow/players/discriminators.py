@@ -353,15 +353,20 @@ class FiniteRank(AbstractDiscriminator):
 
 class OptimalWitness(AbstractDiscriminator):
     r"""Best response $f^* = \arg\max_f L(f,\mu) = (m_\nu - m_\mu)/\lambda$ (needs $\lambda > 0$):
-    the generator then follows the MMD gradient flow of $\mathrm{MMD}^2(\mu,\nu)/(2\lambda)$.
+    the generator then follows the MMD gradient flow of $\mathrm{MMD}^2(\mu,\nu)/(2\lambda)$, the
+    $\kappa\to\infty$ limit of the dual flow.
+
+    **Arguments:** `kernel`, a radial kernel (the limit of `ExactRKHS(kernel)`) or a feature
+    map (the limit of `FiniteRank(features)`: $f^* = \theta^{*\top}\phi$ with
+    $\theta^* = (\bar\phi_\nu - \bar\phi_\mu)/\lambda$, mass-weighted sums).
     Stateless: the witness is recomputed from the current particles."""
 
     requires_linear_payoff: ClassVar[bool] = True
-    kernel: AbstractRadialKernel
+    kernel: AbstractRadialKernel | AbstractFeatureMap
 
     def __check_init__(self):
-        if not isinstance(self.kernel, AbstractRadialKernel):
-            raise ValueError(f"`kernel` must be a radial kernel; received {self.kernel!r}.")
+        if not isinstance(self.kernel, (AbstractRadialKernel, AbstractFeatureMap)):
+            raise ValueError(f"`kernel` must be a radial kernel or a feature map; received {self.kernel!r}.")
 
     def init(self, game, x, masses, capacity):
         return None
@@ -369,6 +374,9 @@ class OptimalWitness(AbstractDiscriminator):
     def witness(self, game, state, x, masses, z):
         centres = jnp.concatenate([game.data.points, x])
         coefs = jnp.concatenate([game.data.masses, -masses]) / game.reg
+        if isinstance(self.kernel, AbstractFeatureMap):
+            theta = coefs @ self.kernel(centres)
+            return self.kernel(z) @ theta, jnp.einsum("nkd,k->nd", self.kernel.jacobian(z), theta)
         return kernel_sums(self.kernel, z, centres, coefs)
 
     def ascent_residual(self, game, state, x, masses):
