@@ -12,6 +12,10 @@ The nearest-centre condition only matters when two balls of radius $r$ overlap (
 a particle from being counted twice, so $\sum_k o_k$ is the high-quality fraction); for the
 standard targets (8-ring, 5x5 grid at `std = 0.02`) the balls are disjoint and $o_k$ is
 plainly "the fraction of particles within $r$ of $c_k$".
+
+`mode_labels` gives the per-particle assignment behind the occupancy (nearest centre, or
+$-1$ outside every ball) and `occupancy_kl` the KL divergence of the occupancy against any
+target mode weights (`ModeCoverage.kl_to_uniform` is its uniform case).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from jaxtyping import Array, Bool, Float, Int
 from ..kernels.radial import squared_distances
 from ..validation import check_points, check_positive, is_concrete, masses_for
 
-#: Floor inside the logarithm of `kl_to_uniform`, so that empty modes give $0 \log 0 = 0$.
+#: Floor inside the logarithm of `occupancy_kl`, so that empty modes give $0 \log 0 = 0$.
 KL_FLOOR = 1e-30
 
 
@@ -89,6 +93,82 @@ def mode_coverage(
     cov.num_covered, cov.high_quality_fraction
     ```
     """
+    points, centres = _check_points_and_centres(points, centres)
+    check_positive("std", std)
+    check_positive("radius_stds", radius_stds)
+    if is_concrete(min_fraction) and not 0.0 <= float(min_fraction) <= 1.0:
+        raise ValueError(f"`min_fraction` must lie in [0, 1]; received {min_fraction!r}.")
+    # unit masses when None: counts divided once by n make "exactly 5%" compare exactly
+    masses = jnp.ones(points.shape[0], dtype=points.dtype) if masses is None else masses_for(points, masses)
+
+    return _mode_coverage(points, centres, std, masses, radius_stds, min_fraction)
+
+
+def mode_labels(points, centres, std, *, radius_stds: float = 3.0):
+    r"""The mode each particle sits at: the index of its nearest centre when it lies within
+    $r = \texttt{radius\_stds} \cdot \texttt{std}$ of it, else $-1$ (not high quality).
+
+    This is the assignment behind `mode_coverage`'s occupancy
+    ($o_k$ is the weight of the particles labelled $k$). Pure `jax.numpy`, `vmap`-able.
+
+    **Arguments:** `points` `(n, d)`, `centres` `(K, d)`, `std` $> 0$ and `radius_stds` $> 0$,
+    as in `mode_coverage`.
+
+    **Returns:** an `(n,)` integer array with entries in $\{-1, 0, \dots, K-1\}$.
+    """
+    points, centres = _check_points_and_centres(points, centres)
+    check_positive("std", std)
+    check_positive("radius_stds", radius_stds)
+    return _mode_labels(points, centres, std, radius_stds)
+
+
+def occupancy_kl(occupancy, target_weights=None):
+    r"""$\mathrm{KL}(p \,\|\, q) = \sum_k p_k \log(p_k / q_k)$ of the mode distribution of the
+    high-quality particles against the target's mode weights.
+
+    $p = o / \sum_k o_k$ normalizes the occupancy $o$ (which sums to the high-quality
+    fraction) and $q = w / \sum_k w_k$ the target weights $w$ (uniform by default, which gives
+    `ModeCoverage.kl_to_uniform`). Empty modes contribute $0$ (`KL_FLOOR` inside the
+    logarithm). With no high-quality particle, $p$ is undefined and the value is set to the
+    maximum of the KL over $p$, $\log(1/\min_k q_k)$ ($\log K$ for uniform weights): as bad as
+    complete collapse onto the least likely mode. Round-off negatives are clamped to $0$.
+
+    Works on a leading batch of occupancies (e.g. `(S, K)` over saved times); pure
+    `jax.numpy`.
+
+    **Arguments:**
+
+    - `occupancy`: `(..., K)` non-negative mode occupancies (e.g. `ModeCoverage.occupancy`).
+    - `target_weights`: `(K,)` positive weights of the target's modes (normalized
+      internally); `None` for uniform.
+
+    **Returns:** an array of shape `occupancy.shape[:-1]`, the KL divergence in nats.
+
+    **Example:**
+
+    ```python
+    occupancy_kl(jnp.array([0.5, 0.5, 0.0]), jnp.array([1.0, 1.0, 2.0]))   # log 2
+    ```
+    """
+    occupancy = jnp.asarray(occupancy)
+    if not jnp.issubdtype(occupancy.dtype, jnp.floating):
+        occupancy = occupancy.astype(float)
+    if occupancy.ndim < 1 or occupancy.shape[-1] == 0:
+        raise ValueError(f"`occupancy` must have shape (..., K) with K >= 1; received shape {occupancy.shape}.")
+    num_modes = occupancy.shape[-1]
+    if target_weights is None:
+        target_weights = jnp.ones(num_modes, dtype=occupancy.dtype)
+    target_weights = jnp.asarray(target_weights, dtype=occupancy.dtype)
+    if target_weights.shape != (num_modes,):
+        raise ValueError(
+            f"`target_weights` must have shape ({num_modes},) to match `occupancy` {occupancy.shape}; "
+            f"received shape {target_weights.shape}."
+        )
+    check_positive("target_weights", target_weights)
+    return _occupancy_kl(occupancy, target_weights)
+
+
+def _check_points_and_centres(points, centres):
     points = jnp.asarray(points)
     if not jnp.issubdtype(points.dtype, jnp.floating):
         points = points.astype(float)
@@ -102,25 +182,32 @@ def mode_coverage(
             f"`centres` must have shape (K, {points.shape[1]}) to match `points` {points.shape}; "
             f"received shape {centres.shape}."
         )
-    centres = centres.astype(points.dtype)
-    check_positive("std", std)
-    check_positive("radius_stds", radius_stds)
-    if is_concrete(min_fraction) and not 0.0 <= float(min_fraction) <= 1.0:
-        raise ValueError(f"`min_fraction` must lie in [0, 1]; received {min_fraction!r}.")
-    # unit masses when None: counts divided once by n make "exactly 5%" compare exactly
-    masses = jnp.ones(points.shape[0], dtype=points.dtype) if masses is None else masses_for(points, masses)
+    return points, centres.astype(points.dtype)
 
-    return _mode_coverage(points, centres, std, masses, radius_stds, min_fraction)
+
+@jax.jit
+def _mode_labels(points, centres, std, radius_stds):
+    radius = jnp.asarray(radius_stds, dtype=points.dtype) * jnp.asarray(std, dtype=points.dtype)
+    sq_dist = squared_distances(points, centres)  # (n, K)
+    nearest = jnp.argmin(sq_dist, axis=1)  # (n,)
+    return jnp.where(jnp.min(sq_dist, axis=1) <= radius**2, nearest, -1)
+
+
+def _occupancy_kl(occupancy, target_weights):
+    q = target_weights / jnp.sum(target_weights)
+    occupied = jnp.sum(occupancy, axis=-1, keepdims=True)
+    has_any = occupied > 0
+    p = occupancy / jnp.where(has_any, occupied, 1.0)
+    kl = jnp.sum(p * jnp.log(jnp.maximum(p, KL_FLOOR) / jnp.broadcast_to(q, p.shape)), axis=-1)
+    return jnp.where(has_any[..., 0], jnp.maximum(kl, 0.0), -jnp.log(jnp.min(q)))
 
 
 @jax.jit
 def _mode_coverage(points, centres, std, masses, radius_stds, min_fraction):
     num_modes = centres.shape[0]
-    radius = jnp.asarray(radius_stds, dtype=points.dtype) * jnp.asarray(std, dtype=points.dtype)
-    sq_dist = squared_distances(points, centres)  # (n, K)
-    nearest = jnp.argmin(sq_dist, axis=1)  # (n,)
-    high_quality = jnp.min(sq_dist, axis=1) <= radius**2  # (n,)
-    at_mode = (nearest[:, None] == jnp.arange(num_modes)[None, :]) & high_quality[:, None]  # (n, K)
+    labels = _mode_labels(points, centres, std, radius_stds)  # (n,), -1 off every ball
+    high_quality = labels >= 0
+    at_mode = labels[:, None] == jnp.arange(num_modes)[None, :]  # (n, K)
 
     # Sum raw masses, divide once: with uniform masses this is count / n, correctly rounded,
     # so "exactly 5%" compares equal to 0.05.
@@ -129,17 +216,10 @@ def _mode_coverage(points, centres, std, masses, radius_stds, min_fraction):
     covered = occupancy >= min_fraction
     high_quality_fraction = jnp.sum(jnp.where(high_quality, masses, 0.0)) / total
 
-    occupied = jnp.sum(occupancy)
-    has_any = occupied > 0
-    p = occupancy / jnp.where(has_any, occupied, 1.0)
-    kl = jnp.sum(p * jnp.log(jnp.maximum(p, KL_FLOOR) * num_modes))
-    log_k = jnp.log(jnp.asarray(num_modes, dtype=points.dtype))
-    kl_to_uniform = jnp.where(has_any, jnp.maximum(kl, 0.0), log_k)
-
     return ModeCoverage(
         occupancy=occupancy,
         covered=covered,
         num_covered=jnp.sum(covered),
         high_quality_fraction=high_quality_fraction,
-        kl_to_uniform=kl_to_uniform,
+        kl_to_uniform=_occupancy_kl(occupancy, jnp.ones(num_modes, dtype=points.dtype)),
     )

@@ -1,0 +1,264 @@
+"""Field panels, animations and coverage figures: files written, labels and titles, the drawn
+field against a NumPy evaluation of the optimal witness, GIF frame counts, MP4 skipped without
+ffmpeg."""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from matplotlib import animation
+from matplotlib.collections import PolyCollection, QuadMesh
+from matplotlib.figure import Figure
+from matplotlib.quiver import Quiver
+from PIL import Image
+from scipy.spatial.distance import cdist
+
+import dualflow as df
+from dualflow.measures import ring8_centres
+from dualflow.metrics import metrics_over_time
+from dualflow.plotting import (
+    AnimationFiles,
+    animate_runs,
+    discriminator_field,
+    plot_coverage_curves,
+    plot_coverage_heatmap,
+    plot_field_panel,
+    plot_final_state,
+)
+from dualflow.plotting.animation import frame_times
+
+STD = 0.02
+BANDWIDTH, REG = 0.5, 0.1
+
+
+@pytest.fixture(scope="module")
+def setup():
+    key = jax.random.PRNGKey(0)
+    data = df.ring8(key, 64)
+    start = df.Measure(0.3 * jax.random.normal(jax.random.PRNGKey(1), (32, 2)))
+    finite_rank = df.KernelGame(data, df.FiniteRank(df.RandomFourier(df.Gaussian(BANDWIDTH), 128, 2, key=key)),
+                                reg=REG)
+    optimal = df.KernelGame(data, df.OptimalWitness(df.Gaussian(BANDWIDTH)), reg=REG)
+    gda = df.solve(finite_rank, start, df.GDA(lr_g=0.05, lr_d=0.5), n_steps=200, save_every=20)  # t = 0, 1, ..., 10
+    flow = df.solve(optimal, start, df.DualFlow(kappa=10.0), t1=10.0, n_saves=5)  # t = 0, 2.5, ..., 10
+    return {"data": data, "finite_rank": finite_rank, "optimal": optimal, "gda": gda, "flow": flow}
+
+
+def _optimal_witness_numpy(data, points, masses, z):
+    """$f = (m_\\nu - m_\\mu)/\\lambda$ and its gradient for the Gaussian kernel, in NumPy."""
+    centres = np.concatenate([np.asarray(data.points), points])
+    coefs = np.concatenate([np.asarray(data.masses), -masses]) / REG
+    gram = np.exp(-cdist(z, centres, "sqeuclidean") / (2 * BANDWIDTH**2))  # (n, M + N)
+    f = gram @ coefs
+    grad = np.einsum("nk,k,nkd->nd", gram, coefs, centres[None, :, :] - z[:, None, :]) / BANDWIDTH**2
+    return f, grad
+
+
+def _artist(ax, kind):
+    found = [a for a in ax.get_children() if isinstance(a, kind)]
+    assert len(found) == 1, f"expected one {kind.__name__}, found {len(found)}"
+    return found[0]
+
+
+# ------------------------------------------------------------------------- field panels
+
+
+@pytest.mark.parametrize("velocity", ["mass_weighted", "wasserstein"])
+def test_field_panel_draws_the_witness_and_the_game_velocity(setup, tmp_path, velocity):
+    data = setup["data"]
+    game = df.KernelGame(data, df.OptimalWitness(df.Gaussian(BANDWIDTH)), reg=REG, velocity=velocity)
+    points = np.asarray(setup["flow"].points[2])
+    masses = np.linspace(0.5, 1.5, points.shape[0]) / points.shape[0]  # not uniform: the mean weight is used
+    window = ((-2.5, 2.5), (-2.5, 2.5))
+    fig = Figure(figsize=(5, 4.5), layout="constrained")
+    ax = plot_field_panel(fig, game, None, points, masses, grid=12, arrows=5, window=window, title="flow, t = 5")
+
+    assert ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$" and ax.get_title() == "flow, t = 5"
+    assert ax.get_aspect() == 1.0 and ax.get_xlim() == (-2.5, 2.5)
+    colorbar_axes = [a for a in fig.axes if a is not ax]
+    assert len(colorbar_axes) == 1 and colorbar_axes[0].get_ylabel() == "discriminator $f(z)$"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["data", "generator"]
+
+    gx, gy = np.meshgrid(np.linspace(-2.5, 2.5, 12), np.linspace(-2.5, 2.5, 12))
+    f, _ = _optimal_witness_numpy(data, points, masses, np.stack([gx.ravel(), gy.ravel()], axis=1))
+    mesh = _artist(ax, QuadMesh)
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).ravel(), f, rtol=1e-10, atol=1e-12)
+    vmin, vmax = mesh.get_clim()
+    assert vmin == -vmax == -np.max(np.abs(f))  # colours centred on f = 0
+
+    ax_, ay_ = np.meshgrid(np.linspace(-2.5, 2.5, 5), np.linspace(-2.5, 2.5, 5))
+    _, grad = _optimal_witness_numpy(data, points, masses, np.stack([ax_.ravel(), ay_.ravel()], axis=1))
+    weight = masses.mean() if velocity == "mass_weighted" else 1.0  # kernel IPM: v = w grad f
+    quiver = _artist(ax, Quiver)
+    np.testing.assert_allclose(np.stack([quiver.U, quiver.V], axis=1), weight * grad, rtol=1e-10, atol=1e-14)
+    # the field helper agrees with the game's own particle velocity at the particles (uniform masses)
+    uniform = np.full(points.shape[0], 1.0 / points.shape[0])
+    _, velocity_at_points = discriminator_field(game, None, points, uniform, points)
+    own = game.generator_velocity(None, jax.numpy.asarray(points), jax.numpy.asarray(uniform))
+    np.testing.assert_allclose(velocity_at_points, np.asarray(own), rtol=1e-10, atol=1e-14)
+
+    path = tmp_path / f"field_{velocity}.png"
+    fig.savefig(path, dpi=60)
+    assert path.stat().st_size > 0
+
+
+def test_plot_final_state_of_a_solution(setup, tmp_path):
+    fig = plot_final_state(setup["finite_rank"], setup["gda"], title="GDA, t = 10", grid=20, arrows=7)
+    (ax, colorbar) = fig.axes
+    assert ax.get_title() == "GDA, t = 10" and colorbar.get_ylabel() == "discriminator $f(z)$"
+    scatter = [c for c in ax.collections if c.get_label() == "generator"][0]
+    np.testing.assert_allclose(scatter.get_offsets(), np.asarray(setup["gda"].final_points))
+    fig.savefig(tmp_path / "final.png", dpi=60)
+    assert (tmp_path / "final.png").stat().st_size > 0
+
+
+def test_field_panel_errors(setup):
+    game = setup["optimal"]
+    with pytest.raises(ValueError, match="`grid` must be an integer >= 2"):
+        plot_field_panel(Figure(), game, None, np.zeros((3, 2)), grid=1)
+    with pytest.raises(TypeError, match="`target` must be a matplotlib Axes or Figure"):
+        plot_field_panel("axes", game, None, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"`points` must hold planar points of shape \(n, 2\)"):
+        plot_field_panel(Figure(), game, None, np.zeros((3, 3)))
+
+
+# ------------------------------------------------------------------------- animations
+
+
+def test_animation_gif_frames_and_mp4_skipped_without_ffmpeg(setup, tmp_path, monkeypatch):
+    monkeypatch.setattr(animation.writers, "is_available", lambda name: False)
+    runs = {"dual flow": setup["flow"], "GDA": setup["gda"]}
+    # the union of the saved times: 0, 1, 2, 2.5, 3, ..., 7, 7.5, 8, 9, 10 (13 times)
+    union = np.union1d(np.asarray(setup["flow"].ts), np.asarray(setup["gda"].ts))
+    assert union.size == 13
+    files = animate_runs(runs, setup["data"], tmp_path / "runs.gif", fps=4, max_frames=6, dpi=40)
+    assert isinstance(files, AnimationFiles)
+    assert files.gif == tmp_path / "runs.gif" and files.mp4 is None
+    assert files.num_frames == 6 and files.frame_times[0] == 0.0 and files.frame_times[-1] == 10.0
+    assert any("MP4 skipped" in note and "ffmpeg" in note for note in files.notes)
+    assert not (tmp_path / "runs.mp4").exists()
+    with Image.open(files.gif) as gif:
+        assert gif.n_frames == 6
+    assert files.gif.stat().st_size < 2_000_000
+    everything = animate_runs(runs, setup["data"], tmp_path / "all", max_frames=40, dpi=30, mp4=False)
+    assert everything.num_frames == 13 and everything.notes == ()
+    np.testing.assert_allclose(everything.frame_times, union)
+    with Image.open(everything.gif) as gif:
+        assert gif.n_frames == 13
+
+
+def test_animation_with_the_discriminator_field(setup, tmp_path):
+    flow = setup["flow"]
+    files = animate_runs({"optimal witness": flow}, setup["data"], tmp_path / "field", fps=2, max_frames=3,
+                         dpi=40, mp4=False, field=lambda label, index: (setup["optimal"], None), grid=10, arrows=4)
+    assert files.num_frames == 3
+    with Image.open(files.gif) as gif:
+        assert gif.n_frames == 3
+    shared = animate_runs({"optimal witness": flow}, setup["data"], tmp_path / "shared", max_frames=2, dpi=30,
+                          mp4=False, field=lambda label, index: (setup["optimal"], None), field_scale="shared",
+                          grid=8, arrows=3)
+    with Image.open(shared.gif) as gif:
+        assert gif.n_frames == 2
+
+
+@pytest.mark.skipif(not animation.writers.is_available("ffmpeg"), reason="ffmpeg is not installed")
+def test_animation_mp4_with_ffmpeg(setup, tmp_path):
+    files = animate_runs({"GDA": setup["gda"]}, setup["data"], tmp_path / "runs", max_frames=3, dpi=40)
+    assert files.mp4 == tmp_path / "runs.mp4" and files.mp4.stat().st_size > 0 and files.notes == ()
+
+
+def test_frame_times_and_animation_errors(setup, tmp_path):
+    np.testing.assert_allclose(frame_times([np.array([0.0, 0.1 + 0.2, np.inf]), np.array([0.3, 1.0])], 10),
+                               [0.0, 0.3, 1.0])  # 0.1 + 0.2 and 0.3 are one time; inf is left out
+    np.testing.assert_allclose(frame_times([np.arange(11.0)], 3), [0.0, 5.0, 10.0])
+    with pytest.raises(ValueError, match="no finite saved time"):
+        frame_times([np.array([np.inf])], 3)
+    with pytest.raises(ValueError, match="`field_scale` must be one of"):
+        animate_runs({"GDA": setup["gda"]}, setup["data"], tmp_path / "x", field_scale="global")
+    with pytest.raises(ValueError, match=r"`data` must hold planar points"):
+        animate_runs({"GDA": setup["gda"]}, np.zeros((3, 3)), tmp_path / "x")
+
+
+# ------------------------------------------------------------------------- coverage figures
+
+
+@pytest.fixture(scope="module")
+def coverage_results(setup):
+    centres, data = ring8_centres(2.0), setup["data"]
+    gda = metrics_over_time(setup["gda"], data, centres, STD, every=2)
+    flow = metrics_over_time(setup["flow"], data, centres, STD)
+    # a second "seed": the same GDA run seen through slightly shifted particles
+    ts, points, masses = setup["gda"].ts, np.asarray(setup["gda"].points) + 0.05, setup["gda"].masses
+    shifted = metrics_over_time((ts, points, masses), data, centres, STD, every=2)
+    return {"GDA": [gda, shifted], "dual flow": flow}
+
+
+def test_coverage_curves_axes_labels_and_bands(coverage_results, tmp_path):
+    fig = plot_coverage_curves(coverage_results, title="8-ring")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [ax.get_title() for ax in axes]
+    assert titles == ["covered modes", "high-quality fraction", "KL(occupancy ‖ target mode weights)",
+                      "$W_2$ to the target (exact)", "Sinkhorn divergence $S_\\varepsilon$", "MMD to the target"]
+    assert all(ax.get_xlabel() == "t (generator time)" for ax in axes)
+    by_title = dict(zip(titles, axes))
+    assert [by_title[t].get_yscale() for t in titles] == ["linear"] * 3 + ["log"] * 3
+    assert by_title["covered modes"].get_ylabel() == "modes with ≥ 5% of the mass"
+    assert by_title["MMD to the target"].get_ylabel() == f"MMD (Gaussian, σ = {4 * math.sin(math.pi / 8):.3g})"
+    assert "ε = 0.05" in by_title["Sinkhorn divergence $S_\\varepsilon$"].get_ylabel()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["GDA: mean ± std over 2 seeds", "dual flow"]
+    # one band (the two GDA seeds) per axis, none for the single flow run
+    assert all(sum(isinstance(c, PolyCollection) for c in ax.collections) == 1 for ax in axes)
+    # the drawn GDA mean is the mean of the two seeds
+    gda, shifted = coverage_results["GDA"]
+    line = by_title["$W_2$ to the target (exact)"].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), (gda.w2 + shifted.w2) / 2)
+    # reference lines: all 8 modes, log 8 for one mode
+    covered = [t.get_text() for t in by_title["covered modes"].get_legend().get_texts()]
+    assert covered == ["all 8 modes"]
+    kl_line = by_title["KL(occupancy ‖ target mode weights)"].get_lines()[-1]
+    np.testing.assert_allclose(kl_line.get_ydata(), math.log(8))
+    fig.savefig(tmp_path / "coverage.png", dpi=60)
+    assert (tmp_path / "coverage.png").stat().st_size > 0
+
+    minmax = plot_coverage_curves(coverage_results, metrics=["w2_squared", "num_covered"], band="minmax")
+    assert [t.get_text() for t in minmax.legends[0].get_texts()][0] == "GDA: mean, band min to max over 2 seeds"
+    assert [ax.get_title() for ax in minmax.axes if ax.get_visible()] == ["$W_2^2$ to the target (exact)",
+                                                                          "covered modes"]
+    band = [c for c in minmax.axes[0].collections if isinstance(c, PolyCollection)][0]
+    top = band.get_paths()[0].vertices[:, 1].max()
+    np.testing.assert_allclose(top, np.max([gda.w2_squared, shifted.w2_squared]))
+
+
+def test_coverage_curves_from_json_dicts_and_errors(coverage_results):
+    flow = coverage_results["dual flow"]
+    fig = plot_coverage_curves({"dual flow": flow.to_dict()}, metrics=["high_quality_fraction"])
+    assert fig.axes[0].get_ylabel() == "mass within 3 std of a centre"
+    with pytest.raises(ValueError, match="`band` must be one of"):
+        plot_coverage_curves({"flow": flow}, band="iqr")
+    with pytest.raises(ValueError, match="`metrics` must name some of"):
+        plot_coverage_curves({"flow": flow}, metrics=["fid"])
+    with pytest.raises(ValueError, match="must share their saved times"):
+        plot_coverage_curves({"mixed": [flow, coverage_results["GDA"][0]]})
+    modes_only = metrics_over_time((np.arange(2.0), np.zeros((2, 3, 2)), None), df.Measure(np.ones((4, 2))),
+                                   ring8_centres(2.0), STD, which=("modes",))
+    with pytest.raises(ValueError, match="metric 'w2' is missing"):
+        plot_coverage_curves({"flow": [flow, modes_only]}, metrics=["w2"])
+
+
+def test_coverage_heatmap_cells_labels_and_nan(tmp_path):
+    values = np.array([[8.0, 7.0, 3.0], [6.0, np.nan, 2.0]])
+    fig = plot_coverage_heatmap(values, [0.2, 0.5, 1.0], [1, 10], "bandwidth σ", "κ = η_d / η_g",
+                                title="covered modes at t = 20", colorbar_label="covered modes (of 8)", fmt="{:.0f}")
+    ax, colorbar = fig.axes
+    assert ax.get_xlabel() == "bandwidth σ" and ax.get_ylabel() == "κ = η_d / η_g"
+    assert ax.get_title() == "covered modes at t = 20" and colorbar.get_ylabel() == "covered modes (of 8)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.2", "0.5", "1"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "10"]
+    cells = {(round(t.get_position()[0]), round(t.get_position()[1])): t.get_text() for t in ax.texts}
+    assert cells == {(0, 0): "8", (1, 0): "7", (2, 0): "3", (0, 1): "6", (1, 1): "n/a", (2, 1): "2"}
+    fig.savefig(tmp_path / "heatmap.png", dpi=60)
+    assert (tmp_path / "heatmap.png").stat().st_size > 0
+    with pytest.raises(ValueError, match=r"`values` must have shape \(len\(y_values\), len\(x_values\)\) = \(3, 3\)"):
+        plot_coverage_heatmap(values, [0.2, 0.5, 1.0], [1, 10, 100], "x", "y")
