@@ -5,7 +5,7 @@ A panel shows, for a planar game at one moment:
 - a heat map of the discriminator $f(z)$ (diverging colours centred on $f = 0$; for the kernel
   IPM the particles climb $f$, so they are pulled towards the red regions);
 - arrows of the velocity a generator particle would have at $z$,
-  $v(z) = -\bar w\, h_{\text{fake}}'(f(z))\, \nabla f(z)$, the game's own rule
+  $v(z) = -\bar w\, h_{\text{gen}}'(f(z))\, \nabla f(z)$, the game's own rule
   (`KernelGame.generator_velocity`) at a particle of average weight $\bar w$: the mean mass for
   the `"mass_weighted"` convention, $1$ for `"wasserstein"` (exact for uniform masses);
 - the data, faintly, and the generator particles.
@@ -34,7 +34,7 @@ FIELD_LABEL = "discriminator $f(z)$"
 
 
 def discriminator_field(game, disc_state, points, masses, z):
-    r"""The discriminator $f(z)$ and the velocity $v(z) = -\bar w\, h_{\text{fake}}'(f(z))\nabla f(z)$
+    r"""The discriminator $f(z)$ and the velocity $v(z) = -\bar w\, h_{\text{gen}}'(f(z))\nabla f(z)$
     of a generator particle of average weight at the points `z`.
 
     **Arguments:**
@@ -55,8 +55,8 @@ def discriminator_field(game, disc_state, points, masses, z):
     masses = jnp.asarray(masses, dtype=points.dtype)
     z = jnp.asarray(z, dtype=points.dtype)
     f, grad = game.discriminator.witness(game, disc_state, points, masses, z)
-    weight = jnp.mean(game.velocity_weights(masses))
-    velocity = (-weight * game.payoff.fake_slope(f))[:, None] * grad
+    weight = jnp.full(f.shape, jnp.mean(game.velocity_weights(masses)))
+    velocity = game.velocity_from_witness(f, grad, weight)
     return np.asarray(f), np.asarray(velocity)
 
 
