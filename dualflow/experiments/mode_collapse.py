@@ -1,0 +1,540 @@
+r"""Mode-collapse studies: the 8-Gaussian ring and the 5x5 grid learned by the dual flow and by
+GDA, swept over the time-scale ratio $\kappa$, `n_critic`, $\tau$, the payoff or the bandwidth.
+
+A study is described by a TOML file (schema: `dualflow.experiments.study_config`) and run by
+`run_study` or `dualflow run CONFIG --out DIR`. For every swept setting, every dynamics in
+`dynamics.compare` and every seed it plays one game from the same start:
+
+- **GDA** with $\eta_g = \tau$, $\eta_d = \kappa\tau$, the configured step order and `n_critic`
+  D-steps per G-step; saved times $t = k\tau$;
+- **the dual flow** $\dot x_j = \nabla f_t(x_j)$, $\dot f_t = \kappa_{\text{eff}}\,\partial_f L$ with
+  $\kappa_{\text{eff}} = n_{\text{critic}}\,\kappa$, the $\tau \to 0$ limit of that GDA (adaptive
+  Tsit5 for finite-rank and neural critics, history quadrature for the exact kernel);
+- $\kappa = \infty$: the discriminator is the best response (`OptimalWitness` over the *same*
+  features or kernel), so the flow is the MMD gradient flow of $\mathrm{MMD}^2/(2\lambda)$ and
+  "GDA" is its explicit Euler scheme with step $\tau$.
+
+Both run to the same horizon $T$ in generator time. Seed $s$ draws, from `PRNGKey(s)`, the
+data sample, the initial particles, the random Fourier features (or the critic network): the
+same for every setting and both dynamics, so settings are compared on common random numbers.
+
+**Metrics** (SCIENCE §5), from `dualflow.metrics.metrics_over_time` at the saved times, always
+in float64: per-mode occupancy $o_k$ (fraction of the particles within `radius_stds` std of
+centre $k$, nearest centre), covered modes ($o_k \ge$ `min_fraction`), the high-quality
+fraction $\sum_k o_k$, $\mathrm{KL}(o/\sum o \,\|\, \text{uniform})$, and every `metrics.every`-th
+save $W_2$ (exact, POT), the Sinkhorn divergence and the MMD (Gaussian kernel of bandwidth the
+mode spacing unless set). Mode hopping (`dualflow.metrics.mode_hopping`): hops of the dominant
+mode, and per-particle hops between modes (a stay counts after `hop_persistence` saves).
+"Final" values are those of the last save with finite positions (a flow that failed ends
+early; a GDA run that blew up keeps its last state); every run's result code is recorded and
+failed runs never stop the study.
+
+**Results folder** (every file written atomically):
+
+- `config.json`: the resolved configuration (defaults filled, `--quick` applied);
+  `config_source.toml`: the file as given.
+- `summary.json`: per setting and dynamics the mean, std, min, max and per-seed values of the
+  final metrics and hops, the result codes; per run its result, steps and timings; seeds,
+  versions of dualflow and jax, platform, total timings.
+- `table.md`: the covered-modes table (mean ± std [min, max]) in Markdown.
+- `arrays.npz`: saved times, metrics over time and subsampled positions, shaped
+  `(*sweep shape, dynamics, seeds, ...)` (see `ARRAYS_DOC` in the module).
+- Figures: `coverage_table.png` (covered modes over the sweep; two axes: one heat map per
+  dynamics), `hq_table.png` (high-quality fraction), `coverage_over_time.png` (covered modes
+  over time, one axis per setting, flow vs GDA with min-max bands),
+  `metrics_<setting>.png` (all metrics over time with spread over seeds),
+  `panels_<setting>.png` (particles over the discriminator heat map with velocity arrows,
+  first seed), `animation_<setting>.gif` (flow vs GDA side by side).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import textwrap
+import sys
+import time
+from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .results_store import write_figure, write_json, write_npz, write_text
+from .study_config import (
+    DYNAMICS_LABELS,
+    StudyConfig,
+    centres_of,
+    format_value,
+    load_study,
+    parse_study,
+    setting_label,
+)
+from .study_figures import draw_animation, draw_figures, figure_settings
+
+__all__ = ["DYNAMICS_LABELS", "STAT_KEYS", "build_game", "build_problem", "run_study"]
+
+#: Final metrics summarized over seeds (mean, std, min, max) for every setting and dynamics.
+STAT_KEYS = ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd",
+             "mode_hops", "particle_hops_mean", "hopped_fraction")
+
+ARRAYS_DOC = """\
+Arrays of a mode-collapse study. G = the sweep shape (one or two axes), R = dynamics, K = seeds,
+S = saved times, Sd = saves with distances, St = saves with positions, N = particles, M = data points.
+axis_names (A,), axis{i}_labels (n_i,) str, axis{i}_values (n_i,) float (nan for names, inf for kappa = inf),
+dynamics (R,), seeds (K,), centres (modes, 2), std (), masses (N,),
+ts (G, R, K, S) saved times (inf past an early end), result (G, R, K) Result codes,
+occupancy (G, R, K, S, modes), num_covered / high_quality_fraction / kl_occupancy (G, R, K, S),
+distance_index (Sd,) indices into the saves, w2 / w2_squared / sinkhorn / mmd (G, R, K, Sd) (nan if not computed),
+trajectory_index (St,), points (G, R, K, St, N, 2) float32, data_points (K, M, 2), data_masses (K, M).
+"""
+
+
+def _say(message: str, stream=None) -> None:
+    print(f"[dualflow run] {message}", file=stream or sys.stderr, flush=True)
+
+
+# ---- building the games ------------------------------------------------------------------
+def _dtype(cfg: StudyConfig):
+    return jnp.float32 if cfg.data["precision"] == "float32" else jnp.float64
+
+
+def build_problem(cfg: StudyConfig, seed: int):
+    """The data sample, the initial particles and the player keys of one seed.
+
+    **Returns:** `(data, x0, keys)`: the target sample (a `Measure` in the study's precision),
+    the initial positions `(N, 2)` and a dict of PRNG keys (`"features"`, `"network"`).
+    """
+    import dualflow as df
+
+    dtype = _dtype(cfg)
+    k_data, k_init, k_features, k_network = jax.random.split(jax.random.PRNGKey(seed), 4)
+    target, generator = cfg.data["target"], cfg.data["generator"]
+    if target["name"] == "ring8":
+        data = df.ring8(k_data, target["n_data"], radius=target["radius"], std=target["std"])
+    else:
+        data = df.grid25(k_data, target["n_data"], spacing=target["spacing"], std=target["std"])
+    data = df.Measure(data.points.astype(dtype), data.masses.astype(dtype))
+    x0 = (generator["scale"] * jax.random.normal(k_init, (generator["n_particles"], 2))).astype(dtype)
+    return data, x0, {"features": k_features, "network": k_network}
+
+
+def _payoff(cfg: StudyConfig, name: str):
+    import dualflow as df
+
+    game = cfg.data["game"]
+    return {"kernel_ipm": lambda: df.KernelIPM(), "logistic": lambda: df.Logistic(),
+            "non_saturating": lambda: df.NonSaturating(),
+            "wgan_gp": lambda: df.WGAN(gradient_penalty=game["gradient_penalty"]),
+            "wgan_clip": lambda: df.WGAN(clip=game["clip"])}[name]()
+
+
+def build_game(cfg: StudyConfig, params: dict, data, keys):
+    """The `KernelGame` of one setting (`params` from `StudyConfig.parameters`) and seed.
+
+    `discriminator.kind = "rff"` plays `FiniteRank(RandomFourier(Gaussian(bandwidth), n_features))`,
+    `"exact"` plays `ExactRKHS(Gaussian(bandwidth))`, `"neural"` an MLP critic (softplus);
+    $\\kappa = \\infty$ replaces the first two by `OptimalWitness` over the same features or kernel.
+    """
+    import equinox as eqx
+
+    import dualflow as df
+
+    disc_cfg, game_cfg = cfg.data["discriminator"], cfg.data["game"]
+    kernel = df.Gaussian(params["bandwidth"])
+    best_response = math.isinf(params["kappa"])
+    if disc_cfg["kind"] == "rff":
+        features = df.RandomFourier(kernel, disc_cfg["n_features"], 2, key=keys["features"])
+        disc = df.OptimalWitness(features) if best_response else df.FiniteRank(features)
+    elif disc_cfg["kind"] == "exact":
+        disc = df.OptimalWitness(kernel) if best_response else df.ExactRKHS(kernel, history_tol=disc_cfg["history_tol"])
+    else:
+        mlp = eqx.nn.MLP(2, "scalar", disc_cfg["width"], disc_cfg["depth"], activation=jax.nn.softplus,
+                         key=keys["network"])
+        disc = df.NeuralDiscriminator(mlp)
+    return df.KernelGame(data, disc, reg=game_cfg["reg"], payoff=_payoff(cfg, params["payoff"]),
+                         velocity=game_cfg["velocity"])
+
+
+def _solve(cfg: StudyConfig, params: dict, dynamics: str, game, x0):
+    import dualflow as df
+
+    dyn, dtype = cfg.data["dynamics"], _dtype(cfg)
+    generator = df.Measure(x0)
+    if dynamics == "gda":
+        lr_d = params["lr_d"] if params["lr_d"] is not None else params["tau"]  # unused by a best response
+        solver = df.GDA(lr_g=jnp.asarray(params["tau"], dtype), lr_d=jnp.asarray(lr_d, dtype), order=dyn["order"],
+                        n_critic=params["n_critic"])
+        return df.solve(game, generator, solver, n_steps=params["n_steps"], save_every=params["save_every"],
+                        blowup=dyn["blowup"], throw=False)
+    kappa = params["kappa_flow"] if math.isfinite(params["kappa_flow"]) else 1.0  # unused by a best response
+    solver = df.DualFlow(kappa=jnp.asarray(kappa, dtype), rtol=dyn["flow_rtol"], atol=dyn["flow_atol"],
+                         dt0=dyn["flow_dt0"] or None)
+    return df.solve(game, generator, solver, t1=dyn["horizon"], n_saves=dyn["n_saves"],
+                    max_steps=dyn["flow_max_steps"], blowup=dyn["blowup"], throw=False)
+
+
+# ---- measuring a run -----------------------------------------------------------------------
+def _measure(cfg: StudyConfig, sol, data, centres) -> dict:
+    """Metrics over time and hops of one run (NumPy, float64)."""
+    import dualflow as df
+    from ..metrics.mode_hopping import mode_hops, particle_hops
+    from ..metrics.trajectory import evaluated_indices, metrics_over_time
+
+    m = cfg.data["metrics"]
+    std = cfg.data["target"]["std"]
+    ts = np.asarray(sol.ts, dtype=np.float64)
+    points = np.asarray(sol.points, dtype=np.float64)
+    masses = np.asarray(sol.masses, dtype=np.float64)
+    data64 = df.Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
+    run = (ts, points, masses)
+    modes = metrics_over_time(run, data64, centres, std, which=("modes",), radius_stds=m["radius_stds"],
+                              min_fraction=m["min_fraction"])
+    out = {name: np.asarray(getattr(modes, name), dtype=np.float64)
+           for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy")}
+    out["modes_settings"] = modes.settings
+    distance_index = evaluated_indices(ts.shape[0], m["every"])
+    out["distance_index"] = distance_index
+    for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
+        out[name] = np.full(distance_index.shape, np.nan)
+    out["distance_settings"] = {}
+    if m["distances"]:
+        which = tuple(dict.fromkeys(m["distances"]))
+        kernel = df.Gaussian(m["mmd_bandwidth"]) if m["mmd_bandwidth"] > 0 else None
+        dist = metrics_over_time(run, data64, centres, std, every=m["every"], which=which,
+                                 epsilon=m["sinkhorn_epsilon"], kernel=kernel, radius_stds=m["radius_stds"],
+                                 min_fraction=m["min_fraction"])
+        for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
+            value = getattr(dist, name)
+            if value is not None:
+                out[name] = np.asarray(value, dtype=np.float64)
+        out["distance_settings"] = dist.settings
+    hops = mode_hops(out["occupancy"], ts, min_fraction=m["min_fraction"], persistence=m["hop_persistence"])
+    counts = particle_hops(points, centres, std, ts=ts, radius_stds=m["radius_stds"],
+                           persistence=m["hop_persistence"])
+    out["mode_hops"] = int(hops.num_hops)
+    out["particle_hops"] = np.asarray(counts)
+    return out
+
+
+def _last_finite(values) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.flatnonzero(np.isfinite(values))
+    return float(values[finite[-1]]) if finite.size else math.nan
+
+
+def _final(measured: dict) -> dict:
+    """Final values: the last save where the metric is finite."""
+    final = {name: _last_finite(measured[name]) for name in
+             ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd")}
+    rows = np.flatnonzero(np.all(np.isfinite(measured["occupancy"]), axis=1))
+    final["occupancy"] = measured["occupancy"][rows[-1]].tolist() if rows.size else None
+    final["mode_hops"] = float(measured["mode_hops"])
+    final["particle_hops_mean"] = float(np.mean(measured["particle_hops"]))
+    final["hopped_fraction"] = float(np.mean(measured["particle_hops"] > 0))
+    return final
+
+
+def _stats(values) -> dict:
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": _json_list(values)}
+    return {"mean": float(finite.mean()), "std": float(finite.std()), "min": float(finite.min()),
+            "max": float(finite.max()), "n": int(finite.size), "values": _json_list(values)}
+
+
+def _json_list(values):
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def _json_float(value):
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def _versions() -> dict:
+    import dualflow
+
+    out = {"dualflow": dualflow.__version__, "jax": jax.__version__, "python": platform.python_version()}
+    for package in ("jaxlib", "diffrax", "equinox", "numpy", "pot", "ott-jax", "matplotlib"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+# ---- the study -------------------------------------------------------------------------------
+def _as_config(config, quick: bool) -> StudyConfig:
+    if isinstance(config, StudyConfig):
+        if quick and not config.quick:
+            raise ValueError("pass the path or the parsed dict to apply --quick; this StudyConfig was loaded "
+                             "without it (load_study(path, quick=True)).")
+        return config
+    if isinstance(config, dict):
+        return parse_study(config, quick=quick)
+    if isinstance(config, (str, Path)):
+        return load_study(config, quick=quick)
+    raise TypeError(f"`config` must be a path to a TOML file, a parsed dict or a StudyConfig; received "
+                    f"{type(config).__name__}.")
+
+
+def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
+    r"""Run a mode-collapse study and write its results folder.
+
+    **Arguments:**
+
+    - `config`: a TOML path, a dict as `tomllib` returns it, or a `StudyConfig`.
+    - `out_dir`: the results folder (created; files of the same names are replaced); default
+      `dualflow-output/<name>` (`<name>-quick` with `quick`).
+    - `quick`: apply the `--quick` overrides (fewer seeds, particles, a shorter horizon and the
+      config's `[quick]` table), for tests and a first look.
+    - `log`: print one progress line per run on stderr (`False`: silent).
+
+    **Returns:** the summary written to `summary.json` (a dict) with `"files"`: the paths written.
+
+    **Raises:** `ConfigError` (a `ValueError`) for an invalid configuration, before anything runs.
+    Runs that fail (blow-up, non-finite state, step budget) are recorded with their result code.
+
+    **Example:**
+
+    ```python
+    summary = run_study("examples/configs/ring8_kappa.toml", "out/ring8_kappa", quick=True)
+    summary["settings"][0]["dynamics"]["flow"]["num_covered"]["mean"]
+    ```
+    """
+    start = time.perf_counter()
+    jax.config.update("jax_enable_x64", True)  # float64 metrics; runs in the configured precision
+    cfg = _as_config(config, quick)
+    out = Path(out_dir) if out_dir is not None else Path("dualflow-output") / (cfg.name + ("-quick" if cfg.quick else ""))
+    out.mkdir(parents=True, exist_ok=True)
+    say = (lambda message: _say(message)) if log else (lambda message: None)
+
+    d = cfg.data
+    settings, seeds, compare = cfg.settings, cfg.seeds, d["dynamics"]["compare"]
+    centres = centres_of(cfg)
+    num_modes = centres.shape[0]
+    total = len(settings) * len(compare) * len(seeds)
+    say(f"study {cfg.name!r}{' (quick)' if cfg.quick else ''}: {len(settings)} settings "
+        f"({', '.join(f'{n} x{len(v)}' for n, v in cfg.axes)}) x {len(compare)} dynamics x {len(seeds)} seeds = "
+        f"{total} runs; N = {d['generator']['n_particles']}, T = {d['dynamics']['horizon']:g}; writing to {out}")
+
+    problems = {seed: build_problem(cfg, seed) for seed in seeds}
+    keep = figure_settings(cfg)
+    n_saves = d["dynamics"]["n_saves"]
+    shape = cfg.shape + (len(compare), len(seeds))
+    n_dist = None
+    arrays = {"ts": np.full(shape + (n_saves,), np.nan), "result": np.zeros(shape, dtype=np.int32),
+              "occupancy": np.full(shape + (n_saves, num_modes), np.nan)}
+    for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
+        arrays[name] = np.full(shape + (n_saves,), np.nan)
+    trajectory_index = _evaluated(n_saves, d["outputs"]["trajectory_every"])
+    arrays["points"] = np.full(shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan,
+                               dtype=np.float32)
+    runs, kept, timings = [], {}, {"solve_s": 0.0, "metrics_s": 0.0}
+    count = 0
+    for p_index, setting in enumerate(settings):
+        grid_index = np.unravel_index(p_index, cfg.shape) if cfg.shape else ()
+        params = cfg.parameters(setting)
+        for r, dynamics in enumerate(compare):
+            for k, seed in enumerate(seeds):
+                count += 1
+                data, x0, keys = problems[seed]
+                t0 = time.perf_counter()
+                game = build_game(cfg, params, data, keys)
+                sol = _solve(cfg, params, dynamics, game, x0)
+                jax.block_until_ready(sol.points)
+                solve_s = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                measured = _measure(cfg, sol, data, centres)
+                metrics_s = time.perf_counter() - t0
+                timings["solve_s"] += solve_s
+                timings["metrics_s"] += metrics_s
+                index = tuple(grid_index) + (r, k)
+                arrays["ts"][index] = np.asarray(sol.ts, dtype=np.float64)
+                arrays["result"][index] = int(np.asarray(sol.result))
+                for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy"):
+                    arrays[name][index] = measured[name]
+                if n_dist is None:
+                    n_dist = measured["distance_index"]
+                    for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
+                        arrays[name] = np.full(shape + (n_dist.size,), np.nan)
+                for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
+                    arrays[name][index] = measured[name]
+                arrays["points"][index] = np.asarray(sol.points, dtype=np.float32)[trajectory_index]
+                final = _final(measured)
+                record = {
+                    "setting": _setting_json(setting), "dynamics": dynamics, "seed": int(seed),
+                    "result": sol.result_name, "failed": bool(_failed(sol)),
+                    "final_time": _json_float(np.asarray(sol.final_time)),
+                    "num_steps": int(np.asarray(sol.stats["num_steps"])),
+                    "solve_s": round(solve_s, 4), "metrics_s": round(metrics_s, 4),
+                    "final": {key: (_json_float(v) if isinstance(v, float) else v) for key, v in final.items()},
+                    "metrics_settings": {"modes": measured["modes_settings"], "distances": measured["distance_settings"]},
+                }
+                runs.append(record)
+                if p_index in keep and k == 0:
+                    kept[(p_index, dynamics)] = (game, sol, data)
+                say(f"({count}/{total}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
+                    f"{sol.result_name} in {solve_s:.1f} s (+{metrics_s:.1f} s metrics); "
+                    f"{_fmt(final['num_covered'], '{:.0f}')}/{num_modes} modes covered, "
+                    f"{_fmt(final['high_quality_fraction'], '{:.0%}')} high quality, "
+                    f"{final['hopped_fraction']:.0%} of the particles hopped between modes")
+
+    summary_settings = _aggregate(cfg, runs)
+    t_plots = time.perf_counter()
+    files = {}
+    arrays.update(_static_arrays(cfg, problems, centres, n_dist, trajectory_index))
+    files["arrays"] = write_npz(out / "arrays.npz", arrays)
+    files["config"] = write_json(out / "config.json", cfg.to_json())
+    if cfg.source_text is not None:
+        files["config_source"] = write_text(out / "config_source.toml", cfg.source_text)
+    files["table"] = write_text(out / "table.md", markdown_table(cfg, summary_settings))
+    if d["outputs"]["figures"]:
+        say("drawing figures ...")
+        files.update(draw_figures(cfg, out, summary_settings, arrays, kept, centres))
+    if d["outputs"]["animation"] and "flow" in compare and "gda" in compare:
+        say("animating flow vs GDA ...")
+        files.update(draw_animation(cfg, out, kept))
+    timings["plots_s"] = time.perf_counter() - t_plots
+    timings["total_s"] = time.perf_counter() - start
+    failed = [r for r in runs if r["failed"]]
+    summary = {
+        "study": cfg.name,
+        "description": d["description"],
+        "quick": cfg.quick,
+        "config_file": cfg.source,
+        "target": {**d["target"], "num_modes": num_modes},
+        "axes": [{"name": name, "values": [_json_value(v) for v in values]} for name, values in cfg.axes],
+        "dynamics": list(compare),
+        "dynamics_labels": {k: DYNAMICS_LABELS[k] for k in compare},
+        "seeds": seeds,
+        "definitions": {
+            "num_covered": f"modes holding at least {d['metrics']['min_fraction']:g} of the particles within "
+                           f"{d['metrics']['radius_stds']:g} std of their centre (nearest centre)",
+            "high_quality_fraction": "fraction of the particles within that radius of some centre",
+            "kl_occupancy": "KL(occupancy / its sum || uniform over the modes), nats",
+            "w2": "exact W2 to the data sample (POT); w2_squared its square",
+            "sinkhorn": "debiased Sinkhorn divergence (squared-distance units)",
+            "mmd": "MMD to the data sample (Gaussian kernel, bandwidth the mode spacing unless set)",
+            "mode_hops": "switches of the dominant mode (argmax occupancy) after it persisted hop_persistence saves",
+            "particle_hops_mean": "mean number of hops of a particle from one mode to another",
+            "hopped_fraction": "fraction of the particles that hopped at least once",
+            "final": "value at the last save with finite positions; stats over seeds ignore missing values",
+            "kappa_flow": "the flow's kappa, n_critic * kappa: the tau -> 0 limit of GDA(lr_g = tau, "
+                          "lr_d = kappa tau, n_critic)",
+            "kappa_inf": "the discriminator is the best response (OptimalWitness over the same features/kernel): "
+                         "flow = MMD gradient flow, GDA = its explicit Euler scheme with step tau",
+        },
+        "settings": summary_settings,
+        "failed_runs": len(failed),
+        "runs": runs,
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "versions": _versions(),
+        "platform": {"system": platform.platform(), "devices": [str(dev) for dev in jax.devices()],
+                     "precision": d["precision"]},
+    }
+    files["summary"] = out / "summary.json"
+    summary["files"] = {k: str(v) for k, v in files.items()}
+    write_json(files["summary"], summary)
+    say(f"done in {timings['total_s']:.1f} s (runs {timings['solve_s']:.1f} s, metrics {timings['metrics_s']:.1f} s, "
+        f"figures {timings['plots_s']:.1f} s); {len(failed)} failed runs. Wrote {out}")
+    for line in markdown_table(cfg, summary_settings).splitlines():
+        say(line)
+    return summary
+
+
+def _fmt(value, fmt):
+    return "n/a" if value is None or not np.isfinite(value) else fmt.format(value)
+
+
+def _failed(sol) -> bool:
+    from ..solvers.solution import Result
+
+    return Result(int(np.asarray(sol.result))).failed
+
+
+def _evaluated(n_saves: int, every: int) -> np.ndarray:
+    indices = np.arange(0, n_saves, every)
+    return indices if indices[-1] == n_saves - 1 else np.append(indices, n_saves - 1)
+
+
+def _json_value(value):
+    return _json_float(value) if isinstance(value, float) else value
+
+
+def _setting_json(setting: dict) -> dict:
+    return {k: _json_value(v) for k, v in setting.items()}
+
+
+def _aggregate(cfg: StudyConfig, runs: list) -> list:
+    out = []
+    compare = cfg.data["dynamics"]["compare"]
+    for setting in cfg.settings:
+        key = _setting_json(setting)
+        params = cfg.parameters(setting)
+        entry = {"setting": key, "label": setting_label(setting) or "base",
+                 "parameters": {k: _json_value(v) if isinstance(v, float) else v for k, v in params.items()},
+                 "dynamics": {}}
+        for dynamics in compare:
+            chosen = [r for r in runs if r["setting"] == key and r["dynamics"] == dynamics]
+            stats = {name: _stats([_nan(r["final"][name]) for r in chosen]) for name in STAT_KEYS}
+            stats["results"] = dict(Counter(r["result"] for r in chosen))
+            stats["n_failed"] = sum(r["failed"] for r in chosen)
+            stats["label"] = DYNAMICS_LABELS[dynamics]
+            entry["dynamics"][dynamics] = stats
+        out.append(entry)
+    return out
+
+
+def _nan(value):
+    return math.nan if value is None or isinstance(value, str) else float(value)
+
+
+def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
+    """Covered modes (mean ± std [min, max] over seeds) and the high-quality fraction per
+    setting (rows) and dynamics (columns), as a Markdown table."""
+    compare = cfg.data["dynamics"]["compare"]
+    names = [name for name, _ in cfg.axes]
+    num_modes = centres_of(cfg).shape[0]
+    header = names + [f"{DYNAMICS_LABELS[d]}: covered modes (of {num_modes})" for d in compare] + \
+        [f"{DYNAMICS_LABELS[d]}: high-quality fraction" for d in compare]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for setting, entry in zip(cfg.settings, summary_settings):
+        cells = [format_value(setting[name]) for name in names]
+        for d in compare:
+            s = entry["dynamics"][d]["num_covered"]
+            fails = entry["dynamics"][d]["n_failed"]
+            cell = "n/a" if s["mean"] is None else f"{s['mean']:.1f} ± {s['std']:.1f} [{s['min']:.0f}, {s['max']:.0f}]"
+            if fails:
+                cell += f" ({fails} failed: {', '.join(k for k in entry['dynamics'][d]['results'] if k not in ('SUCCESSFUL', 'STATIONARY'))})"
+            cells.append(cell)
+        for d in compare:
+            s = entry["dynamics"][d]["high_quality_fraction"]
+            cells.append("n/a" if s["mean"] is None else f"{s['mean']:.2f} ± {s['std']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _static_arrays(cfg, problems, centres, n_dist, trajectory_index) -> dict:
+    d = cfg.data
+    out = {"axis_names": np.asarray([name for name, _ in cfg.axes]),
+           "dynamics": np.asarray(d["dynamics"]["compare"]), "seeds": np.asarray(cfg.seeds),
+           "centres": centres, "std": np.asarray(d["target"]["std"]),
+           "radius_stds": np.asarray(d["metrics"]["radius_stds"]),
+           "min_fraction": np.asarray(d["metrics"]["min_fraction"]),
+           "masses": np.full(d["generator"]["n_particles"], 1.0 / d["generator"]["n_particles"]),
+           "distance_index": np.asarray(n_dist if n_dist is not None else [], dtype=np.int64),
+           "trajectory_index": trajectory_index,
+           "data_points": np.stack([np.asarray(problems[s][0].points, dtype=np.float64) for s in cfg.seeds]),
+           "data_masses": np.stack([np.asarray(problems[s][0].masses, dtype=np.float64) for s in cfg.seeds]),
+           "doc": np.asarray(ARRAYS_DOC)}
+    for i, (_, values) in enumerate(cfg.axes):
+        out[f"axis{i}_labels"] = np.asarray([format_value(v) for v in values])
+        out[f"axis{i}_values"] = np.asarray([float(v) if not isinstance(v, str) else np.nan for v in values])
+    return out

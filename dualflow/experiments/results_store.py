@@ -1,0 +1,66 @@
+"""The results store of a study: one folder, every file written atomically.
+
+Each file is written to a temporary file in the same folder and moved into place with
+`os.replace`, so a reader (or a study interrupted half-way) never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["write_bytes", "write_figure", "write_json", "write_npz", "write_text"]
+
+
+def write_bytes(path, payload: bytes) -> Path:
+    """Write `payload` to `path` atomically (folders created); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(path, text: str) -> Path:
+    """Write UTF-8 text atomically."""
+    return write_bytes(path, text.encode())
+
+
+def write_json(path, obj) -> Path:
+    """Write `obj` as indented JSON (no NaN or infinity: use `None` or strings)."""
+    return write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
+
+
+def write_npz(path, arrays: dict) -> Path:
+    """Write a compressed `.npz` of NumPy arrays."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return write_bytes(path, buffer.getvalue())
+
+
+def write_figure(path, fig, *, dpi: int = 110) -> Path:
+    """Save a matplotlib figure as PNG."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return write_bytes(path, buffer.getvalue())

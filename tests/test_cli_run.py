@@ -1,0 +1,48 @@
+"""The `dualflow run` command: a shipped study in quick mode, and exit status 2 on a bad config."""
+
+import json
+import pathlib
+
+import pytest
+
+from dualflow.experiments.cli import main
+
+CONFIGS = pathlib.Path(__file__).resolve().parents[1] / "examples" / "configs"
+
+
+def test_run_quick_writes_the_results_folder(tmp_path, capsys):
+    out = tmp_path / "ring8"
+    assert main(["run", str(CONFIGS / "ring8_kappa.toml"), "--quick", "--out", str(out)]) == 0
+    progress = capsys.readouterr().err
+    assert "[dualflow run] (1/" in progress and "modes covered" in progress  # one line per run on stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["quick"] and summary["study"] == "ring8_kappa"
+    runs = len(summary["settings"]) * len(summary["dynamics"]) * len(summary["seeds"])
+    assert len(summary["runs"]) == runs and progress.count("[dualflow run] (") == runs
+    for name in ("config.json", "arrays.npz", "table.md", "coverage_table.png", "coverage_over_time.png"):
+        assert (out / name).stat().st_size > 200
+    assert list(out.glob("animation_*.gif")) and list(out.glob("panels_*.png"))
+
+
+def test_run_rejects_a_bad_config_with_status_2(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dynamics]\nkapa = 3\nhorizon = 'long'\n[sweep]\nkappa = [1]\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "dualflow run: error: invalid study configuration" in err
+    assert "dynamics.kapa: unknown key; did you mean 'kappa'?" in err
+    assert "dynamics.horizon: expected a finite number, received a string 'long'" in err
+    assert not (tmp_path / "out").exists()  # nothing ran
+    assert main(["run", str(tmp_path / "missing.toml")]) == 2
+    assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_run_help_and_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert "CONFIG" in text and "--quick" in text and "--out" in text and "exit status 2" in text
+    with pytest.raises(SystemExit) as info:
+        main(["run"])  # CONFIG is required
+    assert info.value.code == 2
