@@ -27,7 +27,11 @@ __all__ = ["draw_animation", "draw_figures", "figure_settings"]
 
 def figure_settings(cfg: StudyConfig) -> set:
     """Indices of the settings drawn as panels and animated."""
-    return set(_panel_indices(cfg)) | {_animation_index(cfg)}
+    outputs = cfg.data["outputs"]
+    chosen = set(_panel_indices(cfg)) if outputs["figures"] else set()
+    if outputs["animation"]:
+        chosen.add(_animation_index(cfg))
+    return chosen
 
 
 def _find(cfg, setting) -> int:
@@ -58,13 +62,14 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
     compare = d["dynamics"]["compare"]
     num_modes = centres.shape[0]
     files = {}
-    title, wide = _study_title(cfg, 60), _study_title(cfg, 110)
+    wide = _study_title(cfg, 110)
 
     # summary tables: covered modes and high-quality fraction over the sweep
     for metric, name, label, fmt, range_fmt, vmax in (
             ("num_covered", "coverage_table", f"covered modes (of {num_modes})", "{:.1f}", "{:.0f}", num_modes),
             ("high_quality_fraction", "hq_table", "high-quality fraction", "{:.2f}", "{:.2f}", 1.0)):
         tables, x_values, y_values, x_label, y_label = _tables(cfg, summary_settings, metric)
+        title = _study_title(cfg, 60 * len(tables))
         fig = plot_summary_tables(tables, x_values, y_values, x_label, y_label,
                                   colorbar_label=f"mean {label}", fmt=fmt,
                                   range_fmt=range_fmt, vmin=0.0, vmax=vmax,
