@@ -382,9 +382,10 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
                     kept[(p_index, dynamics)] = (game, sol, data)
                 say(f"({count}/{total}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
                     f"{sol.result_name} in {solve_s:.1f} s (+{metrics_s:.1f} s metrics); "
-                    f"{_fmt(final['num_covered'], '{:.0f}')}/{num_modes} modes covered, "
-                    f"{_fmt(final['high_quality_fraction'], '{:.0%}')} high quality, "
-                    f"{final['hopped_fraction']:.0%} of the particles hopped between modes")
+                    + (f"{final['num_covered']:.0f}/{num_modes} modes covered, "
+                       f"{final['high_quality_fraction']:.0%} high quality, "
+                       f"{final['hopped_fraction']:.0%} of the particles hopped between modes"
+                       if math.isfinite(final["num_covered"]) else "no finite saved state to measure"))
 
     summary_settings = _aggregate(cfg, runs)
     t_plots = time.perf_counter()
@@ -447,10 +448,6 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
     for line in markdown_table(cfg, summary_settings).splitlines():
         say(line)
     return summary
-
-
-def _fmt(value, fmt):
-    return "n/a" if value is None or not np.isfinite(value) else fmt.format(value)
 
 
 def _failed(sol) -> bool:

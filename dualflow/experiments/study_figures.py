@@ -211,6 +211,10 @@ def _state_at(game, sol, index):
     return sol.final_discriminator if index == last else NO_FIELD
 
 
+def _has_finite_save(sol) -> bool:
+    return bool(np.any(np.isfinite(np.asarray(sol.ts))))
+
+
 def _panel_times(cfg) -> list:
     times = cfg.data["outputs"]["panel_times"]
     horizon = cfg.data["dynamics"]["horizon"]
@@ -226,6 +230,8 @@ def _panels(cfg, p_index, kept, title):
         if (p_index, dyn) not in kept:
             return None
         game, sol, _ = kept[(p_index, dyn)]
+        if not _has_finite_save(sol):  # a run that failed before its first save: nothing to draw
+            return None
         panels = []
         for t in _panel_times(cfg):
             index = nearest_saved_index(sol.ts, t)
@@ -246,6 +252,8 @@ def draw_animation(cfg, out, kept) -> dict:
     if (p_index, "flow") not in kept or (p_index, "gda") not in kept:
         return {}
     runs = {DYNAMICS_LABELS[dyn]: kept[(p_index, dyn)] for dyn in ("flow", "gda")}
+    if not all(_has_finite_save(sol) for _, sol, _ in runs.values()):
+        return {}
     states_ok = all(_state_at(game, sol, 0) is not NO_FIELD for game, sol, _ in runs.values())
 
     def field(label, index):
