@@ -73,7 +73,7 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
         fig = plot_summary_tables(tables, x_values, y_values, x_label, y_label,
                                   colorbar_label=f"mean {label}", fmt=fmt,
                                   range_fmt=range_fmt, vmin=0.0, vmax=vmax,
-                                  title=f"{title}\nfinal {label} at t = {d['dynamics']['horizon']:g}: "
+                                  title=f"{title}\nfinal {label} at t = {d['dynamics']['horizon']:g}:\n"
                                         f"mean ± std [min, max] over {len(cfg.seeds)} seeds")
         files[name] = write_figure(out / f"{name}.png", fig)
 
