@@ -18,6 +18,7 @@ from .games import (
     NonSaturating as NonSaturating,
     WGAN as WGAN,
     bilinear as bilinear,
+    clipped_wgan_toy as clipped_wgan_toy,
     dirac_gan as dirac_gan,
     linear_critic as linear_critic,
 )

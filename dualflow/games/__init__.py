@@ -9,3 +9,4 @@ from .payoffs import (
     WGAN as WGAN,
 )
 from .zoo import bilinear as bilinear, dirac_gan as dirac_gan, linear_critic as linear_critic
+from .zoo import clipped_wgan_toy as clipped_wgan_toy

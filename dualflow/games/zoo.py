@@ -9,17 +9,24 @@ r"""Small games with exact answers (SCIENCE §4), built from the general machine
 - `linear_critic(data, a)`: critic $f(z) = \psi^\top z$ with ridge $\frac{a}{2}|\psi|^2$ in the
   payoff (SCIENCE's $f = y\cdot x - \frac a2|y|^2$) on particles: only the
   generator's mean moves (a damped oscillator).
+- `clipped_wgan_toy(num_critics, clip, psi0)`: a Dirac at $\theta$ against $\delta_0$, the
+  mean-field linear critic $f(z) = \bar\psi z$ of $K$ parameters clipped to $[-c, c]$
+  (WGAN, no ridge); closed forms in `analysis.clipped_wgan`.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
+from ..kernels.copies import Copies
 from ..kernels.features import Identity
 from ..measures.measure import Measure
-from ..players.discriminators import FiniteRank
+from ..players.discriminators import FiniteRank, FiniteRankState
+from ..players.started import StartedAt
+from ..validation import check_int, check_positive
 from .kernel_game import KernelGame
-from .payoffs import Logistic
+from .payoffs import WGAN, Logistic
 
 
 def bilinear(s=1.0) -> KernelGame:
@@ -42,3 +49,39 @@ def dirac_gan(gradient_penalty=0.0) -> KernelGame:
 def linear_critic(data: Measure, a=1.0) -> KernelGame:
     """Linear critic $f(z) = \\psi^\\top z$ with ridge $a$ against `data`."""
     return KernelGame(data=data, discriminator=FiniteRank(Identity(data.dim)), reg=a)
+
+
+def clipped_wgan_toy(num_critics: int, clip=1.0, psi0=None) -> KernelGame:
+    r"""The clipped-WGAN toy (SCIENCE §4; `analysis.clipped_wgan` has its closed forms).
+
+    Data $\delta_0$; critic $f(z) = \frac1K\sum_k\psi_k z$ (`FiniteRank(Copies(K))`) with the
+    WGAN payoff, clipping $c$, no ridge: $L = -\bar\psi\,\theta$ for a generator Dirac at
+    $\theta$ (start it as `Measure([[theta0]], [1.0])`). Play it with **$\kappa = K$**,
+    `DualFlow(kappa=K)` or `GDA(lr_g=tau, lr_d=K*tau)` (the mean-field time scale: each
+    parameter moves with $K\,\partial L/\partial\psi_k = -\theta$); then
+    $\dot\theta = \bar\psi$ and $\dot\psi_k = -\theta$ projected on $[-c, c]$.
+
+    **Arguments:**
+
+    - `num_critics`: $K \ge 1$.
+    - `clip`: $c > 0$.
+    - `psi0`: the critic's start `(K,)` inside $[-c, c]$ (default zeros).
+
+    **Example:**
+
+    ```python
+    game = clipped_wgan_toy(3, clip=1.0, psi0=[0.1, 0.3, 0.8])
+    sol = solve(game, Measure(jnp.array([[-2.0]]), jnp.ones(1)), DualFlow(kappa=3.0), t1=20.0)
+    sol.discriminator_trace     # (S, 3): psi over time; aggregates in finite time
+    ```
+    """
+    check_int("num_critics", num_critics, minimum=1)
+    check_positive("clip", clip)
+    psi0 = np.zeros(num_critics) if psi0 is None else np.asarray(psi0, dtype=float)
+    if psi0.shape != (num_critics,):
+        raise ValueError(f"`psi0` must have shape ({num_critics},); received shape {psi0.shape}.")
+    if not np.all(np.isfinite(psi0)) or np.any(np.abs(psi0) > clip):
+        raise ValueError(f"`psi0` must be finite and inside the box [-{clip}, {clip}]; received {psi0.tolist()}.")
+    critic = StartedAt(FiniteRank(Copies(num_critics, dim=1)), FiniteRankState(jnp.asarray(psi0)))
+    return KernelGame(data=Measure(jnp.zeros((1, 1)), jnp.ones(1)), discriminator=critic, reg=0.0,
+                      payoff=WGAN(clip=clip))
