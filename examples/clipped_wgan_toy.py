@@ -61,11 +61,12 @@ def measured_period(ts, theta, after):
 
 
 def run(theta0, psi0, t1, n_saves, tau):
-    game = df.clipped_wgan_toy(K, CLIP, psi0)
+    game = df.clipped_wgan_toy(K, CLIP)
     gen = df.Measure(jnp.array([[theta0]]), jnp.ones(1))
+    start = df.players.FiniteRankState(jnp.asarray(psi0))
     flow = df.solve(game, gen, df.DualFlow(kappa=float(K), rtol=1e-10, atol=1e-12), t1=t1, n_saves=n_saves,
-                    max_steps=200_000)
-    gda = df.solve(game, gen, df.GDA(tau, K * tau), n_steps=int(np.ceil(t1 / tau)))
+                    max_steps=200_000, init_discriminator=start)
+    gda = df.solve(game, gen, df.GDA(tau, K * tau), n_steps=int(np.ceil(t1 / tau)), init_discriminator=start)
     return flow, gda
 
 

@@ -11,8 +11,7 @@ import pytest
 import dualflow as df
 from dualflow.analysis.clipped_wgan import CYCLE_PERIOD, clipped_orbit, cycle_radius, limit_cycle, single_critic_entry
 from dualflow.kernels.copies import Copies
-from dualflow.players.discriminators import FiniteRank, FiniteRankState
-from dualflow.players.started import StartedAt
+from dualflow.players.discriminators import FiniteRankState
 
 K, CLIP = 4, 1.0
 AGGREGATES = (-2.0, [0.0, 0.25, 0.5, 0.75])  # all four reach +c before theta changes sign
@@ -71,17 +70,17 @@ def test_single_critic_closed_form():
 # ---- GDA and the flow against the closed forms ---------------------------------------------------
 
 def run_gda(theta0, psi0, t1, tau=1e-3, clip=CLIP):
-    game = df.clipped_wgan_toy(K, clip, psi0)
+    game = df.clipped_wgan_toy(K, clip)
     sol = df.solve(game, df.Measure(jnp.array([[theta0]]), jnp.ones(1)), df.GDA(tau, K * tau),
-                   n_steps=int(round(t1 / tau)))
+                   n_steps=int(round(t1 / tau)), init_discriminator=FiniteRankState(jnp.asarray(psi0)))
     return np.asarray(sol.ts), np.asarray(sol.points[:, 0, 0]), np.asarray(sol.discriminator_trace)
 
 
 def run_flow(theta0, psi0, t1, solver=None, dt0=None, rtol=1e-10, atol=1e-12, n_saves=2001):
-    game = df.clipped_wgan_toy(K, CLIP, psi0)
+    game = df.clipped_wgan_toy(K, CLIP)
     sol = df.solve(game, df.Measure(jnp.array([[theta0]]), jnp.ones(1)),
                    df.DualFlow(kappa=float(K), solver=solver, dt0=dt0, rtol=rtol, atol=atol), t1=t1,
-                   n_saves=n_saves, max_steps=100_000)
+                   n_saves=n_saves, max_steps=100_000, init_discriminator=FiniteRankState(jnp.asarray(psi0)))
     return np.asarray(sol.ts), np.asarray(sol.points[:, 0, 0]), np.asarray(sol.discriminator_trace)
 
 
@@ -173,18 +172,13 @@ def test_copies_features_against_numpy():
 
 
 def test_toy_argument_checks():
-    with pytest.raises(ValueError, match="box"):
-        df.clipped_wgan_toy(2, 1.0, [0.5, 1.5])
-    with pytest.raises(ValueError, match="shape"):
-        df.clipped_wgan_toy(3, 1.0, [0.5, 0.1])
     with pytest.raises(ValueError, match="clip"):
         df.clipped_wgan_toy(3, 0.0)
     with pytest.raises(ValueError, match="box"):
         clipped_orbit(0.0, [2.0], 1.0)
     with pytest.raises(ValueError, match="psi0"):
         single_critic_entry(0.0, 2.0, 1.0)
-    # a start state of the wrong shape is caught when the run starts
-    critic = StartedAt(FiniteRank(Copies(3)), FiniteRankState(jnp.zeros(2)))
-    game = df.KernelGame(df.Measure(jnp.zeros((1, 1)), jnp.ones(1)), critic, payoff=df.WGAN(clip=1.0))
+    # a start state of the wrong shape is caught before the run starts
     with pytest.raises(ValueError, match="state"):
-        df.solve(game, df.Measure(jnp.ones((1, 1)), jnp.ones(1)), df.GDA(0.1, 0.1), n_steps=2)
+        df.solve(df.clipped_wgan_toy(3), df.Measure(jnp.ones((1, 1)), jnp.ones(1)), df.GDA(0.1, 0.1), n_steps=2,
+                 init_discriminator=FiniteRankState(jnp.zeros(2)))

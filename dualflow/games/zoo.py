@@ -17,13 +17,11 @@ r"""Small games with exact answers (SCIENCE §4), built from the general machine
 from __future__ import annotations
 
 import jax.numpy as jnp
-import numpy as np
 
 from ..kernels.copies import Copies
 from ..kernels.features import Identity
 from ..measures.measure import Measure
-from ..players.discriminators import FiniteRank, FiniteRankState
-from ..players.started import StartedAt
+from ..players.discriminators import FiniteRank
 from ..validation import check_int, check_positive
 from .kernel_game import KernelGame
 from .payoffs import WGAN, Logistic
@@ -51,7 +49,7 @@ def linear_critic(data: Measure, a=1.0) -> KernelGame:
     return KernelGame(data=data, discriminator=FiniteRank(Identity(data.dim)), reg=a)
 
 
-def clipped_wgan_toy(num_critics: int, clip=1.0, psi0=None) -> KernelGame:
+def clipped_wgan_toy(num_critics: int, clip=1.0) -> KernelGame:
     r"""The clipped-WGAN toy (SCIENCE §4; `analysis.clipped_wgan` has its closed forms).
 
     Data $\delta_0$; critic $f(z) = \frac1K\sum_k\psi_k z$ (`FiniteRank(Copies(K))`) with the
@@ -65,23 +63,21 @@ def clipped_wgan_toy(num_critics: int, clip=1.0, psi0=None) -> KernelGame:
 
     - `num_critics`: $K \ge 1$.
     - `clip`: $c > 0$.
-    - `psi0`: the critic's start `(K,)` inside $[-c, c]$ (default zeros).
+
+    Start the critic parameters apart with `solve(..., init_discriminator=FiniteRankState(psi0))`
+    (`psi0` of shape `(K,)` inside $[-c, c]$; the default start is $\psi = 0$).
 
     **Example:**
 
     ```python
-    game = clipped_wgan_toy(3, clip=1.0, psi0=[0.1, 0.3, 0.8])
-    sol = solve(game, Measure(jnp.array([[-2.0]]), jnp.ones(1)), DualFlow(kappa=3.0), t1=20.0)
+    game = clipped_wgan_toy(3, clip=1.0)
+    sol = solve(game, Measure(jnp.array([[-2.0]]), jnp.ones(1)), DualFlow(kappa=3.0), t1=20.0,
+                init_discriminator=FiniteRankState(jnp.array([0.1, 0.3, 0.8])))
     sol.discriminator_trace     # (S, 3): psi over time; aggregates in finite time
     ```
     """
     check_int("num_critics", num_critics, minimum=1)
     check_positive("clip", clip)
-    psi0 = np.zeros(num_critics) if psi0 is None else np.asarray(psi0, dtype=float)
-    if psi0.shape != (num_critics,):
-        raise ValueError(f"`psi0` must have shape ({num_critics},); received shape {psi0.shape}.")
-    if not np.all(np.isfinite(psi0)) or np.any(np.abs(psi0) > clip):
-        raise ValueError(f"`psi0` must be finite and inside the box [-{clip}, {clip}]; received {psi0.tolist()}.")
-    critic = StartedAt(FiniteRank(Copies(num_critics, dim=1)), FiniteRankState(jnp.asarray(psi0)))
-    return KernelGame(data=Measure(jnp.zeros((1, 1)), jnp.ones(1)), discriminator=critic, reg=0.0,
+    return KernelGame(data=Measure(jnp.zeros((1, 1)), jnp.ones(1)), discriminator=FiniteRank(Copies(num_critics, dim=1)),
+                      reg=0.0,
                       payoff=WGAN(clip=clip))

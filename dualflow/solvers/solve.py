@@ -27,7 +27,7 @@ INIT_DISCRIMINATOR = ("zero", "best_response")
 def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA | DualFlow, *, n_steps: int | None = None,
           save_every: int = 1, t1: float | None = None, n_saves: int = 101, max_steps: int = 100_000,
           blowup: float = 1e6, stationary_tol: float | None = None, throw: bool = True,
-          progress: bool = False, init_discriminator: str | Measure = "zero") -> Solution:
+          progress: bool = False, init_discriminator="zero") -> Solution:
     r"""Run the game from the generator `generator` with a discrete or continuous solver.
 
     **Arguments:**
@@ -50,7 +50,9 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
       ($f_0$ the best response to the initial generator: a run started at an equilibrium stays
       there), or a `Measure` with the generator's masses ($f_0$ the best response to *that*
       configuration: start the particles at $X^* + \varepsilon$ with the discriminator at the
-      equilibrium's, to watch the local modes of a stability analysis).
+      equilibrium's, to watch the local modes of a stability analysis), or a discriminator
+      state of finite players (`FiniteRankState(theta0)`, a neural critic's parameters): start
+      exactly there (e.g. the clipped-WGAN toy's critic parameters started apart).
 
     **Returns:** a `Solution`.
 
@@ -70,9 +72,9 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
         check_positive("stationary_tol", stationary_tol)
     dtype = game.data.points.dtype  # the run lives in the data's dtype
     generator = cast_floating(generator, dtype)
-    reference = _discriminator_reference(init_discriminator, generator.measure(generator.init()))
+    reference, disc_state = _discriminator_start(game, init_discriminator, generator)
     solver = cast_floating(solver, dtype)
-    options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress,
+    options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress, disc_state=disc_state,
                    reference=None if reference is None else reference.astype(dtype))
     if isinstance(solver, GDA):
         check_int("n_steps", n_steps, minimum=1)
@@ -117,20 +119,35 @@ def _residual(game, masses):
     return residual
 
 
-def _discriminator_reference(init, generator):
-    """The configuration whose best response starts the discriminator (`None`: $f_0 = 0$)."""
+def _discriminator_start(game, init, generator):
+    """`(reference, state)`: the configuration whose best response starts the discriminator
+    (`None`: none), and a given start state (`None`: none), from `init_discriminator`."""
+    measure = generator.measure(generator.init())
     if isinstance(init, Measure):
-        same_masses = not (is_concrete(init.masses) and is_concrete(generator.masses)) or np.allclose(
-            init.masses, generator.masses)
-        if init.points.shape != generator.points.shape or not same_masses:
+        same_masses = not (is_concrete(init.masses) and is_concrete(measure.masses)) or np.allclose(
+            init.masses, measure.masses)
+        if init.points.shape != measure.points.shape or not same_masses:
             raise ValueError("`init_discriminator` as a Measure must have the generator's shape "
-                             f"{generator.points.shape} and masses; received shape {init.points.shape}.")
-        return init.points
-    check_choice("init_discriminator", init, INIT_DISCRIMINATOR)
-    return generator.points if init == "best_response" else None
+                             f"{measure.points.shape} and masses; received shape {init.points.shape}.")
+        return init.points, None
+    if isinstance(init, str):
+        check_choice("init_discriminator", init, INIT_DISCRIMINATOR)
+        return (measure.points if init == "best_response" else None), None
+    if isinstance(game.discriminator, ExactRKHS):
+        raise ValueError("the exact RKHS discriminator starts at 'zero', at 'best_response' or at the best response "
+                         f"to a Measure; received {type(init).__name__}.")
+    expected = jax.eval_shape(lambda: game.discriminator.init(game, measure.points, measure.masses, 0))
+    shapes = jax.tree_util.tree_map(lambda a: jnp.shape(a), init)
+    if (jax.tree_util.tree_structure(init) != jax.tree_util.tree_structure(expected)
+            or shapes != jax.tree_util.tree_map(lambda a: a.shape, expected)):
+        raise ValueError(f"`init_discriminator` as a state must have the structure and shapes of "
+                         f"{type(game.discriminator).__name__}'s state {expected}; received {init!r}.")
+    return None, cast_floating(jax.tree_util.tree_map(jnp.asarray, init), measure.points.dtype)
 
 
-def _initial_discriminator(game, generator, capacity, reference):
+def _initial_discriminator(game, generator, capacity, reference, disc_state):
+    if disc_state is not None:
+        return disc_state
     x0, masses = generator.points(generator.init()), generator.masses
     disc0 = game.discriminator.init(game, x0, masses, capacity)
     return disc0 if reference is None else game.discriminator.best_response(game, disc0, reference, masses)
@@ -172,10 +189,10 @@ def _run_quadrature_flow(game, solver, generator, t1, n_saves, **options):
 
 @eqx.filter_jit
 def _run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capacity, *, label, blowup,
-                     stationary_tol, progress, reference):
+                     stationary_tol, progress, reference, disc_state):
     """GDA, or the exact-kernel flow, on a uniform grid of spacing `dt` (`solver.fixed_step`)."""
     masses = generator.masses
-    disc0 = _initial_discriminator(game, generator, capacity, reference)
+    disc0 = _initial_discriminator(game, generator, capacity, reference, disc_state)
     ts, xs, (gaps, traces), final = guarded_loop(
         solver.fixed_step(game, generator, dt), generator.init(), disc0, points=generator.points, dt=dt,
         n_saves=n_saves, steps_per_save=steps_per_save,
@@ -191,9 +208,9 @@ def _run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capac
 
 @eqx.filter_jit
 def _run_adaptive_flow(game, solver, generator, t1, n_saves, max_steps, *, blowup, stationary_tol, progress,
-                       reference):
+                       reference, disc_state):
     masses = generator.masses
-    disc0 = _initial_discriminator(game, generator, 0, reference)
+    disc0 = _initial_discriminator(game, generator, 0, reference, disc_state)
     ts = jnp.linspace(0.0, t1, n_saves, dtype=masses.dtype)
     sol = solver.integrate(game, generator, generator.init(), disc0, ts, max_steps=max_steps, blowup=blowup,
                            stationary_tol=stationary_tol, progress=progress)
