@@ -1,7 +1,7 @@
 """Analysis: local stability (exact linearization, equilibria, isolated-points closed forms,
-second-moment model), phases of trajectories, phase diagrams, and the GDA-to-flow limit."""
+second-moment model, the clipped-WGAN toy's orbits), phases of trajectories, phase diagrams, and the GDA-to-flow limit."""
 
-from . import isolated_points as isolated_points
+from . import clipped_wgan as clipped_wgan, isolated_points as isolated_points
 from .convergence import (
     ConvergenceStudy as ConvergenceStudy,
     gda_flow_convergence as gda_flow_convergence,

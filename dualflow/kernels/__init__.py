@@ -1,5 +1,6 @@
 """Kernels, finite-rank feature maps and memory-linear kernel sums."""
 
+from .copies import Copies as Copies
 from .features import (
     AbstractFeatureMap as AbstractFeatureMap,
     Identity as Identity,
