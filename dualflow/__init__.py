@@ -43,6 +43,7 @@ from .players import (
     Particles as Particles,
 )
 from .solvers import DualFlow as DualFlow, GDA as GDA, Result as Result, Solution as Solution, solve as solve
+from .solvers import ProximalGDA as ProximalGDA
 
 try:
     __version__ = version("dualflow")

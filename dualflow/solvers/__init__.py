@@ -2,5 +2,6 @@
 
 from .dual_flow import DualFlow as DualFlow
 from .gda import GDA as GDA
+from .proximal import ProximalGDA as ProximalGDA
 from .solution import Result as Result, Solution as Solution
 from .solve import solve as solve

@@ -18,6 +18,7 @@ from ..precision import cast_floating
 from ..validation import check_choice, check_int, check_positive, is_concrete
 from .dual_flow import DualFlow
 from .gda import GDA
+from .proximal import ProximalGDA
 from .solution import Result, Solution
 from .stepping import guarded_loop
 
@@ -36,7 +37,7 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
     - `generator`: the initial generator: a `Measure` (free particles; positions and masses,
       the masses stay fixed) or a generator player such as `NeuralGenerator` (its parameters
       follow the pulled-back velocity, see `players.generators`).
-    - `solver`: `GDA(lr_g, lr_d, order, n_critic)` or `DualFlow(kappa, ...)`.
+    - `solver`: `GDA(lr_g, lr_d, order, n_critic)`, `ProximalGDA(lr_g, lr_d, coupling)` or `DualFlow(kappa, ...)`.
     - `n_steps`, `save_every` (GDA): number of steps, and save every `save_every` steps
       (`n_steps` must be a multiple of it). Saved times are $t = k\,\eta_g$.
     - `t1`, `n_saves` (flow): integrate over $[0, t_1]$ saving at `n_saves` equally spaced times.
@@ -76,7 +77,7 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
     solver = cast_floating(solver, dtype)
     options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress, disc_state=disc_state,
                    reference=None if reference is None else reference.astype(dtype))
-    if isinstance(solver, GDA):
+    if isinstance(solver, (GDA, ProximalGDA)):
         check_int("n_steps", n_steps, minimum=1)
         check_int("save_every", save_every, minimum=1)
         if n_steps % save_every:
@@ -96,7 +97,8 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
         else:
             sol = _run_adaptive_flow(game, solver, generator, float(t1), n_saves, max_steps, **options)
     else:
-        raise ValueError(f"`solver` must be GDA(...) or DualFlow(...); received {type(solver).__name__}.")
+        raise ValueError(f"`solver` must be GDA(...), ProximalGDA(...) or DualFlow(...); "
+                         f"received {type(solver).__name__}.")
     if throw and is_concrete(sol.result) and Result(int(np.asarray(sol.result))).failed:
         raise RuntimeError(
             f"the run ended with {sol.result_name} at t = {float(sol.final_time):.6g}; pass throw=False to get "
@@ -171,7 +173,8 @@ def _concrete_or_none(value):
 
 
 def _run_gda(game, solver, generator, n_steps, save_every, **options):
-    decay = _concrete_or_none((1 - solver.lr_d * game.reg) ** solver.n_critic)  # per G-step (one push)
+    decay = _concrete_or_none(solver.decay_per_push(game.reg) if isinstance(solver, ProximalGDA)
+                              else (1 - solver.lr_d * game.reg) ** solver.n_critic)  # per G-step (one push)
     capacity = _capacity(game, n_steps + _reference_slot(options), decay)
     return _run_fixed_steps(game, solver, generator, solver.lr_g, n_steps // save_every + 1, save_every, capacity,
                             label="GDA steps", **options)
