@@ -49,11 +49,13 @@ def guarded_loop(step, g0, disc0, *, points, dt, n_saves: int, steps_per_save: i
                      jnp.zeros((), jnp.int32))
 
     def one_step(state: LoopState, _):
-        g_new, disc_new = step(state.g, state.disc, state.t)
+        running = state.result == Result.SUCCESSFUL
+        # a stopped run skips the step (an implicit step that failed is not retried to the end)
+        g_new, disc_new = jax.lax.cond(running, lambda: step(state.g, state.disc, state.t),
+                                       lambda: (state.g, state.disc))
         x_new = points(g_new)
         finite = all_finite((g_new, x_new))
         inside = jnp.max(jnp.abs(jnp.where(finite, x_new, 0.0))) <= blowup
-        running = state.result == Result.SUCCESSFUL
         accept = running & finite & inside
         result = jnp.where(~running, state.result,
                            jnp.where(~finite, Result.NONFINITE, jnp.where(~inside, Result.BLEW_UP, Result.SUCCESSFUL)))
