@@ -42,18 +42,16 @@ between modes at the end, where the kernel's pull is weak (80% within 3 std of a
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
 import math
-import os
 import platform
-import tempfile
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import jax
 import numpy as np
+
+from .results_store import write_figure, write_json, write_npz
 
 __all__ = ["DemoConfig", "FULL", "QUICK", "run_demo"]
 
@@ -120,41 +118,6 @@ def _ratio(name_a, a, name_b, b) -> int:
     if k < 1 or not math.isclose(k * b, a, rel_tol=1e-9):
         raise ValueError(f"`{name_a}` ({a}) must be a positive integer multiple of `{name_b}` ({b}).")
     return k
-
-
-# ---- atomic writes ----------------------------------------------------------------------
-def _atomic_write(path: Path, write) -> None:
-    """Call `write(file_object)` on a temporary file next to `path`, then `os.replace` it
-    into place, so a reader never sees a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _save_figure(fig, path: Path) -> None:
-    _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=130))
-
-
-def _save_json(obj, path: Path) -> None:
-    text = json.dumps(obj, indent=2, allow_nan=False) + "\n"
-    _atomic_write(path, lambda f: f.write(text.encode()))
-
-
-def _save_npz(arrays: dict, path: Path) -> None:
-    def write(f):
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        f.write(buffer.getvalue())
-
-    _atomic_write(path, write)
 
 
 # ---- the experiment ---------------------------------------------------------------------
@@ -349,8 +312,8 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     )
     files = {"particles": out / "demo.png", "metrics": out / "demo_metrics.png",
              "summary": out / "summary.json", "trajectories": out / "trajectories.npz"}
-    _save_figure(particles, files["particles"])
-    _save_figure(curve_fig, files["metrics"])
+    write_figure(files["particles"], particles, dpi=130)
+    write_figure(files["metrics"], curve_fig, dpi=130)
     timings["plots_s"] = time.perf_counter() - t0
 
     arrays = {"data_points": np.asarray(data.points), "data_masses": np.asarray(data.masses)}
@@ -359,7 +322,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         arrays[f"{key}_ts"] = np.asarray(sol.ts)
         arrays[f"{key}_points"] = np.asarray(sol.points)
         arrays[f"{key}_masses"] = np.asarray(sol.masses)
-    _save_npz(arrays, files["trajectories"])
+    write_npz(files["trajectories"], arrays)
 
     timings["total_s"] = time.perf_counter() - start
     runs = {}
@@ -402,7 +365,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         "versions": _versions(),
         "platform": {"system": platform.platform(), "devices": [str(d) for d in jax.devices()]},
     }
-    _save_json(summary, files["summary"])
+    write_json(files["summary"], summary)
 
     for run in RUNS:
         f = runs[RUN_KEYS[run]]["final"]
