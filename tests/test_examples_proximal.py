@@ -1,20 +1,10 @@
 """The proximal-steps example runs in quick mode and reports what it claims."""
 
-import importlib.util
-import pathlib
 import sys
 
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-sys.path.insert(0, str(EXAMPLES))  # examples import their shared `example_cli`
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 
 def test_proximal_steps_quick(tmp_path):

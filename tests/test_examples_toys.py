@@ -1,22 +1,11 @@
 """The clipped-WGAN toy and the neural-players example run in quick mode and report what they claim."""
 
-import importlib.util
 import math
-import pathlib
-import sys
 
 import numpy as np
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
-sys.path.insert(0, str(EXAMPLES))  # examples import their shared `example_cli`
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 
 def test_clipped_wgan_toy_quick(tmp_path):
