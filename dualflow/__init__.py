@@ -41,6 +41,7 @@ from .players import (
     NeuralGenerator as NeuralGenerator,
     OptimalWitness as OptimalWitness,
     Particles as Particles,
+    SinkhornPotentials as SinkhornPotentials,
 )
 from .solvers import DualFlow as DualFlow, GDA as GDA, Result as Result, Solution as Solution, solve as solve
 from .solvers import ProximalGDA as ProximalGDA

@@ -16,3 +16,4 @@ from .generators import (
     as_generator as as_generator,
 )
 from .neural import NeuralDiscriminator as NeuralDiscriminator
+from .sinkhorn import SinkhornDuals as SinkhornDuals, SinkhornPotentials as SinkhornPotentials
