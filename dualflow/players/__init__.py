@@ -7,6 +7,7 @@ from .discriminators import (
     ExactState as ExactState,
     FiniteRank as FiniteRank,
     FiniteRankState as FiniteRankState,
+    AbstractOptimalDiscriminator as AbstractOptimalDiscriminator,
     OptimalWitness as OptimalWitness,
 )
 from .generators import (

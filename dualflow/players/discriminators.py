@@ -351,33 +351,14 @@ class FiniteRank(AbstractDiscriminator):
         return FiniteRankState(kappa * game.payoff.tangent(state.theta, self.ascent_direction(game, state, x, masses)))
 
 
-class OptimalWitness(AbstractDiscriminator):
-    r"""Best response $f^* = \arg\max_f L(f,\mu) = (m_\nu - m_\mu)/\lambda$ (needs $\lambda > 0$):
-    the generator then follows the MMD gradient flow of $\mathrm{MMD}^2(\mu,\nu)/(2\lambda)$, the
-    $\kappa\to\infty$ limit of the dual flow.
-
-    **Arguments:** `kernel`, a radial kernel (the limit of `ExactRKHS(kernel)`) or a feature
-    map (the limit of `FiniteRank(features)`: $f^* = \theta^{*\top}\phi$ with
-    $\theta^* = (\bar\phi_\nu - \bar\phi_\mu)/\lambda$, mass-weighted sums).
-    Stateless: the witness is recomputed from the current particles."""
+class AbstractOptimalDiscriminator(AbstractDiscriminator):
+    """A stateless optimal discriminator: its witness is recomputed from the current particles
+    (the fast-discriminator limit), so it has no state, no ascent step and no time derivative."""
 
     requires_linear_payoff: ClassVar[bool] = True
-    kernel: AbstractRadialKernel | AbstractFeatureMap
-
-    def __check_init__(self):
-        if not isinstance(self.kernel, (AbstractRadialKernel, AbstractFeatureMap)):
-            raise ValueError(f"`kernel` must be a radial kernel or a feature map; received {self.kernel!r}.")
 
     def init(self, game, x, masses, capacity):
         return None
-
-    def witness(self, game, state, x, masses, z):
-        centres = jnp.concatenate([game.data.points, x])
-        coefs = jnp.concatenate([game.data.masses, -masses]) / game.reg
-        if isinstance(self.kernel, AbstractFeatureMap):
-            theta = coefs @ self.kernel(centres)
-            return self.kernel(z) @ theta, jnp.einsum("nkd,k->nd", self.kernel.jacobian(z), theta)
-        return kernel_sums(self.kernel, z, centres, coefs)
 
     def ascent_residual(self, game, state, x, masses):
         return jnp.zeros((), x.dtype)
@@ -387,3 +368,28 @@ class OptimalWitness(AbstractDiscriminator):
 
     def time_derivative(self, game, state, x, masses, kappa):
         return None
+
+
+class OptimalWitness(AbstractOptimalDiscriminator):
+    r"""Best response $f^* = \arg\max_f L(f,\mu) = (m_\nu - m_\mu)/\lambda$ (needs $\lambda > 0$):
+    the generator then follows the MMD gradient flow of $\mathrm{MMD}^2(\mu,\nu)/(2\lambda)$, the
+    $\kappa\to\infty$ limit of the dual flow.
+
+    **Arguments:** `kernel`, a radial kernel (the limit of `ExactRKHS(kernel)`) or a feature
+    map (the limit of `FiniteRank(features)`: $f^* = \theta^{*\top}\phi$ with
+    $\theta^* = (\bar\phi_\nu - \bar\phi_\mu)/\lambda$, mass-weighted sums).
+    Stateless: the witness is recomputed from the current particles."""
+
+    kernel: AbstractRadialKernel | AbstractFeatureMap
+
+    def __check_init__(self):
+        if not isinstance(self.kernel, (AbstractRadialKernel, AbstractFeatureMap)):
+            raise ValueError(f"`kernel` must be a radial kernel or a feature map; received {self.kernel!r}.")
+
+    def witness(self, game, state, x, masses, z):
+        centres = jnp.concatenate([game.data.points, x])
+        coefs = jnp.concatenate([game.data.masses, -masses]) / game.reg
+        if isinstance(self.kernel, AbstractFeatureMap):
+            theta = coefs @ self.kernel(centres)
+            return self.kernel(z) @ theta, jnp.einsum("nkd,k->nd", self.kernel.jacobian(z), theta)
+        return kernel_sums(self.kernel, z, centres, coefs)

@@ -37,8 +37,6 @@ differentiating through the Sinkhorn iterations: $\nabla f(z) = 2\,(T_{\mu\nu}(z
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -47,7 +45,7 @@ from ott.problems.linear import linear_problem
 from ott.solvers.linear import acceleration, sinkhorn
 
 from ..validation import check_int, check_positive
-from .discriminators import AbstractDiscriminator
+from .discriminators import AbstractOptimalDiscriminator
 
 
 def _logits(point, columns, potential, epsilon):
@@ -156,7 +154,7 @@ def _c_transform(z, centres, potential, epsilon, batch_size):
     return _map_rows(one, z, batch_size)
 
 
-class SinkhornPotentials(AbstractDiscriminator):
+class SinkhornPotentials(AbstractOptimalDiscriminator):
     r"""Optimal-transport discriminator: minus the first variation of the debiased Sinkhorn
     divergence $S_\varepsilon(\mu, \nu)$ (see the module docstring),
 
@@ -206,7 +204,6 @@ class SinkhornPotentials(AbstractDiscriminator):
     ```
     """
 
-    requires_linear_payoff: ClassVar[bool] = True
     epsilon: jax.Array = eqx.field(converter=jnp.asarray, default=0.05)
     threshold: jax.Array = eqx.field(converter=jnp.asarray, default=1e-3)
     max_iterations: int = eqx.field(static=True, default=10_000)
@@ -218,9 +215,6 @@ class SinkhornPotentials(AbstractDiscriminator):
         check_int("max_iterations", self.max_iterations, minimum=1)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, minimum=1)
-
-    def init(self, game, x, masses, capacity):
-        return None
 
     def potentials(self, game, x, masses) -> SinkhornDuals:
         r"""Solve $\mu \to \nu$ and $\mu \to \mu$ for the particles `x` with `masses` (normalized):
@@ -248,11 +242,3 @@ class SinkhornPotentials(AbstractDiscriminator):
         nan = jnp.asarray(jnp.nan, dtype=x.dtype)
         return jnp.where(converged, values, nan), jnp.where(converged, grads, nan)
 
-    def ascent_residual(self, game, state, x, masses):
-        return jnp.zeros((), x.dtype)
-
-    def ascent_step(self, game, state, x, masses, lr_d, n_critic):
-        return None
-
-    def time_derivative(self, game, state, x, masses, kappa):
-        return None
