@@ -199,7 +199,7 @@ def test_neural_generator_gda_is_gradient_descent_of_the_generator_loss():
     game = df.KernelGame(df.Measure(Y, P), df.FiniteRank(feat), reg=0.5, payoff=df.Logistic())
     theta_d = df.players.FiniteRankState(jax.random.normal(KEY, (32,)))
     g0 = gen.init()
-    step = df.dynamics.gda_maps.generator_step(game, gen, g0, theta_d, 0.3)
+    step = df.dynamics.gda_maps.generator_step(game, gen, g0, gen.points(g0), theta_d, 0.3)
 
     def loss(params):
         f = feat(gen.points(params)) @ theta_d.theta

@@ -18,9 +18,9 @@ import jax
 STEP_ORDERS = ("simultaneous", "alternating_d_first", "alternating_g_first")
 
 
-def generator_step(game, generator, g, disc, lr_g):
-    r"""Explicit G-step $g + \eta_g\,J(g)^\top v(f, X(g))$."""
-    velocity = game.generator_velocity(disc, generator.points(g), generator.masses)
+def generator_step(game, generator, g, x, disc, lr_g):
+    r"""Explicit G-step $g + \eta_g\,J(g)^\top v(f, X)$ at the generator's points `x` $= X(g)$."""
+    velocity = game.generator_velocity(disc, x, generator.masses)
     return jax.tree_util.tree_map(lambda a, b: a + lr_g * b, g, generator.pullback(g, velocity))
 
 
@@ -30,11 +30,11 @@ def gda_step(game, generator, order: str, n_critic: int, lr_g, lr_d, g, disc):
     d, masses = game.discriminator, generator.masses
     x = generator.points(g)
     if order == "simultaneous":
-        return generator_step(game, generator, g, disc, lr_g), d.ascent_step(game, disc, x, masses, lr_d, n_critic)
+        return generator_step(game, generator, g, x, disc, lr_g), d.ascent_step(game, disc, x, masses, lr_d, n_critic)
     if order == "alternating_d_first":
         disc = d.ascent_step(game, disc, x, masses, lr_d, n_critic)
-        return generator_step(game, generator, g, disc, lr_g), disc
+        return generator_step(game, generator, g, x, disc, lr_g), disc
     if order == "alternating_g_first":
-        g_new = generator_step(game, generator, g, disc, lr_g)
+        g_new = generator_step(game, generator, g, x, disc, lr_g)
         return g_new, d.ascent_step(game, disc, generator.points(g_new), masses, lr_d, n_critic)
     raise ValueError(f"`order` must be one of {STEP_ORDERS}; received {order!r}.")
