@@ -67,11 +67,30 @@ def test_cross_checks_name_the_setting():
     problems, _ = problems_of({"sweep": {"tau": [0.05, 0.1, 0.2]}, "dynamics": {"n_saves": 41}})
     assert problems == ["dynamics.n_saves - 1 (40) must divide the number of GDA steps horizon / tau = 100 (tau = 0.2)"]
     problems, _ = problems_of({"sweep": {"kappa": [1.0], "tau": [0.05], "bandwidth": [0.3]}})
-    assert problems == ["sweep: sweep one or two axes; received 3 (kappa, tau, bandwidth)"]
+    assert problems == ["sweep: sweep at most two axes; received 3 (kappa, tau, bandwidth)"]
     problems, _ = problems_of({"sweep": {"kappa": [1.0, 2.0]}, "outputs": {"panel_settings": [{"kappa": 3.0}]}})
     assert problems == ["outputs.panel_settings: kappa = 3 is not one of the swept settings"]
-    problems, _ = problems_of({})
-    assert problems == ["sweep: missing; name one or two swept axes, e.g. [sweep] kappa = [1, 10]"]
+    problems, _ = problems_of({"dynamics": {"checkpoint_every": 3.0}})
+    assert problems == ["dynamics.checkpoint_every (3) must divide the horizon (20) into whole segments; "
+                        "received 6.66667 segments"]
+    problems, _ = problems_of({"dynamics": {"checkpoint_every": 20 / 3, "n_saves": 41}})
+    assert problems == ["dynamics.checkpoint_every: the 3 segments must each end on a save, so they must divide "
+                        "dynamics.n_saves - 1 (40)"]
+    problems, _ = problems_of({"discriminator": {"kind": "exact"}, "dynamics": {"checkpoint_every": 5.0}})
+    assert problems[0].startswith("dynamics.checkpoint_every: the exact RKHS discriminator's state is its whole history")
+
+
+def test_no_sweep_is_one_setting_and_a_sweep_can_be_replaced():
+    cfg = parse_study({"dynamics": {"checkpoint_every": 10.0}})
+    assert cfg.axes == [] and cfg.shape == () and cfg.settings == [{}]
+    quick = parse_study({"dynamics": {"checkpoint_every": 10.0}}, quick=True)
+    assert quick.data["dynamics"]["checkpoint_every"] == 2.5  # a quarter, like the horizon: still 2 segments
+    raw = {"sweep": {"kappa": [1.0, 2.0]}, "outputs": {"panel_settings": [{"kappa": 2.0}]},
+           "quick": {"sweep": {"kappa": [2.0]}}}
+    cfg = parse_study(raw, sweep={"n_critic": [1, 5]}, quick=True)
+    assert cfg.settings == [{"n_critic": 1}, {"n_critic": 5}] and cfg.data["outputs"]["panel_settings"] == []
+    problems, _ = problems_of(raw, sweep={"kapa": [1.0]})
+    assert problems == ["sweep.kapa: unknown axis; did you mean 'kappa'? (axes: kappa, n_critic, tau, payoff, bandwidth)"]
 
 
 def test_defaults_quick_overrides_and_settings():

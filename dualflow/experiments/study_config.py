@@ -51,8 +51,11 @@ flow_atol = 1e-8
 flow_dt0 = 0.0                # initial flow step (0: let diffrax choose; exact kernel: step bound)
 flow_max_steps = 100000
 blowup = 1000.0               # a run with max |x| above this ends as BLEW_UP
+checkpoint_every = 0.0        # > 0: run in segments of this much generator time, saving the state
+                              # after each (a killed run resumes from its last segment); 0: one piece
 
-[sweep]                       # ONE or TWO axes (first: rows, second: columns), each a list
+[sweep]                       # none, ONE or TWO axes (first: rows, second: columns), each a list;
+                              # no [sweep]: the base values are the only setting
 kappa = [0.1, 1, 10, "inf"]   # axes: kappa, n_critic, tau, payoff, bandwidth
 
 [metrics]
@@ -179,6 +182,7 @@ SCHEMA: dict = {
         "flow_dt0": Field("float", 0.0, minimum=0),
         "flow_max_steps": Field("int", 100_000, minimum=1),
         "blowup": Field("float", 1000.0, minimum=0, strict=True),
+        "checkpoint_every": Field("float", 0.0, minimum=0),
     },
     "sweep": None,  # checked by `_check_sweep`
     "metrics": {
@@ -395,7 +399,7 @@ def _check_table(raw, schema, where, problems, *, partial: bool):
             if isinstance(spec, dict):
                 out[key] = _check_table({}, spec, _path(where, key), problems, partial=False)
             elif spec is None:
-                problems.append(f"{_path(where, key)}: missing; name one or two swept axes, e.g. [sweep] kappa = [1, 10]")
+                out[key] = {}  # no sweep: the base values are the one setting
             else:
                 out[key] = copy.deepcopy(spec.default)
     return out
@@ -417,8 +421,8 @@ def _check_sweep(raw, where, problems, *, partial: bool):
                 problems.append(f"{path}: the swept values must be distinct, received {values!r}")
                 continue
             out[axis] = checked
-    if not partial and not 1 <= len(raw) <= 2:
-        problems.append(f"{where}: sweep one or two axes; received {len(raw)} ({', '.join(raw) or 'none'})")
+    if not partial and len(raw) > 2:
+        problems.append(f"{where}: sweep at most two axes; received {len(raw)} ({', '.join(raw)})")
     return out
 
 
@@ -562,6 +566,7 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
             elif p["n_steps"] % (dyn["n_saves"] - 1):
                 problems.append(f"dynamics.n_saves - 1 ({dyn['n_saves'] - 1}) must divide the number of GDA steps "
                                 f"horizon / tau = {p['n_steps']} (tau = {p['tau']:g})")
+    _check_checkpoints(cfg, problems)
     names = [name for name, _ in cfg.axes]
     outputs = d["outputs"]
     chosen = [("outputs.panel_settings", s) for s in outputs["panel_settings"]] if outputs["figures"] else []
@@ -578,8 +583,27 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
             problems.append(f"outputs.panel_times: {t:g} is past the horizon {dyn['horizon']:g}")
 
 
+def _check_checkpoints(cfg: StudyConfig, problems: list) -> None:
+    """`dynamics.checkpoint_every` must cut the horizon into whole segments that end on saves."""
+    dyn = cfg.data["dynamics"]
+    every = dyn["checkpoint_every"]
+    if every == 0:
+        return
+    segments = dyn["horizon"] / every
+    if round(segments) < 1 or not math.isclose(segments, round(segments), rel_tol=1e-9):
+        problems.append(f"dynamics.checkpoint_every ({every:g}) must divide the horizon ({dyn['horizon']:g}) into "
+                        f"whole segments; received {segments:g} segments")
+    elif (dyn["n_saves"] - 1) % round(segments):
+        problems.append(f"dynamics.checkpoint_every: the {round(segments)} segments must each end on a save, so "
+                        f"they must divide dynamics.n_saves - 1 ({dyn['n_saves'] - 1})")
+    elif cfg.data["discriminator"]["kind"] == "exact" and any(
+            math.isfinite(cfg.parameters(s)["kappa"]) for s in cfg.settings):
+        problems.append("dynamics.checkpoint_every: the exact RKHS discriminator's state is its whole history and "
+                        "cannot be restarted; use 0 (no segments) or discriminator.kind = \"rff\"")
+
+
 def parse_study(raw: dict, *, quick: bool = False, source: str | None = None,
-                source_text: str | None = None, name: str | None = None) -> StudyConfig:
+                source_text: str | None = None, name: str | None = None, sweep: dict | None = None) -> StudyConfig:
     """Validate a parsed study configuration (a dict as `tomllib` returns it).
 
     **Arguments:**
@@ -588,6 +612,9 @@ def parse_study(raw: dict, *, quick: bool = False, source: str | None = None,
     - `quick`: apply `QUICK_DEFAULTS` and then the config's own `[quick]` table.
     - `source`, `source_text`: where it was read from (kept for the results store).
     - `name`: the study name when `raw` has none (default `"study"`).
+    - `sweep`: swept axes that replace the config's `[sweep]` (and its `[quick.sweep]`), e.g.
+      `{"kappa": [0.1, 1, "inf"]}` (`dualflow sweep --over`); the panels and the animation then
+      fall back to their default settings.
 
     **Returns:** a `StudyConfig`. **Raises:** `ConfigError` (a `ValueError`) listing every problem.
     """
@@ -596,6 +623,8 @@ def parse_study(raw: dict, *, quick: bool = False, source: str | None = None,
         raise ConfigError([f"expected a table of settings, received {_type_name(raw)}"], source)
     raw = dict(raw)
     quick_table = raw.pop("quick", {})
+    if sweep is not None:
+        raw, quick_table = _with_sweep(raw, sweep), _with_sweep(quick_table, None)
     schema_keys = dict(SCHEMA)
     if isinstance(quick_table, dict):
         if "quick" in quick_table:
@@ -622,6 +651,19 @@ def parse_study(raw: dict, *, quick: bool = False, source: str | None = None,
     return cfg
 
 
+def _with_sweep(table, sweep):
+    """`table` with its sweep replaced by `sweep` (`None`: removed) and the outputs that name
+    swept settings dropped."""
+    if not isinstance(table, dict):
+        return table
+    out = {k: v for k, v in table.items() if k != "sweep"}
+    if sweep is not None:
+        out["sweep"] = sweep
+    if isinstance(out.get("outputs"), dict):
+        out["outputs"] = {k: v for k, v in out["outputs"].items() if k not in ("panel_settings", "animation_setting")}
+    return out
+
+
 def _quick_defaults(raw: dict) -> dict:
     """`QUICK_DEFAULTS` for this config: never more than it asks for, and a quarter of its horizon."""
     out = copy.deepcopy(QUICK_DEFAULTS)
@@ -639,6 +681,9 @@ def _quick_defaults(raw: dict) -> dict:
         if isinstance(raw.get("dynamics"), dict) else SCHEMA["dynamics"]["horizon"].default
     if _is_number(horizon):
         out["dynamics"]["horizon"] = float(horizon) / 4
+    every = raw.get("dynamics", {}).get("checkpoint_every") if isinstance(raw.get("dynamics"), dict) else None
+    if _is_number(every):
+        out["dynamics"]["checkpoint_every"] = float(every) / 4  # the same number of segments
     return out
 
 
@@ -651,10 +696,11 @@ def _target_rms(target: dict) -> float:
     return math.sqrt(mean_square / 2 + target["std"] ** 2)
 
 
-def load_study(path, *, quick: bool = False) -> StudyConfig:
+def load_study(path, *, quick: bool = False, sweep: dict | None = None) -> StudyConfig:
     """Read and validate a study configuration from a TOML file.
 
-    **Arguments:** `path` (a `.toml` file), `quick` (apply the `--quick` overrides).
+    **Arguments:** `path` (a `.toml` file), `quick` (apply the `--quick` overrides), `sweep`
+    (axes replacing the file's `[sweep]`, see `parse_study`).
 
     **Returns:** a `StudyConfig`. **Raises:** `ConfigError` for a file that cannot be read or
     parsed, or any invalid key or value (with its key path and, for unknown keys, the closest
@@ -676,7 +722,7 @@ def load_study(path, *, quick: bool = False) -> StudyConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([f"not valid TOML: {error}"], str(path)) from None
-    return parse_study(raw, quick=quick, source=str(path), source_text=text, name=path.stem)
+    return parse_study(raw, quick=quick, source=str(path), source_text=text, name=path.stem, sweep=sweep)
 
 
 def centres_of(cfg: StudyConfig) -> np.ndarray:
