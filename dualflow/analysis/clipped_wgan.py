@@ -187,7 +187,7 @@ def clipped_orbit(theta0, psi0, clip, *, max_events: int = 10_000, tol: float = 
 
     Between events the state follows the closed-form rotation of item 2 of the module
     docstring (frequency $\sqrt{n/K}$, $n$ free parameters); events are the times a free
-    group reaches a bound (solved in closed form from $D(\tau) = $ gap with an arccosine) and
+    group reaches a bound (solved in closed form from $D(\tau) = \text{gap}$ with an arccosine) and
     the zero crossings of $\theta$ (releases). The run stops once the orbit is periodic: all
     parameters aggregated and released, or all free with a rigid rotation that stays inside
     the box.
