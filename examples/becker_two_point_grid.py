@@ -41,11 +41,9 @@ less than a period, seems to die out away from the data. Read the labels with th
     python examples/becker_two_point_grid.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import equinox as eqx
+import equinox as eqx  # noqa: E402
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -144,8 +142,6 @@ def main(argv=None):
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.62 / height), ncol=ncol, fontsize=9,
                frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * -(-len(handles) // ncol)) / height))
-    fig.savefig(out / "becker_grid.png", dpi=110)
-    plt.close(fig)
 
     stable = [run for run in runs if run["stable"]]
     results = {
@@ -162,7 +158,6 @@ def main(argv=None):
             if not abs(run["cold_start_tail_factor"] - run["predicted_rho"]) < 1e-2 * run["predicted_rho"]],
         "phases": {name: sum(1 for run in runs if run["phase"] == name) for name in sorted({r["phase"] for r in runs})},
     }
-    (out / "becker_grid.json").write_text(json.dumps(results, indent=2))
     print(f"{len(runs)} runs, {len(stable)} locally stable by the linearization; phases {results['phases']}")
     print(f"near-equilibrium fitted |rho| vs linearize: max relative error {results['max_fit_relative_error']:.2e}; "
           f"linearize vs closed form: {results['max_closed_form_deviation']:.1e}")
@@ -172,8 +167,7 @@ def main(argv=None):
         print(f"  lr_d={run['lr_d']:<5g} lr_g={run['lr_g']:<5g} reg={run['reg']:<5g} sigma={run['sigma']:<4g} "
               f"|rho|={run['predicted_rho']:.6f} fit={run['fitted_rho_near_equilibrium']:.6f} "
               f"tail={run['cold_start_tail_factor']:.6f} final={run['final_distance']:.2e} {run['phase']}")
-    print(f"wrote {out / 'becker_grid.png'} and {out / 'becker_grid.json'}")
-    return results
+    return finish(out, {"becker_grid.png": fig}, results, "becker_grid.json")
 
 
 if __name__ == "__main__":

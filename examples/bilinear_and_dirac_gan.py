@@ -8,11 +8,9 @@ Writes `exact_games.png` and `exact_games.json` (measured invariants next to the
     python examples/bilinear_and_dirac_gan.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import jax.numpy as jnp
+import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -44,11 +42,7 @@ def main(argv=None):
         ax.legend(fontsize=8)
     summary["bilinear game"]["simultaneous"]["closed_form"] = (1 + tau**2 * s**2) ** n
     fig.tight_layout()
-    fig.savefig(out / "exact_games.png", dpi=120)
-    (out / "exact_games.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
-    print(f"wrote {out / 'exact_games.png'}")
-    return summary
+    return finish(out, {"exact_games.png": fig}, summary, "exact_games.json", dpi=120, echo=True)
 
 
 if __name__ == "__main__":

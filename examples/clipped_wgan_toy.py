@@ -22,11 +22,9 @@ start) and `clipped_wgan_toy.json` (predicted and measured times, radii, spreads
     python examples/clipped_wgan_toy.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import jax.numpy as jnp
+import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -169,12 +167,7 @@ def main(argv=None):
     ax.set_title("start A (flow): the psi_k reach c one by one and then coincide")
     ax.legend(fontsize=7.5, loc="lower right", ncol=2)
     fig.tight_layout()
-    fig.savefig(out / "clipped_wgan_toy.png", dpi=120)
-    plt.close(fig)
-    (out / "clipped_wgan_toy.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
-    print(f"wrote {out / 'clipped_wgan_toy.png'}")
-    return summary
+    return finish(out, {"clipped_wgan_toy.png": fig}, summary, "clipped_wgan_toy.json", dpi=120, echo=True)
 
 
 if __name__ == "__main__":

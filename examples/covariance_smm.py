@@ -35,11 +35,9 @@ final eigenvalues in the JSON include such values.
     python examples/covariance_smm.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import jax
+import jax  # noqa: E402
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -131,10 +129,7 @@ def main(argv=None):
                  f"$\\eta_g = \\eta_d = {LR:g}$\n"
                  "$p = 20$: balanced ($\\delta = 0$);  $p = 21$: under-covered ($\\delta = 1$)", fontsize="medium")
     fig.tight_layout(rect=(0, 0.4 / fig.get_figheight(), 1, 1))  # 0.4 inch for the legend; the title fits itself
-    fig.savefig(out / "covariance_smm.png", dpi=120)
-    (out / "covariance_smm.json").write_text(json.dumps(results, indent=2))
-    print(f"wrote {out / 'covariance_smm.png'} and {out / 'covariance_smm.json'}")
-    return results
+    return finish(out, {"covariance_smm.png": fig}, results, "covariance_smm.json", dpi=120)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,9 @@ equilibrium (not studied here).
     python examples/dimension_study.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import equinox as eqx
+import equinox as eqx  # noqa: E402
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
@@ -125,9 +123,6 @@ def main(argv=None):
     ax_m.grid(alpha=0.3)
     ax_m.legend(fontsize=8, ncol=2)
     fig.tight_layout()
-    fig.savefig(out / "dimension_study.png", dpi=110)
-    plt.close(fig)
-    (out / "dimension_study.json").write_text(json.dumps(results, indent=2))
 
     print(f"closed form |rho| = {closed:.6f}; spread 1-b = {1 - b:g}, pair |rho| = {abs(pair[0]):.6f}, rest 1-a = {1 - a:g}")
     for r in rows:
@@ -136,8 +131,7 @@ def main(argv=None):
     print(f"dominant |rho| varies by {results['max_predicted_spread_over_d']:.1e} over d; fit relative error "
           f"{results['max_fit_relative_error']:.1e} (pair {results['max_pair_fit_relative_error']:.1e}); "
           f"multiplicities as expected: {results['multiplicities_match']}")
-    print(f"wrote {out / 'dimension_study.png'} and {out / 'dimension_study.json'}")
-    return results
+    return finish(out, {"dimension_study.png": fig}, results, "dimension_study.json")
 
 
 if __name__ == "__main__":

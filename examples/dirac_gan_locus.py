@@ -26,11 +26,9 @@ eigenvalues from the closed form, fitted versus predicted decay rates, final rad
     python examples/dirac_gan_locus.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import equinox as eqx
+import equinox as eqx  # noqa: E402
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -129,8 +127,6 @@ def main(argv=None):
     ax_locus.legend(fontsize=9, loc="lower left")
     ax_locus.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "dirac_gan_locus.png", dpi=110)
-    plt.close(fig)
 
     results = {
         "penalties": grid.tolist(),
@@ -143,7 +139,6 @@ def main(argv=None):
         "complex_for_g_below_critical": bool(np.all(np.abs(eigs[grid < G_CRIT].imag) > 0)),
         "trajectories": runs,
     }
-    (out / "dirac_gan_locus.json").write_text(json.dumps(results, indent=2))
     print(f"Dirac-GAN locus over {len(grid)} penalties: max |linearize - closed form| = {deviation:.2e} "
           f"(trace {trace_dev:.1e}, det {det_dev:.1e}); at g = {G_CRIT:g}: {at_crit.real.tolist()}")
     for name, row in runs.items():
@@ -151,8 +146,7 @@ def main(argv=None):
               f"{row['simultaneous']['final_radius']:.3g}, alternating {row['alternating_d_first']['final_radius']:.3g}"
               + (f"; flow decay rate {row['flow']['fitted_rate']:.4f} (predicted {row['flow']['predicted_rate']:g})"
                  if row["flow"]["fitted_rate"] is not None else ""))
-    print(f"wrote {out / 'dirac_gan_locus.png'} and {out / 'dirac_gan_locus.json'}")
-    return results
+    return finish(out, {"dirac_gan_locus.png": fig}, results, "dirac_gan_locus.json")
 
 
 if __name__ == "__main__":

@@ -39,11 +39,9 @@ are reported as they come; the outcome and the drift per step say what happens.
     python examples/divergence_case.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import jax.numpy as jnp
+import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 import numpy as np
@@ -131,9 +129,6 @@ def main(argv=None):
     fig.suptitle(f"Divergence case: true points ±1, generated from 1.6 and 1.7; exact RKHS, alternating GDA, "
                  f"η_d = {LR_D:g}, η_g = {LR_G:g}, λ = {REG:g}", fontsize=12)
     fig.tight_layout()
-    fig.savefig(out / "divergence_case.png", dpi=110)
-    plt.close(fig)
-    (out / "divergence_case.json").write_text(json.dumps(results, indent=2))
 
     print(f"lone point runs away for sigma < {results['runaway_sigma_threshold']:.3f} (reg = {REG:g})")
     for key, run in results["runs"].items():
@@ -141,8 +136,7 @@ def main(argv=None):
         print(f"  sigma={key:<5} {run['outcome']}: final ({pos}) after {run['steps_run']} steps [{run['result']}], "
               f"squared W2 {run['final_w2_squared']:.3g}, drift {run['drift_per_step_second_half']:.1e}/step, "
               f"classifier {run['phase']}")
-    print(f"wrote {out / 'divergence_case.png'} and {out / 'divergence_case.json'}")
-    return results
+    return finish(out, {"divergence_case.png": fig}, results, "divergence_case.json")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,9 @@ fitted slope (1 expected).
     python examples/flow_vs_gda_convergence.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import jax
+import jax  # noqa: E402
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 
@@ -48,10 +46,7 @@ def main(argv=None):
     ax.set_title("GDA → dual flow (alternating, D first)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "convergence.png", dpi=120)
-    (out / "convergence.json").write_text(json.dumps(results, indent=2))
-    print(f"wrote {out / 'convergence.png'} and {out / 'convergence.json'}")
-    return results
+    return finish(out, {"convergence.png": fig}, results, "convergence.json", dpi=120)
 
 
 if __name__ == "__main__":

@@ -10,26 +10,21 @@ mode as covered from 2% of the particles (half its share), not the 5% used for t
     python examples/mode_collapse_grid25.py --quick    # seconds
 """
 
-import argparse
-import pathlib
+from example_cli import parse_args  # first: float64 and a headless matplotlib backend
 
-import jax
+import pathlib  # noqa: E402
 
-from dualflow.experiments.mode_collapse import run_study
-
-jax.config.update("jax_enable_x64", True)
+from dualflow.experiments.mode_collapse import run_study  # noqa: E402
 
 CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="the config's quick variant (seconds), as the tests use")
-    parser.add_argument("--out", default="dualflow-output/mode_collapse_grid25",
-                        help="output folder; the study writes into its subfolder grid25_kappa")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, "dualflow-output/mode_collapse_grid25", argv,
+                      quick_help="the config's quick variant (seconds), as the tests use",
+                      out_help="output folder; the study writes into its subfolder grid25_kappa")
     name = "grid25_kappa"
-    return {name: run_study(CONFIGS / f"{name}.toml", pathlib.Path(args.out) / name, quick=args.quick)}
+    return {name: run_study(CONFIGS / f"{name}.toml", args.out / name, quick=args.quick)}
 
 
 if __name__ == "__main__":

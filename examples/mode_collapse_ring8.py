@@ -11,14 +11,11 @@ mode hops: mean, std, min, max over seeds), table.md, arrays.npz and the figures
     python examples/mode_collapse_ring8.py --study all --quick  # every ring8 study, seconds each
 """
 
-import argparse
-import pathlib
+from example_cli import parse_args  # first: float64 and a headless matplotlib backend
 
-import jax
+import pathlib  # noqa: E402
 
-from dualflow.experiments.mode_collapse import run_study
-
-jax.config.update("jax_enable_x64", True)
+from dualflow.experiments.mode_collapse import run_study  # noqa: E402
 
 CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
 STUDIES = {"kappa": "ring8_kappa", "kappa_bandwidth": "ring8_kappa_bandwidth", "ncritic_tau": "ring8_ncritic_tau",
@@ -26,18 +23,17 @@ STUDIES = {"kappa": "ring8_kappa", "kappa_bandwidth": "ring8_kappa_bandwidth", "
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="the configs' quick variants (seconds), as the tests use")
-    parser.add_argument("--out", default="dualflow-output/mode_collapse_ring8",
-                        help="output folder; each study writes into a subfolder named after it "
-                             "(default dualflow-output/mode_collapse_ring8)")
-    parser.add_argument("--study", choices=[*STUDIES, "all"], default="kappa",
-                        help="which ring8 study to run (default kappa: ring8_kappa.toml)")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, "dualflow-output/mode_collapse_ring8", argv,
+                      quick_help="the configs' quick variants (seconds), as the tests use",
+                      out_help="output folder; each study writes into a subfolder named after it "
+                               "(default dualflow-output/mode_collapse_ring8)",
+                      add_arguments=lambda parser: parser.add_argument(
+                          "--study", choices=[*STUDIES, "all"], default="kappa",
+                          help="which ring8 study to run (default kappa: ring8_kappa.toml)"))
     names = list(STUDIES.values()) if args.study == "all" else [STUDIES[args.study]]
     results = {}
     for name in names:
-        results[name] = run_study(CONFIGS / f"{name}.toml", pathlib.Path(args.out) / name, quick=args.quick)
+        results[name] = run_study(CONFIGS / f"{name}.toml", args.out / name, quick=args.quick)
     return results
 
 

@@ -30,11 +30,9 @@ kernel is also run from 0.05 (dashed): started close, it converges as fast as th
     python examples/multiscale_kernels.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import equinox as eqx
+import equinox as eqx  # noqa: E402
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -128,11 +126,8 @@ def main(argv=None):
     ax_k.grid(alpha=0.3)
     ax_k.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    fig.savefig(out / "multiscale_kernels.png", dpi=110)
-    plt.close(fig)
 
     results = {"lr_d": LR_D, "lr_g": LR_G, "reg": REG, "x0": X0, "n_steps": n_steps, "runs": runs}
-    (out / "multiscale_kernels.json").write_text(json.dumps(results, indent=2))
     for name, run in runs.items():
         fit = "n/a" if run["fitted_rho_linear_regime"] is None else f"{run['fitted_rho_linear_regime']:.5f}"
         print(f"{name:<42} local |rho| {run['local_rho']:.5f} (fitted {fit}, near equilibrium "
@@ -140,8 +135,7 @@ def main(argv=None):
               f"{run['final_distance']:.3g}, steps to {TARGET:g}: {run['steps_to_1e-6']}")
     near = runs[next(iter(runs))]["from_near_start"]
     print(f"narrow kernel from x0 = {near['x0']:g}: steps to {TARGET:g}: {near['steps_to_1e-6']}")
-    print(f"wrote {out / 'multiscale_kernels.png'} and {out / 'multiscale_kernels.json'}")
-    return results
+    return finish(out, {"multiscale_kernels.png": fig}, results, "multiscale_kernels.json")
 
 
 if __name__ == "__main__":

@@ -33,11 +33,9 @@ its last finite state.
     python examples/neural_gan.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-
-import equinox as eqx
+import equinox as eqx  # noqa: E402
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
@@ -150,11 +148,7 @@ def main(argv=None):
                  "Circles: 3 std around each mode (a mode is covered when it holds >= 5% of the samples); "
                  "coincident samples hide each other.", fontsize=10)
     fig.tight_layout(rect=(0, 0.025, 1, 1))
-    fig.savefig(out / "neural_gan.png", dpi=110)
-    plt.close(fig)
-    (out / "neural_gan.json").write_text(json.dumps(summary, indent=2))
-    print(f"wrote {out / 'neural_gan.png'}")
-    return summary
+    return finish(out, {"neural_gan.png": fig}, summary, "neural_gan.json")
 
 
 if __name__ == "__main__":

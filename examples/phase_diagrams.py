@@ -16,10 +16,9 @@ Asilomar-style heat maps of the dominant |rho|^2 (Becker et al.).
     python examples/phase_diagrams.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-import time
+import time  # noqa: E402
 
 import jax.numpy as jnp
 import numpy as np
@@ -43,9 +42,8 @@ def main(argv=None):
                                          "agreement_coarse": diagram.agreement(True),
                                          "agreement_fine": diagram.agreement(False),
                                          "seconds": time.perf_counter() - start}
-    plot_phase_diagram(diagram, curves=theory_curves(diagram, w=1.0, p=1.0),
-                       title="one point on a true point, simultaneous GDA").savefig(out / "phase_sim_sigma_reg.png",
-                                                                                    dpi=110)
+    figures = {"phase_sim_sigma_reg.png": plot_phase_diagram(diagram, curves=theory_curves(diagram, w=1.0, p=1.0),
+                                                             title="one point on a true point, simultaneous GDA")}
 
     start = time.perf_counter()
     rates = df.predict_phase_diagram(one, one, x=("lr_g", np.geomspace(0.02, 5, measured_size)),
@@ -54,8 +52,8 @@ def main(argv=None):
     rates = df.measure_phase_diagram(rates, n_steps=1000)
     results["alternating_rates"] = {"agreement_coarse": rates.agreement(True), "agreement_fine": rates.agreement(False),
                                     "seconds": time.perf_counter() - start}
-    plot_phase_diagram(rates, title="alternating GDA over the rates (sigma 0.5, reg 0.5)").savefig(
-        out / "phase_alt_rates.png", dpi=110)
+    figures["phase_alt_rates.png"] = plot_phase_diagram(rates,
+                                                        title="alternating GDA over the rates (sigma 0.5, reg 0.5)")
 
     start = time.perf_counter()
     data = df.Measure(jnp.zeros((1, 1)), jnp.ones(1))
@@ -71,15 +69,13 @@ def main(argv=None):
                            "lambda_opt_at_that_sigma": float(df.analysis.isolated_points.optimal_reg(
                                0.3, 0.4, heat.x_values[best[1]])),
                            "min_rho2": float(np.min(heat.growth) ** 2)}
-    plot_growth(heat, curves=theory_curves(heat, w=0.3, p=1.0, n=2),
-                title=r"alternating GDA, two points on one (δ = 0.4): dominant $|\rho|^2$").savefig(
-        out / "asilomar_rho2.png", dpi=110)
+    figures["asilomar_rho2.png"] = plot_growth(
+        heat, curves=theory_curves(heat, w=0.3, p=1.0, n=2),
+        title=r"alternating GDA, two points on one (δ = 0.4): dominant $|\rho|^2$")
 
-    (out / "phase_diagrams.json").write_text(json.dumps(results, indent=2))
     for name, r in results.items():
         print(name, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()})
-    print(f"wrote {out}/phase_sim_sigma_reg.png, phase_alt_rates.png, asilomar_rho2.png, phase_diagrams.json")
-    return results
+    return finish(out, figures, results, "phase_diagrams.json")
 
 
 if __name__ == "__main__":

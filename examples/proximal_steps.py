@@ -20,10 +20,9 @@ Writes `proximal_steps.png` and `proximal_steps.json`.
     python examples/proximal_steps.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-import time
+import time  # noqa: E402
 
 import jax
 import jax.numpy as jnp
@@ -156,12 +155,7 @@ def main(argv=None):
     fig.suptitle("Explicit GDA, decoupled proximal GDA (explicit in disguise) and the joint proximal point step "
                  "(dissipative)", fontsize=13)
     fig.tight_layout()
-    fig.savefig(out / "proximal_steps.png", dpi=110)
-    plt.close(fig)
-    (out / "proximal_steps.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
-    print(f"wrote {out / 'proximal_steps.png'}")
-    return summary
+    return finish(out, {"proximal_steps.png": fig}, summary, "proximal_steps.json", echo=True)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,9 @@ time). `sinkhorn_flow.json` holds every series.
     python examples/sinkhorn_flow.py [--quick] [--out DIR]
 """
 
-from example_cli import parse  # first: float64 and a headless matplotlib backend
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import json  # noqa: E402
-import time
+import time  # noqa: E402
 
 import jax
 import numpy as np
@@ -90,11 +89,10 @@ def main(argv=None):
         return f"covered {run['covered_modes'][index]}/8, S_ε = {run['sinkhorn_divergence'][index]:.1e}"
 
     times = [0.0, t1 / 8, t1 / 3, t1]
-    fig = plot_particles(solutions, times, data=data, annotate=covered, panel_size=2.9,
-                         title=f"Sinkhorn flow (Wasserstein convention) of {n} particles onto the 8-ring "
-                               f"(std {STD:g}), one row per ε\na mode is covered when ≥ 5% of the particles lie "
-                               f"within 3 std = {3 * STD:g} of its centre")
-    fig.savefig(out / "sinkhorn_flow_particles.png", dpi=110)
+    particles = plot_particles(solutions, times, data=data, annotate=covered, panel_size=2.9,
+                               title=f"Sinkhorn flow (Wasserstein convention) of {n} particles onto the 8-ring "
+                                     f"(std {STD:g}), one row per ε\na mode is covered when ≥ 5% of the particles lie "
+                                     f"within 3 std = {3 * STD:g} of its centre")
     series = {
         "S_ε(μ_t, ν), each run's own ε": {},
         "squared W2 to the data": {},
@@ -106,23 +104,20 @@ def main(argv=None):
         series["S_ε(μ_t, ν), each run's own ε"][label] = (ts, np.asarray(run["sinkhorn_divergence"]))
         series["squared W2 to the data"][label] = (ts, np.asarray(run["w2_squared"]))
         series["covered modes (of 8)"][label] = (ts, np.asarray(run["covered_modes"], dtype=float))
-    fig = plot_curves(series, logy={"S_ε(μ_t, ν), each run's own ε", "squared W2 to the data"},
-                      steps={"covered modes (of 8)"}, ylim={"covered modes (of 8)": (-0.3, 8.3)},
-                      ylabels={"S_ε(μ_t, ν), each run's own ε": "Sinkhorn divergence",
-                               "squared W2 to the data": r"$W_2^2(\mu_t, \nu)$",
-                               "covered modes (of 8)": "modes with ≥ 5% of the particles"},
-                      title=f"Sinkhorn flow onto the 8-ring, {n} particles")
-    fig.savefig(out / "sinkhorn_flow_curves.png", dpi=110)
-    (out / "sinkhorn_flow.json").write_text(json.dumps(summary, indent=2))
+    curves = plot_curves(series, logy={"S_ε(μ_t, ν), each run's own ε", "squared W2 to the data"},
+                         steps={"covered modes (of 8)"}, ylim={"covered modes (of 8)": (-0.3, 8.3)},
+                         ylabels={"S_ε(μ_t, ν), each run's own ε": "Sinkhorn divergence",
+                                  "squared W2 to the data": r"$W_2^2(\mu_t, \nu)$",
+                                  "covered modes (of 8)": "modes with ≥ 5% of the particles"},
+                         title=f"Sinkhorn flow onto the 8-ring, {n} particles")
 
     for key, run in summary["runs"].items():
         print(f"epsilon={key:<5} S_eps {run['sinkhorn_divergence'][0]:.3g} -> {run['sinkhorn_divergence'][-1]:.3g} "
               f"(/{run['divergence_decrease_factor']:.3g}), W2^2 {run['w2_squared'][0]:.3g} -> {run['w2_squared'][-1]:.3g}, "
               f"covered modes {run['final_covered_modes']}/8 at t = {t1:g} (all 8 first at t = "
               f"{run['first_time_all_modes_covered']}), {run['num_steps']} steps, {run['seconds']:.1f} s")
-    print(f"wrote {out / 'sinkhorn_flow_particles.png'}, {out / 'sinkhorn_flow_curves.png'} and "
-          f"{out / 'sinkhorn_flow.json'}")
-    return summary
+    return finish(out, {"sinkhorn_flow_particles.png": particles, "sinkhorn_flow_curves.png": curves}, summary,
+                  "sinkhorn_flow.json")
 
 
 if __name__ == "__main__":
