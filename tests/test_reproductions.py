@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
@@ -111,3 +112,55 @@ def test_dirac_gan_locus_quick(tmp_path):
         assert run["final_radius"] < 1e-2
     assert penalized["flow"]["fitted_rate"] == pytest.approx(-0.25, rel=0.1)
     assert (tmp_path / "dirac_gan_locus.png").stat().st_size > 10_000
+
+
+def numpy_coverage(x, centres, std, min_fraction=0.05, radius_stds=3.0):
+    """(covered modes, high-quality fraction): nearest centre within radius_stds std, uniform particles."""
+    dist = np.linalg.norm(x[:, None, :] - centres[None], axis=2)
+    near = dist.min(axis=1) <= radius_stds * std
+    occupancy = np.bincount(dist.argmin(axis=1)[near], minlength=len(centres)) / len(x)
+    return int(np.sum(occupancy >= min_fraction)), float(near.mean())
+
+
+def numpy_mmd(x, y, q, bandwidth):
+    """MMD between uniform particles x and the weighted data (y, q), Gaussian kernel."""
+    z, c = np.concatenate([x, y]), np.concatenate([np.full(len(x), 1 / len(x)), -q])
+    gram = np.exp(-np.sum((z[:, None] - z[None]) ** 2, axis=2) / (2 * bandwidth**2))
+    return float(np.sqrt(max(c @ gram @ c, 0.0)))
+
+
+@pytest.mark.parametrize("study, name", [("kappa", "ring8_kappa"), ("ncritic_tau", "ring8_ncritic_tau")])
+def test_mode_collapse_ring8_quick(tmp_path, study, name):
+    results = load("mode_collapse_ring8").main(["--quick", "--study", study, "--out", str(tmp_path)])
+    assert list(results) == [name]
+    summary, folder = results[name], tmp_path / name
+    assert summary["quick"] and summary["target"]["num_modes"] == 8
+    arrays = np.load(folder / "arrays.npz")
+    centres, std = arrays["centres"], float(arrays["std"])
+    assert centres == pytest.approx(2.0 * np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], 1))
+    settings = summary["settings"]
+    points = arrays["points"].reshape(len(settings), *arrays["points"].shape[-5:])
+    spacing = 2 * 2.0 * np.sin(np.pi / 8)  # the MMD bandwidth: the distance between neighbouring modes
+    for i, setting in enumerate(settings):
+        params = setting["parameters"]
+        # GDA runs lr_g = tau, lr_d = kappa tau with n_critic D-steps; its flow limit has kappa n_critic
+        assert params["lr_g"] == params["tau"]
+        if params["kappa"] != "inf":
+            assert params["lr_d"] == pytest.approx(params["kappa"] * params["tau"])
+            assert params["kappa_flow"] == pytest.approx(params["n_critic"] * params["kappa"])
+        for d, dynamics in enumerate(arrays["dynamics"]):
+            stats = setting["dynamics"][str(dynamics)]
+            assert stats["n_failed"] == 0
+            for r in range(points.shape[2]):
+                final = points[i, d, r, -1].astype(float)
+                covered, quality = numpy_coverage(final, centres, std)
+                assert stats["num_covered"]["values"][r] == covered
+                assert stats["high_quality_fraction"]["values"][r] == pytest.approx(quality, abs=1e-12)
+                mmd = numpy_mmd(final, arrays["data_points"][r], arrays["data_masses"][r], spacing)
+                assert stats["mmd"]["values"][r] == pytest.approx(mmd, rel=1e-4, abs=1e-6)  # positions saved as float32
+    if study == "kappa":  # kappa -> infinity (the best-response discriminator) is part of the sweep
+        assert [s["setting"]["kappa"] for s in settings][-1] == "inf"
+    else:
+        assert sorted({s["setting"]["n_critic"] for s in settings}) == [1, 5]
+    for figure in ("coverage_table.png", "coverage_over_time.png", "hq_table.png"):
+        assert (folder / figure).stat().st_size > 10_000
