@@ -1,5 +1,6 @@
 """What every example shares: float64, a headless matplotlib, `--quick` / `--out` options, and the
-closing step (save the figures, write the JSON of measured numbers, say what was written)."""
+closing step (save the figures, write the JSON of measured numbers, say what was written); and, for
+the mode-collapse examples, running shipped study configs picked by `--study`."""
 
 import argparse
 import io
@@ -14,9 +15,11 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
+from dualflow.experiments.mode_collapse import run_study  # noqa: E402
 from dualflow.experiments.results_store import write_bytes, write_text  # noqa: E402
 
 QUICK_HELP = "a smaller run (seconds), as the tests use"
+CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
 
 
 def parse_args(doc: str, default_out: str, argv=None, *, quick_help: str = QUICK_HELP, out_help: str | None = None,
@@ -60,3 +63,17 @@ def finish(out: pathlib.Path, figures: dict, results, json_name: str, *, dpi: in
     names = [str(path) for path in paths]
     print("wrote " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]))
     return results
+
+
+def run_studies(doc: str, default_out: str, studies: dict, argv=None, *, default: str) -> dict:
+    """Run shipped mode-collapse studies (`studies`: option value -> config name in `examples/configs/`)
+    with `dualflow.experiments.run_study`: `--study` picks one (default `default`) or `all`, `--quick`
+    their quick variants; each writes into `out / <config name>`. Returns `{config name: summary}`."""
+    args = parse_args(doc, default_out, argv, quick_help="the configs' quick variants (seconds), as the tests use",
+                      out_help=f"output folder; each study writes into a subfolder named after it "
+                               f"(default {default_out})",
+                      add_arguments=lambda parser: parser.add_argument(
+                          "--study", choices=[*studies, "all"], default=default,
+                          help=f"which study to run (default {default}: {studies[default]}.toml)"))
+    names = list(studies.values()) if args.study == "all" else [studies[args.study]]
+    return {name: run_study(CONFIGS / f"{name}.toml", args.out / name, quick=args.quick) for name in names}

@@ -1,30 +1,24 @@
-"""Mode collapse on the 5x5 Gaussian grid: the dual flow versus GDA over the time-scale ratio kappa.
+"""Mode collapse on the 5x5 Gaussian grid: the dual flow versus GDA over the time-scale ratio kappa
+(and, with --study ncritic, over n_critic, GDA's D-steps per G-step).
 
-Runs the shipped study examples/configs/grid25_kappa.toml with `dualflow.experiments.run_study`
-(the same as `dualflow run examples/configs/grid25_kappa.toml --out DIR`): particles start as a
-wide Gaussian over the grid; for every kappa and seed both dynamics play the same game to the same
-horizon. With 25 modes a uniform generator puts 4% of its particles on each, so this study counts a
-mode as covered from 2% of the particles (half its share), not the 5% used for the 8-ring.
+Runs the shipped studies examples/configs/grid25_kappa.toml and grid25_ncritic.toml with
+`dualflow.experiments.run_study` (the same as `dualflow run examples/configs/grid25_kappa.toml
+--out DIR`): particles start as a wide Gaussian over the grid; for every setting and seed both
+dynamics play the same game to the same horizon. With 25 modes a uniform generator puts 4% of its
+particles on each, so these studies count a mode as covered from 2% of the particles (half its
+share), not the 5% used for the 8-ring.
 
-    python examples/mode_collapse_grid25.py            # the full study
-    python examples/mode_collapse_grid25.py --quick    # seconds
+    python examples/mode_collapse_grid25.py                           # grid25_kappa, the full study
+    python examples/mode_collapse_grid25.py --study all --quick       # both studies, seconds each
 """
 
-from example_cli import parse_args  # first: float64 and a headless matplotlib backend
+from example_cli import run_studies  # first: float64 and a headless matplotlib backend
 
-import pathlib  # noqa: E402
-
-from dualflow.experiments.mode_collapse import run_study  # noqa: E402
-
-CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
+STUDIES = {"kappa": "grid25_kappa", "ncritic": "grid25_ncritic"}
 
 
 def main(argv=None):
-    args = parse_args(__doc__, "dualflow-output/mode_collapse_grid25", argv,
-                      quick_help="the config's quick variant (seconds), as the tests use",
-                      out_help="output folder; the study writes into its subfolder grid25_kappa")
-    name = "grid25_kappa"
-    return {name: run_study(CONFIGS / f"{name}.toml", args.out / name, quick=args.quick)}
+    return run_studies(__doc__, "dualflow-output/mode_collapse_grid25", STUDIES, argv, default="kappa")
 
 
 if __name__ == "__main__":

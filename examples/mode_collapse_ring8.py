@@ -11,30 +11,14 @@ mode hops: mean, std, min, max over seeds), table.md, arrays.npz and the figures
     python examples/mode_collapse_ring8.py --study all --quick  # every ring8 study, seconds each
 """
 
-from example_cli import parse_args  # first: float64 and a headless matplotlib backend
+from example_cli import run_studies  # first: float64 and a headless matplotlib backend
 
-import pathlib  # noqa: E402
-
-from dualflow.experiments.mode_collapse import run_study  # noqa: E402
-
-CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
 STUDIES = {"kappa": "ring8_kappa", "kappa_bandwidth": "ring8_kappa_bandwidth", "ncritic_tau": "ring8_ncritic_tau",
            "payoff": "ring8_payoff"}
 
 
 def main(argv=None):
-    args = parse_args(__doc__, "dualflow-output/mode_collapse_ring8", argv,
-                      quick_help="the configs' quick variants (seconds), as the tests use",
-                      out_help="output folder; each study writes into a subfolder named after it "
-                               "(default dualflow-output/mode_collapse_ring8)",
-                      add_arguments=lambda parser: parser.add_argument(
-                          "--study", choices=[*STUDIES, "all"], default="kappa",
-                          help="which ring8 study to run (default kappa: ring8_kappa.toml)"))
-    names = list(STUDIES.values()) if args.study == "all" else [STUDIES[args.study]]
-    results = {}
-    for name in names:
-        results[name] = run_study(CONFIGS / f"{name}.toml", args.out / name, quick=args.quick)
-    return results
+    return run_studies(__doc__, "dualflow-output/mode_collapse_ring8", STUDIES, argv, default="kappa")
 
 
 if __name__ == "__main__":

@@ -129,18 +129,26 @@ def numpy_mmd(x, y, q, bandwidth):
     return float(np.sqrt(max(c @ gram @ c, 0.0)))
 
 
-@pytest.mark.parametrize("study, name", [("kappa", "ring8_kappa"), ("ncritic_tau", "ring8_ncritic_tau")])
-def test_mode_collapse_ring8_quick(tmp_path, study, name):
-    results = load("mode_collapse_ring8").main(["--quick", "--study", study, "--out", str(tmp_path)])
+RING8 = 2.0 * np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], axis=1)
+GRID25 = np.stack(np.meshgrid(np.arange(-2.0, 3.0), np.arange(-2.0, 3.0), indexing="ij"), axis=-1).reshape(25, 2)
+
+
+@pytest.mark.parametrize("example, study, name", [("mode_collapse_ring8", "kappa", "ring8_kappa"),
+                                                  ("mode_collapse_ring8", "ncritic_tau", "ring8_ncritic_tau"),
+                                                  ("mode_collapse_grid25", "ncritic", "grid25_ncritic")])
+def test_mode_collapse_quick(tmp_path, example, study, name):
+    results = load(example).main(["--quick", "--study", study, "--out", str(tmp_path)])
     assert list(results) == [name]
     summary, folder = results[name], tmp_path / name
-    assert summary["quick"] and summary["target"]["num_modes"] == 8
+    ring = example.endswith("ring8")
+    centres, min_fraction = (RING8, 0.05) if ring else (GRID25, 0.02)  # the grid: half a uniform share of 4%
+    assert summary["quick"] and summary["target"]["num_modes"] == len(centres)
     arrays = np.load(folder / "arrays.npz")
-    centres, std = arrays["centres"], float(arrays["std"])
-    assert centres == pytest.approx(2.0 * np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], 1))
+    assert np.asarray(arrays["centres"]) == pytest.approx(centres, abs=1e-12)
+    std = float(arrays["std"])
     settings = summary["settings"]
     points = arrays["points"].reshape(len(settings), *arrays["points"].shape[-5:])
-    spacing = 2 * 2.0 * np.sin(np.pi / 8)  # the MMD bandwidth: the distance between neighbouring modes
+    spacing = 2 * 2.0 * np.sin(np.pi / 8) if ring else 1.0  # the MMD bandwidth: neighbouring modes' distance
     for i, setting in enumerate(settings):
         params = setting["parameters"]
         # GDA runs lr_g = tau, lr_d = kappa tau with n_critic D-steps; its flow limit has kappa n_critic
@@ -153,7 +161,7 @@ def test_mode_collapse_ring8_quick(tmp_path, study, name):
             assert stats["n_failed"] == 0
             for r in range(points.shape[2]):
                 final = points[i, d, r, -1].astype(float)
-                covered, quality = numpy_coverage(final, centres, std)
+                covered, quality = numpy_coverage(final, centres, std, min_fraction)
                 assert stats["num_covered"]["values"][r] == covered
                 assert stats["high_quality_fraction"]["values"][r] == pytest.approx(quality, abs=1e-12)
                 mmd = numpy_mmd(final, arrays["data_points"][r], arrays["data_masses"][r], spacing)
