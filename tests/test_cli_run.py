@@ -14,12 +14,14 @@ def test_run_quick_writes_the_results_folder(tmp_path, capsys):
     out = tmp_path / "ring8"
     assert main(["run", str(CONFIGS / "ring8_kappa.toml"), "--quick", "--out", str(out)]) == 0
     progress = capsys.readouterr().err
-    assert "[dualflow run] (1/" in progress and "modes covered" in progress  # one line per run on stderr
+    assert "[dualflow] (1/" in progress and "modes covered" in progress  # one line per run on stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["quick"] and summary["study"] == "ring8_kappa"
     runs = len(summary["settings"]) * len(summary["dynamics"]) * len(summary["seeds"])
-    assert len(summary["runs"]) == runs and progress.count("[dualflow run] (") == runs
-    for name in ("config.json", "arrays.npz", "table.md", "coverage_table.png", "coverage_over_time.png"):
+    assert len(summary["runs"]) == runs and progress.count("[dualflow] (") == runs
+    assert summary["kind"] == "study" and len(list((out / "runs").glob("*.json"))) == runs
+    for name in ("config.json", "arrays.npz", "table.md", "coverage_table.png", "coverage_table.svg",
+                 "coverage_over_time.png"):
         assert (out / name).stat().st_size > 200
     assert list(out.glob("animation_*.gif")) and list(out.glob("panels_*.png"))
 

@@ -35,7 +35,8 @@ def test_demo_writes_every_file(demo_run):
     out, status = demo_run
     assert status == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"demo.png", "demo_metrics.png", "summary.json", "trajectories.npz"}  # no temp files left
+    assert names == {"demo.png", "demo.svg", "demo_metrics.png", "demo_metrics.svg", "summary.json",
+                     "trajectories.npz"}  # no temp files left
 
 
 @pytest.mark.parametrize("name", ["demo.png", "demo_metrics.png"])

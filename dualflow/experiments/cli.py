@@ -7,13 +7,18 @@ Commands:
 - `phase`: a predicted (and optionally measured) phase diagram of the isolated points model.
 - `linearize`: the exact linearization at a configuration, with eigenvalues and dominant mode.
 (See `dualflow.experiments.stability`.)
-- `run`: a mode-collapse study described by a TOML config (`dualflow.experiments.mode_collapse`).
+- `run`: a mode-collapse study described by a TOML config (`dualflow.experiments.mode_collapse`),
+  resumable: finished runs in the results folder are reused (`dualflow.experiments.run_store`).
+- `sweep`: the same with the swept axes given on the command line (`--over kappa=0.1,1,inf`).
+- `compare`: flow versus GDA at several step sizes tau, one setting (`dualflow.experiments.compare`).
+- `plot`: redraw a study folder's figures from its stored runs, without running anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 
 DEFAULT_DEMO_OUT = "dualflow-output/demo"
 
@@ -58,34 +63,99 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seed of the random data sample and of the initial blob; the same seed gives the "
                            "same numbers (default: 0)")
     _add_stability_commands(commands)
-    _add_run_command(commands)
+    _add_study_commands(commands)
+    from .compare import add_compare_arguments
+
+    add_compare_arguments(commands.add_parser(
+        "compare", help="flow versus GDA at several step sizes tau: the tau -> 0 limit, figures + JSON",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run one setting of a study config with the dual flow and with GDA at several tau "
+                    "(lr_g = tau, lr_d = kappa tau; step k at time t = k tau) from the same start, and measure how "
+                    "far GDA is from the flow over time and how that distance shrinks with tau."))
+    commands.add_parser(
+        "plot", help="redraw the figures of a results folder from its stored runs (nothing is rerun)",
+        description="Read the runs stored in RESULTS_DIR (the --out folder of `dualflow run` or `dualflow sweep`) "
+                    "and write summary.json, table.md, arrays.npz, the figures (PNG and SVG) and the animation "
+                    "again, e.g. after changing the plotting code or deleting figures. Exit status 2 if the folder "
+                    "is not a study folder or a run is missing (an interrupted study: run it again instead).",
+    ).add_argument("results_dir", metavar="RESULTS_DIR", help="a study's results folder")
     return parser
 
 
-def _add_run_command(commands):
+_STUDY_DESCRIPTION = (
+    "for every swept setting (kappa, n_critic, tau, payoff or bandwidth; none, one or two axes), every "
+    "dynamics (the dual flow and GDA) and every seed, train particles on the 8-Gaussian ring or the 5x5 grid "
+    "and measure mode coverage, W2, Sinkhorn, MMD and mode hops over time. Writes config.json, "
+    "summary.json (mean, std, min, max over seeds), table.md, arrays.npz, figures (coverage tables, coverage "
+    "over time, field panels; PNG and SVG) and a flow-vs-GDA GIF into --out, and every finished run into "
+    "--out/runs/. Rerun into the same folder, a study skips its finished runs and resumes a run in progress from "
+    "its last checkpoint (dynamics.checkpoint_every), so an interrupted study loses nothing; a folder holding "
+    "another study's runs is refused (use --fresh or another --out). A progress bar (on a terminal) and one line "
+    "per run go to stderr. An invalid config is reported (every problem, with its key path) before anything "
+    "runs, with exit status 2.")
+
+
+def _fill(text: str) -> str:
+    return textwrap.fill(text, width=100)
+
+
+def _add_study_options(command):
+    command.add_argument("config", metavar="CONFIG",
+                         help="the study's TOML file, e.g. examples/configs/ring8_kappa.toml")
+    command.add_argument("--out", metavar="DIR", default=None,
+                         help="results folder, created if missing; finished runs already there are reused (default: "
+                              "dualflow-output/<study name>, with '-quick' appended under --quick)")
+    command.add_argument("--quick", action="store_true",
+                         help="shrink the study for a first look or a test: at most 2 seeds, 32 particles, 64 data "
+                              "points, 64 features, 11 saves and a quarter of the horizon, then the config's own "
+                              "[quick] table")
+    command.add_argument("--fresh", action="store_true",
+                         help="delete the finished runs and checkpoints in --out first, and run everything again")
+
+
+def _add_study_commands(commands):
     run = commands.add_parser(
-        "run", help="a mode-collapse study from a TOML config: flow vs GDA over a sweep, figures + JSON + npz",
+        "run", help="a mode-collapse study from a TOML config: flow vs GDA over its sweep, figures + JSON + npz",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run the study described by CONFIG (a TOML file; schema in "
-                    "dualflow.experiments.study_config): for every swept setting (kappa, n_critic, tau, payoff or "
-                    "bandwidth; one or two axes), every dynamics (the dual flow and GDA) and every seed, train "
-                    "particles on the 8-Gaussian ring or the 5x5 grid and measure mode coverage, W2, Sinkhorn, MMD "
-                    "and mode hops over time. Writes config.json, summary.json (mean, std, min, max over seeds), "
-                    "table.md, arrays.npz and PNG figures (coverage tables, coverage over time, field panels) and a "
-                    "flow-vs-GDA GIF into --out. Progress goes to stderr, one line per run. An invalid config is "
-                    "reported (every problem, with its key path) before anything runs, with exit status 2.",
+        description=_fill("Run the study described by CONFIG (a TOML file; schema in "
+                          "dualflow.experiments.study_config): " + _STUDY_DESCRIPTION),
         epilog="examples:\n"
                "  dualflow run examples/configs/ring8_kappa.toml --out dualflow-output/ring8_kappa\n"
                "  dualflow run examples/configs/grid25_kappa.toml --quick   # seconds: fewer seeds, particles, "
                "shorter horizon")
-    run.add_argument("config", metavar="CONFIG", help="the study's TOML file, e.g. examples/configs/ring8_kappa.toml")
-    run.add_argument("--out", metavar="DIR", default=None,
-                     help="results folder, created if missing; files of the same names are replaced (default: "
-                          "dualflow-output/<study name>, with '-quick' appended under --quick)")
-    run.add_argument("--quick", action="store_true",
-                     help="shrink the study for a first look or a test: at most 2 seeds, 32 particles, 64 data "
-                          "points, 64 features, 11 saves and a quarter of the horizon, then the config's own [quick] "
-                          "table")
+    _add_study_options(run)
+    sweep = commands.add_parser(
+        "sweep", help="a study over axes given on the command line (--over kappa=0.1,1,inf), resumable",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_fill("Run the study of CONFIG over the axes given by --over instead of the config's [sweep] "
+                          "(the panels and the animation then use their default settings): " + _STUDY_DESCRIPTION
+                          + " Sweeping more values into the same --out later reuses the runs already there."),
+        epilog="examples:\n"
+               "  dualflow sweep examples/configs/ring8_kappa.toml --over kappa=0.3,3,inf --quick\n"
+               "  dualflow sweep examples/configs/ring8_kappa.toml --over n_critic=1,5 --over tau=0.05,0.1 --out o")
+    _add_study_options(sweep)
+    sweep.add_argument("--over", metavar="AXIS=V1,V2,...", action="append", required=True, type=_axis,
+                       help="a swept axis and its values, comma-separated; AXIS one of kappa (> 0 or inf), n_critic, "
+                            "tau, payoff (kernel_ipm, logistic, non_saturating, wgan_gp, wgan_clip) or bandwidth; "
+                            "give --over once or twice (rows, then columns)")
+
+
+def _axis(text: str):
+    """`"kappa=0.1,1,inf"` -> `("kappa", [0.1, 1, "inf"])`; values are checked with the config."""
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise argparse.ArgumentTypeError(f"expected AXIS=V1,V2,... (e.g. kappa=0.1,1,inf), received {text!r}")
+    return name.strip(), [_number_or_name(v.strip()) for v in values.split(",")]
+
+
+def _number_or_name(text: str):
+    for kind in (int, float):
+        try:
+            value = kind(text)
+        except ValueError:
+            continue
+        return text if kind is float and value in (float("inf"), float("-inf")) else value
+    return text
 
 
 def _add_stability_commands(commands):
@@ -161,20 +231,48 @@ def main(argv: list[str] | None = None) -> int:
         try:
             (run_phase if args.command == "phase" else run_linearize)(args)
         except ValueError as error:  # bad values: a clear message and exit status 2, like argparse
-            print(f"dualflow {args.command}: error: {error}", file=sys.stderr)
-            return 2
+            return _error(args.command, error)
         return 0
-    if args.command == "run":
+    if args.command in ("run", "sweep"):
         from .mode_collapse import run_study
-        from .study_config import ConfigError
 
-        try:
-            run_study(args.config, args.out, quick=args.quick)
-        except ConfigError as error:
-            print(f"dualflow run: error: {error}", file=sys.stderr)
-            return 2
-        return 0
+        sweep = None
+        if args.command == "sweep":
+            sweep = {}
+            for name, values in args.over:
+                if name in sweep:
+                    return _error(args.command, f"--over {name} is given twice")
+                sweep[name] = values
+        return _guarded(args.command, lambda: run_study(args.config, args.out, quick=args.quick, fresh=args.fresh,
+                                                        sweep=sweep))
+    if args.command == "plot":
+        from .mode_collapse import finish_study
+        from .run_store import load_folder_config
+
+        return _guarded("plot", lambda: finish_study(load_folder_config(args.results_dir), args.results_dir))
+    if args.command == "compare":
+        from .compare import main_compare
+
+        return main_compare(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse rejects unknown commands
+
+
+def _error(command: str, message) -> int:
+    print(f"dualflow {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _guarded(command: str, action) -> int:
+    """Run `action`; a bad config or results folder (a `ValueError` raised before or instead of
+    running) is reported as `dualflow <command>: error: ...` with exit status 2."""
+    from .run_store import ResultsFolderError
+    from .study_config import ConfigError
+
+    try:
+        action()
+    except (ConfigError, ResultsFolderError) as error:
+        return _error(command, error)
+    return 0
 
 
 if __name__ == "__main__":

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import math
 import platform
-import textwrap
 import sys
 import time
 from collections import Counter
@@ -62,7 +61,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .results_store import write_figure, write_json, write_npz, write_text
+from .checkpoints import solve_in_segments
+from .results_store import write_json, write_npz, write_text
+from .run_store import ResultsFolderError, RunStore
 from .study_config import (
     DYNAMICS_LABELS,
     StudyConfig,
@@ -90,10 +91,6 @@ occupancy (G, R, K, S, modes), num_covered / high_quality_fraction / kl_occupanc
 distance_index (Sd,) indices into the saves, w2 / w2_squared / sinkhorn / mmd (G, R, K, Sd) (nan if not computed),
 trajectory_index (St,), points (G, R, K, St, N, 2) float32, data_points (K, M, 2), data_masses (K, M).
 """
-
-
-def _say(message: str, stream=None) -> None:
-    print(f"[dualflow run] {message}", file=stream or sys.stderr, flush=True)
 
 
 # ---- building the games ------------------------------------------------------------------
@@ -158,22 +155,45 @@ def build_game(cfg: StudyConfig, params: dict, data, keys):
                          velocity=game_cfg["velocity"])
 
 
-def _solve(cfg: StudyConfig, params: dict, dynamics: str, game, x0):
+def _solve(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkpoint=None, on_segment=None):
+    """One run, in `n_segments(cfg)` restartable segments (`checkpoints.solve_in_segments`)."""
     import dualflow as df
 
     dyn, dtype = cfg.data["dynamics"], _dtype(cfg)
-    generator = df.Measure(x0)
+    segments = n_segments(cfg)
     if dynamics == "gda":
         lr_d = params["lr_d"] if params["lr_d"] is not None else params["tau"]  # unused by a best response
         solver = df.GDA(lr_g=jnp.asarray(params["tau"], dtype), lr_d=jnp.asarray(lr_d, dtype), order=dyn["order"],
                         n_critic=params["n_critic"])
-        return df.solve(game, generator, solver, n_steps=params["n_steps"], save_every=params["save_every"],
-                        blowup=dyn["blowup"], throw=False)
-    kappa = params["kappa_flow"] if math.isfinite(params["kappa_flow"]) else 1.0  # unused by a best response
-    solver = df.DualFlow(kappa=jnp.asarray(kappa, dtype), rtol=dyn["flow_rtol"], atol=dyn["flow_atol"],
-                         dt0=dyn["flow_dt0"] or None)
-    return df.solve(game, generator, solver, t1=dyn["horizon"], n_saves=dyn["n_saves"],
-                    max_steps=dyn["flow_max_steps"], blowup=dyn["blowup"], throw=False)
+
+        def piece(x, disc):
+            return df.solve(game, df.Measure(x), solver, n_steps=params["n_steps"] // segments,
+                            save_every=params["save_every"], blowup=dyn["blowup"], throw=False, init_discriminator=disc)
+    else:
+        kappa = params["kappa_flow"] if math.isfinite(params["kappa_flow"]) else 1.0  # unused by a best response
+        solver = df.DualFlow(kappa=jnp.asarray(kappa, dtype), rtol=dyn["flow_rtol"], atol=dyn["flow_atol"],
+                             dt0=dyn["flow_dt0"] or None)
+
+        def piece(x, disc):
+            return df.solve(game, df.Measure(x), solver, t1=dyn["horizon"] / segments,
+                            n_saves=(dyn["n_saves"] - 1) // segments + 1, max_steps=dyn["flow_max_steps"],
+                            blowup=dyn["blowup"], throw=False, init_discriminator=disc)
+    if segments == 1:
+        return piece(x0, "zero")
+    return solve_in_segments(piece, x0, segments, dyn["horizon"] / segments, _template(game, x0),
+                             checkpoint=checkpoint, fixed_grid=dynamics == "gda", on_segment=on_segment)
+
+
+def n_segments(cfg: StudyConfig) -> int:
+    """Segments of every run: horizon / `dynamics.checkpoint_every` (1 when it is 0)."""
+    dyn = cfg.data["dynamics"]
+    return round(dyn["horizon"] / dyn["checkpoint_every"]) if dyn["checkpoint_every"] > 0 else 1
+
+
+def _template(game, x0):
+    """A discriminator state of the game's player (its structure, for reading stored runs)."""
+    n = x0.shape[0]
+    return game.discriminator.init(game, x0, jnp.full((n,), 1.0 / n, dtype=x0.dtype), 0)
 
 
 # ---- measuring a run -----------------------------------------------------------------------
@@ -270,36 +290,47 @@ def _versions() -> dict:
 
 
 # ---- the study -------------------------------------------------------------------------------
-def _as_config(config, quick: bool) -> StudyConfig:
+def _as_config(config, quick: bool, sweep) -> StudyConfig:
     if isinstance(config, StudyConfig):
-        if quick and not config.quick:
-            raise ValueError("pass the path or the parsed dict to apply --quick; this StudyConfig was loaded "
-                             "without it (load_study(path, quick=True)).")
+        if (quick and not config.quick) or sweep is not None:
+            raise ValueError("pass the path or the parsed dict to apply --quick or a sweep; this StudyConfig is "
+                             "already resolved (load_study(path, quick=..., sweep=...)).")
         return config
     if isinstance(config, dict):
-        return parse_study(config, quick=quick)
+        return parse_study(config, quick=quick, sweep=sweep)
     if isinstance(config, (str, Path)):
-        return load_study(config, quick=quick)
+        return load_study(config, quick=quick, sweep=sweep)
     raise TypeError(f"`config` must be a path to a TOML file, a parsed dict or a StudyConfig; received "
                     f"{type(config).__name__}.")
 
 
-def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
-    r"""Run a mode-collapse study and write its results folder.
+def default_folder(cfg: StudyConfig) -> Path:
+    """`dualflow-output/<name>` (`<name>-quick` under `--quick`)."""
+    return Path("dualflow-output") / (cfg.name + ("-quick" if cfg.quick else ""))
+
+
+def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: bool = False,
+              sweep: dict | None = None) -> dict:
+    r"""Run a mode-collapse study into its results folder, resuming what is already there.
 
     **Arguments:**
 
     - `config`: a TOML path, a dict as `tomllib` returns it, or a `StudyConfig`.
-    - `out_dir`: the results folder (created; files of the same names are replaced); default
-      `dualflow-output/<name>` (`<name>-quick` with `quick`).
+    - `out_dir`: the results folder (created); default `dualflow-output/<name>`
+      (`<name>-quick` with `quick`). Finished runs found there are reused, a run in progress
+      resumes from its checkpoint (`dynamics.checkpoint_every`), see `run_store`.
     - `quick`: apply the `--quick` overrides (fewer seeds, particles, a shorter horizon and the
       config's `[quick]` table), for tests and a first look.
-    - `log`: print one progress line per run on stderr (`False`: silent).
+    - `log`: progress on stderr: a progress bar over the runs (on a terminal) and one line per
+      run (`False`: silent).
+    - `fresh`: delete the folder's finished runs first.
+    - `sweep`: axes replacing the config's `[sweep]`, e.g. `{"kappa": [0.1, 1, "inf"]}`.
 
     **Returns:** the summary written to `summary.json` (a dict) with `"files"`: the paths written.
 
-    **Raises:** `ConfigError` (a `ValueError`) for an invalid configuration, before anything runs.
-    Runs that fail (blow-up, non-finite state, step budget) are recorded with their result code.
+    **Raises:** `ConfigError` (a `ValueError`) for an invalid configuration, before anything runs;
+    `ResultsFolderError` when `out_dir` holds another study's runs. Runs that fail (blow-up,
+    non-finite state, step budget) are recorded with their result code and never stop the study.
 
     **Example:**
 
@@ -308,27 +339,94 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
     summary["settings"][0]["dynamics"]["flow"]["num_covered"]["mean"]
     ```
     """
+    from tqdm.auto import tqdm
+
     start = time.perf_counter()
     jax.config.update("jax_enable_x64", True)  # float64 metrics; runs in the configured precision
-    cfg = _as_config(config, quick)
-    out = Path(out_dir) if out_dir is not None else Path("dualflow-output") / (cfg.name + ("-quick" if cfg.quick else ""))
-    out.mkdir(parents=True, exist_ok=True)
-    say = (lambda message: _say(message)) if log else (lambda message: None)
+    cfg = _as_config(config, quick, sweep)
+    out = Path(out_dir) if out_dir is not None else default_folder(cfg)
+    store = RunStore(out, cfg, fresh=fresh)
+    say = _sayer(log)
 
     d = cfg.data
-    settings, seeds, compare = cfg.settings, cfg.seeds, d["dynamics"]["compare"]
-    centres = centres_of(cfg)
-    num_modes = centres.shape[0]
-    total = len(settings) * len(compare) * len(seeds)
-    say(f"study {cfg.name!r}{' (quick)' if cfg.quick else ''}: {len(settings)} settings "
-        f"({', '.join(f'{n} x{len(v)}' for n, v in cfg.axes)}) x {len(compare)} dynamics x {len(seeds)} seeds = "
-        f"{total} runs; N = {d['generator']['n_particles']}, T = {d['dynamics']['horizon']:g}; writing to {out}")
+    compare, centres = d["dynamics"]["compare"], centres_of(cfg)
+    jobs = [(setting, dynamics, seed) for setting in cfg.settings for dynamics in compare for seed in cfg.seeds]
+    todo = [job for job in jobs if not store.done(store.run_id(*job))]
+    say(f"study {cfg.name!r}{' (quick)' if cfg.quick else ''}: {len(cfg.settings)} settings "
+        f"({', '.join(f'{n} x{len(v)}' for n, v in cfg.axes) or 'no sweep'}) x {len(compare)} dynamics x "
+        f"{len(cfg.seeds)} seeds = {len(jobs)} runs ({len(jobs) - len(todo)} already in {out}, {len(todo)} to run); "
+        f"N = {d['generator']['n_particles']}, T = {d['dynamics']['horizon']:g}, {n_segments(cfg)} segment(s) per run")
+    problems = {}
+    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="run", desc=cfg.name, file=sys.stderr,
+              disable=None if log else True, dynamic_ncols=True) as bar:
+        for count, (setting, dynamics, seed) in enumerate(todo, start=1):
+            run_id = store.run_id(setting, dynamics, seed)
+            if seed not in problems:
+                problems[seed] = build_problem(cfg, seed)
+            data, x0, keys = problems[seed]
+            t0 = time.perf_counter()
+            params = cfg.parameters(setting)
+            game = build_game(cfg, params, data, keys)
+            with tqdm(total=n_segments(cfg), unit="segment", desc=run_id, leave=False, file=sys.stderr,
+                      disable=None if log and n_segments(cfg) > 1 else True, dynamic_ncols=True) as segments:
+                sol = _solve(cfg, params, dynamics, game, x0, checkpoint=store.checkpoint(run_id),
+                             on_segment=lambda k: segments.update(1))
+                jax.block_until_ready(sol.points)
+            solve_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            measured = _measure(cfg, sol, data, centres)
+            metrics_s = time.perf_counter() - t0
+            final = _final(measured)
+            store.save(run_id, sol, measured, {
+                "setting": _setting_json(setting), "dynamics": dynamics, "seed": int(seed),
+                "result": sol.result_name, "failed": bool(_failed(sol)),
+                "final_time": _json_float(np.asarray(sol.final_time)),
+                "num_steps": int(np.asarray(sol.stats["num_steps"])),
+                "solve_s": round(solve_s, 4), "metrics_s": round(metrics_s, 4),
+                "final": {key: (_json_float(v) if isinstance(v, float) else v) for key, v in final.items()},
+                "metrics_settings": {"modes": measured["modes_settings"], "distances": measured["distance_settings"]},
+            })
+            bar.update(1)
+            say(f"({count}/{len(todo)}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
+                f"{sol.result_name} in {solve_s:.1f} s (+{metrics_s:.1f} s metrics); "
+                + (f"{final['num_covered']:.0f}/{centres.shape[0]} modes covered, "
+                   f"{final['high_quality_fraction']:.0%} high quality, "
+                   f"{final['hopped_fraction']:.0%} of the particles hopped between modes"
+                   if math.isfinite(final["num_covered"]) else "no finite saved state to measure"), bar)
+    return finish_study(cfg, out, log=log, started=start, store=store)
 
-    problems = {seed: build_problem(cfg, seed) for seed in seeds}
-    keep = figure_settings(cfg)
-    n_saves = d["dynamics"]["n_saves"]
+
+def _sayer(log: bool):
+    from tqdm.auto import tqdm
+
+    def say(message: str, bar=None) -> None:
+        if log:
+            (bar.write if bar is not None else tqdm.write)(f"[dualflow] {message}", file=sys.stderr)
+
+    return say
+
+
+def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | None = None, store=None) -> dict:
+    """Gather a study folder's finished runs into `summary.json`, `arrays.npz`, `table.md` and the
+    figures (PNG and SVG) and the animation; used by `run_study` at the end and by `dualflow
+    plot` to redraw a folder without running anything.
+
+    **Returns:** the summary (as `run_study`). **Raises:** `ResultsFolderError` when a run of the
+    study is missing from the folder (the study was interrupted: run it again to finish it).
+    """
+    start = time.perf_counter() if started is None else started
+    out = Path(out)
+    store = store if store is not None else RunStore(out, cfg)
+    say = _sayer(log)
+    d = cfg.data
+    compare, seeds, centres = d["dynamics"]["compare"], cfg.seeds, centres_of(cfg)
+    missing = [store.run_id(s, r, k) for s in cfg.settings for r in compare for k in seeds
+               if not store.done(store.run_id(s, r, k))]
+    if missing:
+        raise ResultsFolderError(f"{out}: {len(missing)} run(s) of the study are not finished (e.g. {missing[0]}); "
+                                 "run the study again into this folder to finish them.")
+    num_modes, n_saves = centres.shape[0], d["dynamics"]["n_saves"]
     shape = cfg.shape + (len(compare), len(seeds))
-    n_dist = None
     arrays = {"ts": np.full(shape + (n_saves,), np.nan), "result": np.zeros(shape, dtype=np.int32),
               "occupancy": np.full(shape + (n_saves, num_modes), np.nan)}
     for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
@@ -336,26 +434,19 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
     trajectory_index = _evaluated(n_saves, d["outputs"]["trajectory_every"])
     arrays["points"] = np.full(shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan,
                                dtype=np.float32)
-    runs, kept, timings = [], {}, {"solve_s": 0.0, "metrics_s": 0.0}
-    count = 0
-    for p_index, setting in enumerate(settings):
-        grid_index = np.unravel_index(p_index, cfg.shape) if cfg.shape else ()
-        params = cfg.parameters(setting)
+    problems = {seed: build_problem(cfg, seed) for seed in seeds}
+    keep, runs, kept, n_dist = figure_settings(cfg), [], {}, None
+    for p_index, setting in enumerate(cfg.settings):
+        grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
         for r, dynamics in enumerate(compare):
             for k, seed in enumerate(seeds):
-                count += 1
-                data, x0, keys = problems[seed]
-                t0 = time.perf_counter()
-                game = build_game(cfg, params, data, keys)
-                sol = _solve(cfg, params, dynamics, game, x0)
-                jax.block_until_ready(sol.points)
-                solve_s = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                measured = _measure(cfg, sol, data, centres)
-                metrics_s = time.perf_counter() - t0
-                timings["solve_s"] += solve_s
-                timings["metrics_s"] += metrics_s
-                index = tuple(grid_index) + (r, k)
+                run_id = store.run_id(setting, dynamics, seed)
+                game = None
+                if p_index in keep and k == 0:
+                    data, x0, keys = problems[seed]
+                    game = build_game(cfg, cfg.parameters(setting), data, keys)
+                sol, measured = store.load(run_id, None if game is None else _template(game, problems[seed][1]))
+                index = grid_index + (r, k)
                 arrays["ts"][index] = np.asarray(sol.ts, dtype=np.float64)
                 arrays["result"][index] = int(np.asarray(sol.result))
                 for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy"):
@@ -367,34 +458,18 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
                 for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
                     arrays[name][index] = measured[name]
                 arrays["points"][index] = np.asarray(sol.points, dtype=np.float32)[trajectory_index]
-                final = _final(measured)
-                record = {
-                    "setting": _setting_json(setting), "dynamics": dynamics, "seed": int(seed),
-                    "result": sol.result_name, "failed": bool(_failed(sol)),
-                    "final_time": _json_float(np.asarray(sol.final_time)),
-                    "num_steps": int(np.asarray(sol.stats["num_steps"])),
-                    "solve_s": round(solve_s, 4), "metrics_s": round(metrics_s, 4),
-                    "final": {key: (_json_float(v) if isinstance(v, float) else v) for key, v in final.items()},
-                    "metrics_settings": {"modes": measured["modes_settings"], "distances": measured["distance_settings"]},
-                }
-                runs.append(record)
-                if p_index in keep and k == 0:
-                    kept[(p_index, dynamics)] = (game, sol, data)
-                say(f"({count}/{total}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
-                    f"{sol.result_name} in {solve_s:.1f} s (+{metrics_s:.1f} s metrics); "
-                    + (f"{final['num_covered']:.0f}/{num_modes} modes covered, "
-                       f"{final['high_quality_fraction']:.0%} high quality, "
-                       f"{final['hopped_fraction']:.0%} of the particles hopped between modes"
-                       if math.isfinite(final["num_covered"]) else "no finite saved state to measure"))
+                runs.append(store.record(run_id))
+                if game is not None:
+                    kept[(p_index, dynamics)] = (game, sol, problems[seed][0])
 
     summary_settings = _aggregate(cfg, runs)
     t_plots = time.perf_counter()
     files = {}
     arrays.update(_static_arrays(cfg, problems, centres, n_dist, trajectory_index))
     files["arrays"] = write_npz(out / "arrays.npz", arrays)
-    files["config"] = write_json(out / "config.json", cfg.to_json())
+    files["config"] = out / "config.json"
     if cfg.source_text is not None:
-        files["config_source"] = write_text(out / "config_source.toml", cfg.source_text)
+        files["config_source"] = out / "config_source.toml"
     files["table"] = write_text(out / "table.md", markdown_table(cfg, summary_settings))
     if d["outputs"]["figures"]:
         say("drawing figures ...")
@@ -402,10 +477,11 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
     if d["outputs"]["animation"] and "flow" in compare and "gda" in compare:
         say("animating flow vs GDA ...")
         files.update(draw_animation(cfg, out, kept))
-    timings["plots_s"] = time.perf_counter() - t_plots
-    timings["total_s"] = time.perf_counter() - start
+    timings = {"solve_s": sum(r["solve_s"] for r in runs), "metrics_s": sum(r["metrics_s"] for r in runs),
+               "plots_s": time.perf_counter() - t_plots, "total_s": time.perf_counter() - start}
     failed = [r for r in runs if r["failed"]]
     summary = {
+        "kind": "study",
         "study": cfg.name,
         "description": d["description"],
         "quick": cfg.quick,
@@ -436,6 +512,8 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
         "failed_runs": len(failed),
         "runs": runs,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "timings_note": "solve_s and metrics_s: summed over the runs (whenever they ran); total_s: "
+                        "this call, which may have reused finished runs",
         "versions": _versions(),
         "platform": {"system": platform.platform(), "devices": [str(dev) for dev in jax.devices()],
                      "precision": d["precision"]},
@@ -443,8 +521,8 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True) -> dict:
     files["summary"] = out / "summary.json"
     summary["files"] = {k: str(v) for k, v in files.items()}
     write_json(files["summary"], summary)
-    say(f"done in {timings['total_s']:.1f} s (runs {timings['solve_s']:.1f} s, metrics {timings['metrics_s']:.1f} s, "
-        f"figures {timings['plots_s']:.1f} s); {len(failed)} failed runs. Wrote {out}")
+    say(f"done in {timings['total_s']:.1f} s (runs {timings['solve_s']:.1f} s, metrics "
+        f"{timings['metrics_s']:.1f} s, figures {timings['plots_s']:.1f} s); {len(failed)} failed runs. Wrote {out}")
     for line in markdown_table(cfg, summary_settings).splitlines():
         say(line)
     return summary

@@ -59,8 +59,12 @@ def write_npz(path, arrays: dict) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
-def write_figure(path, fig, *, dpi: int = 110) -> Path:
-    """Save a matplotlib figure as PNG."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return write_bytes(path, buffer.getvalue())
+def write_figure(path, fig, *, dpi: int = 110, svg: bool = True) -> Path:
+    """Save a matplotlib figure as PNG at `path` and, with `svg`, as SVG beside it (same name,
+    `.svg`; vector, for papers); returns the PNG's path."""
+    path = Path(path)
+    for suffix in (".png", ".svg") if svg else (".png",):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=suffix[1:], dpi=dpi)
+        write_bytes(path.with_suffix(suffix), buffer.getvalue())
+    return path

@@ -166,7 +166,7 @@ def _study_title(cfg, width: int = 72) -> str:
 
 
 def _tables(cfg, summary_settings, metric):
-    """Tables for `plot_summary_tables`: one axis -> rows = its values, columns = dynamics;
+    """Tables for `plot_summary_tables`: no axis -> one row; one axis -> rows = its values, columns = dynamics;
     two axes -> one table per dynamics, rows = first axis, columns = second axis."""
     compare = cfg.data["dynamics"]["compare"]
     stats = {}
@@ -179,6 +179,9 @@ def _tables(cfg, summary_settings, metric):
         return math.nan if v is None else v
 
     axes = cfg.axes
+    if not axes:  # no sweep: one row, the base setting
+        table = {key: np.array([[grab(key, 0, dyn) for dyn in compare]]) for key in ("mean", "std", "min", "max")}
+        return {"": table}, [DYNAMICS_LABELS[dyn] for dyn in compare], ["base"], "dynamics", "setting"
     if len(axes) == 1:
         name, values = axes[0]
         table = {key: np.array([[grab(key, i, dyn) for dyn in compare] for i in range(len(values))])

@@ -1,0 +1,202 @@
+"""Resumable studies: an interrupted sweep or run, started again, loses nothing and gives the
+numbers of an uninterrupted one; segmented runs against unsegmented ones; `dualflow sweep`,
+`dualflow plot` and the refusal to mix two studies in one folder."""
+
+import json
+
+import numpy as np
+import pytest
+
+import dualflow as df
+from dualflow.experiments import mode_collapse
+from dualflow.experiments.cli import main
+from dualflow.experiments.mode_collapse import run_study
+from dualflow.experiments.run_store import ResultsFolderError, load_folder_config
+
+SMALL = {
+    "name": "small", "seeds": 2,
+    "target": {"n_data": 16},
+    "generator": {"n_particles": 8},
+    "discriminator": {"n_features": 16},
+    "dynamics": {"horizon": 1.0, "tau": 0.05, "n_saves": 5},
+    "metrics": {"every": 2, "distances": ["mmd"]},
+    "outputs": {"figures": False, "animation": False},
+    "sweep": {"kappa": [1.0, "inf"]},
+}
+
+ARRAY_KEYS = ("ts", "result", "num_covered", "occupancy", "mmd", "points")
+
+
+def small(**tables):
+    raw = json.loads(json.dumps(SMALL))
+    for table, values in tables.items():
+        if isinstance(values, dict):
+            raw.setdefault(table, {}).update(values)
+        else:
+            raw[table] = values
+    return raw
+
+
+def arrays(folder):
+    with np.load(folder / "arrays.npz") as f:
+        return {k: f[k] for k in ARRAY_KEYS}
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_after(monkeypatch, target, name, calls):
+    """Make `target.name` raise `Crash` on its call number `calls + 1` (a killed process)."""
+    original, count = getattr(target, name), {"n": 0}
+
+    def wrapped(*args, **kwargs):
+        count["n"] += 1
+        if count["n"] > calls:
+            raise Crash
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, wrapped)
+    return count
+
+
+def count_calls(monkeypatch, target, name):
+    return crash_after(monkeypatch, target, name, 10**9)
+
+
+def no_partial_files(folder):
+    return not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_interrupted_sweep_resumes_and_matches_an_uninterrupted_one(tmp_path, monkeypatch):
+    whole = tmp_path / "whole"
+    run_study(small(), whole, log=False)
+
+    out = tmp_path / "interrupted"
+    with monkeypatch.context() as m:
+        crash_after(m, mode_collapse, "_solve", 3)
+        with pytest.raises(Crash):
+            run_study(small(), out, log=False)
+    finished = sorted(p.stem for p in (out / "runs").glob("*.json"))
+    assert len(finished) == 3 and no_partial_files(out) and not (out / "summary.json").exists()
+    with pytest.raises(ResultsFolderError, match="not finished"):  # plot refuses an unfinished study
+        mode_collapse.finish_study(load_folder_config(out), out, log=False)
+
+    with monkeypatch.context() as m:
+        solves = count_calls(m, mode_collapse, "_solve")
+        summary = run_study(small(), out, log=False)
+    assert solves["n"] == 8 - 3  # 2 settings x 2 dynamics x 2 seeds, 3 already done
+    assert len(summary["runs"]) == 8
+    for key, value in arrays(whole).items():
+        np.testing.assert_array_equal(arrays(out)[key], value, err_msg=key)
+
+
+def test_a_wider_sweep_reuses_the_runs_already_in_the_folder(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "s"
+    assert main(["sweep", *_config(tmp_path, small()), "--over", "kappa=1", "--out", str(out)]) == 0
+    with monkeypatch.context() as m:
+        solves = count_calls(m, mode_collapse, "_solve")
+        assert main(["sweep", *_config(tmp_path, small()), "--over", "kappa=1,inf", "--out", str(out)]) == 0
+    assert solves["n"] == 4  # only kappa = inf: 2 dynamics x 2 seeds
+    err = capsys.readouterr().err
+    assert "4 already in" in err and "4 to run" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["axes"] == [{"name": "kappa", "values": [1.0, "inf"]}] and len(summary["runs"]) == 8
+
+
+def test_another_study_in_the_same_folder_is_refused_and_fresh_starts_over(tmp_path, capsys):
+    out = tmp_path / "s"
+    config = _config(tmp_path, small(sweep={"kappa": [1.0]}))
+    assert main(["run", *config, "--out", str(out)]) == 0
+    other = _config(tmp_path, small(sweep={"kappa": [1.0]}, game={"reg": 0.1}), "other.toml")
+    assert main(["run", *other, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds runs of a different study" in err and "game.reg: 0.5 in the folder, 0.1 now" in err
+    assert main(["run", *other, "--out", str(out), "--fresh"]) == 0
+    assert json.loads((out / "config.json").read_text())["game"]["reg"] == 0.1
+
+
+def test_plot_redraws_the_figures_from_the_stored_runs(tmp_path, monkeypatch):
+    out = tmp_path / "s"
+    raw = small(outputs={"figures": True, "animation": True})
+    run_study(raw, out, log=False)
+    before = json.loads((out / "summary.json").read_text())
+    figures = sorted(p.name for p in out.glob("*.png")) + sorted(p.name for p in out.glob("*.svg"))
+    assert "coverage_table.png" in figures and "coverage_table.svg" in figures
+    for name in figures:
+        (out / name).unlink()
+    with monkeypatch.context() as m:
+        solves = count_calls(m, mode_collapse, "_solve")
+        assert main(["plot", str(out)]) == 0
+    assert solves["n"] == 0
+    assert sorted(p.name for p in out.glob("*.png")) + sorted(p.name for p in out.glob("*.svg")) == figures
+    after = json.loads((out / "summary.json").read_text())
+    assert after["settings"] == before["settings"] and after["runs"] == before["runs"]
+    assert main(["plot", str(tmp_path)]) == 2  # not a study folder
+
+
+def test_checkpointed_run_resumes_mid_run_and_matches(tmp_path, monkeypatch):
+    raw = small(seeds=1, dynamics={"checkpoint_every": 0.25}, sweep={"kappa": [2.0]})  # 4 segments
+    whole = tmp_path / "whole"
+    run_study(raw, whole, log=False)
+    out = tmp_path / "killed"
+    with monkeypatch.context() as m:
+        crash_after(m, df, "solve", 2)  # the flow runs first: killed in its third segment
+        with pytest.raises(Crash):
+            run_study(raw, out, log=False)
+    checkpoint = out / "runs" / "kappa-2__flow__seed0.checkpoint.npz"
+    with np.load(checkpoint) as f:
+        assert int(f["segments_done"]) == 2 and f["ts"].shape == (3,)  # saves at t = 0, 0.25, 0.5
+    with monkeypatch.context() as m:
+        solves = count_calls(m, df, "solve")
+        run_study(raw, out, log=False)
+    assert solves["n"] == 2 + 4  # the flow's last two segments, then GDA's four
+    assert not checkpoint.exists() and no_partial_files(out)
+    for key, value in arrays(whole).items():
+        np.testing.assert_array_equal(arrays(out)[key], value, err_msg=key)
+
+
+def test_segments_give_the_unsegmented_run(tmp_path):
+    """GDA in segments takes the very same steps; the adaptive flow restarts its step-size
+    controller at each segment, so it agrees to the solver's tolerance."""
+    one = tmp_path / "one"
+    run_study(small(seeds=1, sweep={"kappa": [2.0]}, dynamics={"flow_rtol": 1e-9, "flow_atol": 1e-12}), one,
+              log=False)
+    four = tmp_path / "four"
+    run_study(small(seeds=1, sweep={"kappa": [2.0]},
+                    dynamics={"flow_rtol": 1e-9, "flow_atol": 1e-12, "checkpoint_every": 0.25}), four, log=False)
+    a, b = arrays(one), arrays(four)
+    np.testing.assert_allclose(b["ts"], a["ts"], rtol=0, atol=1e-14)
+    gda, flow = 1, 0
+    np.testing.assert_allclose(b["points"][0, gda], a["points"][0, gda], rtol=0, atol=1e-6)  # float32 storage
+    np.testing.assert_allclose(b["points"][0, flow], a["points"][0, flow], rtol=0, atol=1e-6)
+    with np.load(one / "runs" / "kappa-2__gda__seed0.npz") as f1, \
+            np.load(four / "runs" / "kappa-2__gda__seed0.npz") as f4:
+        np.testing.assert_allclose(f4["points"], f1["points"], rtol=0, atol=1e-13)  # float64, every save
+        np.testing.assert_allclose(f4["discriminator_trace"], f1["discriminator_trace"], rtol=0, atol=1e-12)
+        assert int(f4["stats_num_steps"]) == int(f1["stats_num_steps"]) == 20
+
+
+def _config(tmp_path, raw, name="study.toml"):
+    """Write `raw` as TOML (the few types used here) and return it as a CLI argument list."""
+    lines = []
+
+    def value(v):
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+
+    for key, v in raw.items():
+        if not isinstance(v, dict):
+            lines.append(f"{key} = {value(v)}")
+    for key, v in raw.items():
+        if isinstance(v, dict):
+            lines.append(f"[{key}]")
+            lines += [f"{k} = {value(x)}" for k, x in v.items()]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return [str(path)]
