@@ -98,7 +98,7 @@ class NeuralGenerator(AbstractGenerator):
     model = eqx.nn.MLP(2, 2, 32, 2, activation=jax.nn.tanh, key=k1)
     gen = NeuralGenerator(model, jax.random.normal(k2, (256, 2)))
     sol = solve(game, gen, GDA(lr_g=0.05, lr_d=0.5), n_steps=500)
-    sol.final_generator            # trained parameters; gen.with_state(...) rebuilds the model
+    trained = gen.model(sol.final_generator)   # the network with the trained parameters
     ```
     """
 
