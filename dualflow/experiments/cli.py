@@ -23,7 +23,7 @@ import textwrap
 DEFAULT_DEMO_OUT = "dualflow-output/demo"
 
 
-def _seed(text: str) -> int:
+def nonnegative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true",
                       help="run a smaller, shorter configuration (48 particles, horizon 10; about 15 seconds) "
                            "instead of the full one (128 particles, horizon 20)")
-    demo.add_argument("--seed", type=_seed, default=0, metavar="INT",
+    demo.add_argument("--seed", type=nonnegative_int, default=0, metavar="INT",
                       help="seed of the random data sample and of the initial blob; the same seed gives the "
                            "same numbers (default: 0)")
     _add_stability_commands(commands)
@@ -69,9 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_arguments(commands.add_parser(
         "compare", help="flow versus GDA at several step sizes tau: the tau -> 0 limit, figures + JSON",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run one setting of a study config with the dual flow and with GDA at several tau "
-                    "(lr_g = tau, lr_d = kappa tau; step k at time t = k tau) from the same start, and measure how "
-                    "far GDA is from the flow over time and how that distance shrinks with tau."))
+        description=_fill("Run one setting of a study config with the dual flow and with GDA at several tau "
+                          "(lr_g = tau, lr_d = kappa tau; step k at time t = k tau) from the same start, and "
+                          "measure how far GDA is from the flow over time and how that distance shrinks with tau. "
+                          "Writes compare.json, arrays.npz and compare.png / compare.svg into --out."),
+        epilog="example:\n  dualflow compare examples/configs/ring8_kappa.toml --set kappa=0.3 --quick"))
     commands.add_parser(
         "plot", help="redraw the figures of a results folder from its stored runs (nothing is rerun)",
         description="Read the runs stored in RESULTS_DIR (the --out folder of `dualflow run` or `dualflow sweep`) "
@@ -145,17 +147,11 @@ def _axis(text: str):
     name, sep, values = text.partition("=")
     if not sep or not name.strip() or not values.strip():
         raise argparse.ArgumentTypeError(f"expected AXIS=V1,V2,... (e.g. kappa=0.1,1,inf), received {text!r}")
-    return name.strip(), [_number_or_name(v.strip()) for v in values.split(",")]
+    from .study_config import parse_value
+
+    return name.strip(), [parse_value(v.strip()) for v in values.split(",")]
 
 
-def _number_or_name(text: str):
-    for kind in (int, float):
-        try:
-            value = kind(text)
-        except ValueError:
-            continue
-        return text if kind is float and value in (float("inf"), float("-inf")) else value
-    return text
 
 
 def _add_stability_commands(commands):

@@ -69,33 +69,30 @@ import argparse
 import copy
 import dataclasses
 import difflib
-import io
 import math
 import platform
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .mode_collapse import (
-    _as_config,
-    _failed,
-    _json_float,
-    _json_list,
-    _json_value,
-    _setting_json,
-    _solve,
-    _versions,
-    build_game,
-    build_problem,
-    default_folder,
+from .cli import nonnegative_int
+from .mode_collapse import _as_config, _solve, build_game, build_problem, default_folder
+from .records import json_float, json_list, json_value, run_failed, setting_json, versions
+from .results_store import write_figure, write_json, write_npz
+from .study_config import (
+    AXES,
+    ConfigError,
+    StudyConfig,
+    centres_of,
+    format_value,
+    parse_study,
+    parse_value,
+    setting_label,
 )
-from .results_store import write_bytes, write_figure, write_json, write_npz
-from .study_config import AXES, ConfigError, StudyConfig, centres_of, format_value, parse_study, setting_label
 
 __all__ = ["add_compare_arguments", "flow_gda_errors", "main_compare", "run_compare"]
 
@@ -291,14 +288,14 @@ def _final_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
     data64 = df.Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
     out = metrics_over_time(run, data64, centres, cfg.data["target"]["std"], which=("modes", "w2"),
                             radius_stds=m["radius_stds"], min_fraction=m["min_fraction"])
-    return {"t": _json_float(run[0][0]), "num_covered": int(np.asarray(out.num_covered)[0]),
-            "high_quality_fraction": _json_float(np.asarray(out.high_quality_fraction)[0]),
-            "w2": _json_float(np.asarray(out.w2)[0])}
+    return {"t": json_float(run[0][0]), "num_covered": int(np.asarray(out.num_covered)[0]),
+            "high_quality_fraction": json_float(np.asarray(out.high_quality_fraction)[0]),
+            "w2": json_float(np.asarray(out.w2)[0])}
 
 
 def _run_record(name, sol, seconds, extra=None) -> dict:
-    record = {"run": name, "result": sol.result_name, "failed": bool(_failed(sol)),
-              "final_time": _json_float(np.asarray(sol.final_time)),
+    record = {"run": name, "result": sol.result_name, "failed": bool(run_failed(sol)),
+              "final_time": json_float(np.asarray(sol.final_time)),
               "num_steps": int(np.asarray(sol.stats["num_steps"])), "wall_s": round(seconds, 4)}
     record.update(extra or {})
     return record
@@ -410,7 +407,7 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
         gda_sols.append(sol)
         timings[f"gda_tau_{tau:g}_s"] = seconds
         runs.append(_run_record("gda", sol, seconds, {"tau": tau, "lr_g": p["lr_g"],
-                                                      "lr_d": _json_value(p["lr_d"]) if p["lr_d"] is not None else None,
+                                                      "lr_d": json_value(p["lr_d"]) if p["lr_d"] is not None else None,
                                                       "save_every": p["save_every"]}))
         one = flow_gda_errors(ts, flow.points, np.asarray(sol.points)[None], [tau],
                               flow_end=float(np.asarray(flow.final_time)), gda_ends=[float(np.asarray(sol.final_time))])
@@ -461,9 +458,9 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
         "quick": cfg.quick,
         "config_file": cfg.source,
         "config": cfg.to_json(),
-        "setting": _setting_json(setting),
+        "setting": setting_json(setting),
         "setting_label": label,
-        "parameters": {k: _json_value(v) for k, v in params.items()
+        "parameters": {k: json_value(v) for k, v in params.items()
                        if k not in ("n_steps", "save_every", "lr_g", "lr_d")},
         "seed": int(seed),
         "precision": "float64" + (" (promoted from the config's float32)"
@@ -474,15 +471,15 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
         "taus": taus,
         "comparison_times": {"count": intervals + 1, "spacing": horizon / intervals},
         "errors": [
-            {"tau": tau, "n_steps": n, "max_error": _json_float(max_e), "final_error": _json_float(final_e),
-             "error_over_time": _json_list(row)}
+            {"tau": tau, "n_steps": n, "max_error": json_float(max_e), "final_error": json_float(final_e),
+             "error_over_time": json_list(row)}
             for tau, n, max_e, final_e, row in zip(taus, n_steps, measured["max_errors"], measured["final_errors"],
                                                    measured["errors"])],
         "ts": ts.tolist(),
-        "slope": _json_float(slope),
+        "slope": json_float(slope),
         "flow": {"settings": flow_info, "result": flow.result_name},
-        "flow_check": {"settings": check_info, "max_difference": _json_float(check_diff),
-                       "smallest_max_error": _json_float(smallest), "accurate": flow_accurate},
+        "flow_check": {"settings": check_info, "max_difference": json_float(check_diff),
+                       "smallest_max_error": json_float(smallest), "accurate": flow_accurate},
         "final_metrics": final_metrics,
         "runs": runs,
         "definitions": {
@@ -498,7 +495,7 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
             "final_metrics": "covered modes, high-quality fraction and exact W2 (POT) at the last finite save",
         },
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "versions": _versions(),
+        "versions": versions(),
         "platform": {"system": platform.platform(), "devices": [str(dev) for dev in jax.devices()]},
     }
     files["compare"] = out / "compare.json"
@@ -522,11 +519,8 @@ def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, s
     fig = plot_compare(arrays["ts"], arrays["flow_points"], arrays["gda_points"], arrays["taus"], arrays["errors"],
                        arrays["max_errors"], slope=float(arrays["slope"]), centres=arrays["centres"],
                        data=arrays["data_points"], times=(0.0, horizon / 4, horizon / 2, horizon), title=title)
-    files = {"figure": write_figure(out / "compare.png", fig)}
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg")
-    files["figure_svg"] = write_bytes(out / "compare.svg", buffer.getvalue())
-    return files
+    png = write_figure(out / "compare.png", fig)  # and compare.svg
+    return {"figure": png, "figure_svg": png.with_suffix(".svg")}
 
 
 # ---- the command line ----------------------------------------------------------------------------
@@ -553,26 +547,11 @@ def _set_argument(text: str) -> tuple[str, object]:
     axis, value = axis.strip(), value.strip()
     if not sep or not axis or not value:
         raise argparse.ArgumentTypeError(f"expected AXIS=VALUE such as kappa=3 or kappa=inf; received {text!r}")
-    return axis, _axis_value(value)
+    return axis, parse_value(value)
 
 
-def _axis_value(text: str):
-    """A `--set` value read like a TOML value of the config's sweep: `3` (integer), `0.1`, `inf`,
-    `"logistic"` or a bare word such as `logistic` (a string)."""
-    try:
-        return tomllib.loads(f"value = {text}")["value"]
-    except tomllib.TOMLDecodeError:
-        return text
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}")
-    return value
 
 
 def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -589,7 +568,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
                              "bandwidth), read like a value of the config's [sweep], e.g. --set kappa=3, "
                              "--set kappa=inf, --set payoff=logistic; repeat for several axes. Any valid value is "
                              "allowed, swept or not (default: the config's base values; its [sweep] is ignored)")
-    parser.add_argument("--seed", type=_seed, default=0, metavar="INT",
+    parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="INT",
                         help="seed of the data sample, the initial particles and the random features, as in "
                              "`dualflow run` (default: 0)")
     parser.add_argument("--quick", action="store_true",

@@ -45,12 +45,12 @@ import dataclasses
 import math
 import platform
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import jax
 import numpy as np
 
+from .records import versions
 from .results_store import write_figure, write_json, write_npz
 
 __all__ = ["DemoConfig", "FULL", "QUICK", "run_demo"]
@@ -125,16 +125,6 @@ def _say(message: str) -> None:
     print(f"[dualflow demo] {message}", flush=True)
 
 
-def _versions() -> dict:
-    import dualflow
-
-    out = {"dualflow": dualflow.__version__, "jax": jax.__version__, "python": platform.python_version()}
-    for package in ("jaxlib", "diffrax", "equinox", "numpy", "pot", "matplotlib"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return out
 
 
 def _measure_run(solution, data, kernel, config: DemoConfig) -> dict:
@@ -362,7 +352,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
             "time_of_largest": _time(dev_ts[worst]),
             "series": {"ts": [_time(t) for t in dev_ts], "max": dev_max.tolist(), "mean": dev_mean.tolist()},
         },
-        "versions": _versions(),
+        "versions": versions(),
         "platform": {"system": platform.platform(), "devices": [str(d) for d in jax.devices()]},
     }
     write_json(files["summary"], summary)

@@ -54,7 +54,6 @@ import platform
 import sys
 import time
 from collections import Counter
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import jax
@@ -62,6 +61,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .checkpoints import solve_in_segments
+from .records import json_float, json_list, json_value, run_failed, setting_json, versions
 from .results_store import write_json, write_npz, write_text
 from .run_store import ResultsFolderError, RunStore
 from .study_config import (
@@ -261,32 +261,15 @@ def _stats(values) -> dict:
     values = np.asarray(values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     if not finite.size:
-        return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": _json_list(values)}
+        return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": json_list(values)}
     return {"mean": float(finite.mean()), "std": float(finite.std()), "min": float(finite.min()),
-            "max": float(finite.max()), "n": int(finite.size), "values": _json_list(values)}
+            "max": float(finite.max()), "n": int(finite.size), "values": json_list(values)}
 
 
-def _json_list(values):
-    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
-def _json_float(value):
-    value = float(value)
-    if math.isfinite(value):
-        return value
-    return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
-def _versions() -> dict:
-    import dualflow
-
-    out = {"dualflow": dualflow.__version__, "jax": jax.__version__, "python": platform.python_version()}
-    for package in ("jaxlib", "diffrax", "equinox", "numpy", "pot", "ott-jax", "matplotlib"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return out
 
 
 # ---- the study -------------------------------------------------------------------------------
@@ -378,12 +361,12 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: boo
             metrics_s = time.perf_counter() - t0
             final = _final(measured)
             store.save(run_id, sol, measured, {
-                "setting": _setting_json(setting), "dynamics": dynamics, "seed": int(seed),
-                "result": sol.result_name, "failed": bool(_failed(sol)),
-                "final_time": _json_float(np.asarray(sol.final_time)),
+                "setting": setting_json(setting), "dynamics": dynamics, "seed": int(seed),
+                "result": sol.result_name, "failed": bool(run_failed(sol)),
+                "final_time": json_float(np.asarray(sol.final_time)),
                 "num_steps": int(np.asarray(sol.stats["num_steps"])),
                 "solve_s": round(solve_s, 4), "metrics_s": round(metrics_s, 4),
-                "final": {key: (_json_float(v) if isinstance(v, float) else v) for key, v in final.items()},
+                "final": {key: (json_float(v) if isinstance(v, float) else v) for key, v in final.items()},
                 "metrics_settings": {"modes": measured["modes_settings"], "distances": measured["distance_settings"]},
             })
             bar.update(1)
@@ -487,7 +470,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
         "quick": cfg.quick,
         "config_file": cfg.source,
         "target": {**d["target"], "num_modes": num_modes},
-        "axes": [{"name": name, "values": [_json_value(v) for v in values]} for name, values in cfg.axes],
+        "axes": [{"name": name, "values": [json_value(v) for v in values]} for name, values in cfg.axes],
         "dynamics": list(compare),
         "dynamics_labels": {k: DYNAMICS_LABELS[k] for k in compare},
         "seeds": seeds,
@@ -514,7 +497,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "timings_note": "solve_s and metrics_s: summed over the runs (whenever they ran); total_s: "
                         "this call, which may have reused finished runs",
-        "versions": _versions(),
+        "versions": versions(),
         "platform": {"system": platform.platform(), "devices": [str(dev) for dev in jax.devices()],
                      "precision": d["precision"]},
     }
@@ -528,10 +511,6 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     return summary
 
 
-def _failed(sol) -> bool:
-    from ..solvers.solution import Result
-
-    return Result(int(np.asarray(sol.result))).failed
 
 
 def _evaluated(n_saves: int, every: int) -> np.ndarray:
@@ -539,22 +518,18 @@ def _evaluated(n_saves: int, every: int) -> np.ndarray:
     return indices if indices[-1] == n_saves - 1 else np.append(indices, n_saves - 1)
 
 
-def _json_value(value):
-    return _json_float(value) if isinstance(value, float) else value
 
 
-def _setting_json(setting: dict) -> dict:
-    return {k: _json_value(v) for k, v in setting.items()}
 
 
 def _aggregate(cfg: StudyConfig, runs: list) -> list:
     out = []
     compare = cfg.data["dynamics"]["compare"]
     for setting in cfg.settings:
-        key = _setting_json(setting)
+        key = setting_json(setting)
         params = cfg.parameters(setting)
         entry = {"setting": key, "label": setting_label(setting) or "base",
-                 "parameters": {k: _json_value(v) if isinstance(v, float) else v for k, v in params.items()},
+                 "parameters": {k: json_value(v) if isinstance(v, float) else v for k, v in params.items()},
                  "dynamics": {}}
         for dynamics in compare:
             chosen = [r for r in runs if r["setting"] == key and r["dynamics"] == dynamics]

@@ -100,7 +100,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["AXES", "DYNAMICS_LABELS", "ConfigError", "StudyConfig", "centres_of", "load_study", "parse_study"]
+__all__ = ["AXES", "DYNAMICS_LABELS", "ConfigError", "StudyConfig", "centres_of", "load_study", "parse_study",
+           "parse_value"]
 
 #: How the dynamics are named in figures and tables.
 DYNAMICS_LABELS = {"flow": "dual flow", "gda": "GDA"}
@@ -723,6 +724,15 @@ def load_study(path, *, quick: bool = False, sweep: dict | None = None) -> Study
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([f"not valid TOML: {error}"], str(path)) from None
     return parse_study(raw, quick=quick, source=str(path), source_text=text, name=path.stem, sweep=sweep)
+
+
+def parse_value(text: str):
+    """A value typed on the command line, read as TOML reads it: `3` (an integer), `0.1`, `inf`,
+    `"logistic"`; anything TOML does not read, such as a bare `logistic`, is that string."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
 
 
 def centres_of(cfg: StudyConfig) -> np.ndarray:
