@@ -200,3 +200,17 @@ def test_arguments_and_exit_status(tmp_path, capsys):
             _parse([str(CONFIG), *bad])
         assert exit_info.value.code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_redraws_the_comparison(quick_run, tmp_path):
+    import shutil
+
+    from dualflow.experiments.cli import main
+
+    out = tmp_path / "copy"
+    shutil.copytree(quick_run[0], out)
+    for name in ("compare.png", "compare.svg"):
+        (out / name).unlink()
+    assert main(["plot", str(out)]) == 0
+    for name in ("compare.png", "compare.svg"):
+        assert (out / name).stat().st_size > 1000

@@ -76,10 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  dualflow compare examples/configs/ring8_kappa.toml --set kappa=0.3 --quick"))
     commands.add_parser(
         "plot", help="redraw the figures of a results folder from its stored runs (nothing is rerun)",
-        description="Read the runs stored in RESULTS_DIR (the --out folder of `dualflow run` or `dualflow sweep`) "
-                    "and write summary.json, table.md, arrays.npz, the figures (PNG and SVG) and the animation "
-                    "again, e.g. after changing the plotting code or deleting figures. Exit status 2 if the folder "
-                    "is not a study folder or a run is missing (an interrupted study: run it again instead).",
+        description=_fill("Redraw the figures of RESULTS_DIR without running anything. A study folder (the --out of "
+                          "`dualflow run` or `dualflow sweep`): read its stored runs and write summary.json, table.md, "
+                          "arrays.npz, the figures (PNG and SVG) and the animation again. A `dualflow compare` "
+                          "folder: draw compare.png and compare.svg again from its arrays.npz. Exit status 2 if the "
+                          "folder is neither, or a study's run is missing (an interrupted study: run it again)."),
     ).add_argument("results_dir", metavar="RESULTS_DIR", help="a study's results folder")
     return parser
 
@@ -242,15 +243,28 @@ def main(argv: list[str] | None = None) -> int:
         return _guarded(args.command, lambda: run_study(args.config, args.out, quick=args.quick, fresh=args.fresh,
                                                         sweep=sweep))
     if args.command == "plot":
-        from .mode_collapse import finish_study
-        from .run_store import load_folder_config
-
-        return _guarded("plot", lambda: finish_study(load_folder_config(args.results_dir), args.results_dir))
+        return _guarded("plot", lambda: _redraw(args.results_dir))
     if args.command == "compare":
         from .compare import main_compare
 
         return main_compare(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse rejects unknown commands
+
+
+def _redraw(folder):
+    """Redraw a results folder of `dualflow run` / `sweep` (a study) or of `dualflow compare`."""
+    from pathlib import Path
+
+    from .compare import redraw_compare
+    from .mode_collapse import finish_study
+    from .run_store import ResultsFolderError, load_folder_config
+
+    if (Path(folder) / "compare.json").exists():
+        return redraw_compare(folder)
+    if (Path(folder) / "study.json").exists():
+        return finish_study(load_folder_config(folder), folder)
+    raise ResultsFolderError(f"{folder} is not a results folder of `dualflow run`, `sweep` or `compare` (no "
+                             "study.json or compare.json); `demo` and `phase` draw their figures in seconds: rerun them")
 
 
 def _error(command: str, message) -> int:

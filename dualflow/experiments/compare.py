@@ -69,6 +69,7 @@ import argparse
 import copy
 import dataclasses
 import difflib
+import json
 import math
 import platform
 import sys
@@ -94,7 +95,7 @@ from .study_config import (
     setting_label,
 )
 
-__all__ = ["add_compare_arguments", "flow_gda_errors", "main_compare", "run_compare"]
+__all__ = ["add_compare_arguments", "flow_gda_errors", "main_compare", "redraw_compare", "run_compare"]
 
 #: Tolerances of the reference flow (adaptive solvers): the tighter of these and the config's.
 FLOW_RTOL = 1e-10
@@ -508,6 +509,17 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
                                               "the smallest error")
         + f". Wrote {out}")
     return summary
+
+
+def redraw_compare(folder) -> dict:
+    """Draw `compare.png` / `compare.svg` of a compare folder again from its `compare.json` and
+    `arrays.npz` (`dualflow plot`); nothing is rerun. Returns the files written."""
+    folder = Path(folder)
+    summary = json.loads((folder / "compare.json").read_text())
+    cfg = StudyConfig(data=parse_study(summary["config"]).data, quick=summary["quick"])
+    with np.load(folder / "arrays.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    return _draw(cfg, folder, arrays, summary["setting_label"], summary["parameters"], summary["seed"])
 
 
 def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, seed: int) -> dict:

@@ -3,8 +3,8 @@
 - `phase`: a phase diagram of the isolated points model (a cluster of `--cluster` points of
   mass `--w` on one true point of mass `--p`, 1-D) over two swept parameters, predicted by the
   exact linearization and, with `--measure`, measured by simulation; writes `phase.png`
-  (predicted | measured, theory overlaid), `growth.png` (dominant |rho|^2 heat map) and
-  `phase.json`.
+  (predicted | measured, theory overlaid), `growth.png` (dominant |rho|^2 heat map), each also
+  as SVG, and `phase.json`.
 - `linearize`: the exact linearization at a configuration given on the command line (optionally
   refined to an equilibrium by Newton's method): eigenvalues, growth, dominant mode, residual;
   writes `linearization.json`.
@@ -12,12 +12,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .results_store import write_figure, write_json
 
 SCHEMES = ("simultaneous", "alternating_d_first", "alternating_g_first", "flow")
 
@@ -43,12 +42,6 @@ def parse_points(text: str):
         raise ValueError(f"points are 'x1,y1;x2,y2;...' (rows ';', coordinates ','); received {text!r}") from None
 
 
-def _write_json(path: Path, payload):
-    """Atomic write: a temporary file in the same folder, then `os.replace`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(payload, fh, indent=2)
-    os.replace(tmp, path)
 
 
 def run_phase(args) -> dict:
@@ -70,17 +63,17 @@ def run_phase(args) -> dict:
     if args.measure:
         diagram = df.measure_phase_diagram(diagram, n_steps=args.steps)
     curves = theory_curves(diagram, w=args.w, p=args.p, n=args.cluster)
-    plot_phase_diagram(diagram, curves=curves).savefig(out / "phase.png", dpi=110)
-    plot_growth(diagram, curves=curves).savefig(out / "growth.png", dpi=110)
-    summary = diagram.to_json()
-    _write_json(out / "phase.json", summary)
+    write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves))  # and phase.svg
+    write_figure(out / "growth.png", plot_growth(diagram, curves=curves))
+    summary = {"kind": "phase", **diagram.to_json()}
+    write_json(out / "phase.json", summary)
     labels = np.asarray(summary["predicted"])
     counts = {str(name): int(np.sum(labels == name)) for name in np.unique(labels)}
     print(f"predicted phases: {counts}")
     if args.measure:
         print(f"agreement with simulation: {100 * summary['agreement_coarse']:.1f}% (converge/oscillate/diverge), "
               f"{100 * summary['agreement_fine']:.1f}% (exact label)")
-    print(f"wrote {out / 'phase.png'}, {out / 'growth.png'}, {out / 'phase.json'}")
+    print(f"wrote {out / 'phase.png'}, {out / 'growth.png'} (and .svg), {out / 'phase.json'}")
     return summary
 
 
@@ -116,7 +109,7 @@ def run_linearize(args) -> dict:
                   rest_eigenvalue=float(lin.rest_eigenvalue),
                   eigenvalues=[[float(e.real), float(e.imag)] for e in eigs],
                   convention="one GDA step" if lin.discrete else "flow Jacobian in generator time t = k lr_g")
-    _write_json(out / "linearization.json", report)
+    write_json(out / "linearization.json", {"kind": "linearization", **report})
     kind = "spectral radius" if lin.discrete else "spectral abscissa"
     print(f"{kind} {report['growth']:.10g} ({'stable' if report['stable'] else 'not stable'}); "
           f"dominant mode: {report['dominant_mode']}; residual {report['residual']:.2e}")
