@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,11 @@ PACKAGES = ("dualflow", "dualflow.measures", "dualflow.kernels", "dualflow.playe
             "dualflow.dynamics", "dualflow.solvers", "dualflow.analysis", "dualflow.metrics", "dualflow.plotting",
             "dualflow.experiments")
 DIRECTIVE = re.compile(r"^::: *(?P<identifier>[\w.]+) *$")
+PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", flags=re.S)
+# Pages whose Python snippets are complete programs (run by the slow test below).
+SNIPPET_PAGES = ("index.md", "getting_started.md", "howto/flow_vs_gda.md", "howto/stability.md",
+                 "howto/mode_collapse_study.md", "howto/neural.md", "howto/sinkhorn.md", "howto/large_n.md",
+                 "engine.md", "stability.md", "players.md", "mode_collapse.md")
 
 
 def public_names(package: str) -> list[str]:
@@ -144,3 +150,27 @@ def test_the_coverage_check_can_fail():
     assert "dualflow.solvers.DualFlow" in undocumented([("dualflow.solvers", {"members": False})])
     # a module rendered with its members documents what is defined in it
     assert "dualflow.analysis.linearize" not in undocumented([("dualflow.analysis.linearization", {})])
+
+
+def snippets(page: str) -> str:
+    return "\n".join(PYTHON_BLOCK.findall((ROOT / "docs" / page).read_text()))
+
+
+@pytest.mark.parametrize("page", SNIPPET_PAGES)
+def test_page_snippets_parse(page):
+    compile(snippets(page), page, "exec")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", [p for p in SNIPPET_PAGES if PYTHON_BLOCK.search((ROOT / "docs" / p).read_text())])
+def test_page_snippets_run(page, tmp_path):
+    """The page's Python snippets, concatenated, run as one script (in a scratch folder that
+    sees the repository's `examples/`, so that relative config paths resolve)."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    script = tmp_path / "snippets.py"
+    script.write_text(snippets(page))
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                                                  os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=1200,
+                          env=env)
+    assert proc.returncode == 0, f"the snippets of docs/{page} failed:\n{proc.stderr[-6000:]}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import jax
 
 STEP_ORDERS = ("simultaneous", "alternating_d_first", "alternating_g_first")
+"""The values of `GDA(order=...)`, in the order of the module docstring."""
 
 
 def generator_step(game, generator, g, x, disc, lr_g):

@@ -27,6 +27,9 @@ from ..validation import check_choice, check_positive
 from .payoffs import AbstractPayoff, KernelIPM
 
 VELOCITY_CONVENTIONS = ("mass_weighted", "wasserstein")
+r"""The values of `KernelGame(velocity=...)`: `"mass_weighted"` ($v_j = m_j\nabla f(x_j)$, the
+Euclidean gradient of the finite game) and `"wasserstein"` ($v_j = \nabla f(x_j)$, the particle
+form of the Wasserstein flow of measures)."""
 
 
 class KernelGame(eqx.Module):
