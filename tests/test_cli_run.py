@@ -48,3 +48,21 @@ def test_run_help_and_usage(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run"])  # CONFIG is required
     assert info.value.code == 2
+
+
+def test_every_command_and_option_has_help(capsys):
+    import argparse
+
+    from dualflow.experiments.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == {"demo", "run", "sweep", "compare", "plot", "phase", "linearize"}
+    for name, sub in commands.choices.items():
+        assert sub.description and len(sub.description) > 60, name
+        for action in sub._actions:
+            assert action.help and len(action.help) > 10, (name, action.dest)
+        with pytest.raises(SystemExit) as info:
+            main([name, "--help"])
+        assert info.value.code == 0
+        assert sub.format_usage().split()[1] in capsys.readouterr().out
