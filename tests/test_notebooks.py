@@ -3,12 +3,15 @@ without outputs.
 
 Each notebook is executed by a fresh Jupyter kernel (nbclient) with `DUALFLOW_QUICK=1`, the
 notebook's folder as working directory, `DUALFLOW_OUTPUT` pointing into a temporary folder (the
-only place a notebook may write files) and a headless matplotlib. A failing cell fails the test
-with that cell's source and traceback.
+only place a notebook may write files), this checkout on `PYTHONPATH` and `MPLBACKEND=Agg`. The
+notebooks select matplotlib's inline backend (headless: every figure is rendered to PNG, so a
+drawing error fails the test too). A failing cell fails the test with that cell's source and
+traceback.
 """
 
 import os
 import pathlib
+import re
 
 import nbformat
 import pytest
@@ -53,6 +56,17 @@ def test_expected_notebooks_exist():
     assert not missing, f"missing tutorial notebooks: {missing}; found {names}"
 
 
+@pytest.mark.parametrize("path", _tutorials(), ids=lambda p: p.name)
+def test_notebook_conventions(path):
+    """The first code cell reads the quick flag and turns on float64, as every tutorial promises."""
+    nb = nbformat.read(path, as_version=4)
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    assert code, f"{path.name} has no code cell"
+    assert 'os.environ.get("DUALFLOW_QUICK", "0") == "1"' in code[0], f"{path.name}: the first code cell must read QUICK"
+    assert 'jax.config.update("jax_enable_x64", True)' in code[0], f"{path.name}: the first code cell must enable float64"
+    assert nb.cells[0].cell_type == "markdown", f"{path.name} must open with a Markdown introduction"
+
+
 def test_notebooks_are_stored_without_outputs():
     notebooks = _repository_notebooks()
     assert notebooks, "no notebook found in the repository"
@@ -88,5 +102,6 @@ def test_notebook_runs_in_quick_mode(path, tmp_path):
     try:
         client.execute(env=env)
     except CellExecutionError as err:
-        pytest.fail(f"{path.name} failed in quick mode:\n{err}", pytrace=False)
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # the kernel's traceback comes with terminal colours
+        pytest.fail(f"{path.name} failed in quick mode:\n{message}", pytrace=False)
     assert _snapshot(NOTEBOOKS) == before, f"{path.name} wrote into {NOTEBOOKS}; it must write under DUALFLOW_OUTPUT"
