@@ -185,6 +185,17 @@ def test_sinkhorn_nan_when_not_converged(rng):
     assert jnp.isnan(value)
 
 
+def test_sinkhorn_at_very_small_epsilon_approaches_w2_squared():
+    """At epsilon = 1e-3 the accelerated iteration breaks down (-inf reported as converged);
+    the plain iteration takes over, and S_eps is close to the exact W2^2 (scipy assignment)."""
+    ka, kb = jax.random.split(jax.random.PRNGKey(3))
+    x, y = np.asarray(jax.random.uniform(ka, (30, 2))), np.asarray(jax.random.uniform(kb, (30, 2))) + 0.5
+    value = float(sinkhorn_divergence(Measure(jnp.asarray(x)), Measure(jnp.asarray(y)), 1e-3))
+    cost = cdist(x, y, "sqeuclidean")
+    rows, cols = linear_sum_assignment(cost)
+    assert np.isfinite(value) and abs(value - cost[rows, cols].mean()) < 1e-3
+
+
 def test_sinkhorn_errors():
     mu = Measure(jnp.zeros((2, 2)))
     with pytest.raises(ValueError, match="`epsilon` must be finite and positive; received 0.0"):

@@ -76,3 +76,14 @@ def test_implicit_solver_refused_for_the_exact_kernel_flow():
 
     with pytest.raises(ValueError, match="explicit diffrax solver"):
         df.solve(GAME, GEN, df.DualFlow(solver=diffrax.Kvaerno3()), t1=1.0)
+
+
+def test_solver_rates_are_array_leaves():
+    """Rates are traced (a new value does not recompile, sweeps can vmap over them)."""
+    import jax
+
+    import dualflow as df
+
+    for solver in (df.GDA(lr_g=0.1, lr_d=0.2), df.ProximalGDA(lr_g=0.1, lr_d=0.2)):
+        assert isinstance(solver.lr_g, jax.Array) and isinstance(solver.lr_d, jax.Array)
+    assert isinstance(df.DualFlow(kappa=3.0).kappa, jax.Array)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 
 from ..dynamics.gda_maps import STEP_ORDERS, gda_step
 from ..validation import check_choice, check_int, check_positive
@@ -28,8 +29,8 @@ class GDA(eqx.Module):
     D-step is the exact best response, so `lr_d`, `n_critic` and `order` play no role.
     """
 
-    lr_g: jax.Array
-    lr_d: jax.Array
+    lr_g: jax.Array = eqx.field(converter=jnp.asarray)
+    lr_d: jax.Array = eqx.field(converter=jnp.asarray)
     order: str = eqx.field(static=True, default="alternating_d_first")
     n_critic: int = eqx.field(static=True, default=1)
 
