@@ -123,6 +123,23 @@ def pot_velocity(x, y, a, b, epsilon, threshold, max_iterations, method):
     return velocity, out
 
 
+def geomloss_velocity(x, y, a, epsilon, scaling):
+    """geomloss (`SamplesLoss("sinkhorn", p=2, debias=True)`, dense "tensorized" torch backend,
+    epsilon-scaling down to the blur): its cost is |x - y|^2 / 2, so blur = sqrt(epsilon / 2) gives
+    the same plans and S_eps = 2 S_geomloss; the velocity -dS/dx is -2 x its autograd gradient.
+    geomloss anneals epsilon over a fixed schedule (`scaling`) instead of testing a threshold."""
+    import torch
+    from geomloss import SamplesLoss
+
+    loss = SamplesLoss("sinkhorn", p=2, blur=(epsilon / 2) ** 0.5, debias=True, scaling=scaling,
+                       backend="tensorized")
+    xt = torch.tensor(x, requires_grad=True)
+    weights = torch.tensor(a)
+    value = loss(weights, xt, weights, torch.tensor(y))
+    (grad,) = torch.autograd.grad(value, xt)
+    return -2 * grad.detach().numpy(), {"divergence": 2 * float(value.detach()), "scaling": scaling}
+
+
 def dualflow_errors(x, y, a, duals, epsilon):
     """Achieved l1 column-marginal error of dualflow's two plans, rebuilt in NumPy from the dual
     vectors exactly as the velocity uses them (f the c-transform of g on the particles)."""
@@ -157,7 +174,9 @@ def main(argv=None):
     parser.add_argument("--reference-stop", type=float, default=1e-12,
                         help="stopThr of an untimed float64 POT run every velocity is compared with (0: skip)")
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 5; 3 at N >= 5000)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--geomloss-scaling", type=float, default=0.9,
+                        help="geomloss's epsilon-scaling factor (closer to 1: more iterations; 0 skips geomloss)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON file ('' for none)")
     args = parser.parse_args(argv)
     n = args.n or (1000 if args.quick else 10_000)
     repeats = args.repeats or (3 if n >= 5000 else 5)
@@ -213,6 +232,22 @@ def main(argv=None):
             print(f"warm-up POT {run} {name}: {time.perf_counter() - clock:.1f} s", flush=True)
             pot_memory[f"POT {run} {name}"] = tracemalloc.get_traced_memory()[1] / 1e9
             tracemalloc.stop()
+    geomloss_skipped = None
+    if args.geomloss_scaling > 0:
+        try:
+            import geomloss  # noqa: F401
+            import torch  # noqa: F401
+        except ImportError as error:
+            geomloss_skipped = f"geomloss skipped: {error}"
+            print(geomloss_skipped, flush=True)
+        else:
+            for name in args.dtypes:
+                x, y, a, _ = problems[name]
+                label = f"geomloss tensorized {name}"
+                fns[label] = lambda x=x, y=y, a=a: geomloss_velocity(x, y, a, args.epsilon, args.geomloss_scaling)
+                clock = time.perf_counter()
+                fns[label]()
+                print(f"warm-up {label}: {time.perf_counter() - clock:.1f} s", flush=True)
     load_before = os.getloadavg()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -286,6 +321,17 @@ def main(argv=None):
                 "max_abs_velocity": scale,
                 "velocity_max_abs_diff_relative_to_dualflow": float(np.max(np.abs(v_dual - v_pot))) / scale,
             }
+        label = f"geomloss tensorized {name}"
+        if label in timings:
+            t_geo, times_geo, (v_geo, info) = timings[label]
+            scale = float(np.max(np.abs(v_geo)))
+            row["runs"][label] = {
+                "seconds": t_geo, "all_seconds": times_geo, "dtype": name, **info,
+                "cross_iterations": 0, "self_iterations": 0, "time_over_dualflow": t_geo / t_dual,
+                "velocity_max_abs_diff_relative_to_dualflow": float(np.max(np.abs(v_dual - v_geo))) / scale,
+            }
+    if geomloss_skipped:
+        row["geomloss"] = geomloss_skipped
     if reference is not None:
         scale = float(np.max(np.abs(reference)))
         for label, r in row["runs"].items():
@@ -318,6 +364,27 @@ def main(argv=None):
         path.write_text(json.dumps(row, indent=2))
         print(f"wrote {path}")
     return row
+
+
+def run(quick: bool) -> list[dict]:
+    """The suite's rows: dualflow's float64 and float32 velocity against POT (same guarantee and
+    same number) and geomloss, each with its velocity error against the tight reference."""
+    from common import row as suite_row
+
+    result = main((["--quick"] if quick else []) + ["--out", ""])
+    n = result["n"]
+    rows = []
+    for label, r in result["runs"].items():
+        if label.startswith("dualflow with") or label.startswith("dualflow "):
+            continue
+        dtype = r["dtype"]
+        ours = result["runs"][f"dualflow {dtype}"]
+        rows.append(suite_row(
+            "sinkhorn step", f"N=M={n} d=2 {dtype}", dualflow_s=ours["seconds"], baseline=label.rsplit(" ", 1)[0],
+            baseline_s=r["seconds"], agreement=r.get("velocity_max_abs_error_relative_to_reference"),
+            agreement_kind="baseline's velocity error vs a tight reference (relative max)",
+            note=f"dualflow's error {ours.get('velocity_max_abs_error_relative_to_reference', float('nan')):.1e}"))
+    return rows
 
 
 if __name__ == "__main__":
