@@ -40,6 +40,12 @@ class AbstractRadialKernel(eqx.Module):
         """$k'(s)$, elementwise (autodiff of `profile`)."""
         return jnp.vectorize(jax.grad(self.profile))(s)
 
+    def log_profile_slope(self):
+        """The constant $\\lambda = k'(s)/k(s)$ when the profile is an exponential of $s$
+        ($k(s) = k(0)\\,e^{\\lambda s}$, so $k' = \\lambda k$), else `None` (the default).
+        With it, `kernel_sums` gets values and gradients from one exponential per pair."""
+        return None
+
     def profile_second_derivative(self, s):
         """$k''(s)$, elementwise."""
         return jnp.vectorize(jax.grad(jax.grad(self.profile)))(s)
@@ -104,6 +110,10 @@ class Gaussian(AbstractRadialKernel):
 
     def profile(self, s):
         return jnp.exp(-s / (2 * self.bandwidth**2))
+
+    def log_profile_slope(self):
+        """$\\lambda = -1/(2\\sigma^2)$: $k'(s) = \\lambda k(s)$."""
+        return -1 / (2 * self.bandwidth**2)
 
     def sample_frequencies(self, key, num, dim, dtype=float):
         return jax.random.normal(key, (num, dim), dtype=dtype) / self.bandwidth
