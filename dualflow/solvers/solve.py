@@ -12,7 +12,7 @@ import numpy as np
 
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
-from ..players.discriminators import ExactRKHS, ExactState
+from ..players.discriminators import ExactRKHS, ExactState, FiniteRank
 from ..players.generators import AbstractGenerator, as_generator
 from ..precision import cast_floating
 from ..validation import check_choice, check_int, check_positive, is_concrete
@@ -168,6 +168,14 @@ def _capacity(game, num_pushes, decay_per_push):
     return 0
 
 
+def _with_run_constants(game):
+    """`game` with what stays constant over a run computed once, inside the compiled run, instead
+    of at every step or right-hand-side evaluation (a `FiniteRank` critic's data embedding)."""
+    if isinstance(game.discriminator, FiniteRank) and game.discriminator.data_embedding is None:
+        return eqx.tree_at(lambda g: g.discriminator, game, game.discriminator.with_data_embedding(game))
+    return game
+
+
 def _concrete_or_none(value):
     return np.asarray(value) if is_concrete(value) else None
 
@@ -194,6 +202,7 @@ def _run_quadrature_flow(game, solver, generator, t1, n_saves, **options):
 def _run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capacity, *, label, blowup,
                      stationary_tol, progress, reference, disc_state):
     """GDA, or the exact-kernel flow, on a uniform grid of spacing `dt` (`solver.fixed_step`)."""
+    game = _with_run_constants(game)
     masses = generator.masses
     disc0 = _initial_discriminator(game, generator, capacity, reference, disc_state)
     ts, xs, (gaps, traces), final = guarded_loop(
@@ -212,6 +221,7 @@ def _run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capac
 @eqx.filter_jit
 def _run_adaptive_flow(game, solver, generator, t1, n_saves, max_steps, *, blowup, stationary_tol, progress,
                        reference, disc_state):
+    game = _with_run_constants(game)
     masses = generator.masses
     disc0 = _initial_discriminator(game, generator, 0, reference, disc_state)
     ts = jnp.linspace(0.0, t1, n_saves, dtype=masses.dtype)
