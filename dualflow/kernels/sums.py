@@ -52,7 +52,8 @@ LOW_DIM = 8
 
 # --- exponential profiles: one exponential per pair ------------------------------------------
 def _exponential_columns(z, coefs):
-    """Per block of centres: the centre $o$ (`(1, d)`) and the weights $W = [\\beta; \\beta (z - o)^\\top]$, `(d + 1, m)`."""
+    """Per block of centres: the centre $o$ (`(1, d)`) and the weights
+    $W = [\\beta; \\beta (z - o)^\\top]$, `(d + 1, m)`."""
     o = jnp.mean(z, axis=0, keepdims=True)
     return jnp.concatenate([coefs[None, :], coefs[None, :] * (z - o).T]), o
 
