@@ -240,9 +240,10 @@ def _impls(n, d, baseline_max, quick):
 
 
 def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), baseline_max: int = 10_000,
-        with_ceiling: bool = True) -> list[dict]:
-    """One row per (N, d, dtype) and baseline: see the module docstring."""
-    rows = []
+        with_ceiling: bool = True, echo=None) -> list[dict]:
+    """One row per (N, d, dtype) and baseline: see the module docstring. `echo(row)`, if
+    given, is called with each row as soon as it is measured."""
+    rows = _EchoList(echo)
     ceilings = {}
     for d in dims:
         for dtype in dtypes:
@@ -253,7 +254,7 @@ def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), ba
             else:
                 case_sizes = [1000, 10_000, 100_000]
             if with_ceiling:
-                candidates = pair_rates(d, dtype, quick=True, families=("jax",) if quick else ("jax", "numpy", "torch"))
+                candidates = pair_rates(d, dtype, quick=quick, families=("jax",) if quick else ("jax", "numpy", "torch"))
                 valid = [r for r in candidates if r["pairs_per_s"]]
                 ceilings[d, dtype] = max(valid, key=lambda r: r["pairs_per_s"]) if valid else None
             for n in case_sizes:
@@ -297,7 +298,30 @@ def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), ba
                                         agreement_kind="max |v_baseline - v_dualflow| / max |v_dualflow|",
                                         note=theirs["note"], baseline_peak_rss_gb=theirs["peak_rss_gb"],
                                         load_avg=os.getloadavg()[0], **common))
-    return rows
+    return list(rows)
+
+
+class _EchoList(list):
+    def __init__(self, echo):
+        super().__init__()
+        self.echo = echo
+
+    def append(self, item):
+        super().append(item)
+        if self.echo is not None:
+            self.echo(item)
+
+
+def print_row(r: dict) -> None:
+    if r["baseline"] is None:
+        frac = f"{r['fraction_of_ceiling']:.2f} of ceiling" if r["fraction_of_ceiling"] else ""
+        print(f"{r['case']:<28} dualflow {r['dualflow_s']:.4g} s  {r['pairs_per_s']:.3e} pairs/s  {frac}  "
+              f"peak RSS {r['peak_rss_gb']:.2f} GB  ({r['note']}; load {r['load_avg']:.2f})", flush=True)
+    elif r["baseline_s"]:
+        print(f"{'':<28} {r['baseline']:<10} {r['baseline_s']:.4g} s  ratio {r['ratio']:.2f}  "
+              f"disagreement {r['agreement']:.1e}  ({r['note']})", flush=True)
+    else:
+        print(f"{'':<28} {r['baseline']:<10} {r['note']}", flush=True)
 
 
 def main(argv=None):
@@ -311,17 +335,8 @@ def main(argv=None):
     parser.add_argument("--no-ceiling", action="store_true", help="skip the ceiling measurement")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
     args = parser.parse_args(argv)
-    rows = run(args.quick, args.sizes, tuple(args.dims), tuple(args.dtypes), args.baseline_max, not args.no_ceiling)
-    for r in rows:
-        if r["baseline"] is None:
-            frac = f"{r['fraction_of_ceiling']:.2f} of ceiling" if r["fraction_of_ceiling"] else ""
-            print(f"{r['case']:<28} dualflow {r['dualflow_s']:.4g} s  {r['pairs_per_s']:.3e} pairs/s  {frac}  "
-                  f"peak RSS {r['peak_rss_gb']:.2f} GB  ({r['note']}; load {r['load_avg']:.2f})", flush=True)
-        elif r["baseline_s"]:
-            print(f"{'':<28} {r['baseline']:<10} {r['baseline_s']:.4g} s  ratio {r['ratio']:.2f}  "
-                  f"disagreement {r['agreement']:.1e}  ({r['note']})")
-        else:
-            print(f"{'':<28} {r['baseline']:<10} {r['note']}")
+    rows = run(args.quick, args.sizes, tuple(args.dims), tuple(args.dtypes), args.baseline_max, not args.no_ceiling,
+               echo=print_row)
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(rows, fh, indent=2)
