@@ -280,16 +280,20 @@ def pair_rates(d: int, dtype, quick: bool = False, n: int | None = None, m: int 
                 answer = stored[f"a{i}"]
                 rows.append(row("ceiling", f"gaussian pairs d={d} {dtype.name}", dualflow_s=None, baseline=name,
                                 baseline_s=seconds, agreement=float(np.max(np.abs(answer - reference) / reference)),
-                                agreement_kind="max relative difference vs float64 NumPy", note=note,
+                                agreement_kind="max relative difference vs float64 NumPy",
+                                note=f"{n * m / seconds:.3g} pairs/s; {note}",
                                 kind="pair_rate", impl=name, d=d, dtype=dtype.name, n=n, m=m,
                                 pairs_per_s=n * m / seconds, seconds=seconds, load_avg=os.getloadavg()[0]))
     return rows
 
 
-def _best(rows: list[dict], dtype) -> dict:
+def best_row(rows: list[dict], dtype) -> dict | None:
+    """The fastest row of `pair_rates` that computes the reduction (`kind = "ceiling"`), or `None`."""
     # an implementation only counts if it computes the reduction (float32 sums of 1e7 terms: 1e-3 at worst)
     tol = 1e-3 if np.dtype(dtype) == np.float32 else 1e-9
     valid = [r for r in rows if r["pairs_per_s"] and r["agreement"] is not None and r["agreement"] < tol]
+    if not valid:
+        return None
     best = dict(max(valid, key=lambda r: r["pairs_per_s"]))
     best.update(kind="ceiling", case=best["case"] + " (best)",
                 candidates={r["impl"]: r["pairs_per_s"] for r in rows if r["pairs_per_s"]})
@@ -299,7 +303,7 @@ def _best(rows: list[dict], dtype) -> dict:
 def ceiling(d: int, dtype, quick: bool = False, **size) -> dict:
     """This machine's pair-rate ceiling for `(d, dtype)`: the best row of `pair_rates`, with
     every implementation's rate under `candidates`."""
-    return _best(pair_rates(d, dtype, quick, **size), dtype)
+    return best_row(pair_rates(d, dtype, quick, **size), dtype)
 
 
 def matmul_rates(quick: bool = False) -> list[dict]:
@@ -319,7 +323,7 @@ def matmul_rates(quick: bool = False) -> list[dict]:
         for name, fn in (("numpy (OpenBLAS)", lambda: a @ b), ("jax jnp.dot", lambda: dot(aj, bj).block_until_ready())):
             seconds = timed(fn, repeats)
             rows.append(row("ceiling", f"matmul {n}x{n} {np.dtype(dtype).name}", dualflow_s=None, baseline=name,
-                            baseline_s=seconds, kind="matmul", impl=name, dtype=np.dtype(dtype).name, n=n,
+                            baseline_s=seconds, note=f"{2 * n**3 / seconds:.3g} FLOP/s", kind="matmul", impl=name, dtype=np.dtype(dtype).name, n=n,
                             flops_per_s=2 * n**3 / seconds, seconds=seconds, load_avg=os.getloadavg()[0]))
     return rows
 
@@ -331,7 +335,7 @@ def run(quick: bool) -> list[dict]:
     for d in (2, 64):
         for dtype in (np.float32, np.float64):
             candidates = pair_rates(d, dtype, quick)
-            rows += candidates + [_best(candidates, dtype)]
+            rows += candidates + [r for r in [best_row(candidates, dtype)] if r]
     return rows + isolated("ceiling:matmul_rates", quick=quick)
 
 

@@ -56,7 +56,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks.*` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.ceiling import isolated, pair_rates  # noqa: E402
+from benchmarks.ceiling import best_row, isolated, pair_rates  # noqa: E402
 from benchmarks.common import optional, row  # noqa: E402
 
 WORK_BYTES = 2e9  # numpy/torch: one dense block while its work arrays fit in this much memory
@@ -255,8 +255,7 @@ def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), ba
                 case_sizes = [1000, 10_000, 100_000]
             if with_ceiling:
                 candidates = pair_rates(d, dtype, quick=quick, families=("jax",) if quick else ("jax", "numpy", "torch"))
-                valid = [r for r in candidates if r["pairs_per_s"]]
-                ceilings[d, dtype] = max(valid, key=lambda r: r["pairs_per_s"]) if valid else None
+                ceilings[d, dtype] = best_row(candidates, dtype)
             for n in case_sizes:
                 pairs = n * 2 * n
                 repeats = 5 if pairs <= 2e8 else (3 if pairs <= 2e9 else 1)
@@ -275,7 +274,11 @@ def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), ba
                                                        if ceiling else None),
                                   nxm_matrix_gb=pairs * np.dtype(dtype).itemsize / 1e9)
                     case = f"N=M={n} d={d} {dtype}"
-                    rows.append(row("velocity_field", case, dualflow_s=ours["seconds"], note=ours["note"],
+                    summary = f"{common['pairs_per_s']:.3g} pairs/s"
+                    if ceiling:
+                        summary += f" = {common['fraction_of_ceiling']:.2f} of the ceiling ({ceiling['impl']})"
+                    summary += f"; peak RSS {ours['peak_rss_gb']:.2f} GB; {ours['note']}"
+                    rows.append(row("velocity_field", case, dualflow_s=ours["seconds"], note=summary,
                                     load_avg=os.getloadavg()[0], **common))
                     for impl, skip in _impls(n, d, baseline_max, quick).items():
                         if skip:
@@ -314,9 +317,7 @@ class _EchoList(list):
 
 def print_row(r: dict) -> None:
     if r["baseline"] is None:
-        frac = f"{r['fraction_of_ceiling']:.2f} of ceiling" if r["fraction_of_ceiling"] else ""
-        print(f"{r['case']:<28} dualflow {r['dualflow_s']:.4g} s  {r['pairs_per_s']:.3e} pairs/s  {frac}  "
-              f"peak RSS {r['peak_rss_gb']:.2f} GB  ({r['note']}; load {r['load_avg']:.2f})", flush=True)
+        print(f"{r['case']:<28} dualflow {r['dualflow_s']:.4g} s  ({r['note']}; load {r['load_avg']:.2f})", flush=True)
     elif r["baseline_s"]:
         print(f"{'':<28} {r['baseline']:<10} {r['baseline_s']:.4g} s  ratio {r['ratio']:.2f}  "
               f"disagreement {r['agreement']:.1e}  ({r['note']})", flush=True)
