@@ -39,6 +39,7 @@ from ..games.kernel_game import KernelGame
 from ..kernels.radial import Gaussian
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS
+from ..sharding import map_rows
 from ..solvers.dual_flow import DualFlow
 from ..solvers.gda import GDA
 from ..solvers.solution import Result
@@ -158,8 +159,13 @@ def _grid(x, y, params):
     return {k: jnp.asarray(v) for k, v in grid.items()}
 
 
+def _over_grid(one, grid, mesh):
+    """`vmap(one)` over the flattened grid; with a `mesh`, the grid points split across its devices."""
+    return jax.vmap(one)(grid) if mesh is None else map_rows(jax.vmap(one), grid, mesh=mesh, gather=True)
+
+
 @eqx.filter_jit
-def _predict(data, equilibrium, grid, scheme, n_critic, velocity):
+def _predict(data, equilibrium, grid, scheme, n_critic, velocity, mesh):
     def one(params):
         game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity)
         lin = linearize(game, equilibrium, solver)
@@ -167,11 +173,12 @@ def _predict(data, equilibrium, grid, scheme, n_critic, velocity):
         slowest = lin.eigenvalues[jnp.argmax(growth_of(lin.eigenvalues))]
         return lin.growth, jnp.imag(slowest) != 0, lin.residual
 
-    return jax.vmap(one)(grid)
+    return _over_grid(one, grid, mesh)
 
 
 def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=None, scheme="alternating_d_first",
-                          n_critic: int = 1, velocity="mass_weighted", neutral_tol: float = 1e-9) -> PhaseDiagram:
+                          n_critic: int = 1, velocity="mass_weighted", neutral_tol: float = 1e-9,
+                          mesh=None) -> PhaseDiagram:
     r"""The predicted phase diagram: `linearize` at every grid point, in one compiled `vmap`.
 
     **Arguments:**
@@ -183,13 +190,16 @@ def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=Non
       or `"flow"` (the dual flow, $\kappa = \eta_d/\eta_g$, Jacobian in generator time).
     - `n_critic`, `velocity`: as in `GDA` and `KernelGame`.
     - `neutral_tol`: growth within this of neutral (1 for GDA, 0 for the flow) is `OSCILLATES`.
+    - `mesh`: a `jax.sharding.Mesh` (e.g. `dualflow.sharding.device_mesh()`) to split the grid
+      points across its devices (`map_rows`; one device's numbers to rounding), or `None`: one device.
 
     **Returns:** a `PhaseDiagram` (without measured labels).
     """
     x, y, params = _setup(data, equilibrium, x, y, base or {}, scheme)
     check_int("n_critic", n_critic, minimum=1)
     check_positive("neutral_tol", neutral_tol)
-    growth, complex_pair, residual = _predict(data, equilibrium, _grid(x, y, params), scheme, n_critic, velocity)
+    growth, complex_pair, residual = _predict(data, equilibrium, _grid(x, y, params), scheme, n_critic, velocity,
+                                             mesh)
     shape = (len(y[1]), len(x[1]))
     growth, complex_pair = np.asarray(growth).reshape(shape), np.asarray(complex_pair).reshape(shape)
     neutral = 0.0 if scheme == "flow" else 1.0
@@ -203,18 +213,19 @@ def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=Non
 
 
 @eqx.filter_jit
-def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, n_steps, save_every, blowup):
+def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, n_steps, save_every, blowup, mesh):
     def one(params):
         game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity)
         sol = solve(game, start, solver, n_steps=n_steps, save_every=save_every, blowup=blowup, throw=False,
                     init_discriminator=equilibrium)
         return sol.ts, sol.points, sol.result
 
-    return jax.vmap(one)(grid)
+    return _over_grid(one, grid, mesh)
 
 
 def measure_phase_diagram(diagram: PhaseDiagram, *, n_steps: int = 1000, save_every: int = 1, offset: float = 1e-6,
-                          escape: float = 1e3, blowup: float = 1e3, key=None, **classify_options) -> PhaseDiagram:
+                          escape: float = 1e3, blowup: float = 1e3, key=None, mesh=None,
+                          **classify_options) -> PhaseDiagram:
     r"""Simulate every grid point of `diagram` (GDA in its order; the flow is not simulated here)
     in one compiled `vmap`, label the runs with `classify_trajectory` and return the diagram
     with `measured` and `measured_rate` filled in.
@@ -225,7 +236,8 @@ def measure_phase_diagram(diagram: PhaseDiagram, *, n_steps: int = 1000, save_ev
     `offset` has left the equilibrium's neighbourhood and is labelled `DIVERGES` (what it does
     further out is nonlinear, not the local phase; it may well come back); `blowup`: bound on
     $|x|$ of the simulation itself; `key`: PRNG key of the displacement's direction (default `PRNGKey(0)`);
-    `classify_options`: passed to `classify_trajectory`.
+    `mesh`: split the simulated grid points across the devices of this `jax.sharding.Mesh` (as in
+    `predict_phase_diagram`); `classify_options`: passed to `classify_trajectory`.
     """
     if diagram.scheme == "flow":
         raise ValueError("measured diagrams simulate GDA; predict a GDA scheme to compare with simulation.")
@@ -236,7 +248,7 @@ def measure_phase_diagram(diagram: PhaseDiagram, *, n_steps: int = 1000, save_ev
     direction = jax.random.normal(key, equilibrium.points.shape, dtype=equilibrium.points.dtype)
     start = Measure(equilibrium.points + offset * direction / jnp.max(jnp.abs(direction)), equilibrium.masses)
     ts, points, results = _simulate(data, equilibrium, start, _grid(x, y, diagram.base), diagram.scheme,
-                                    diagram.n_critic, diagram.velocity, n_steps, save_every, blowup)
+                                    diagram.n_critic, diagram.velocity, n_steps, save_every, blowup, mesh)
     ts, points, results = np.asarray(ts), np.asarray(points), np.asarray(results)
     reference = np.asarray(equilibrium.points)
     reports = []
