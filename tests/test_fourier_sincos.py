@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import dualflow as df
-from dualflow.players.discriminators import feature_values, feature_witness, sincos
+from dualflow.kernels.fourier import feature_values, feature_witness, sincos
 
 
 def test_sincos_matches_numpy_in_float64_and_float32():
