@@ -29,7 +29,7 @@ PACKAGES = ("dualflow", "dualflow.measures", "dualflow.kernels", "dualflow.playe
 DIRECTIVE = re.compile(r"^::: *(?P<identifier>[\w.]+) *$")
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", flags=re.S)
 # Pages whose Python snippets are complete programs (run by the slow test below).
-SNIPPET_PAGES = ("index.md", "getting_started.md", "howto/flow_vs_gda.md", "howto/stability.md",
+SNIPPET_PAGES = ("index.md", "getting_started.md", "howto/flow_vs_gda.md", "howto/stability.md", "howto/multi_device.md",
                  "howto/mode_collapse_study.md", "howto/neural.md", "howto/sinkhorn.md", "howto/large_n.md",
                  "engine.md", "stability.md", "players.md", "mode_collapse.md")
 
