@@ -3,7 +3,6 @@ closing step (save the figures, write the JSON of measured numbers, say what was
 the mode-collapse examples, running shipped study configs picked by `--study`."""
 
 import argparse
-import io
 import json
 import pathlib
 
@@ -16,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
 from dualflow.experiments.mode_collapse import run_study  # noqa: E402
-from dualflow.experiments.results_store import write_bytes, write_text  # noqa: E402
+from dualflow.experiments.results_store import write_figure, write_text  # noqa: E402
 
 QUICK_HELP = "a smaller run (seconds), as the tests use"
 CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
@@ -52,9 +51,7 @@ def finish(out: pathlib.Path, figures: dict, results, json_name: str, *, dpi: in
     `return finish(...)`."""
     paths = []
     for name, fig in figures.items():
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi)
-        paths.append(write_bytes(out / name, buffer.getvalue()))
+        paths.append(write_figure(out / name, fig, dpi=dpi, svg=False))
         plt.close(fig)
     text = json.dumps(results, indent=2)
     paths.append(write_text(out / json_name, text))
