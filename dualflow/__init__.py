@@ -31,6 +31,7 @@ from .kernels import (
     Nystrom as Nystrom,
     RandomFourier as RandomFourier,
     RationalQuadratic as RationalQuadratic,
+    SpectralLattice as SpectralLattice,
     kernel_sums as kernel_sums,
 )
 from .measures import Measure as Measure, grid25 as grid25, isolated_points as isolated_points, ring8 as ring8
@@ -42,6 +43,7 @@ from .players import (
     OptimalWitness as OptimalWitness,
     Particles as Particles,
     SinkhornPotentials as SinkhornPotentials,
+    SpectralRKHS as SpectralRKHS,
 )
 from .solvers import DualFlow as DualFlow, GDA as GDA, Result as Result, Solution as Solution, solve as solve
 from .solvers import ProximalGDA as ProximalGDA

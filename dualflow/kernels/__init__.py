@@ -1,4 +1,4 @@
-"""Kernels, finite-rank feature maps and memory-linear kernel sums."""
+"""Kernels, finite-rank feature maps, memory-linear kernel sums and the spectral lattice."""
 
 from .copies import Copies as Copies
 from .features import (
@@ -15,4 +15,5 @@ from .radial import (
     Multiscale as Multiscale,
     RationalQuadratic as RationalQuadratic,
 )
+from .spectral import SpectralLattice as SpectralLattice
 from .sums import kernel_sums as kernel_sums

@@ -50,6 +50,18 @@ class AbstractRadialKernel(eqx.Module):
         """$k''(s)$, elementwise."""
         return jnp.vectorize(jax.grad(jax.grad(self.profile)))(s)
 
+    def spectral_density(self, omega_sq, dim: int):
+        r"""The spectral density $\hat s(\omega)$ with $K(x - z) = \int \hat s(\omega)\,e^{i\omega\cdot(x - z)}\,d\omega$
+        in dimension `dim`, as a function of $|\omega|^2$ (elementwise). Only kernels whose density
+        decays like a Gaussian have one here: the spectral lattice (`kernels.spectral`) needs a
+        cut-off frequency that grows like $\sqrt{\log(1/\text{tol})}$, not like a power of $1/\text{tol}$."""
+        raise _no_lattice(self)
+
+    def spectral_bandwidths(self):
+        """`(smallest, largest)` bandwidth of the Gaussian components: the smallest sets the
+        lattice's cut-off frequency, the largest the box's margin against periodic images."""
+        raise _no_lattice(self)
+
     def sample_frequencies(self, key, num: int, dim: int, dtype=float):
         """Draw `num` frequencies $\\omega$ from the kernel's spectral measure, so that
         $K(x, z) = K(0)\\,\\mathbb E[\\cos(\\omega^\\top(x - z))]$ (Bochner)."""
@@ -86,6 +98,13 @@ class AbstractRadialKernel(eqx.Module):
         return -self.cross_hessian(x, z)
 
 
+def _no_lattice(kernel) -> ValueError:
+    return ValueError(f"{type(kernel).__name__} has no spectral lattice: spectral kernel sums and SpectralRKHS are "
+                      "implemented for Gaussian kernels and Multiscale mixtures of Gaussians, whose spectral density "
+                      "decays like a Gaussian (others need a lattice that grows like a power of 1/tol). Use the "
+                      "brute-force sums (method='brute', ExactRKHS) for this kernel.")
+
+
 def squared_distances(x, z):
     """$|x_i - z_k|^2$, `(n, m)`, by direct differences (exact zeros at coincident points).
 
@@ -114,6 +133,13 @@ class Gaussian(AbstractRadialKernel):
     def log_profile_slope(self):
         """$\\lambda = -1/(2\\sigma^2)$: $k'(s) = \\lambda k(s)$."""
         return -1 / (2 * self.bandwidth**2)
+
+    def spectral_density(self, omega_sq, dim):
+        r"""$\hat s(\omega) = (\sigma^2/2\pi)^{d/2}\,e^{-\sigma^2|\omega|^2/2}$."""
+        return (self.bandwidth**2 / (2 * jnp.pi)) ** (dim / 2) * jnp.exp(-(self.bandwidth**2) * omega_sq / 2)
+
+    def spectral_bandwidths(self):
+        return self.bandwidth, self.bandwidth
 
     def sample_frequencies(self, key, num, dim, dtype=float):
         return jax.random.normal(key, (num, dim), dtype=dtype) / self.bandwidth
@@ -192,6 +218,14 @@ class Multiscale(AbstractRadialKernel):
 
     def profile(self, s):
         return sum(w * k.profile(s) for w, k in zip(self.weights, self.kernels))
+
+    def spectral_density(self, omega_sq, dim):
+        r"""$\sum_l w_l \hat s_l(\omega)$ (each component must have a spectral lattice)."""
+        return sum(w * k.spectral_density(omega_sq, dim) for w, k in zip(self.weights, self.kernels))
+
+    def spectral_bandwidths(self):
+        small, large = zip(*(k.spectral_bandwidths() for k in self.kernels))
+        return jnp.min(jnp.stack(small)), jnp.max(jnp.stack(large))
 
     def sample_frequencies(self, key, num, dim, dtype=float):
         kc, *ks = jax.random.split(key, len(self.kernels) + 1)

@@ -45,11 +45,18 @@ import jax
 import jax.numpy as jnp
 
 from .radial import AbstractRadialKernel, Multiscale, squared_distances
+from .spectral import MAX_DIM, SpectralLattice, fit_to_points, spectral_sums
 
 #: Problems with at most this many pairs use a single dense block.
 DENSE_PAIRS = 2**20
 #: Tile edge of the chunked path (a tile holds `BLOCK**2` pairs).
 BLOCK = 1024
+#: Cost model of `spectral_is_cheaper`, in units of one brute-force pair (float64, 2-D, 2-core CPU,
+#: `tol` = 1e-10): a fixed cost per call (FINUFFT's plans), per point (spreading and interpolation)
+#: and per lattice mode (the FFTs on the upsampled grid).
+SPECTRAL_COST_FIXED = 1.5e6
+SPECTRAL_COST_PER_POINT = 200
+SPECTRAL_COST_PER_MODE = 250
 #: Up to this dimension squared distances (and the generic gradient) use coordinate differences.
 LOW_DIM = 8
 
@@ -136,7 +143,12 @@ def _chunked_sums(kernel, x, z, coefs, block):
     return v.reshape(-1)[:n], g.reshape(-1, dim)[:n]
 
 
-def kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, block: int | None = None):
+METHODS = ("brute", "spectral", "auto")
+"""The values of `kernel_sums(method=...)`."""
+
+
+def kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, method: str = "brute", tol: float = 1e-10,
+                lattice: SpectralLattice | None = None, block: int | None = None):
     """Witness values and gradients $\\big(\\sum_k \\beta_k K(x_n, z_k),\\ \\sum_k \\beta_k \\nabla_x K(x_n, z_k)\\big)$.
 
     **Arguments:**
@@ -144,7 +156,15 @@ def kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, block: int |
     - `kernel`: a radial kernel.
     - `x`: `(n, d)` evaluation points.
     - `centres`: `(m, d)` centres $z_k$; `coefs`: `(m,)` weights $\\beta_k$.
-    - `block`: force the chunked path with this tile edge (`None`: dense when
+    - `method`: `"brute"` (every pair, exact to rounding; the default), `"spectral"` (the
+      lattice Fourier series and two NUFFTs, $O(n + m + G\\log G)$, error at most
+      `tol` $K(0)\\sum|\\beta_k|$ in values and that over $\\sigma$ in gradients, see
+      `kernels.spectral`; Gaussian and multiscale-Gaussian kernels, $d \\le 3$) or `"auto"`
+      (spectral where it applies and its predicted cost, `spectral_is_cheaper`, is lower).
+    - `tol`: the spectral tolerance (ignored by `"brute"`).
+    - `lattice`: the spectral lattice to use (`None`: fitted to the concrete points; pass one
+      inside `jit`/`vmap`).
+    - `block`: force the chunked brute-force path with this tile edge (`None`: dense when
       $nm \\le$ `DENSE_PAIRS`, else chunked with `BLOCK`).
 
     **Returns:** `(values (n,), grads (n, d))`.
@@ -158,6 +178,14 @@ def kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, block: int |
     # values = 2 exp(-1/2), grads = 2 exp(-1/2) * (1, 0)   (the gradient points towards the centre)
     ```
     """
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {list(METHODS)}; received {method!r}.")
+    if method == "auto":
+        method = "spectral" if spectral_is_cheaper(kernel, x, centres, tol) else "brute"
+    if method == "spectral":
+        if lattice is None:
+            lattice = fit_to_points(kernel, tol, x, centres)
+        return spectral_sums(kernel, x, centres, coefs, lattice)
     if isinstance(kernel, Multiscale):  # linearity: each component on its own (Gaussians: one exp per pair)
         parts = [kernel_sums(k, x, centres, coefs, block=block) for k in kernel.kernels]
         return (sum(w * v for w, (v, _) in zip(kernel.weights, parts)),
@@ -168,3 +196,19 @@ def kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, block: int |
             return _dense_sums(kernel, x, centres, coefs)
         block = BLOCK
     return _chunked_sums(kernel, x, centres, coefs, block)
+
+
+def spectral_is_cheaper(kernel, x, centres, tol: float) -> bool:
+    """Whether the spectral sums are predicted to beat brute force for these (concrete) points:
+    the lattice applies (Gaussian components, $d \\le 3$, concrete points) and its cost model,
+    `SPECTRAL_COST_FIXED` plus `SPECTRAL_COST_PER_POINT` $(n + m)$ plus `SPECTRAL_COST_PER_MODE` $G$,
+    is below $nm$ pairs
+    (constants measured on a 2-core CPU, `benchmarks/spectral_sums.py`)."""
+    if x.shape[1] > MAX_DIM:
+        return False
+    try:
+        lattice = fit_to_points(kernel, tol, x, centres)
+    except ValueError:  # no lattice for this kernel, or traced points
+        return False
+    cost = SPECTRAL_COST_FIXED + SPECTRAL_COST_PER_POINT * (x.shape[0] + centres.shape[0]) + SPECTRAL_COST_PER_MODE * lattice.size
+    return cost < x.shape[0] * centres.shape[0]

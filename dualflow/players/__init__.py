@@ -1,5 +1,5 @@
-"""Players of the game: generators (free particles, neural) and discriminators (exact RKHS,
-finite-rank, neural, optimal witnesses)."""
+"""Players of the game: generators (free particles, neural) and discriminators (exact RKHS by
+history or by spectral lattice, finite-rank, neural, optimal witnesses)."""
 
 from .discriminators import (
     AbstractDiscriminator as AbstractDiscriminator,
@@ -17,4 +17,5 @@ from .generators import (
     as_generator as as_generator,
 )
 from .neural import NeuralDiscriminator as NeuralDiscriminator
+from .spectral import SpectralRKHS as SpectralRKHS, SpectralState as SpectralState
 from .sinkhorn import SinkhornDuals as SinkhornDuals, SinkhornPotentials as SinkhornPotentials

@@ -54,6 +54,28 @@ def parameter_ascent(game, witness, params, x, masses):
     return jax.tree_util.tree_map(lambda g, p: g - game.reg * p, jax.grad(objective)(params), params)
 
 
+def best_response_slopes(kernel, game, x, masses):
+    r"""The payoff slopes $s = (h_r'(u_i),\ h_f'(u_j))$ at the best response $f^*$ of a payoff that is
+    not linear in $f$, on $z = (y, x)$: $f^* = \lambda^{-1}\sum_k \pi_k s_k K(\cdot, z_k)$ with masses
+    $\pi = (p, m)$, where the values $u = f^*(z)$ solve $u = \lambda^{-1} K_{zz}(\pi \odot s(u))$
+    (Newton's method, optimistix)."""
+    inv = inverse_reg(game).astype(x.dtype)
+    m = game.data.size
+    z = jnp.concatenate([game.data.points, x])
+    gram = kernel.matrix(z, z)
+    weights = jnp.concatenate([game.data.masses, masses])
+
+    def slopes(u):
+        return jnp.concatenate([game.payoff.real_slope(u[:m]), game.payoff.fake_slope(u[m:])])
+
+    def stationarity(u, _):
+        return u - inv * (gram @ (weights * slopes(u)))
+
+    u0 = jnp.zeros(z.shape[0], x.dtype)
+    u = optx.root_find(stationarity, optx.Newton(rtol=1e-12, atol=1e-14), u0, max_steps=100, throw=False).value
+    return slopes(u)
+
+
 def geometric_sum(ratio, n: int):
     """$\\sum_{i<n} \\rho^i$ for a static integer `n` (exact, also at $\\rho = 1$)."""
     return sum(ratio**i for i in range(n))
@@ -68,9 +90,34 @@ class AbstractDiscriminator(eqx.Module):
     #: penalty) can act on.
     supports_constraints: ClassVar[bool] = False
 
+    #: How `linearize(method="auto")` linearizes games with this player: `"kernel"` (the kernel
+    #: trick on the player's radial kernel) or `"jacfwd"` (autodiff of a finite state).
+    linearization: ClassVar[str] = "jacfwd"
+
     @abc.abstractmethod
     def init(self, game, x, masses, capacity: int):
         """Initial state $f_0 = 0$ for generator points `x` with `masses`."""
+
+    def prepared(self, game, x0):
+        """This player ready for a run from the generator points `x0`: what must be fixed before
+        compilation (a spectral lattice's box and size) is fixed here, on concrete values, and
+        checked. The default has nothing to fix."""
+        return self
+
+    def domain_margin(self, x):
+        """How far inside the region where the player's representation holds the generator points
+        `x` are (traceable; negative outside). A run whose particles leave it ends with
+        `Result.LEFT_BOX`. Default: $+\infty$ (it holds everywhere)."""
+        return jnp.asarray(jnp.inf, x.dtype)
+
+    def left_box_advice(self, points) -> str:
+        """What to do when a run from `points` ended with `Result.LEFT_BOX` (for the error message)."""
+        return ""
+
+    def state_from_trace(self, trace):
+        """The discriminator state rebuilt from one saved `trace` entry, or `None` where the trace
+        does not hold the whole state (then the field can be drawn at the final time only)."""
+        return None
 
     def best_response(self, game, state, x, masses):
         r"""`state` moved to the best response $f^* = \arg\max_f L(f, \mu)$ to the generator
@@ -174,6 +221,7 @@ class ExactRKHS(AbstractDiscriminator):
     the current configuration $X_k$, as the history quadrature of the flow requires.
     """
 
+    linearization: ClassVar[str] = "kernel"
     kernel: AbstractRadialKernel
     history_size: int | None = eqx.field(static=True, default=None)
     history_tol: float = eqx.field(static=True, default=1e-12, converter=float)
@@ -217,19 +265,8 @@ class ExactRKHS(AbstractDiscriminator):
         if game.payoff.linear:
             data_coef, weight = jnp.full(m, inv, x.dtype), jnp.full(x.shape[0], inv, x.dtype)
         else:
-            gram = self.kernel.matrix(jnp.concatenate([game.data.points, x]), jnp.concatenate([game.data.points, x]))
-
-            def slopes(u):
-                return jnp.concatenate([game.payoff.real_slope(u[:m]), game.payoff.fake_slope(u[m:])])
-
-            weights = jnp.concatenate([game.data.masses, masses])
-
-            def stationarity(u, _):
-                return u - inv * (gram @ (weights * slopes(u)))
-
-            u0 = jnp.zeros(m + x.shape[0], x.dtype)
-            u = optx.root_find(stationarity, optx.Newton(rtol=1e-12, atol=1e-14), u0, max_steps=100, throw=False).value
-            data_coef, weight = inv * slopes(u)[:m], -inv * slopes(u)[m:]
+            slopes = best_response_slopes(self.kernel, game, x, masses)
+            data_coef, weight = inv * slopes[:m], -inv * slopes[m:]
         slot = (state.head - 1) % state.history_weights.shape[0]
         weights = jnp.zeros_like(state.history_weights).at[slot].set(weight)
         return ExactState(data_coef=data_coef, history_points=state.history_points.at[slot].set(x),
@@ -363,6 +400,9 @@ class FiniteRank(AbstractDiscriminator):
     def trace(self, state):
         r"""$\theta$ itself."""
         return state.theta
+
+    def state_from_trace(self, trace):
+        return FiniteRankState(jnp.asarray(trace))
 
     def ascent_residual(self, game, state, x, masses):
         return jnp.max(jnp.abs(self.ascent_direction(game, state, x, masses)))

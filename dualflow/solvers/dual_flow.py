@@ -6,6 +6,7 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import optimistix as optx
 
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
 from ..validation import check_positive
@@ -78,6 +79,10 @@ class DualFlow(eqx.Module):
         def nonfinite(t, y, args, **kwargs):
             return ~all_finite(y[0])
 
+        def left_domain(t, y, args, **kwargs):  # a float: the root finder ends the run on the box's edge
+            x = generator.points(y[0])
+            return jnp.minimum(game.discriminator.domain_margin(x), jnp.asarray(jnp.finfo(x.dtype).max, x.dtype))
+
         solver = diffrax.Tsit5() if self.solver is None else self.solver
         if isinstance(solver, diffrax.AbstractAdaptiveSolver):
             controller, dt0 = diffrax.PIDController(rtol=self.rtol, atol=self.atol), self.dt0
@@ -88,7 +93,8 @@ class DualFlow(eqx.Module):
             t0=ts[0], t1=ts[-1], dt0=dt0, y0=(g0, disc0), args=(game, generator, self.kappa),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]),
             stepsize_controller=controller,
-            event=diffrax.Event(cond_fn=(blew_up, nonfinite, stationary)),
+            event=diffrax.Event(cond_fn=(blew_up, nonfinite, stationary, left_domain),
+                                root_finder=optx.Newton(rtol=1e-8, atol=1e-10)),
             max_steps=max_steps, throw=False,
             progress_meter=diffrax.TextProgressMeter() if progress else diffrax.NoProgressMeter(),
         )

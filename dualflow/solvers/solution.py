@@ -18,10 +18,13 @@ class Result(enum.IntEnum):
     BLEW_UP = 2
     NONFINITE = 3
     STATIONARY = 4
+    #: A particle left the region where the discriminator's representation holds (the box of a
+    #: spectral lattice); the run keeps the last state inside it.
+    LEFT_BOX = 5
 
     @property
     def failed(self) -> bool:
-        return self in (Result.MAX_STEPS, Result.BLEW_UP, Result.NONFINITE)
+        return self in (Result.MAX_STEPS, Result.BLEW_UP, Result.NONFINITE, Result.LEFT_BOX)
 
 
 class Solution(eqx.Module):

@@ -73,6 +73,9 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
         check_positive("stationary_tol", stationary_tol)
     dtype = game.data.points.dtype  # the run lives in the data's dtype
     generator = cast_floating(generator, dtype)
+    # what a player must fix before compilation (a spectral lattice's box) is fixed on concrete values
+    game = eqx.tree_at(lambda g: g.discriminator, game,
+                       cast_floating(game.discriminator.prepared(game, generator.points(generator.init())), dtype))
     reference, disc_state = _discriminator_start(game, init_discriminator, generator)
     solver = cast_floating(solver, dtype)
     options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress, disc_state=disc_state,
@@ -100,9 +103,10 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
         raise ValueError(f"`solver` must be GDA(...), ProximalGDA(...) or DualFlow(...); "
                          f"received {type(solver).__name__}.")
     if throw and is_concrete(sol.result) and Result(int(np.asarray(sol.result))).failed:
+        advice = game.discriminator.left_box_advice(sol.final_points) if sol.result_name == "LEFT_BOX" else ""
         raise RuntimeError(
-            f"the run ended with {sol.result_name} at t = {float(sol.final_time):.6g}; pass throw=False to get "
-            "the labelled Solution with its last finite state instead."
+            f"the run ended with {sol.result_name} at t = {float(sol.final_time):.6g}; {advice + ' ' if advice else ''}"
+            "pass throw=False to get the labelled Solution with its last valid state instead."
         )
     return sol
 
@@ -208,7 +212,8 @@ def _run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capac
     ts, xs, (gaps, traces), final = guarded_loop(
         solver.fixed_step(game, generator, dt), generator.init(), disc0, points=generator.points, dt=dt,
         n_saves=n_saves, steps_per_save=steps_per_save,
-        summary=_summary(game, masses), residual=_residual(game, masses), blowup=blowup,
+        summary=_summary(game, masses), residual=_residual(game, masses), domain_margin=game.discriminator.domain_margin,
+        blowup=blowup,
         stationary_tol=stationary_tol, progress_label=label if progress else None)
     stats = {"num_steps": final.num_steps}
     if isinstance(final.disc, ExactState):
@@ -229,14 +234,15 @@ def _run_adaptive_flow(game, solver, generator, t1, n_saves, max_steps, *, blowu
                            stationary_tol=stationary_tol, progress=progress)
     (gs, discs), (g_end, disc_end) = sol.ys
     xs = jax.vmap(generator.points)(gs)
-    blew, nonfinite, stationary = sol.event_mask
+    blew, nonfinite, stationary, left = sol.event_mask
     event = sol.result == diffrax.RESULTS.event_occurred
     result = jnp.where(
         sol.result == diffrax.RESULTS.successful, Result.SUCCESSFUL,
         jnp.where(event & blew, Result.BLEW_UP,
                   jnp.where(event & stationary, Result.STATIONARY,
-                            jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Result.MAX_STEPS,
-                                      Result.NONFINITE))))
+                            jnp.where(event & left, Result.LEFT_BOX,
+                                      jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Result.MAX_STEPS,
+                                                Result.NONFINITE)))))
     summary = _summary(game, masses)
     gaps, traces = jax.vmap(summary)(xs, discs)
     stats = {k: sol.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")}

@@ -1,9 +1,10 @@
 """A guarded fixed-step loop shared by discrete GDA and the fixed-step exact-kernel flow.
 
 `guarded_loop` runs `n_saves - 1` blocks of `steps_per_save` steps in `lax.scan`,
-saving after each block. Every step is checked: a non-finite state or one beyond the
-blow-up bound is *not* accepted; the loop freezes at the last good state and records
-`Result.NONFINITE` / `Result.BLEW_UP`. A step after which the stationarity residual
+saving after each block. Every step is checked: a non-finite state, one beyond the
+blow-up bound or one outside the discriminator's domain (`domain_margin` < 0, the box of a spectral
+lattice) is *not* accepted; the loop freezes at the last good state and records
+`Result.NONFINITE` / `Result.BLEW_UP` / `Result.LEFT_BOX`. A step after which the stationarity residual
 (`KernelGame.stationarity_residual`: particle speeds and the discriminator's ascent
 direction) is below `stationary_tol` is accepted and then freezes the loop with
 `Result.STATIONARY`.
@@ -37,10 +38,10 @@ def _select(pred, new, old):
 
 
 def guarded_loop(step, g0, disc0, *, points, dt, n_saves: int, steps_per_save: int, summary, residual,
-                 blowup, stationary_tol, progress_label: str | None):
+                 domain_margin, blowup, stationary_tol, progress_label: str | None):
     """Run `step(g, disc, t) -> (g, disc)` on a uniform grid of spacing `dt`; `points(g)` are the
-    generator's positions (checked against `blowup` and saved), `summary(x, disc)` is saved with
-    each state, `residual(x, disc)` is compared with `stationary_tol`.
+    generator's positions (checked against `blowup` and `domain_margin(x) >= 0`, and saved), `summary(x, disc)`
+    is saved with each state, `residual(x, disc)` is compared with `stationary_tol`.
 
     **Returns:** `(ts, saved_points, saved_summaries, final LoopState)`.
     """
@@ -55,10 +56,14 @@ def guarded_loop(step, g0, disc0, *, points, dt, n_saves: int, steps_per_save: i
                                        lambda: (state.g, state.disc))
         x_new = points(g_new)
         finite = all_finite((g_new, x_new))
-        inside = jnp.max(jnp.abs(jnp.where(finite, x_new, 0.0))) <= blowup
-        accept = running & finite & inside
+        x_checked = jnp.where(finite, x_new, 0.0)
+        inside = jnp.max(jnp.abs(x_checked)) <= blowup
+        in_domain = domain_margin(x_checked) >= 0
+        accept = running & finite & inside & in_domain
         result = jnp.where(~running, state.result,
-                           jnp.where(~finite, Result.NONFINITE, jnp.where(~inside, Result.BLEW_UP, Result.SUCCESSFUL)))
+                           jnp.where(~finite, Result.NONFINITE,
+                                     jnp.where(~inside, Result.BLEW_UP,
+                                               jnp.where(~in_domain, Result.LEFT_BOX, Result.SUCCESSFUL))))
         if stationary_tol is not None:
             at_rest = residual(x_new, disc_new) < stationary_tol
             result = jnp.where(accept & at_rest, Result.STATIONARY, result)
