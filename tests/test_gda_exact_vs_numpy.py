@@ -9,39 +9,9 @@ import numpy as np
 import pytest
 
 import dualflow as df
+from numpy_gda import numpy_gda
 
 SIGMA, REG, LR_G, LR_D = 0.7, 0.3, 0.2, 0.25
-
-
-def numpy_gda(y, p, x, m, order, n_critic, n_steps, weights):
-    centres, coefs = np.zeros((0, y.shape[1])), np.zeros(0)
-
-    def grad_f(z):
-        diff = z[:, None, :] - centres[None, :, :]
-        k = np.exp(-np.sum(diff**2, axis=-1) / (2 * SIGMA**2))
-        return np.einsum("nk,k,nkd->nd", k, coefs, -diff / SIGMA**2)
-
-    def d_step(xs):
-        nonlocal centres, coefs
-        for _ in range(n_critic):
-            coefs = (1 - LR_D * REG) * coefs
-            centres = np.concatenate([centres, y, xs])
-            coefs = np.concatenate([coefs, LR_D * p, -LR_D * m])
-
-    path = [x.copy()]
-    for _ in range(n_steps):
-        if order == "simultaneous":
-            v = weights[:, None] * grad_f(x)
-            d_step(x)
-            x = x + LR_G * v
-        elif order == "alternating_d_first":
-            d_step(x)
-            x = x + LR_G * weights[:, None] * grad_f(x)
-        else:
-            x = x + LR_G * weights[:, None] * grad_f(x)
-            d_step(x)
-        path.append(x.copy())
-    return np.stack(path)
 
 
 @pytest.mark.parametrize("order", ["simultaneous", "alternating_d_first", "alternating_g_first"])
@@ -55,7 +25,7 @@ def test_exact_gda_matches_numpy(order, n_critic, velocity):
     sol = df.solve(game, df.Measure(x, m), df.GDA(lr_g=LR_G, lr_d=LR_D, order=order, n_critic=n_critic),
                    n_steps=30)
     weights = m if velocity == "mass_weighted" else np.ones_like(m)
-    expected = numpy_gda(y, p, x, m, order, n_critic, 30, weights)
+    expected = numpy_gda(y, p, x, m, order, n_critic, 30, weights, sigma=SIGMA, reg=REG, lr_g=LR_G, lr_d=LR_D)
     np.testing.assert_allclose(np.asarray(sol.points), expected, rtol=0, atol=1e-12)
     np.testing.assert_allclose(np.asarray(sol.ts), LR_G * np.arange(31), atol=1e-12)
     assert sol.result_name == "SUCCESSFUL"

@@ -209,9 +209,11 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
       `find_equilibrium`). Nothing forces it to be exact: `Linearization.residual` says how far
       from stationary it is.
     - `solver`: `DualFlow(kappa)` (Jacobian in generator time) or `GDA(...)` (one-step map).
-    - `method`: `"kernel"` (the kernel trick, exact for `ExactRKHS` and for kernel-IPM
-      `FiniteRank`), `"jacfwd"` (autodiff of the finite state: `FiniteRank`, any payoff, and
-      `OptimalWitness`), `"auto"` (kernel for `ExactRKHS`, jacfwd otherwise).
+    - `method`: `"kernel"` (the kernel trick, exact for `ExactRKHS`, `SpectralRKHS` (its Gaussian
+      kernel) and kernel-IPM `FiniteRank`), `"jacfwd"` (autodiff of the finite state: `FiniteRank`,
+      any payoff, `OptimalWitness` and `SpectralRKHS`, whose lattice state gives the Gaussian
+      game's spectrum to its `tol` plus copies of the rest mode), `"auto"` (the player's
+      `linearization`: kernel for `ExactRKHS` and `SpectralRKHS`, jacfwd otherwise).
     - `discriminator_state`: for `"jacfwd"` on a `FiniteRank` game, the equilibrium
       $\theta^*$ (default: the best response to `equilibrium`).
 
@@ -231,7 +233,7 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
     check_choice("method", method, METHODS)
     disc = game.discriminator
     if method == "auto":
-        method = "kernel" if isinstance(disc, ExactRKHS) else "jacfwd"
+        method = disc.linearization
     if method == "kernel" and (isinstance(disc, OptimalWitness) or not game.payoff.linear):
         raise ValueError("method='kernel' needs an ExactRKHS or FiniteRank discriminator and the KernelIPM "
                          f"payoff; received {type(disc).__name__} with {type(game.payoff).__name__}. "
@@ -241,6 +243,8 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
                          "the exact RKHS discriminator is linearized by method='kernel'.")
     x = equilibrium.points.astype(game.data.points.dtype)
     masses = equilibrium.masses.astype(x.dtype)
+    game = eqx.tree_at(lambda g: g.discriminator, game, disc.prepared(game, x))
+    disc = game.discriminator
     if method == "kernel":
         matrix, rest, weights, residual = _kernel_trick(game, x, masses, solver, kernel_function(disc))
     else:

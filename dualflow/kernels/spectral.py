@@ -139,11 +139,12 @@ class SpectralLattice(eqx.Module):
 
     def weights(self, kernel, dtype=float):
         r"""$w_k = \hat s(\omega_k)(2\pi/L)^d$, shape `(modes,) * d`."""
-        omega = self.frequencies(dtype)
+        own = jnp.asarray(kernel.spectral_bandwidths()[0]).dtype  # evaluated in the kernel's dtype, then cast
+        omega = self.frequencies(own)
         omega_sq = sum(jnp.expand_dims(omega**2, [a for a in range(self.dim) if a != axis])
                        for axis in range(self.dim))
-        cell = (2 * jnp.pi / self.side).astype(dtype) ** self.dim
-        return kernel.spectral_density(omega_sq, self.dim).astype(dtype) * cell
+        cell = (2 * jnp.pi / self.side).astype(own) ** self.dim
+        return (kernel.spectral_density(omega_sq, self.dim) * cell).astype(dtype)
 
     def check_precision(self, dtype) -> None:
         """Raise unless the NUFFT can deliver this lattice's tolerance in `dtype`."""
@@ -176,7 +177,8 @@ class SpectralLattice(eqx.Module):
 def spectral_sums(kernel, x, centres, coefs, lattice: SpectralLattice):
     r"""$\big(\sum_k \beta_k K(x_n, z_k), \sum_k \beta_k\nabla_x K(x_n, z_k)\big)$ on `lattice`
     (error bound in the module docstring; every point must lie in the lattice's region)."""
-    hat = lattice.transform(centres, coefs) * lattice.weights(kernel, x.dtype)
+    hat = lattice.transform(centres, coefs)
+    hat = hat * lattice.weights(kernel, x.dtype).astype(hat.dtype)
     return lattice.evaluate(hat, x)
 
 
@@ -188,3 +190,51 @@ def fit_to_points(kernel, tol: float, *arrays) -> SpectralLattice:
                              "inside jit or vmap pass `lattice=SpectralLattice.fit(...)` to kernel_sums.")
     stacked = np.concatenate([np.asarray(a) for a in arrays])
     return SpectralLattice.fit(kernel, stacked.min(), stacked.max(), stacked.shape[1], tol)
+
+
+#: With `box=None` the box holds every data point and initial particle with this fraction of
+#: their extent as room on each side (at least one bandwidth).
+BOX_ROOM = 0.25
+
+
+def default_box(points, bandwidth) -> tuple[float, float]:
+    """`(lower, upper)` of the cube that holds the concrete `points` with `BOX_ROOM` of their extent
+    (at least `bandwidth`) as room on each side."""
+    lower, upper = float(np.min(points)), float(np.max(points))
+    room = max(BOX_ROOM * (upper - lower), float(bandwidth))
+    return lower - room, upper + room
+
+
+def check_box(box):
+    """`box` as a pair of floats `(lower, upper)` with upper > lower (or `None`)."""
+    if box is None:
+        return None
+    try:
+        lower, upper = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise ValueError(f"`box` must be a pair (lower, upper) of numbers; received {box!r}.") from None
+    if not (np.isfinite(lower) and np.isfinite(upper) and upper > lower):
+        raise ValueError(f"`box` must be finite with upper > lower; received {box!r}.")
+    return lower, upper
+
+
+def run_lattice(kernel, tol, box, data_points, x0) -> SpectralLattice:
+    """The lattice of a run: `box` (or the default box around the data and `x0`), checked to hold
+    the data and the initial particles (concrete values; before compilation)."""
+    if not (is_concrete(data_points) and is_concrete(x0)):
+        raise ValueError("a spectral player fixes its lattice before compilation from concrete data and initial "
+                         "particles; inside jit or vmap pass `lattice=SpectralLattice.fit(...)`.")
+    points = np.concatenate([np.asarray(data_points), np.asarray(x0)])
+    lower, upper = box if box is not None else default_box(points, kernel.spectral_bandwidths()[1])
+    if points.min() < lower or points.max() > upper:
+        raise ValueError(f"the data and the initial particles span [{points.min():.6g}, {points.max():.6g}] but the "
+                         f"spectral box is [{lower:.6g}, {upper:.6g}]; pass a box that holds them.")
+    return SpectralLattice.fit(kernel, lower, upper, points.shape[1], tol)
+
+
+def advice_for(lattice: SpectralLattice) -> str:
+    """The message for a run that left `lattice`'s box, with a box twice as wide to pass instead."""
+    lower, upper = float(np.asarray(lattice.lower)), float(np.asarray(lattice.upper))
+    centre, width = (lower + upper) / 2, upper - lower
+    return (f"a particle left the spectral box [{lower:.4g}, {upper:.4g}]^d, where the lattice no longer holds the "
+            f"kernel; pass a wider box, e.g. box=({centre - width:.4g}, {centre + width:.4g})")

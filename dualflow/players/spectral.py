@@ -32,59 +32,11 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from ..kernels.radial import AbstractRadialKernel
-from ..kernels.spectral import SpectralLattice, check_lattice_kernel
-from ..validation import check_positive, is_concrete
+from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
+from ..validation import check_positive
 from .discriminators import AbstractDiscriminator, best_response_slopes, geometric_sum, inverse_reg
-
-#: With `box=None` the box holds every data point and initial particle with this fraction of
-#: their extent as room on each side (at least one bandwidth).
-BOX_ROOM = 0.25
-
-
-def default_box(points, bandwidth) -> tuple[float, float]:
-    """`(lower, upper)` of the cube that holds the concrete `points` with `BOX_ROOM` of their extent
-    (at least `bandwidth`) as room on each side."""
-    lower, upper = float(np.min(points)), float(np.max(points))
-    room = max(BOX_ROOM * (upper - lower), float(bandwidth))
-    return lower - room, upper + room
-
-
-def _check_box(box):
-    if box is None:
-        return None
-    try:
-        lower, upper = (float(v) for v in box)
-    except (TypeError, ValueError):
-        raise ValueError(f"`box` must be a pair (lower, upper) of numbers; received {box!r}.") from None
-    if not (np.isfinite(lower) and np.isfinite(upper) and upper > lower):
-        raise ValueError(f"`box` must be finite with upper > lower; received {box!r}.")
-    return lower, upper
-
-
-def run_lattice(kernel, tol, box, game, x0) -> SpectralLattice:
-    """The lattice of a run: `box` (or the default box around the data and `x0`), checked to hold
-    the data and the initial particles (concrete values; before compilation)."""
-    if not (is_concrete(game.data.points) and is_concrete(x0)):
-        raise ValueError("a spectral player fixes its lattice before compilation from concrete data and initial "
-                         "particles; inside jit or vmap pass `lattice=SpectralLattice.fit(...)`.")
-    points = np.concatenate([np.asarray(game.data.points), np.asarray(x0)])
-    lower, upper = box if box is not None else default_box(points, kernel.spectral_bandwidths()[1])
-    if points.min() < lower or points.max() > upper:
-        raise ValueError(f"the data and the initial particles span [{points.min():.6g}, {points.max():.6g}] but the "
-                         f"spectral box is [{lower:.6g}, {upper:.6g}]; pass a box that holds them.")
-    return SpectralLattice.fit(kernel, lower, upper, points.shape[1], tol)
-
-
-def advice_for(lattice: SpectralLattice, points) -> str:
-    """The message for a run that left `lattice`'s box, with a box twice as wide to pass instead."""
-    lower, upper = float(np.asarray(lattice.lower)), float(np.asarray(lattice.upper))
-    centre, half = (lower + upper) / 2, (upper - lower)
-    return (f"a particle left the spectral box [{lower:.4g}, {upper:.4g}]^d, where the lattice no longer holds the "
-            f"kernel; pass a wider box, e.g. box=({centre - half:.4g}, {centre + half:.4g}).")
-
 
 class SpectralState(eqx.Module):
     r"""$\theta$ of $f = \operatorname{Re}\sum_k w_k\theta_k e^{i\omega_k\cdot(x - c)}$: real and imaginary
@@ -131,7 +83,7 @@ class SpectralRKHS(AbstractDiscriminator):
     linearization: ClassVar[str] = "kernel"
     kernel: AbstractRadialKernel
     tol: float = eqx.field(static=True, default=1e-10, converter=float)
-    box: tuple[float, float] | None = eqx.field(static=True, default=None, converter=_check_box)
+    box: tuple[float, float] | None = eqx.field(static=True, default=None, converter=check_box)
     lattice: SpectralLattice | None = None
 
     def __check_init__(self):
@@ -147,7 +99,7 @@ class SpectralRKHS(AbstractDiscriminator):
         if self.lattice is not None:
             check_lattice_kernel(self.kernel, x0.shape[1])
             return self
-        lattice = run_lattice(self.kernel, self.tol, self.box, game, x0)
+        lattice = run_lattice(self.kernel, self.tol, self.box, game.data.points, x0)
         return SpectralRKHS(self.kernel, self.tol, self.box, lattice)
 
     def _lattice(self) -> SpectralLattice:
@@ -160,7 +112,7 @@ class SpectralRKHS(AbstractDiscriminator):
         return self._lattice().margin(x)
 
     def left_box_advice(self, points):
-        return advice_for(self._lattice(), points)
+        return advice_for(self._lattice())
 
     # ---- the player --------------------------------------------------------------------
     def init(self, game, x, masses, capacity):
