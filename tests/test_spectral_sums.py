@@ -117,8 +117,8 @@ def test_nufft_under_vmap_matches_loops():
     def loss(uu):
         return jnp.sum(jnp.real(t2(f_hat, uu)) ** 2)
 
-    # jax-finufft's own JVP rule broadcasts by implicit rank promotion, which this suite otherwise forbids
-    with jax.numpy_rank_promotion("allow"):
+    # jax-finufft's own derivative rules rely on implicit rank and dtype promotion, which this suite forbids
+    with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
         np.testing.assert_allclose(jax.vmap(jax.grad(loss))(u), np.stack([jax.grad(loss)(a) for a in u]), atol=1e-11)
 
 

@@ -18,6 +18,11 @@ as written. `jax.custom_batching.custom_vmap` onto the batch axes was tried firs
 a `custom_vmap` function has no reverse-mode derivative, and the flows need `jax.grad` under
 `vmap`. `tests/test_spectral_sums.py` checks vmapped, nested-vmapped and vmapped-gradient
 transforms against Python loops.
+
+jax-finufft's derivative rules (with respect to the points) rely on implicit rank and dtype
+promotion, so under `jax_numpy_rank_promotion="raise"` or `jax_numpy_dtype_promotion="strict"`
+differentiating through a transform fails; dualflow's players never do (the witness gradient is
+the explicit $i\omega_k$ series), only `linearize(method="jacfwd")` of a spectral state does.
 """
 
 from __future__ import annotations
