@@ -128,9 +128,15 @@ class SpectralLattice(eqx.Module):
         return self.modes**self.dim
 
     def angles(self, x):
-        r"""$u = 2\pi(x - c)/L \in [-\pi, \pi)^d$, $c = (\ell + u)/2$."""
+        r"""$u = 2\pi(x - c)/L$, $c = (\ell + u)/2$, wrapped into $[-\pi, \pi]^d$ (non-finite entries to 0).
+
+        Points in the region need no wrapping. Points outside it (a trial stage of an adaptive
+        step, a particle the box guard is about to stop) get the periodic function's value instead
+        of an out-of-range NUFFT input, which FINUFFT does not check (it reads out of bounds)."""
         centre, scale = (self.lower + self.upper) / 2, 2 * jnp.pi / self.side
-        return (x - centre.astype(x.dtype)) * scale.astype(x.dtype)
+        u = (x - centre.astype(x.dtype)) * scale.astype(x.dtype)
+        u = u - (2 * jnp.pi) * jnp.round(u / (2 * jnp.pi))
+        return jnp.where(jnp.isfinite(u), u, 0.0)
 
     def frequencies(self, dtype=float):
         r"""$\omega_k = 2\pi k/L$ along one axis, $k = -K..K$, shape `(modes,)`."""
