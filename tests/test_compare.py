@@ -25,7 +25,7 @@ def _numpy_game(kappa):
     cfg = load_study(CONFIG, quick=True)
     params = cfg.parameters({"kappa": kappa})
     data, x0, keys = build_problem(cfg, 0)
-    features = build_game(cfg, params, data, keys).discriminator.features  # the random draw only
+    features = build_game(cfg, params, data, keys, x0).discriminator.features  # the random draw only
     return dict(W=np.asarray(features.frequencies), b=np.asarray(features.phases), s=float(features.scale),
                 y=np.asarray(data.points), p=np.asarray(data.masses), x0=np.asarray(x0), reg=cfg.data["game"]["reg"],
                 kappa=kappa, horizon=cfg.data["dynamics"]["horizon"])

@@ -139,8 +139,8 @@ def test_ring8_kappa_config_sweeps_kappa_to_infinity_with_five_seeds():
 def test_kappa_inf_plays_the_optimal_witness_over_the_same_features():
     cfg = parse_study({"discriminator": {"n_features": 16}, "sweep": {"kappa": [2.0, "inf"]}})
     data, x0, keys = build_problem(cfg, seed=0)
-    finite = build_game(cfg, cfg.parameters({"kappa": 2.0}), data, keys)
-    best = build_game(cfg, cfg.parameters({"kappa": math.inf}), data, keys)
+    finite = build_game(cfg, cfg.parameters({"kappa": 2.0}), data, keys, x0)
+    best = build_game(cfg, cfg.parameters({"kappa": math.inf}), data, keys, x0)
     assert isinstance(finite.discriminator, df.FiniteRank)
     assert isinstance(best.discriminator, df.OptimalWitness)
     np.testing.assert_array_equal(best.discriminator.kernel.frequencies, finite.discriminator.features.frequencies)
@@ -152,9 +152,9 @@ def test_kappa_inf_plays_the_optimal_witness_over_the_same_features():
     np.testing.assert_allclose(np.asarray(f), np.asarray(finite.discriminator.features(z)) @ theta, rtol=1e-10)
 
     exact = parse_study({"discriminator": {"kind": "exact"}, "sweep": {"kappa": [2.0, "inf"]}})
-    assert isinstance(build_game(exact, exact.parameters({"kappa": math.inf}), data, keys).discriminator,
+    assert isinstance(build_game(exact, exact.parameters({"kappa": math.inf}), data, keys, x0).discriminator,
                       df.OptimalWitness)
-    assert isinstance(build_game(exact, exact.parameters({"kappa": 2.0}), data, keys).discriminator, df.ExactRKHS)
+    assert isinstance(build_game(exact, exact.parameters({"kappa": 2.0}), data, keys, x0).discriminator, df.ExactRKHS)
 
 
 def test_seeds_fix_data_start_and_features():

@@ -368,7 +368,7 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
 
     data, x0, keys = build_problem(run_cfg, seed)
     centres = centres_of(run_cfg)
-    game = build_game(run_cfg, params, data, keys)
+    game = build_game(run_cfg, params, data, keys, x0)
     runs, timings = [], {}
 
     def timed(cfg_, p, dynamics):

@@ -2,14 +2,15 @@ r"""`dualflow demo`: the 8-Gaussian ring learned by the exact-kernel dual flow a
 
 The newcomer's first run. A cloud of generator particles starts as a small blob at the centre
 of the 8-Gaussian ring; the discriminator is the exact RKHS witness of a Gaussian kernel
-(`ExactRKHS`, its full decaying history, no features); the kernel IPM payoff with ridge
+(`SpectralRKHS`: its lattice Fourier coefficients, the kernel to 1e-10, no history and no random
+features); the kernel IPM payoff with ridge
 $\lambda$ and the Wasserstein velocity $\dot x_j = \nabla f(x_j)$. Two solvers play the same game
 over the same horizon:
 
 - **GDA**, alternating with the discriminator first (Becker et al.), rates $\eta_g, \eta_d$;
 - **the dual flow** $\dot x_j = \nabla f_t(x_j)$, $\dot f_t = \kappa(m_\nu - m_{\mu_t} - \lambda f_t)$ with
-  $\kappa = \eta_d/\eta_g$, in generator time $t = k\,\eta_g$, integrated with a step
-  (`flow_dt`) finer than $\eta_g$ so that it serves as the reference GDA approximates.
+  $\kappa = \eta_d/\eta_g$, in generator time $t = k\,\eta_g$, integrated by diffrax's adaptive
+  Tsit5 to `flow_rtol`, so that it serves as the reference GDA approximates.
 
 At every saved time both runs are measured against the data: MMD (the game's own kernel),
 squared $W_2$ (exact, POT), modes covered and the high-quality fraction (SCIENCE §5: within
@@ -28,13 +29,10 @@ them: with 1.0 the particles settle on a blurred ring of radius about 2.07 and n
 mode (0 of 8 covered at $t = 20$); with 0.3 the ring is seen faintly from the centre and the
 blob spreads more slowly (median radius 1.3 instead of 1.8 at $t = 4$). Ridge
 $\lambda = 0.5$ with $\kappa = 10$: the discriminator relaxes on the time
-$1/(\kappa\lambda) = 0.2$, near its fast regime, and the exact history stays short (weights
-decay by $1 - \eta_d\lambda = 0.5$ per GDA step, by $e^{-\kappa\lambda\,dt}$ per flow step; 28 and
-75 stored configurations at `history_tol = 1e-8`). $\eta_g = 0.1$ keeps GDA stable (its D-step
+$1/(\kappa\lambda) = 0.2$, near its fast regime. $\eta_g = 0.1$ keeps GDA stable (its D-step
 needs $\eta_d\lambda < 2$) yet far enough from the flow that the first-order gap shows
-(particles up to about 0.2 apart at $t \approx 3.5$, 0.06 at $t = 20$). The flow's step 0.05
-is twice as fine and its own error is far below that gap (step 0.05 against 0.025: at most
-0.008 over the horizon). Horizon $t_1 = 20$: the blob reaches the ring by $t \approx 5$, all 8
+(particles up to about 0.2 apart at $t \approx 3.5$). The flow's own error (`flow_rtol` = 1e-8)
+is far below that gap. Horizon $t_1 = 20$: the blob reaches the ring by $t \approx 5$, all 8
 modes are covered from $t \approx 7$, and about a fifth of the particles are still stranded
 between modes at the end, where the kernel's pull is weak (80% within 3 std of a centre).
 """
@@ -67,10 +65,10 @@ class DemoConfig:
     **Fields:** `n_particles` ($N$), `n_data` ($M$), `ring_radius`, `ring_std` (target);
     `blob_std` (std of the initial Gaussian blob at the origin); `bandwidth` ($\\sigma$ of the
     Gaussian kernel), `reg` ($\\lambda$), `lr_g`, `lr_d` (GDA rates; $\\kappa = \\eta_d/\\eta_g$);
-    `horizon` ($t_1$ in generator time); `save_dt` (time between saves, a multiple of both
-    `lr_g` and `flow_dt`); `flow_dt` (step of the exact-kernel flow); `history_tol` (relative
-    weight below which the exact history may be truncated); `plot_times` (times drawn in
-    `demo.png`).
+    `horizon` ($t_1$ in generator time); `save_dt` (time between saves, a multiple of
+    `lr_g`); `tol` (the spectral critic's kernel accuracy); `flow_rtol` (relative tolerance of
+    the adaptive flow; its absolute tolerance is a hundredth of it); `plot_times` (times drawn
+    in `demo.png`).
     """
 
     n_particles: int = 128
@@ -84,8 +82,8 @@ class DemoConfig:
     lr_d: float = 1.0
     horizon: float = 20.0
     save_dt: float = 0.5
-    flow_dt: float = 0.05
-    history_tol: float = 1e-8
+    tol: float = 1e-10
+    flow_rtol: float = 1e-8
     plot_times: tuple = (0.0, 2.5, 5.0, 10.0, 20.0)
 
     @property
@@ -229,13 +227,14 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     generator = df.Measure(blob)
     kernel = df.Gaussian(bandwidth=config.bandwidth)
 
-    game = df.KernelGame(data=data, discriminator=df.ExactRKHS(kernel, history_tol=config.history_tol),
+    game = df.KernelGame(data=data, discriminator=df.SpectralRKHS(kernel, tol=config.tol),
                          reg=config.reg, velocity="wasserstein")
 
     _say(f"{'quick' if quick else 'full'} configuration, seed {seed}: N = {config.n_particles} particles from a "
          f"blob of std {config.blob_std}, M = {config.n_data} samples of the 8-Gaussian ring "
          f"(radius {config.ring_radius}, std {config.ring_std})")
-    _say(f"exact Gaussian-kernel discriminator, bandwidth {config.bandwidth}, ridge {config.reg}; "
+    _say(f"exact Gaussian-kernel discriminator (spectral lattice, tol {config.tol:g}), bandwidth {config.bandwidth}, "
+         f"ridge {config.reg}; "
          f"horizon t1 = {config.horizon}, kappa = lr_d / lr_g = {config.kappa:g}")
 
     t0 = time.perf_counter()
@@ -248,8 +247,8 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     _say(f"  done in {timings['gda_s']:.1f} s ({gda.result_name})")
 
     t0 = time.perf_counter()
-    _say(f"dual flow (exact kernel, history quadrature): kappa = {config.kappa:g}, step {config.flow_dt} ...")
-    flow = df.solve(game, generator, df.DualFlow(kappa=config.kappa, dt0=config.flow_dt),
+    _say(f"dual flow (exact kernel, adaptive Tsit5, rtol {config.flow_rtol:g}): kappa = {config.kappa:g} ...")
+    flow = df.solve(game, generator, df.DualFlow(kappa=config.kappa, rtol=config.flow_rtol, atol=config.flow_rtol / 100),
                     t1=config.horizon, n_saves=config.n_saves, throw=False)
     jax.block_until_ready(flow.points)
     timings["flow_s"] = time.perf_counter() - t0
@@ -323,7 +322,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
             "result": sol.result_name,
             "final_time": _time(np.asarray(sol.final_time)),
             "stats": _stats(sol),
-            "history_size": int(sol.final_discriminator.history_weights.shape[0]),
+            "lattice_modes": int(game.discriminator.prepared(game, generator.points).lattice.modes),
             "initial": _final(m, 0),
             "final": _final(m, -1),
             "first_time_all_modes_covered": _first_time(m["ts"], m["modes_covered"], 8),
@@ -338,8 +337,8 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         "seed": int(seed),
         "config": {**dataclasses.asdict(config), "kappa": config.kappa, "n_steps": config.n_steps,
                    "save_every": config.save_every, "n_saves": config.n_saves, "velocity": "wasserstein",
-                   "payoff": "kernel IPM", "kernel": "Gaussian", "discriminator": "ExactRKHS",
-                   "gda_order": "alternating_d_first", "flow_solver": "history quadrature, Heun",
+                   "payoff": "kernel IPM", "kernel": "Gaussian", "discriminator": "SpectralRKHS",
+                   "gda_order": "alternating_d_first", "flow_solver": "Tsit5, PID controller",
                    "target": "ring8", "initial": "Gaussian blob at the origin",
                    "mode_coverage": "within 3 std of a centre; covered with >= 5% of the particles"},
         "timings_s": timings,

@@ -128,12 +128,16 @@ def _payoff(cfg: StudyConfig, name: str):
             "wgan_clip": lambda: df.WGAN(clip=game["clip"])}[name]()
 
 
-def build_game(cfg: StudyConfig, params: dict, data, keys):
-    """The `KernelGame` of one setting (`params` from `StudyConfig.parameters`) and seed.
+def build_game(cfg: StudyConfig, params: dict, data, keys, x0):
+    """The `KernelGame` of one setting (`params` from `StudyConfig.parameters`) and seed, whose
+    initial particles are `x0` (they fix a spectral critic's box).
 
-    `discriminator.kind = "rff"` plays `FiniteRank(RandomFourier(Gaussian(bandwidth), n_features))`,
-    `"exact"` plays `ExactRKHS(Gaussian(bandwidth))`, `"neural"` an MLP critic (softplus);
-    $\\kappa = \\infty$ replaces the first two by `OptimalWitness` over the same features or kernel.
+    The setting's discriminator kind (`discriminator.kind`, or the `discriminator` axis):
+    `"spectral"` plays `SpectralRKHS(Gaussian(bandwidth), tol, box)` (the exact kernel to `tol`),
+    `"rff"` plays `FiniteRank(RandomFourier(Gaussian(bandwidth), n_features))`, `"exact"` plays
+    `ExactRKHS(Gaussian(bandwidth))` (its history), `"neural"` an MLP critic (softplus);
+    $\\kappa = \\infty$ replaces the kernel ones by `OptimalWitness` over the same kernel (spectral
+    sums for `"spectral"`) or features.
     """
     import equinox as eqx
 
@@ -142,17 +146,23 @@ def build_game(cfg: StudyConfig, params: dict, data, keys):
     disc_cfg, game_cfg = cfg.data["discriminator"], cfg.data["game"]
     kernel = df.Gaussian(params["bandwidth"])
     best_response = math.isinf(params["kappa"])
-    if disc_cfg["kind"] == "rff":
-        features = df.RandomFourier(kernel, disc_cfg["n_features"], 2, key=keys["features"])
+    kind = params["kind"]
+    if kind == "spectral":
+        box = (-disc_cfg["box"], disc_cfg["box"]) if disc_cfg["box"] > 0 else None
+        disc = (df.OptimalWitness(kernel, method="spectral", tol=disc_cfg["tol"], box=box) if best_response
+                else df.SpectralRKHS(kernel, tol=disc_cfg["tol"], box=box))
+    elif kind == "rff":
+        features = df.RandomFourier(kernel, params["n_features"], 2, key=keys["features"])
         disc = df.OptimalWitness(features) if best_response else df.FiniteRank(features)
-    elif disc_cfg["kind"] == "exact":
+    elif kind == "exact":
         disc = df.OptimalWitness(kernel) if best_response else df.ExactRKHS(kernel, history_tol=disc_cfg["history_tol"])
     else:
         mlp = eqx.nn.MLP(2, "scalar", disc_cfg["width"], disc_cfg["depth"], activation=jax.nn.softplus,
                          key=keys["network"])
         disc = df.NeuralDiscriminator(mlp)
-    return df.KernelGame(data, disc, reg=game_cfg["reg"], payoff=_payoff(cfg, params["payoff"]),
+    game = df.KernelGame(data, disc, reg=game_cfg["reg"], payoff=_payoff(cfg, params["payoff"]),
                          velocity=game_cfg["velocity"])
+    return eqx.tree_at(lambda g: g.discriminator, game, game.discriminator.prepared(game, x0))
 
 
 def _solve(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkpoint=None, on_segment=None):
@@ -349,7 +359,7 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: boo
             data, x0, keys = problems[seed]
             t0 = time.perf_counter()
             params = cfg.parameters(setting)
-            game = build_game(cfg, params, data, keys)
+            game = build_game(cfg, params, data, keys, x0)
             with tqdm(total=n_segments(cfg), unit="segment", desc=run_id, leave=False, file=sys.stderr,
                       disable=None if log and n_segments(cfg) > 1 else True, dynamic_ncols=True) as segments:
                 sol = _solve(cfg, params, dynamics, game, x0, checkpoint=store.checkpoint(run_id),
@@ -427,7 +437,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
                 game = None
                 if p_index in keep and k == 0:
                     data, x0, keys = problems[seed]
-                    game = build_game(cfg, cfg.parameters(setting), data, keys)
+                    game = build_game(cfg, cfg.parameters(setting), data, keys, x0)
                 sol, measured = store.load(run_id, None if game is None else _template(game, problems[seed][1]))
                 index = grid_index + (r, k)
                 arrays["ts"][index] = np.asarray(sol.ts, dtype=np.float64)

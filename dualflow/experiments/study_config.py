@@ -23,9 +23,13 @@ scale = 0.2                   # std of the initial Gaussian (default 0.2 for a b
                               # RMS radius for "gaussian")
 
 [discriminator]
-kind = "rff"                  # "rff" (FiniteRank over random Fourier features), "exact" (ExactRKHS),
-                              # "neural" (an MLP critic)
-bandwidth = 0.4               # Gaussian kernel bandwidth sigma (rff, exact)
+kind = "spectral"             # "spectral" (SpectralRKHS: the exact Gaussian kernel on a lattice, to tol),
+                              # "rff" (FiniteRank over random Fourier features), "exact" (ExactRKHS,
+                              # by its history), "neural" (an MLP critic)
+bandwidth = 0.4               # Gaussian kernel bandwidth sigma (spectral, rff, exact)
+tol = 1e-10                   # spectral: kernel accuracy of the lattice
+box = 0.0                     # spectral: the particles' region [-box, box]^2 (0: the data and the
+                              # initial particles with a quarter of their extent as room)
 n_features = 256              # rff: number of random Fourier features D
 history_tol = 1e-8            # exact: weight below which the history may be truncated
 width = 32                    # neural: hidden width
@@ -56,7 +60,9 @@ checkpoint_every = 0.0        # > 0: run in segments of this much generator time
 
 [sweep]                       # none, ONE or TWO axes (first: rows, second: columns), each a list;
                               # no [sweep]: the base values are the only setting
-kappa = [0.1, 1, 10, "inf"]   # axes: kappa, n_critic, tau, payoff, bandwidth
+kappa = [0.1, 1, 10, "inf"]   # axes: kappa, n_critic, tau, payoff, bandwidth, discriminator
+                              # (discriminator values: "spectral", "exact", "rff", "rff:D" with D
+                              # features, "neural": the critics side by side)
 
 [metrics]
 every = 4                     # W2 / Sinkhorn / MMD at every `every`-th save (and the last)
@@ -133,7 +139,7 @@ class Field:
 
 
 PAYOFFS = ("kernel_ipm", "logistic", "non_saturating", "wgan_gp", "wgan_clip")
-DISCRIMINATORS = ("rff", "exact", "neural")
+DISCRIMINATORS = ("spectral", "rff", "exact", "neural")
 DYNAMICS = ("flow", "gda")
 ORDERS = ("simultaneous", "alternating_d_first", "alternating_g_first")
 DISTANCES = ("w2", "sinkhorn", "mmd")
@@ -156,8 +162,10 @@ SCHEMA: dict = {
         "scale": Field("float", 0.0, minimum=0),
     },
     "discriminator": {
-        "kind": Field("str", "rff", choices=DISCRIMINATORS),
+        "kind": Field("str", "spectral", choices=DISCRIMINATORS),
         "bandwidth": Field("float", 0.4, minimum=0, strict=True),
+        "tol": Field("float", 1e-10, minimum=0, strict=True, maximum=0.1),
+        "box": Field("float", 0.0, minimum=0),
         "n_features": Field("int", 256, minimum=1),
         "history_tol": Field("float", 1e-8, minimum=0, strict=True, maximum=1),
         "width": Field("int", 32, minimum=1),
@@ -213,6 +221,7 @@ AXES = {
     "tau": ("float>0", ("dynamics", "tau")),
     "payoff": ("payoff", ("game", "payoff")),
     "bandwidth": ("float>0", ("discriminator", "bandwidth")),
+    "discriminator": ("discriminator", ("discriminator", "kind")),
 }
 
 #: What `--quick` does before the config's own `[quick]` table: fewer seeds, particles, data,
@@ -371,7 +380,24 @@ def _check_axis_value(axis, value, where, problems):
         return _check_scalar(Field("float", 1.0, minimum=0, strict=True), value, where, problems)
     if kind == "payoff":
         return _check_scalar(Field("str", "", choices=PAYOFFS), value, where, problems)
+    if kind == "discriminator":
+        try:
+            discriminator_choice(value)
+        except ValueError as error:
+            problems.append(f"{where}: {error}")
+            return None
+        return value
     raise AssertionError(kind)  # pragma: no cover
+
+
+def discriminator_choice(value) -> tuple[str, int | None]:
+    """`(kind, n_features)` of a value of the `discriminator` axis: `"spectral"`, `"exact"`,
+    `"neural"`, `"rff"` (`n_features` from the config) or `"rff:D"` (`D` features)."""
+    kind, _, count = str(value).partition(":") if isinstance(value, str) else ("", "", "")
+    if kind not in DISCRIMINATORS or (count and (kind != "rff" or not count.isdigit() or int(count) < 1)):
+        raise ValueError(f"expected one of {', '.join(repr(k) for k in DISCRIMINATORS)} or \"rff:D\" with an integer "
+                         f"D >= 1; received {value!r}")
+    return kind, int(count) if count else None
 
 
 def _check_table(raw, schema, where, problems, *, partial: bool):
@@ -484,12 +510,16 @@ class StudyConfig:
 
     def parameters(self, setting: dict) -> dict:
         """The effective run parameters of one setting: the base values with the swept ones
-        replaced (`kappa`, `tau`, `n_critic`, `payoff`, `bandwidth`, `kappa_flow` =
+        replaced (`kappa`, `tau`, `n_critic`, `payoff`, `bandwidth`, `discriminator` with its
+        `kind` and `n_features`, `kappa_flow` =
         `n_critic * kappa`, `lr_g`, `lr_d`, `n_steps`, `save_every`)."""
         d = self.data
         p = {"kappa": d["dynamics"]["kappa"], "tau": d["dynamics"]["tau"], "n_critic": d["dynamics"]["n_critic"],
-             "payoff": d["game"]["payoff"], "bandwidth": d["discriminator"]["bandwidth"]}
+             "payoff": d["game"]["payoff"], "bandwidth": d["discriminator"]["bandwidth"],
+             "discriminator": d["discriminator"]["kind"]}
         p.update(setting)
+        kind, n_features = discriminator_choice(p["discriminator"])
+        p["kind"], p["n_features"] = kind, n_features or d["discriminator"]["n_features"]
         p["kappa_flow"] = p["n_critic"] * p["kappa"]
         p["lr_g"] = p["tau"]
         p["lr_d"] = p["kappa"] * p["tau"] if math.isfinite(p["kappa"]) else None
@@ -519,8 +549,8 @@ def setting_label(setting: dict) -> str:
 
 
 def setting_slug(setting: dict) -> str:
-    """A file-name-safe name of a setting: `"kappa-0.1_bandwidth-0.3"`."""
-    return "_".join(f"{axis}-{format_value(value)}" for axis, value in setting.items())
+    """A file-name-safe name of a setting: `"kappa-0.1_bandwidth-0.3"` (`"rff:256"` as `"rff256"`)."""
+    return "_".join(f"{axis}-{format_value(value).replace(':', '')}" for axis, value in setting.items())
 
 
 def format_value(value) -> str:
@@ -531,7 +561,7 @@ def format_value(value) -> str:
 
 def _cross_checks(cfg: StudyConfig, problems: list) -> None:
     d = cfg.data
-    dyn, disc, game = d["dynamics"], d["discriminator"], d["game"]
+    dyn, game = d["dynamics"], d["game"]
     if not dyn["compare"]:
         problems.append("dynamics.compare: expected a non-empty list of \"flow\" and/or \"gda\"")
     if d["outputs"]["trajectory_every"] > dyn["n_saves"]:
@@ -546,16 +576,16 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
             reasons = []
             if p["payoff"] != "kernel_ipm":
                 reasons.append(f"payoff {p['payoff']!r} has no closed-form best response (kernel_ipm only)")
-            if disc["kind"] == "neural":
+            if p["kind"] == "neural":
                 reasons.append("a neural discriminator has no best response")
             if game["reg"] <= 0:
                 reasons.append("game.reg must be > 0")
             for reason in reasons:
                 problems.append(f"{where}: kappa = inf (the best response) is not available: {reason}")
-        if p["payoff"].startswith("wgan") and disc["kind"] == "exact":
+        if p["payoff"].startswith("wgan") and p["kind"] in ("exact", "spectral"):
             problems.append(f"{where}: payoff {p['payoff']!r} constrains a critic's parameters; use "
-                            "discriminator.kind = \"rff\" or \"neural\", not \"exact\"")
-        if disc["kind"] == "exact" and "flow" in dyn["compare"] and p["payoff"] != "kernel_ipm":
+                            f"discriminator.kind = \"rff\" or \"neural\", not {p['kind']!r}")
+        if p["kind"] == "exact" and "flow" in dyn["compare"] and p["payoff"] != "kernel_ipm":
             problems.append(f"{where}: the exact-kernel flow is implemented for payoff \"kernel_ipm\" only; "
                             f"received {p['payoff']!r} (use discriminator.kind = \"rff\")")
         if "gda" in dyn["compare"] and p["tau"] not in seen:
@@ -597,8 +627,8 @@ def _check_checkpoints(cfg: StudyConfig, problems: list) -> None:
     elif (dyn["n_saves"] - 1) % round(segments):
         problems.append(f"dynamics.checkpoint_every: the {round(segments)} segments must each end on a save, so "
                         f"they must divide dynamics.n_saves - 1 ({dyn['n_saves'] - 1})")
-    elif cfg.data["discriminator"]["kind"] == "exact" and any(
-            math.isfinite(cfg.parameters(s)["kappa"]) for s in cfg.settings):
+    elif any(cfg.parameters(s)["kind"] == "exact" and math.isfinite(cfg.parameters(s)["kappa"])
+             for s in cfg.settings):
         problems.append("dynamics.checkpoint_every: the exact RKHS discriminator's state is its whole history and "
                         "cannot be restarted; use 0 (no segments) or discriminator.kind = \"rff\"")
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import textwrap
 
-import jax.numpy as jnp
 import numpy as np
 
 from .results_store import write_figure
@@ -143,13 +142,20 @@ def _common_ts(ts_seeds) -> np.ndarray:
     return np.where(np.isfinite(common), common, np.nan)
 
 
+def critic_label(cfg, kind: str, n_features: int | None = None) -> str:
+    """How a discriminator kind is named in titles and tables."""
+    disc = cfg.data["discriminator"]
+    return {"spectral": f"exact Gaussian kernel (spectral, tol {disc['tol']:g})",
+            "rff": f"FiniteRank RFF (D = {n_features or disc['n_features']})", "exact": "exact RKHS (history)",
+            "neural": f"neural critic ({disc['depth']}x{disc['width']})"}[kind]
+
+
 def _study_title(cfg, width: int = 72) -> str:
     d = cfg.data
     disc = d["discriminator"]
-    kind = {"rff": f"FiniteRank RFF (D = {disc['n_features']})", "exact": "exact RKHS",
-            "neural": f"neural critic ({disc['depth']}x{disc['width']})"}[disc["kind"]]
-    fixed = []
     names = {name for name, _ in cfg.axes}
+    kind = "critics side by side" if "discriminator" in names else critic_label(cfg, disc["kind"])
+    fixed = []
     if "bandwidth" not in names and disc["kind"] != "neural":
         fixed.append(f"σ = {disc['bandwidth']:g}")
     if "payoff" not in names:
@@ -198,18 +204,20 @@ def _tables(cfg, summary_settings, metric):
 
 def _axis_label(name: str) -> str:
     return {"kappa": "κ = η_d / η_g (time-scale ratio)", "n_critic": "n_critic (D-steps per G-step)",
-            "tau": "τ = η_g (GDA step)", "payoff": "payoff", "bandwidth": "bandwidth σ"}[name]
+            "tau": "τ = η_g (GDA step)", "payoff": "payoff", "bandwidth": "bandwidth σ",
+            "discriminator": "discriminator (critic)"}[name]
 
 
 def _state_at(game, sol, index):
     """The discriminator state at save `index`, or `NO_FIELD` when it was not saved."""
-    from ..players.discriminators import FiniteRank, FiniteRankState, OptimalWitness
+    from ..players.discriminators import AbstractOptimalDiscriminator
     from ..plotting.study import NO_FIELD
 
-    if isinstance(game.discriminator, OptimalWitness):
+    if isinstance(game.discriminator, AbstractOptimalDiscriminator):  # stateless
         return None
-    if isinstance(game.discriminator, FiniteRank):
-        return FiniteRankState(jnp.asarray(sol.discriminator_trace[index]))
+    state = game.discriminator.state_from_trace(sol.discriminator_trace[index])
+    if state is not None:
+        return state
     last = int(np.flatnonzero(np.isfinite(np.asarray(sol.ts)))[-1])
     return sol.final_discriminator if index == last else NO_FIELD
 
