@@ -39,7 +39,7 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 WORKLOADS = ("ceiling", "velocity_field", "finite_rank_flow", "gda_history", "sinkhorn_step", "sweep_throughput",
-             "sharding")
+             "sharding", "spectral")
 
 
 def machine() -> dict:

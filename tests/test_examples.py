@@ -28,6 +28,19 @@ def test_flow_vs_gda_convergence_quick(tmp_path):
     assert (tmp_path / "convergence.png").stat().st_size > 10_000
 
 
+def test_spectral_critic_quick(tmp_path):
+    """The lattice meets its bound against NumPy at every tol and the error falls with tol; the
+    spectral game agrees with the history game (GDA to rounding, the flow to the history
+    quadrature's own second-order error)."""
+    results = load("spectral_critic").main(["--quick", "--out", str(tmp_path)])
+    tols, errors = results["accuracy"]["tol"], results["accuracy"]["error"]
+    assert all(e <= t for e, t in zip(errors, tols))
+    assert all(a > 10 * b for a, b in zip(errors, errors[1:]))
+    assert results["random_features"]["error"][-1] < results["random_features"]["error"][0] / 5
+    assert results["game"]["gda_max_distance"] < 1e-9
+    assert results["game"]["flow_max_distance"] < 1e-5
+
+
 def test_bilinear_and_dirac_gan_quick(tmp_path):
     summary = load("bilinear_and_dirac_gan").main(["--quick", "--out", str(tmp_path)])
     bilinear = summary["bilinear game"]
