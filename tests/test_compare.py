@@ -17,13 +17,14 @@ from dualflow.experiments.study_config import ConfigError, load_study
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "configs" / "ring8_kappa.toml"
 KAPPA = 0.3  # a slow discriminator: smooth dynamics on [0, T], where the first order shows at these taus
+SETTING = {"kappa": KAPPA, "discriminator": "rff"}  # the random-feature critic, which the NumPy reference plays
 
 
 # ---- an independent implementation of the game -----------------------------------------------
 def _numpy_game(kappa):
     """The quick ring8 game of seed 0 as plain NumPy: features (W, b, s), data, ridge, start."""
     cfg = load_study(CONFIG, quick=True)
-    params = cfg.parameters({"kappa": kappa})
+    params = cfg.parameters({"kappa": kappa, "discriminator": "rff"})
     data, x0, keys = build_problem(cfg, 0)
     features = build_game(cfg, params, data, keys, x0).discriminator.features  # the random draw only
     return dict(W=np.asarray(features.frequencies), b=np.asarray(features.phases), s=float(features.scale),
@@ -71,7 +72,7 @@ def _numpy_gda(g, tau, n_steps, save_every):
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    summary = run_compare(CONFIG, out, setting={"kappa": KAPPA}, quick=True, log=False)
+    summary = run_compare(CONFIG, out, setting=SETTING, quick=True, log=False)
     return out, summary
 
 
@@ -82,7 +83,7 @@ def test_files_and_summary(quick_run):
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes left no temporaries
     written = json.loads((out / "compare.json").read_text())
     assert written["kind"] == "compare" and written["quick"] and written["seed"] == 0
-    assert written["setting"] == {"kappa": KAPPA} and written["parameters"]["kappa"] == KAPPA
+    assert written["setting"] == SETTING and written["parameters"]["kappa"] == KAPPA
     assert written["taus"] == [0.05, 0.025, 0.0125]  # the config's tau, tau/2, tau/4
     assert [e["n_steps"] for e in written["errors"]] == [100, 200, 400]  # quick horizon 5
     assert written["config"]["dynamics"]["horizon"] == 5.0

@@ -98,6 +98,9 @@ class SpectralRKHS(AbstractDiscriminator):
     def prepared(self, game, x0):
         if self.lattice is not None:
             check_lattice_kernel(self.kernel, x0.shape[1])
+            if self.lattice.dim != x0.shape[1]:
+                raise ValueError(f"the lattice is for points in dimension {self.lattice.dim}; the particles have "
+                                 f"dimension {x0.shape[1]}.")
             return self
         lattice = run_lattice(self.kernel, self.tol, self.box, game.data.points, x0)
         return SpectralRKHS(self.kernel, self.tol, self.box, lattice)

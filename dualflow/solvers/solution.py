@@ -34,12 +34,14 @@ class Solution(eqx.Module):
 
     - `ts`: `(S,)` saved times in generator time $t = k\,\eta_g$ (GDA) or flow time.
       After an early end, saves past the end repeat the last state (GDA) or are `inf` (flow).
+      `LEFT_BOX` ends a run whose particle left a spectral discriminator's box.
     - `points`: `(S, N, d)` generator positions at the saved times.
     - `masses`: `(N,)` generator masses.
     - `payoff_gap`: `(S,)` discriminator summary $\sum_i p_i f(y_i) - \sum_j m_j f(x_j)$.
-    - `discriminator_trace`: the discriminator's small state at the saved times: $\theta$
-      `(S, D)` for `FiniteRank`, the data coefficient `(S,)` for `ExactRKHS`, `None` for
-      `OptimalWitness`.
+    - `discriminator_trace`: the discriminator's state (or its small part) at the saved times:
+      $\theta$ `(S, D)` for `FiniteRank`, the lattice coefficients `(S, 2, G_1, ..., G_d)` for
+      `SpectralRKHS` (`discriminator.state_from_trace` rebuilds the state), the data coefficient
+      `(S,)` for `ExactRKHS`, `None` for `OptimalWitness`.
     - `final_points`, `final_discriminator`, `final_time`: the last finite state reached.
     - `final_generator`: the generator's final state (the positions for free particles, the
       parameters of a `NeuralGenerator`).
