@@ -90,7 +90,7 @@ def test_no_sweep_is_one_setting_and_a_sweep_can_be_replaced():
     cfg = parse_study(raw, sweep={"n_critic": [1, 5]}, quick=True)
     assert cfg.settings == [{"n_critic": 1}, {"n_critic": 5}] and cfg.data["outputs"]["panel_settings"] == []
     problems, _ = problems_of(raw, sweep={"kapa": [1.0]})
-    assert problems == ["sweep.kapa: unknown axis; did you mean 'kappa'? (axes: kappa, n_critic, tau, payoff, bandwidth)"]
+    assert problems == ["sweep.kapa: unknown axis; did you mean 'kappa'? (axes: kappa, n_critic, tau, payoff, bandwidth, discriminator)"]
 
 
 def test_defaults_quick_overrides_and_settings():
@@ -131,13 +131,15 @@ def test_shipped_configs_validate(path):
 
 def test_ring8_kappa_config_sweeps_kappa_to_infinity_with_five_seeds():
     cfg = load_study(ROOT / "examples" / "configs" / "ring8_kappa.toml")
-    assert cfg.axes == [("kappa", [0.1, 0.3, 1.0, 3.0, 10.0, 100.0, math.inf])]
+    assert cfg.axes == [("kappa", [0.1, 0.3, 1.0, 3.0, 10.0, 100.0, math.inf]), ("discriminator", ["spectral", "rff"])]
     assert len(cfg.seeds) >= 5 and cfg.data["dynamics"]["compare"] == ["flow", "gda"]
+    assert cfg.data["generator"]["n_particles"] >= 512 and cfg.data["dynamics"]["horizon"] >= 100
+    assert cfg.parameters({"kappa": 1.0, "discriminator": "rff"})["kind"] == "rff"
 
 
 # ---- the games a config builds ---------------------------------------------------------------
 def test_kappa_inf_plays_the_optimal_witness_over_the_same_features():
-    cfg = parse_study({"discriminator": {"n_features": 16}, "sweep": {"kappa": [2.0, "inf"]}})
+    cfg = parse_study({"discriminator": {"kind": "rff", "n_features": 16}, "sweep": {"kappa": [2.0, "inf"]}})
     data, x0, keys = build_problem(cfg, seed=0)
     finite = build_game(cfg, cfg.parameters({"kappa": 2.0}), data, keys, x0)
     best = build_game(cfg, cfg.parameters({"kappa": math.inf}), data, keys, x0)
@@ -172,7 +174,7 @@ TINY = {
     "seeds": 2,
     "target": {"name": "ring8", "n_data": 32, "std": 0.2},  # wide modes: some coverage after a short run
     "generator": {"n_particles": 16, "init": "gaussian"},
-    "discriminator": {"n_features": 32, "bandwidth": 0.5},
+    "discriminator": {"kind": "rff", "n_features": 32, "bandwidth": 0.5},  # the NumPy check replays these features
     "game": {"reg": 1.0},
     "dynamics": {"tau": 0.1, "horizon": 1.0, "n_saves": 6},
     # kappa = 100: lr_d * reg = 10 > 2, GDA's D-step diverges: a failed run that must not stop the study

@@ -29,7 +29,7 @@ kind = "spectral"             # "spectral" (SpectralRKHS: the exact Gaussian ker
 bandwidth = 0.4               # Gaussian kernel bandwidth sigma (spectral, rff, exact)
 tol = 1e-10                   # spectral: kernel accuracy of the lattice
 box = 0.0                     # spectral: the particles' region [-box, box]^2 (0: the data and the
-                              # initial particles with a quarter of their extent as room)
+                              # initial particles with their own extent as room on each side)
 n_features = 256              # rff: number of random Fourier features D
 history_tol = 1e-8            # exact: weight below which the history may be truncated
 width = 32                    # neural: hidden width

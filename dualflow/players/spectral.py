@@ -68,7 +68,7 @@ class SpectralRKHS(AbstractDiscriminator):
     - `tol`: the kernel's accuracy, $|K_{\text{lattice}} - K| \le$ `tol` $K(0)$ for points in the
       box (the lattice's cut-off, margin and NUFFT precision follow from it, `kernels.spectral`).
     - `box`: `(lower, upper)`, the cube $[\ell, u]^d$ the particles may occupy (`None`: the data
-      and initial particles with a quarter of their extent, at least one bandwidth, as room on
+      and initial particles with their own extent, at least one bandwidth, as room on
       each side; fixed by `solve` before compilation). A particle leaving it ends the run with
       `Result.LEFT_BOX`.
     - `lattice`: a ready `SpectralLattice` (overrides `box` and `tol`): pass one built outside a
