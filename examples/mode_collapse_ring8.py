@@ -7,7 +7,7 @@ ring; for every setting and seed both dynamics play the same game to the same ho
 results folder gets summary.json (covered modes, high-quality fraction, KL, W2, Sinkhorn, MMD,
 mode hops: mean, std, min, max over seeds), table.md, arrays.npz and the figures.
 
-    python examples/mode_collapse_ring8.py                      # ring8_kappa, a few minutes
+    python examples/mode_collapse_ring8.py                      # ring8_kappa: 140 runs, about half an hour
     python examples/mode_collapse_ring8.py --study all --quick  # every ring8 study, seconds each
 """
 
