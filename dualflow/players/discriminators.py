@@ -111,8 +111,8 @@ class AbstractDiscriminator(eqx.Module):
         `Result.LEFT_BOX`. Default: $+\infty$ (it holds everywhere)."""
         return jnp.asarray(jnp.inf, x.dtype)
 
-    def left_box_advice(self, points) -> str:
-        """What to do when a run from `points` ended with `Result.LEFT_BOX` (for the error message)."""
+    def left_box_advice(self) -> str:
+        """What to do when a run ended with `Result.LEFT_BOX` (for the error message)."""
         return ""
 
     def state_from_trace(self, trace):
@@ -475,7 +475,7 @@ class OptimalWitness(AbstractOptimalDiscriminator):
     def domain_margin(self, x):
         return super().domain_margin(x) if self.lattice is None else self.lattice.margin(x)
 
-    def left_box_advice(self, points):
+    def left_box_advice(self):
         return "" if self.lattice is None else advice_for(self.lattice)
 
     def witness(self, game, state, x, masses, z):

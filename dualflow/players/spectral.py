@@ -114,7 +114,7 @@ class SpectralRKHS(AbstractDiscriminator):
     def domain_margin(self, x):
         return self._lattice().margin(x)
 
-    def left_box_advice(self, points):
+    def left_box_advice(self):
         return advice_for(self._lattice())
 
     # ---- the player --------------------------------------------------------------------

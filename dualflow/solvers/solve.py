@@ -103,7 +103,7 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: GDA 
         raise ValueError(f"`solver` must be GDA(...), ProximalGDA(...) or DualFlow(...); "
                          f"received {type(solver).__name__}.")
     if throw and is_concrete(sol.result) and Result(int(np.asarray(sol.result))).failed:
-        advice = game.discriminator.left_box_advice(sol.final_points) if sol.result_name == "LEFT_BOX" else ""
+        advice = game.discriminator.left_box_advice() if sol.result_name == "LEFT_BOX" else ""
         raise RuntimeError(
             f"the run ended with {sol.result_name} at t = {float(sol.final_time):.6g}; {advice + '; ' if advice else ''}"
             "pass throw=False to get the labelled Solution with its last valid state instead."
