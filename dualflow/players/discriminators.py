@@ -91,6 +91,9 @@ class AbstractDiscriminator(eqx.Module):
     #: penalty) can act on.
     supports_constraints: ClassVar[bool] = False
 
+    #: False when `ProximalGDA(coupling="joint")` cannot form the joint implicit step: the state is
+    #: infinite (a history) or too large for a dense Newton solve (a spectral lattice).
+    joint_proximal: ClassVar[bool] = True
     #: How `linearize(method="auto")` linearizes games with this player: `"kernel"` (the kernel
     #: trick on the player's radial kernel) or `"jacfwd"` (autodiff of a finite state).
     linearization: ClassVar[str] = "jacfwd"
@@ -223,6 +226,7 @@ class ExactRKHS(AbstractDiscriminator):
     """
 
     linearization: ClassVar[str] = "kernel"
+    joint_proximal: ClassVar[bool] = False
     kernel: AbstractRadialKernel
     history_size: int | None = eqx.field(static=True, default=None)
     history_tol: float = eqx.field(static=True, default=1e-12, converter=float)

@@ -57,7 +57,8 @@ class SpectralRKHS(AbstractDiscriminator):
     r"""The exact RKHS discriminator of a Gaussian (or multiscale-Gaussian) kernel, held to `tol` by
     its lattice Fourier coefficients (module docstring; SCIENCE §6).
 
-    Plays in `GDA` (every order, `n_critic`), `ProximalGDA`, `DualFlow` with any diffrax solver
+    Plays in `GDA` (every order, `n_critic`), `ProximalGDA` (decoupled; the joint step's dense
+    Newton solve over $2G$ lattice coefficients is refused), `DualFlow` with any diffrax solver
     (adaptive by default: the spectral flow is an exact finite ODE), `linearize` and phase
     diagrams, with the kernel IPM and the other payoffs linear in the discriminator's
     coefficients (logistic, non-saturating; not WGAN's constraints), in both velocity conventions.
@@ -81,6 +82,7 @@ class SpectralRKHS(AbstractDiscriminator):
     """
 
     linearization: ClassVar[str] = "kernel"
+    joint_proximal: ClassVar[bool] = False
     kernel: AbstractRadialKernel
     tol: float = eqx.field(static=True, default=1e-10, converter=float)
     box: tuple[float, float] | None = eqx.field(static=True, default=None, converter=check_box)
@@ -159,11 +161,12 @@ class SpectralRKHS(AbstractDiscriminator):
         return state
 
     def ascent_direction(self, game, state, x, masses):
-        r"""$\hat D - \lambda\theta$: the coefficients of $\partial_f L$ (real and imaginary parts)."""
-        return self.drive(game, state, x, masses) - game.reg * state.coefs
+        r"""$\hat D - \lambda\theta$: the coefficients of $\partial_f L$, as a `SpectralState` (the proximal
+        step of `ProximalGDA` solves $\theta' = \theta + \eta_d(\hat D(\theta') - \lambda\theta')$ with it)."""
+        return SpectralState(self.drive(game, state, x, masses) - game.reg * state.coefs)
 
     def time_derivative(self, game, state, x, masses, kappa):
-        return SpectralState(kappa * self.ascent_direction(game, state, x, masses))
+        return SpectralState(kappa * self.ascent_direction(game, state, x, masses).coefs)
 
     def best_response(self, game, state, x, masses):
         r"""$\theta^* = \hat D(\theta^*)/\lambda$: $(\hat\nu - \hat\mu)/\lambda$ for the kernel IPM; for other
@@ -178,7 +181,7 @@ class SpectralRKHS(AbstractDiscriminator):
     def ascent_residual(self, game, state, x, masses):
         r"""$\max_z |(\partial_f L)(z)|$ over the data and the particles."""
         z = jnp.concatenate([game.data.points, x])
-        direction = SpectralState(self.ascent_direction(game, state, x, masses))
+        direction = self.ascent_direction(game, state, x, masses)
         return jnp.max(jnp.abs(self._function(direction.complex(), z)[0]))
 
     def trace(self, state):

@@ -174,12 +174,14 @@ class ProximalGDA(eqx.Module):
     def fixed_step(self, game, generator, dt):
         r"""The step function `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`
         (`dt` is `lr_g`: one step advances generator time by $\eta_g$)."""
-        if isinstance(game.discriminator, ExactRKHS):
-            if self.coupling == "joint":
-                raise ValueError("coupling='joint' needs a finite discriminator state (FiniteRank, "
-                                 "NeuralDiscriminator) or a stateless one (OptimalWitness); ExactRKHS holds an "
-                                 "infinite-dimensional f. Use coupling='decoupled', or FiniteRank features.")
-        elif not hasattr(game.discriminator, "ascent_direction") and not _is_stateless(game, generator):
+        if self.coupling == "joint" and not game.discriminator.joint_proximal:
+            raise ValueError("coupling='joint' needs a small finite discriminator state (FiniteRank, "
+                             "NeuralDiscriminator) or a stateless one (OptimalWitness); "
+                             f"{type(game.discriminator).__name__} holds an infinite-dimensional f (a history) or one "
+                             "too large for a dense Newton solve (a spectral lattice). Use coupling='decoupled', or "
+                             "FiniteRank features.")
+        if (not isinstance(game.discriminator, ExactRKHS) and not hasattr(game.discriminator, "ascent_direction")
+                and not _is_stateless(game, generator)):
             raise ValueError(f"{type(game.discriminator).__name__} has a state but no `ascent_direction`: its "
                              "proximal step cannot be formed.")
 
