@@ -8,11 +8,13 @@ from dualflow.analysis import isolated_points as ip
 from dualflow.experiments.cli import main
 
 
-def test_phase_command_writes_figures_and_agreeing_json(tmp_path):
+@pytest.mark.parametrize("critic", ["exact", "spectral"])
+def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
     status = main(["phase", "--x", "bandwidth:0.2:5:8", "--y", "reg:0.01:1:8", "--scheme", "simultaneous",
-                   "--measure", "--steps", "600", "--out", tmp_path])
+                   "--measure", "--steps", "600", "--critic", critic, "--out", tmp_path])
     assert status == 0
     summary = json.loads((tmp_path / "phase.json").read_text())
+    assert summary["critic"] == critic
     assert summary["agreement_coarse"] >= 0.9
     growth = summary["growth"][0][0]  # sigma 0.2, reg 0.01, one point of mass 1 on a true point of mass 1
     assert growth == pytest.approx(float(ip.isolated_spectral_radius(0.1, 0.1, 0.01, 0.2, 1.0, 1.0)), rel=1e-12)

@@ -24,6 +24,13 @@ slowest mode the particles see is a complex pair, `CONVERGES` otherwise.
 started at $X^* + \varepsilon v$ (a fixed random direction $v$, $|\varepsilon v|_\infty$ = `offset`)
 with the discriminator at the equilibrium's best response, and each run is labelled by
 `classify_trajectory` against the reference $X^*$.
+
+**The critic** (`critic`): `"exact"` holds the RKHS discriminator by its history (`ExactRKHS`),
+`"spectral"` by its lattice coefficients (`SpectralRKHS`, exact to `tol`: one lattice, sized for
+the smallest and largest bandwidth of the grid and a box around the data and the equilibrium
+with `kernels.spectral.BOX_ROOM`, serves every grid point of the `vmap`). Both are the same
+Gaussian-kernel game; the predictions agree to `tol` and the measured runs to the lattice's
+accuracy (tested), and the spectral one's cost per step does not grow with the step count.
 """
 
 from __future__ import annotations
@@ -38,7 +45,9 @@ import numpy as np
 from ..games.kernel_game import KernelGame
 from ..kernels.radial import Gaussian
 from ..measures.measure import Measure
+from ..kernels.spectral import SpectralLattice, default_box
 from ..players.discriminators import ExactRKHS
+from ..players.spectral import SpectralRKHS
 from ..sharding import map_rows
 from ..solvers.dual_flow import DualFlow
 from ..solvers.gda import GDA
@@ -50,6 +59,7 @@ from .phases import Phase, classify_trajectory
 
 AXES = ("bandwidth", "reg", "lr_g", "lr_d", "ratio", "imbalance")
 BASE = {"bandwidth": 1.0, "reg": 0.1, "lr_g": 0.1, "lr_d": 0.1}
+CRITICS = ("exact", "spectral")
 COARSE = {Phase.CONVERGES: "converges", Phase.CONVERGES_OSCILLATING: "converges", Phase.OSCILLATES: "oscillates",
           Phase.DIVERGES: "diverges"}
 
@@ -63,7 +73,8 @@ class PhaseDiagram:
     integer `Phase` labels; `residual` `(ny, nx)` stationarity residual of the configuration;
     `measured` `(ny, nx)` labels from simulation (or `None`); `measured_rate` (fitted rate per
     unit time, or `None`); `scheme` (the GDA order, or `"flow"`); `discrete`; the problem
-    (`data`, `equilibrium`, `base` with every fixed parameter, `n_critic`, `velocity`).
+    (`data`, `equilibrium`, `base` with every fixed parameter, `n_critic`, `velocity`); the
+    critic's `lattice` (a `SpectralLattice` shared by the grid, or `None` for the exact history critic).
     """
 
     x_name: str
@@ -80,6 +91,7 @@ class PhaseDiagram:
     base: dict
     n_critic: int
     velocity: str
+    lattice: SpectralLattice | None = None
     measured: np.ndarray | None = None
     measured_rate: np.ndarray | None = None
 
@@ -99,7 +111,8 @@ class PhaseDiagram:
         names = np.vectorize(lambda k: Phase(k).name)
         out = {"x_name": self.x_name, "y_name": self.y_name, "x_values": self.x_values.tolist(),
                "y_values": self.y_values.tolist(), "scheme": self.scheme, "growth": self.growth.tolist(),
-               "predicted": names(self.predicted).tolist(), "max_residual": float(np.max(self.residual))}
+               "predicted": names(self.predicted).tolist(), "max_residual": float(np.max(self.residual)),
+               "critic": "exact" if self.lattice is None else "spectral"}
         if self.measured is not None:
             out.update(measured=names(self.measured).tolist(), agreement_coarse=self.agreement(True),
                        agreement_fine=self.agreement(False))
@@ -136,14 +149,32 @@ def _setup(data, equilibrium, x, y, base, solver_kind):
     return (x_name, _check_axis(x_name, x_values)), (y_name, _check_axis(y_name, y_values)), params
 
 
-def _build(data, equilibrium, params, scheme, n_critic, velocity):
+def _lattice_for(critic, tol, data, equilibrium, grid):
+    """The one lattice of a spectral grid (smallest and largest bandwidth, box around the data and
+    the equilibrium), or `None` for the exact critic."""
+    check_choice("critic", critic, CRITICS)
+    if critic == "exact":
+        return None
+    bandwidths = np.asarray(grid["bandwidth"])
+    points = np.concatenate([np.asarray(data.points), np.asarray(equilibrium.points)])
+    lower, upper = default_box(points, bandwidths.max())
+    return SpectralLattice.fit(Gaussian(1.0), lower, upper, data.dim, tol,
+                               bandwidths=(bandwidths.min(), bandwidths.max()))
+
+
+def _critic(bandwidth, lattice):
+    kernel = Gaussian(bandwidth)
+    return ExactRKHS(kernel) if lattice is None else SpectralRKHS(kernel, lattice=lattice)
+
+
+def _build(data, equilibrium, params, scheme, n_critic, velocity, lattice):
     """Game and solver at one grid point (`params` may hold traced values)."""
     lr_g = params["lr_g"]
     lr_d = params["ratio"] * lr_g if "ratio" in params else params["lr_d"]
     masses = data.masses
     if "imbalance" in params:
         masses = masses * (jnp.sum(equilibrium.masses) + params["imbalance"]) / jnp.sum(data.masses)
-    game = KernelGame(Measure(data.points, masses), ExactRKHS(Gaussian(params["bandwidth"])), reg=params["reg"],
+    game = KernelGame(Measure(data.points, masses), _critic(params["bandwidth"], lattice), reg=params["reg"],
                       velocity=velocity)
     if scheme == "flow":
         return game, DualFlow(kappa=lr_d / lr_g)
@@ -165,9 +196,9 @@ def _over_grid(one, grid, mesh):
 
 
 @eqx.filter_jit
-def _predict(data, equilibrium, grid, scheme, n_critic, velocity, mesh):
+def _predict(data, equilibrium, grid, scheme, n_critic, velocity, lattice, mesh):
     def one(params):
-        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity)
+        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity, lattice)
         lin = linearize(game, equilibrium, solver)
         growth_of = jnp.abs if lin.discrete else jnp.real
         slowest = lin.eigenvalues[jnp.argmax(growth_of(lin.eigenvalues))]
@@ -178,7 +209,7 @@ def _predict(data, equilibrium, grid, scheme, n_critic, velocity, mesh):
 
 def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=None, scheme="alternating_d_first",
                           n_critic: int = 1, velocity="mass_weighted", neutral_tol: float = 1e-9,
-                          mesh=None) -> PhaseDiagram:
+                          critic: str = "exact", tol: float = 1e-10, mesh=None) -> PhaseDiagram:
     r"""The predicted phase diagram: `linearize` at every grid point, in one compiled `vmap`.
 
     **Arguments:**
@@ -190,6 +221,9 @@ def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=Non
       or `"flow"` (the dual flow, $\kappa = \eta_d/\eta_g$, Jacobian in generator time).
     - `n_critic`, `velocity`: as in `GDA` and `KernelGame`.
     - `neutral_tol`: growth within this of neutral (1 for GDA, 0 for the flow) is `OSCILLATES`.
+    - `critic`, `tol`: `"exact"` (`ExactRKHS`, the history) or `"spectral"` (`SpectralRKHS` held
+      to `tol`, one lattice for the grid; module docstring); `measure_phase_diagram` simulates
+      the same critic.
     - `mesh`: a `jax.sharding.Mesh` (e.g. `dualflow.sharding.device_mesh()`) to split the grid
       points across its devices (`map_rows`; one device's numbers to rounding), or `None`: one device.
 
@@ -198,8 +232,9 @@ def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=Non
     x, y, params = _setup(data, equilibrium, x, y, base or {}, scheme)
     check_int("n_critic", n_critic, minimum=1)
     check_positive("neutral_tol", neutral_tol)
-    growth, complex_pair, residual = _predict(data, equilibrium, _grid(x, y, params), scheme, n_critic, velocity,
-                                             mesh)
+    grid = _grid(x, y, params)
+    lattice = _lattice_for(critic, tol, data, equilibrium, grid)
+    growth, complex_pair, residual = _predict(data, equilibrium, grid, scheme, n_critic, velocity, lattice, mesh)
     shape = (len(y[1]), len(x[1]))
     growth, complex_pair = np.asarray(growth).reshape(shape), np.asarray(complex_pair).reshape(shape)
     neutral = 0.0 if scheme == "flow" else 1.0
@@ -209,13 +244,14 @@ def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=Non
     return PhaseDiagram(x_name=x[0], y_name=y[0], x_values=x[1], y_values=y[1], growth=growth,
                         predicted=labels.astype(int), residual=np.asarray(residual).reshape(shape), scheme=scheme,
                         discrete=scheme != "flow", data=data, equilibrium=equilibrium, base=params,
-                        n_critic=n_critic, velocity=velocity)
+                        n_critic=n_critic, velocity=velocity, lattice=lattice)
 
 
 @eqx.filter_jit
-def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, n_steps, save_every, blowup, mesh):
+def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, lattice, n_steps, save_every, blowup,
+              mesh):
     def one(params):
-        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity)
+        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity, lattice)
         sol = solve(game, start, solver, n_steps=n_steps, save_every=save_every, blowup=blowup, throw=False,
                     init_discriminator=equilibrium)
         return sol.ts, sol.points, sol.result
@@ -248,7 +284,8 @@ def measure_phase_diagram(diagram: PhaseDiagram, *, n_steps: int = 1000, save_ev
     direction = jax.random.normal(key, equilibrium.points.shape, dtype=equilibrium.points.dtype)
     start = Measure(equilibrium.points + offset * direction / jnp.max(jnp.abs(direction)), equilibrium.masses)
     ts, points, results = _simulate(data, equilibrium, start, _grid(x, y, diagram.base), diagram.scheme,
-                                    diagram.n_critic, diagram.velocity, n_steps, save_every, blowup, mesh)
+                                    diagram.n_critic, diagram.velocity, diagram.lattice, n_steps, save_every, blowup,
+                                    mesh)
     ts, points, results = np.asarray(ts), np.asarray(points), np.asarray(results)
     reference = np.asarray(equilibrium.points)
     reports = []

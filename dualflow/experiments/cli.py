@@ -186,6 +186,9 @@ def _add_stability_commands(commands):
                        help="also simulate every grid point (GDA from an offset of 1e-6) and label the runs; "
                             "keep the grid small (e.g. 30 x 30: about 10 s)")
     phase.add_argument("--steps", type=int, default=1000, help="GDA steps per simulated run (default 1000)")
+    phase.add_argument("--critic", choices=("exact", "spectral"), default="exact",
+                       help="the Gaussian-kernel critic: exact (its history) or spectral (its lattice coefficients, "
+                            "to 1e-10; one lattice for the grid); default exact")
     phase.add_argument("--out", default="dualflow-output/phase", metavar="DIR",
                        help="output folder (default dualflow-output/phase)")
     rates(phase)

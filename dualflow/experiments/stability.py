@@ -59,7 +59,7 @@ def run_phase(args) -> dict:
     cluster = df.Measure(jnp.zeros((args.cluster, 1)), jnp.full(args.cluster, args.w))
     base = dict(bandwidth=args.bandwidth, reg=args.reg, lr_g=args.lr_g, lr_d=args.lr_d)
     diagram = df.predict_phase_diagram(data, cluster, x=parse_axis(args.x), y=parse_axis(args.y), base=base,
-                                       scheme=args.scheme)
+                                       scheme=args.scheme, critic=args.critic)
     if args.measure:
         diagram = df.measure_phase_diagram(diagram, n_steps=args.steps)
     curves = theory_curves(diagram, w=args.w, p=args.p, n=args.cluster)
