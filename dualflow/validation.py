@@ -18,6 +18,11 @@ def is_concrete(value) -> bool:
     return not isinstance(value, jax.core.Tracer)
 
 
+def concrete_or_none(value):
+    """`value` as a NumPy array when it is concrete, else `None` (a traced value)."""
+    return np.asarray(value) if is_concrete(value) else None
+
+
 def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
     """Raise unless every entry of `value` is finite and `> 0` (or `>= 0`)."""
     if not is_concrete(value):

@@ -71,3 +71,29 @@ def test_no_false_stationarity_when_the_discriminator_still_moves():
 def test_progress_meter_prints(capfd):
     df.solve(df.bilinear(1.0), ONE, df.GDA(0.1, 0.1), n_steps=20, save_every=10, progress=True)
     assert "GDA steps: 20/20" in capfd.readouterr().err
+
+
+def test_saves_after_an_early_end_repeat_the_last_state_for_every_solver():
+    """One rule for both families: past the end, a save holds the final state at the end time.
+    Bilinear simultaneous GDA grows by 2 per step (tau = s = 1); the flow's end is a step budget."""
+    gda = df.solve(df.bilinear(1.0), ONE, df.GDA(1.0, 1.0, order="simultaneous"), n_steps=40, blowup=1e3,
+                   throw=False)
+    flow = df.solve(df.bilinear(1.0), ONE, df.DualFlow(), t1=100.0, max_steps=3, throw=False)
+    for sol in (gda, flow):
+        ts, points = np.asarray(sol.ts), np.asarray(sol.points)
+        past = ts >= float(sol.final_time)
+        assert past.sum() >= 2 and np.all(np.isfinite(ts)) and np.all(np.isfinite(points))
+        np.testing.assert_array_equal(ts[past], float(sol.final_time))
+        np.testing.assert_array_equal(points[past], np.broadcast_to(np.asarray(sol.final_points), points[past].shape))
+    # the bilinear flow conserves the radius 1 of its start up to its end
+    assert np.max(np.abs(np.asarray(flow.points))) <= 1.0 + 1e-9
+
+
+@pytest.mark.parametrize("solver, misplaced, applies", [
+    (df.GDA(0.1, 0.1), dict(n_steps=5, t1=99.0, n_saves=7), "`n_steps`, `save_every`"),
+    (df.ProximalGDA(0.1, 0.1), dict(n_steps=5, max_steps=10), "`n_steps`, `save_every`"),
+    (df.DualFlow(), dict(t1=1.0, n_steps=5, save_every=1), "`t1`, `n_saves`, `max_steps`"),
+])
+def test_arguments_of_the_other_family_are_refused(solver, misplaced, applies):
+    with pytest.raises(ValueError, match=applies):
+        df.solve(df.bilinear(1.0), ONE, solver, **misplaced)

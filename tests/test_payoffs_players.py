@@ -113,7 +113,7 @@ def test_wgan_gradient_penalty_ascent_matches_finite_differences():
     h = 1e-6
     fd = np.array([(_wgan_gp_objective_numpy(theta + h * e, A, 3.0) - _wgan_gp_objective_numpy(theta - h * e, A, 3.0))
                    / (2 * h) for e in np.eye(3)])
-    np.testing.assert_allclose(direction, fd - 0.2 * theta, atol=1e-8)
+    np.testing.assert_allclose(direction.theta, fd - 0.2 * theta, atol=1e-8)
 
 
 def test_wgan_clipping_keeps_parameters_in_the_box():

@@ -77,6 +77,18 @@ def best_response_slopes(kernel, game, x, masses):
     return slopes(u)
 
 
+def implicit_ascent(game, state, lr_d, ascent, fixed_point):
+    r"""The implicit D-step $\theta' = \Pi(\theta + \eta_d\,\partial_\theta L(\theta'))$ ($\Pi$ the payoff's
+    projection) for a finite `state`; `ascent(state)` is $\partial_\theta L$ in the state's structure and
+    `fixed_point(fn, guess)` the proximal solver's fixed-point solve of `fn(y, None) = y`."""
+
+    def fn(new, _):
+        step = jax.tree_util.tree_map(lambda a, b: a + lr_d * b, state, ascent(new))
+        return game.payoff.project(step)
+
+    return fixed_point(fn, fn(state, None))
+
+
 def geometric_sum(ratio, n: int):
     """$\\sum_{i<n} \\rho^i$ for a static integer `n` (exact, also at $\\rho = 1$)."""
     return sum(ratio**i for i in range(n))
@@ -97,6 +109,23 @@ class AbstractDiscriminator(eqx.Module):
     #: How `linearize(method="auto")` linearizes games with this player: `"kernel"` (the kernel
     #: trick on the player's radial kernel) or `"jacfwd"` (autodiff of a finite state).
     linearization: ClassVar[str] = "jacfwd"
+    #: True when the state is a history of pushes (no finite time derivative): `DualFlow` then
+    #: integrates by the history quadrature on fixed steps instead of an adaptive ODE solve.
+    flows_by_history: ClassVar[bool] = False
+
+    def capacity(self, num_pushes: int, decay) -> int:
+        """History slots a run of `num_pushes` pushes needs (sized before compilation; `decay` per
+        push, concrete or `None`). Players without a history need none."""
+        return 0
+
+    def with_run_constants(self, game):
+        """This player with what stays constant over a run on `game` computed once (inside the
+        compiled run). The default has nothing to cache."""
+        return self
+
+    def run_stats(self, state) -> dict:
+        """Statistics of the final `state` for `Solution.stats` (none by default)."""
+        return {}
 
     @abc.abstractmethod
     def init(self, game, x, masses, capacity: int):
@@ -138,9 +167,22 @@ class AbstractDiscriminator(eqx.Module):
         """`n_critic` discrete ascent steps $f \\leftarrow f + \\eta_d\\,\\partial_f L(f, \\mu)$
         with the generator held at `x`."""
 
+    @abc.abstractmethod
     def time_derivative(self, game, state, x, masses, kappa):
         """$\\dot f = \\kappa\\,\\partial_f L$ for finite states (ODE right-hand side)."""
-        raise NotImplementedError(f"{type(self).__name__} has no finite-dimensional time derivative.")
+
+    @abc.abstractmethod
+    def ascent_direction(self, game, state, x, masses):
+        r"""$\partial_f L(f, \mu)$ in the structure of the state (`None` for stateless players)."""
+
+    def proximal_ascent(self, game, state, x, masses, lr_d, fixed_point):
+        r"""The implicit D-step of `ProximalGDA`, $f' = \Pi(f + \eta_d\,\partial_f L(f', \mu))$ with the
+        generator held at `x` ($\Pi$ the payoff's projection); `fixed_point(fn, guess)` solves
+        `fn(y, None) = y` (the solver's root finder, NaN where it fails). Default: solved in the
+        state's own structure (`ascent_direction`); nothing to do for a stateless player."""
+        if state is None:
+            return None
+        return implicit_ascent(game, state, lr_d, lambda d: self.ascent_direction(game, d, x, masses), fixed_point)
 
     @abc.abstractmethod
     def ascent_residual(self, game, state, x, masses):
@@ -227,6 +269,7 @@ class ExactRKHS(AbstractDiscriminator):
 
     linearization: ClassVar[str] = "kernel"
     joint_proximal: ClassVar[bool] = False
+    flows_by_history: ClassVar[bool] = True
     kernel: AbstractRadialKernel
     history_size: int | None = eqx.field(static=True, default=None)
     history_tol: float = eqx.field(static=True, default=1e-12, converter=float)
@@ -249,6 +292,9 @@ class ExactRKHS(AbstractDiscriminator):
                 keep = math.ceil(math.log(self.history_tol) / math.log(decay)) + 1
                 return max(1, min(num_pushes, keep))
         return max(1, num_pushes)
+
+    def run_stats(self, state) -> dict:
+        return {"dropped_weight": state.dropped}
 
     def init(self, game, x, masses, capacity):
         return ExactState(
@@ -320,6 +366,37 @@ class ExactRKHS(AbstractDiscriminator):
                      else state.accumulate(decay, data_inc, weight))
         return state
 
+    def time_derivative(self, game, state, x, masses, kappa):
+        raise ValueError("ExactRKHS's state is a history, which has no finite time derivative: `DualFlow` integrates "
+                         "it by the history quadrature (`flows_by_history`).")
+
+    def ascent_direction(self, game, state, x, masses):
+        raise ValueError("ExactRKHS's ascent direction is a function outside its history's span; its steps are "
+                         "closed forms (`ascent_step`, `proximal_ascent`).")
+
+    def proximal_ascent(self, game, state, x, masses, lr_d, fixed_point):
+        r"""$f' = \big(f + \eta_d(\sum_i p_i h_r'(f'(y_i))K(\cdot,y_i) + \sum_j m_j h_f'(f'(x_j))K(\cdot,x_j))\big)/(1+\eta_d\lambda)$:
+        closed form for the kernel IPM ($h_r' = 1$, $h_f' = -1$), solved for the values
+        $u = f'(z)$, $z = (y, X)$, otherwise."""
+        shrink = 1 / (1 + lr_d * game.reg)
+        increment = lr_d * shrink
+        if game.payoff.linear:
+            return state.advance(x, shrink, increment, 0.0, increment)
+        m = game.data.size
+        z = jnp.concatenate([game.data.points, x])
+        gram = self.kernel.matrix(z, z)
+        f_old, _ = self.witness(game, state, x, masses, z)
+        weights = jnp.concatenate([game.data.masses, masses])
+
+        def slopes(u):
+            return jnp.concatenate([game.payoff.real_slope(u[:m]), game.payoff.fake_slope(u[m:])])
+
+        def fn(u, _):
+            return shrink * f_old + increment * (gram @ (weights * slopes(u)))
+
+        u = fixed_point(fn, fn(f_old, None))
+        return state.advance(x, shrink, increment * slopes(u)[:m], 0.0, -increment * slopes(u)[m:])
+
 
 class FiniteRankState(eqx.Module):
     """$\\theta \\in \\mathbb R^D$ of $f = \\theta^\\top\\phi$."""
@@ -354,6 +431,9 @@ class FiniteRank(AbstractDiscriminator):
         if not isinstance(self.features, AbstractFeatureMap):
             raise ValueError(f"`features` must be a feature map; received {self.features!r}.")
 
+    def with_run_constants(self, game):
+        return self if self.data_embedding is not None else self.with_data_embedding(game)
+
     def with_data_embedding(self, game):
         r"""This discriminator with the data term of $\partial_\theta L$ cached for `game`'s data
         (itself for payoffs that are not linear in $f$ or are constrained: their data term
@@ -378,7 +458,7 @@ class FiniteRank(AbstractDiscriminator):
                              "start the discriminator at zero.")
 
         def ascent(theta, _):
-            return self.ascent_direction(game, FiniteRankState(theta), x, masses)
+            return self._ascent_theta(game, FiniteRankState(theta), x, masses)
 
         sol = optx.root_find(ascent, optx.Newton(rtol=1e-12, atol=1e-14), state.theta, max_steps=100, throw=False)
         return FiniteRankState(sol.value)
@@ -390,7 +470,10 @@ class FiniteRank(AbstractDiscriminator):
         return feature_witness(self.features, state.theta, z)
 
     def ascent_direction(self, game, state, x, masses):
-        """$\\partial_\\theta L(\\theta, \\mu)$."""
+        return FiniteRankState(self._ascent_theta(game, state, x, masses))
+
+    def _ascent_theta(self, game, state, x, masses):
+        """$\\partial_\\theta L(\\theta, \\mu)$ as an array."""
         if game.payoff.constrained:
             return parameter_ascent(game, lambda theta, z: self.witness(game, FiniteRankState(theta), x, masses, z),
                                     state.theta, x, masses)
@@ -410,15 +493,16 @@ class FiniteRank(AbstractDiscriminator):
         return FiniteRankState(jnp.asarray(trace))
 
     def ascent_residual(self, game, state, x, masses):
-        return jnp.max(jnp.abs(self.ascent_direction(game, state, x, masses)))
+        return jnp.max(jnp.abs(self._ascent_theta(game, state, x, masses)))
 
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
         for _ in range(n_critic):
-            state = FiniteRankState(game.payoff.project(state.theta + lr_d * self.ascent_direction(game, state, x, masses)))
+            state = FiniteRankState(game.payoff.project(state.theta + lr_d * self._ascent_theta(game, state, x, masses)))
         return state
 
     def time_derivative(self, game, state, x, masses, kappa):
-        return FiniteRankState(kappa * game.payoff.tangent(state.theta, self.ascent_direction(game, state, x, masses)))
+        return FiniteRankState(kappa * game.payoff.tangent(state.theta, self._ascent_theta(game, state, x, masses)))
+
 
 
 class AbstractOptimalDiscriminator(AbstractDiscriminator):
@@ -437,6 +521,9 @@ class AbstractOptimalDiscriminator(AbstractDiscriminator):
         return None
 
     def time_derivative(self, game, state, x, masses, kappa):
+        return None
+
+    def ascent_direction(self, game, state, x, masses):
         return None
 
 

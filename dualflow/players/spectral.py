@@ -168,6 +168,7 @@ class SpectralRKHS(AbstractDiscriminator):
     def time_derivative(self, game, state, x, masses, kappa):
         return SpectralState(kappa * self.ascent_direction(game, state, x, masses).coefs)
 
+
     def best_response(self, game, state, x, masses):
         r"""$\theta^* = \hat D(\theta^*)/\lambda$: $(\hat\nu - \hat\mu)/\lambda$ for the kernel IPM; for other
         payoffs the point coefficients of the best response (`best_response_slopes`) transformed."""

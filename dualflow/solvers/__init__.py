@@ -4,4 +4,5 @@ from .dual_flow import DualFlow as DualFlow
 from .gda import GDA as GDA
 from .proximal import ProximalGDA as ProximalGDA
 from .solution import Result as Result, Solution as Solution
+from .base import AbstractSolver as AbstractSolver, AbstractSteppedSolver as AbstractSteppedSolver
 from .solve import solve as solve

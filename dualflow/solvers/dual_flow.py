@@ -2,18 +2,24 @@ r"""The continuous dual flow as a solver (diffrax underneath)."""
 
 from __future__ import annotations
 
+import math
+from typing import ClassVar
+
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optimistix as optx
 
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
-from ..validation import check_positive
+from ..validation import check_int, check_positive, concrete_or_none
+from .base import AbstractSolver
+from .runs import reference_slot, run_adaptive_flow, run_fixed_steps
 from .stepping import all_finite
 
 
-class DualFlow(eqx.Module):
+class DualFlow(AbstractSolver):
     r"""Integrate the dual flow $\dot x_j = v_j(f_t, X_t)$, $\dot f_t = \kappa\,\partial_f L$
     (time $t = k\eta_g$ of GDA with $\eta_g = \tau$, $\eta_d = \kappa\tau$, $\tau \to 0$).
 
@@ -31,6 +37,9 @@ class DualFlow(eqx.Module):
     `rtol`, `atol`, `dt0` (initial step for adaptive solves; `None` lets diffrax choose).
     """
 
+    arguments: ClassVar[tuple[str, ...]] = ("t1", "n_saves", "max_steps")
+    defaults: ClassVar[dict] = {"n_saves": 101, "max_steps": 100_000}
+
     kappa: jax.Array = eqx.field(converter=jnp.asarray, default=1.0)
     solver: diffrax.AbstractSolver | None = None
     rtol: float = eqx.field(static=True, default=1e-6, converter=float)
@@ -45,6 +54,27 @@ class DualFlow(eqx.Module):
             check_positive("dt0", self.dt0)
         if self.solver is not None and not isinstance(self.solver, diffrax.AbstractSolver):
             raise ValueError(f"`solver` must be a diffrax solver such as diffrax.Tsit5(); received {self.solver!r}.")
+
+    def run(self, game, generator, options, *, t1=None, n_saves=101, max_steps=100_000):
+        check_positive("t1", t1)
+        check_int("n_saves", n_saves, minimum=2)
+        check_int("max_steps", max_steps, minimum=1)
+        if not game.discriminator.flows_by_history:
+            return run_adaptive_flow(game, self, generator, float(t1), n_saves, max_steps, **options)
+        if not game.payoff.linear:
+            raise ValueError(
+                "the exact-kernel flow (history quadrature) is implemented for payoffs linear in f (KernelIPM); "
+                f"received {type(game.payoff).__name__}. Play it with GDA, or use a spectral, FiniteRank or neural "
+                "discriminator for the flow.")
+        t1 = float(t1)
+        dt_max = self.dt0 if self.dt0 is not None else t1 / 1000
+        steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max * (1 - 1e-12)))
+        dt = t1 / ((n_saves - 1) * steps_per_save)
+        rate = concrete_or_none(self.kappa * game.reg)
+        capacity = game.discriminator.capacity((n_saves - 1) * steps_per_save + reference_slot(options),
+                                               None if rate is None else np.exp(-rate * dt))
+        return run_fixed_steps(game, self, generator, dt, n_saves, steps_per_save, capacity, label="flow steps",
+                               **options)
 
     # ---- exact kernel: history quadrature ---------------------------------------------
     def fixed_step(self, game, generator, dt):

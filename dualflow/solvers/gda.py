@@ -8,9 +8,10 @@ import jax.numpy as jnp
 
 from ..dynamics.gda_maps import STEP_ORDERS, gda_step
 from ..validation import check_choice, check_int, check_positive
+from .base import AbstractSteppedSolver
 
 
-class GDA(eqx.Module):
+class GDA(AbstractSteppedSolver):
     r"""Discrete GDA with rates $\eta_g$ (`lr_g`), $\eta_d$ (`lr_d`):
 
     D-step $f \leftarrow f + \eta_d\,\partial_f L$ (for the kernel IPM
@@ -39,6 +40,10 @@ class GDA(eqx.Module):
         check_positive("lr_d", self.lr_d)
         check_choice("order", self.order, STEP_ORDERS)
         check_int("n_critic", self.n_critic, minimum=1)
+
+    def decay_per_push(self, reg):
+        r"""$(1 - \eta_d\lambda)^{n_{\text{critic}}}$ per G-step (one push)."""
+        return (1 - self.lr_d * reg) ** self.n_critic
 
     def fixed_step(self, game, generator, dt):
         r"""The step function `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`

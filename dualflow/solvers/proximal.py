@@ -83,16 +83,16 @@ import numpy as np
 import optimistix as optx
 
 from ..dynamics.gda_maps import STEP_ORDERS
-from ..players.discriminators import ExactRKHS, FiniteRank, FiniteRankState
 from ..players.generators import Particles
 from ..validation import check_choice, check_int, check_positive
+from .base import AbstractSteppedSolver
 
 COUPLINGS = ("decoupled", "joint")
 ROOT_FINDERS = (optx.AbstractRootFinder, optx.AbstractFixedPointSolver, optx.AbstractLeastSquaresSolver,
                 optx.AbstractMinimiser)
 
 
-class ProximalGDA(eqx.Module):
+class ProximalGDA(AbstractSteppedSolver):
     r"""Proximal (implicit, JKO-like) GDA with rates $\eta_g$ (`lr_g`) and $\eta_d$ (`lr_d`);
     the equations are in the module docstring.
 
@@ -180,10 +180,6 @@ class ProximalGDA(eqx.Module):
                              f"{type(game.discriminator).__name__} holds an infinite-dimensional f (a history) or one "
                              "too large for a dense Newton solve (a spectral lattice). Use coupling='decoupled', or "
                              "FiniteRank features.")
-        if (not isinstance(game.discriminator, ExactRKHS) and not hasattr(game.discriminator, "ascent_direction")
-                and not _is_stateless(game, generator)):
-            raise ValueError(f"{type(game.discriminator).__name__} has a state but no `ascent_direction`: its "
-                             "proximal step cannot be formed.")
 
         def step(g, disc, t):
             if self.coupling == "joint":
@@ -220,7 +216,7 @@ class ProximalGDA(eqx.Module):
 
         def d_update(g_new, d_new):
             x_new = generator.points(g_new)
-            return game.payoff.project(_add(disc, _scaled(lr_d, _ascent(game, d_new, x_new, masses))))
+            return game.payoff.project(_add(disc, _scaled(lr_d, game.discriminator.ascent_direction(game, d_new, x_new, masses))))
 
         def fn(y, _):
             g_new, d_new = y
@@ -266,39 +262,10 @@ class ProximalGDA(eqx.Module):
         return self._solve(fn, fn(g, None), x_k.dtype, objective if potential else None)
 
     def _discriminator_prox(self, game, disc, x, masses):
-        r"""$f' = f + \eta_d\,\partial_f L(f', \mu)$ with $\mu$ held (projected for clipped critics)."""
-        if disc is None:
-            return None
-        if isinstance(game.discriminator, ExactRKHS):
-            return self._exact_prox(game, disc, x, masses)
-
-        def fn(d_new, _):
-            return game.payoff.project(_add(disc, _scaled(self.lr_d, _ascent(game, d_new, x, masses))))
-
-        return self._solve(fn, fn(disc, None), x.dtype)
-
-    def _exact_prox(self, game, state, x, masses):
-        r"""`ExactRKHS`: $f' = \big(f + \eta_d(\sum_i p_i h_r'(f'(y_i))K(\cdot,y_i) + \sum_j m_j h_f'(f'(x_j))K(\cdot,x_j))\big)/(1+\eta_d\lambda)$;
-        closed form for the kernel IPM ($h_r' = 1$, $h_f' = -1$), solved for the values
-        $u = f'(z)$, $z = (y, X)$, otherwise."""
-        shrink = 1 / (1 + self.lr_d * game.reg)
-        increment = self.lr_d * shrink
-        if game.payoff.linear:
-            return state.advance(x, shrink, increment, 0.0, increment)
-        d, m = game.discriminator, game.data.size
-        z = jnp.concatenate([game.data.points, x])
-        gram = d.kernel.matrix(z, z)
-        f_old, _ = d.witness(game, state, x, masses, z)
-        weights = jnp.concatenate([game.data.masses, masses])
-
-        def slopes(u):
-            return jnp.concatenate([game.payoff.real_slope(u[:m]), game.payoff.fake_slope(u[m:])])
-
-        def fn(u, _):
-            return shrink * f_old + increment * (gram @ (weights * slopes(u)))
-
-        u = self._solve(fn, fn(f_old, None), x.dtype)
-        return state.advance(x, shrink, increment * slopes(u)[:m], 0.0, -increment * slopes(u)[m:])
+        r"""$f' = f + \eta_d\,\partial_f L(f', \mu)$ with $\mu$ held (projected for clipped critics): the
+        player's own implicit step, solved by this solver's root finder."""
+        return game.discriminator.proximal_ascent(game, disc, x, masses, self.lr_d,
+                                                  lambda fn, guess: self._solve(fn, guess, x.dtype))
 
     # ---- the implicit solve ------------------------------------------------------------
     def _solver(self, dtype):
@@ -328,17 +295,6 @@ class ProximalGDA(eqx.Module):
         bound = float(np.finfo(dtype).eps) ** 0.5 * (1 + _max_abs(y))
         converged = (sol.result == optx.RESULTS.successful) & (residual <= bound)
         return jax.tree_util.tree_map(lambda a: jnp.where(converged, a, jnp.nan), y)
-
-
-def _is_stateless(game, generator) -> bool:
-    g0 = generator.init()
-    return game.discriminator.init(game, generator.points(g0), generator.masses, 0) is None
-
-
-def _ascent(game, state, x, masses):
-    r"""$\partial_\theta L(\theta, \mu)$ in the structure of the discriminator's state."""
-    direction = game.discriminator.ascent_direction(game, state, x, masses)
-    return FiniteRankState(direction) if isinstance(game.discriminator, FiniteRank) else direction
 
 
 def _max_abs(tree):

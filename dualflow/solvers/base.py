@@ -1,0 +1,66 @@
+r"""The interface every solver implements, and the discrete family's shared run.
+
+`solve` validates what is common to every run (the game, the generator, the bounds), then asks
+the solver which of its run-length arguments apply (`AbstractSolver.arguments`), refuses the
+others, and hands the run to `AbstractSolver.run`. Two families implement it:
+
+- `AbstractSteppedSolver` (`GDA`, `ProximalGDA`): `n_steps` steps of generator time
+  $\eta_g$ each, saved every `save_every` steps; each solver provides its step
+  (`fixed_step`) and the factor by which a history's weights decay per step (`decay_per_push`).
+- `DualFlow`: the flow over $[0, t_1]$ saved at `n_saves` times, with a `max_steps` budget.
+
+One rule for saves after an early end (`Result` other than `SUCCESSFUL`), for every solver:
+they repeat the last valid state, and their time is the end time (`Solution.final_time`).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar
+
+import equinox as eqx
+
+from ..validation import check_int, concrete_or_none
+from .runs import reference_slot, run_fixed_steps
+from .solution import Solution
+
+
+class AbstractSolver(eqx.Module):
+    """A solver that `solve` can run."""
+
+    #: The run-length arguments of `solve` that apply to this solver.
+    arguments: ClassVar[tuple[str, ...]]
+    #: Their defaults (for those that have one).
+    defaults: ClassVar[dict]
+
+    @abc.abstractmethod
+    def run(self, game, generator, options: dict, **arguments) -> Solution:
+        """The run of `game` from `generator` (prepared and cast by `solve`), with `options`
+        (`blowup`, `stationary_tol`, `progress`, `reference`, `disc_state`) and this solver's
+        `arguments` (defaults filled in)."""
+
+
+class AbstractSteppedSolver(AbstractSolver):
+    r"""A discrete solver: each step advances generator time by $\eta_g$ (`lr_g`)."""
+
+    arguments: ClassVar[tuple[str, ...]] = ("n_steps", "save_every")
+    defaults: ClassVar[dict] = {"save_every": 1}
+
+    @abc.abstractmethod
+    def fixed_step(self, game, generator, dt):
+        """The step `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`."""
+
+    @abc.abstractmethod
+    def decay_per_push(self, reg):
+        """The factor by which a history's weights decay per step (one push per step); sizes
+        `ExactRKHS`'s buffer."""
+
+    def run(self, game, generator, options, *, n_steps=None, save_every=1):
+        check_int("n_steps", n_steps, minimum=1)
+        check_int("save_every", save_every, minimum=1)
+        if n_steps % save_every:
+            raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
+        decay = concrete_or_none(self.decay_per_push(game.reg))
+        capacity = game.discriminator.capacity(n_steps + reference_slot(options), decay)
+        return run_fixed_steps(game, self, generator, self.lr_g, n_steps // save_every + 1, save_every, capacity,
+                               label="GDA steps", **options)
