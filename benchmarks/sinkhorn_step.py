@@ -11,7 +11,7 @@ projections T (envelope theorem, no differentiation through the iterations).
   linear in N + M) with ott's acceleration (adaptive momentum on mu -> nu, averaged symmetric
   updates on mu -> mu), exactly as the player always runs.
 - dualflow with ott's stock online kernel: the same, with ott's own `PointCloud` log-sum-exp
-  kernel in place of dualflow's (`_BlockedPointCloud`), to show what that kernel costs.
+  kernel in place of dualflow's (`_blocked_point_cloud()`), to show what that kernel costs.
 - POT: `ot.dist` cost matrices, `ot.sinkhorn` on each problem (dense N x M, NumPy), then the
   barycentric projections `P @ y / P.sum(1)` in NumPy. Method "sinkhorn" by default (the
   scaling form on the stored kernel: matrix-vector products, POT's fastest); "sinkhorn_log"
@@ -92,12 +92,12 @@ def stock_ott_kernel():
 
     if not hasattr(ott.utils.batching, "is_vmappable"):
         ott.utils.batching = importlib.import_module("jax._src.interpreters.batching")
-    blocked = player_module._BlockedPointCloud
-    player_module._BlockedPointCloud = pointcloud.PointCloud
+    blocked = player_module._blocked_point_cloud
+    player_module._blocked_point_cloud = lambda: pointcloud.PointCloud
     try:
         yield
     finally:
-        player_module._BlockedPointCloud = blocked
+        player_module._blocked_point_cloud = blocked
 
 
 def peak_rss_gb():

@@ -25,10 +25,8 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from ott.geometry import costs, pointcloud
-from ott.solvers.linear import acceleration
-from ott.tools import sinkhorn_divergence as ott_sinkhorn_divergence
 
+from .._ott import ott
 from ..measures.measure import Measure
 from ..validation import check_int, check_positive
 from ._checks import check_measure_pair
@@ -48,13 +46,13 @@ def _solve_divergence(x, a, y, b, epsilon, threshold, max_iterations: int, momen
     # ott-jax relies on implicit broadcasting and dtype promotion internally; it must not
     # be subject to the strict settings that dualflow's own code is tested under.
     with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
-        divergence, out = ott_sinkhorn_divergence.sinkhorn_divergence(
-            pointcloud.PointCloud,
+        divergence, out = ott().sinkhorn_divergence.sinkhorn_divergence(
+            ott().pointcloud.PointCloud,
             x,
             y,
             a=a,
             b=b,
-            cost_fn=costs.SqEuclidean(),
+            cost_fn=ott().costs.SqEuclidean(),
             epsilon=epsilon,
             solve_kwargs={
                 "threshold": threshold,
@@ -62,7 +60,7 @@ def _solve_divergence(x, a, y, b, epsilon, threshold, max_iterations: int, momen
                 # Adaptive over-relaxation (Lehmann et al. 2021; ott's `Momentum` with a
                 # start): same fixed point, often ~10x fewer iterations at small epsilon
                 # (e.g. 380 instead of 5430 on two 8-Gaussian rings at epsilon = 0.05).
-                **({"momentum": acceleration.Momentum(start=50, inner_iterations=10)} if momentum else {}),
+                **({"momentum": ott().acceleration.Momentum(start=50, inner_iterations=10)} if momentum else {}),
             },
         )
         converged = jnp.all(jnp.stack([jnp.asarray(c) for c in out.converged]))

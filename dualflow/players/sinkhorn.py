@@ -37,13 +37,13 @@ differentiating through the Sinkhorn iterations: $\nabla f(z) = 2\,(T_{\mu\nu}(z
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from ott.geometry import costs, pointcloud
-from ott.problems.linear import linear_problem
-from ott.solvers.linear import acceleration, sinkhorn
 
+from .._ott import ott
 from ..validation import check_int, check_positive
 from .discriminators import AbstractOptimalDiscriminator
 
@@ -66,34 +66,40 @@ def _map_rows(fn, rows, batch_size):
     return jax.lax.map(fn, rows, batch_size=batch_size)
 
 
-@jax.tree_util.register_pytree_node_class
-class _BlockedPointCloud(pointcloud.PointCloud):
-    """ott's online `PointCloud` (squared Euclidean cost) with its log-sum-exp kernel computed
-    by `_logits` in blocks of `batch_size` rows: ott runs the Sinkhorn iterations unchanged.
+@functools.cache
+def _blocked_point_cloud():
+    """`_BlockedPointCloud`, defined on first use (its base class is ott's, imported lazily)."""
 
-    Why not ott's own online kernel: in ott-jax 0.6.0 it calls
-    `jax.interpreters.batching.is_vmappable`, removed from JAX's public module in 0.9 (ott-jax
-    issue #700, fixed upstream after the release), and once patched it ran about 4x slower than
-    this one inside the Sinkhorn loop (2-D, $N = M = 10^4$, 2-core CPU; see
-    `benchmarks/sinkhorn_step.py`). Only the kernel ott's log-domain solver uses is provided."""
+    @jax.tree_util.register_pytree_node_class
+    class _BlockedPointCloud(ott().pointcloud.PointCloud):
+        """ott's online `PointCloud` (squared Euclidean cost) with its log-sum-exp kernel computed
+        by `_logits` in blocks of `batch_size` rows: ott runs the Sinkhorn iterations unchanged.
 
-    def apply_lse_kernel(self, f, g, eps, vec=None, axis=0):
-        r"""ott's contract, for finite potentials: `axis=1` gives
-        $\varepsilon\log\sum_j e^{(g_j - C_{ij})/\varepsilon}$ for every row $i$, `axis=0`
-        $\varepsilon\log\sum_i e^{(f_i - C_{ij})/\varepsilon}$ for every column $j$; signs are $+1$."""
-        if vec is not None:
-            raise NotImplementedError("SinkhornPotentials does not differentiate through its Sinkhorn solves "
-                                      "(its gradients come from the dual potentials).")
-        points, centres, potential = (self.x, self.y, g) if axis == 1 else (self.y, self.x, f)
-        columns = centres.T
+        Why not ott's own online kernel: in ott-jax 0.6.0 it calls
+        `jax.interpreters.batching.is_vmappable`, removed from JAX's public module in 0.9 (ott-jax
+        issue #700, fixed upstream after the release), and once patched it ran about 4x slower than
+        this one inside the Sinkhorn loop (2-D, $N = M = 10^4$, 2-core CPU; see
+        `benchmarks/sinkhorn_step.py`). Only the kernel ott's log-domain solver uses is provided."""
 
-        def one(point):
-            logits = _logits(point, columns, potential, eps)
-            top = jnp.max(logits)
-            return eps * (top + jnp.log(jnp.sum(jnp.exp(logits - top))))
+        def apply_lse_kernel(self, f, g, eps, vec=None, axis=0):
+            r"""ott's contract, for finite potentials: `axis=1` gives
+            $\varepsilon\log\sum_j e^{(g_j - C_{ij})/\varepsilon}$ for every row $i$, `axis=0`
+            $\varepsilon\log\sum_i e^{(f_i - C_{ij})/\varepsilon}$ for every column $j$; signs are $+1$."""
+            if vec is not None:
+                raise NotImplementedError("SinkhornPotentials does not differentiate through its Sinkhorn solves "
+                                          "(its gradients come from the dual potentials).")
+            points, centres, potential = (self.x, self.y, g) if axis == 1 else (self.y, self.x, f)
+            columns = centres.T
 
-        lse = _map_rows(one, points, self.batch_size)
-        return lse, jnp.ones_like(lse)
+            def one(point):
+                logits = _logits(point, columns, potential, eps)
+                top = jnp.max(logits)
+                return eps * (top + jnp.log(jnp.sum(jnp.exp(logits - top))))
+
+            lse = _map_rows(one, points, self.batch_size)
+            return lse, jnp.ones_like(lse)
+
+    return _BlockedPointCloud
 
 
 class SinkhornDuals(eqx.Module):
@@ -120,21 +126,21 @@ def _solve(x, a, y, b, epsilon, threshold, max_iterations: int, batch_size, symm
     if symmetric:
         # Feydy et al. (2019), eq. 25: averaged (parallel) updates of the symmetric problem, as
         # ott's own `sinkhorn_divergence` does for its $\mu\mu$ and $\nu\nu$ terms.
-        momentum, parallel = acceleration.Momentum(start=0, value=jnp.full((), 0.5, x.dtype)), True
+        momentum, parallel = ott().acceleration.Momentum(start=0, value=jnp.full((), 0.5, x.dtype)), True
     else:
         # Adaptive over-relaxation (Lehmann et al. 2021), as in `metrics.sinkhorn_divergence`.
         # (`value` in the data's dtype: with x64 enabled, ott's default Python float 1.0 makes
         # float32 runs fail on mismatched `lax.cond` branches.)
-        momentum = acceleration.Momentum(start=50, value=jnp.ones((), x.dtype), inner_iterations=10)
+        momentum = ott().acceleration.Momentum(start=50, value=jnp.ones((), x.dtype), inner_iterations=10)
         parallel = False
     # ott-jax relies on implicit broadcasting and dtype promotion internally; it must not be
     # subject to the strict settings that dualflow's own code is tested under.
     with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
-        cloud = pointcloud.PointCloud if batch_size is None else _BlockedPointCloud
-        geom = cloud(x, y, cost_fn=costs.SqEuclidean(), epsilon=epsilon, batch_size=batch_size)
-        solver = sinkhorn.Sinkhorn(threshold=threshold, max_iterations=max_iterations, momentum=momentum,
+        cloud = ott().pointcloud.PointCloud if batch_size is None else _blocked_point_cloud()
+        geom = cloud(x, y, cost_fn=ott().costs.SqEuclidean(), epsilon=epsilon, batch_size=batch_size)
+        solver = ott().sinkhorn.Sinkhorn(threshold=threshold, max_iterations=max_iterations, momentum=momentum,
                                    parallel_dual_updates=parallel)
-        out = solver(linear_problem.LinearProblem(geom, a=a, b=b))
+        out = solver(ott().linear_problem.LinearProblem(geom, a=a, b=b))
         return out.g.astype(x.dtype), jnp.asarray(out.converged), jnp.asarray(out.n_iters, jnp.int32)
 
 
