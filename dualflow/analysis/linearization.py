@@ -44,7 +44,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
-from ..dynamics.gda_maps import gda_step
+from ..dynamics.gda_maps import ascent_decay, gda_step, ordered_step
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..players.discriminators import ExactRKHS, OptimalWitness
@@ -153,16 +153,21 @@ def _kernel_trick(game, x, masses, solver, kernel):
                             [-kappa * jnp.diag(m), -kappa * game.reg * eye]])
         return matrix, -kappa * game.reg, weights, residual
     zero = jnp.zeros_like(eye)
-    rho_a = 1 - solver.lr_d * game.reg
-    d_step = jnp.block([[eye, zero], [-solver.lr_d * jnp.diag(m), rho_a * eye]])
-    d_steps = jnp.linalg.matrix_power(d_step, solver.n_critic)
-    g_step = jnp.block([[eye + solver.lr_g * w[:, None] * h_block, solver.lr_g * w[:, None] * gram], [zero, eye]])
-    if solver.order == "simultaneous":
-        matrix = jnp.concatenate([g_step[: n * d], d_steps[n * d:]])
-    elif solver.order == "alternating_d_first":
-        matrix = g_step @ d_steps
-    else:
-        matrix = d_steps @ g_step
+    rho_a = ascent_decay(solver.lr_d, game.reg)
+    d_steps = jnp.linalg.matrix_power(jnp.block([[eye, zero], [-solver.lr_d * jnp.diag(m), rho_a * eye]]),
+                                      solver.n_critic)
+    nd = n * d
+
+    def g_step(xi, phi):  # the linearized G-step: xi + eta_g w (H xi + G phi)
+        return xi + solver.lr_g * w * (h_block @ xi + gram @ phi)
+
+    def d_step(phi, xi):  # n_critic linearized D-steps, phi' = -eta_d m xi + rho_a phi each
+        return (d_steps @ jnp.concatenate([xi, phi]))[nd:]
+
+    def step(y):
+        return jnp.concatenate(ordered_step(solver.order, g_step, d_step, y[:nd], y[nd:]))
+
+    matrix = jax.jacfwd(step)(jnp.zeros(2 * nd, x.dtype))  # the step is linear: its Jacobian is its matrix
     return matrix, rho_a**solver.n_critic, weights, residual
 
 

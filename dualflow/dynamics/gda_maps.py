@@ -19,6 +19,29 @@ STEP_ORDERS = ("simultaneous", "alternating_d_first", "alternating_g_first")
 """The values of `GDA(order=...)`, in the order of the module docstring."""
 
 
+def ascent_decay(lr_d, reg):
+    r"""$1 - \eta_d\lambda$: the factor by which one explicit D-step of the regularized payoff shrinks
+    $f$ ($f \leftarrow (1 - \eta_d\lambda) f + \eta_d\,D(f)$), the same for every player and for
+    the linearization."""
+    return 1 - lr_d * reg
+
+
+def ordered_step(order: str, g_step, d_step, g, disc):
+    r"""One step of both players in `order` (module docstring): `g_step(g, disc) -> g'` moves the
+    generator against the discriminator `disc`, `d_step(disc, g) -> disc'` the discriminator against
+    the generator state `g`. The one step-order ladder: explicit GDA, the decoupled proximal step
+    and the linearized step map all go through it."""
+    if order == "simultaneous":
+        return g_step(g, disc), d_step(disc, g)
+    if order == "alternating_d_first":
+        disc = d_step(disc, g)
+        return g_step(g, disc), disc
+    if order == "alternating_g_first":
+        g_new = g_step(g, disc)
+        return g_new, d_step(disc, g_new)
+    raise ValueError(f"`order` must be one of {STEP_ORDERS}; received {order!r}.")
+
+
 def generator_step(game, generator, g, x, disc, lr_g):
     r"""Explicit G-step $g + \eta_g\,J(g)^\top v(f, X)$ at the generator's points `x` $= X(g)$."""
     velocity = game.generator_velocity(disc, x, generator.masses)
@@ -28,14 +51,12 @@ def generator_step(game, generator, g, x, disc, lr_g):
 def gda_step(game, generator, order: str, n_critic: int, lr_g, lr_d, g, disc):
     """Advance the generator state `g` and the discriminator `disc` by one GDA step;
     returns the new `(g, disc)`."""
-    d, masses = game.discriminator, generator.masses
-    x = generator.points(g)
-    if order == "simultaneous":
-        return generator_step(game, generator, g, x, disc, lr_g), d.ascent_step(game, disc, x, masses, lr_d, n_critic)
-    if order == "alternating_d_first":
-        disc = d.ascent_step(game, disc, x, masses, lr_d, n_critic)
-        return generator_step(game, generator, g, x, disc, lr_g), disc
-    if order == "alternating_g_first":
-        g_new = generator_step(game, generator, g, x, disc, lr_g)
-        return g_new, d.ascent_step(game, disc, generator.points(g_new), masses, lr_d, n_critic)
-    raise ValueError(f"`order` must be one of {STEP_ORDERS}; received {order!r}.")
+    masses = generator.masses
+
+    def g_step(g, disc):
+        return generator_step(game, generator, g, generator.points(g), disc, lr_g)
+
+    def d_step(disc, g):
+        return game.discriminator.ascent_step(game, disc, generator.points(g), masses, lr_d, n_critic)
+
+    return ordered_step(order, g_step, d_step, g, disc)

@@ -30,6 +30,7 @@ import optimistix as optx
 
 from ..kernels.features import AbstractFeatureMap
 from ..kernels.fourier import feature_values, feature_witness
+from ..dynamics.gda_maps import ascent_decay
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
 from ..kernels.sums import kernel_sums
@@ -355,7 +356,7 @@ class ExactRKHS(AbstractDiscriminator):
         return jnp.max(jnp.abs(drive - game.reg * f))
 
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
-        decay = 1 - lr_d * game.reg
+        decay = ascent_decay(lr_d, game.reg)
         if game.payoff.linear:  # closed form of n_critic steps: one push
             increment = lr_d * geometric_sum(decay, n_critic)
             return state.advance(x, decay**n_critic, increment, 0.0, increment)

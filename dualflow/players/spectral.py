@@ -33,6 +33,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ..dynamics.gda_maps import ascent_decay
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
 from ..validation import check_positive
@@ -152,7 +153,7 @@ class SpectralRKHS(AbstractDiscriminator):
         return _real_parts(self._lattice().transform(z, self._point_coefficients(game, state, x, masses)))
 
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
-        decay = 1 - lr_d * game.reg
+        decay = ascent_decay(lr_d, game.reg)
         if game.payoff.linear:  # the drive does not depend on f: closed form of n_critic steps
             increment = lr_d * geometric_sum(decay, n_critic)
             return SpectralState(decay**n_critic * state.coefs + increment * self.drive(game, state, x, masses))

@@ -21,7 +21,7 @@ from typing import ClassVar
 import equinox as eqx
 
 from ..validation import check_int, concrete_or_none
-from .runs import reference_slot, run_fixed_steps
+from .runs import history_pushes, run_fixed_steps
 from .solution import Solution
 
 
@@ -61,6 +61,6 @@ class AbstractSteppedSolver(AbstractSolver):
         if n_steps % save_every:
             raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
         decay = concrete_or_none(self.decay_per_push(game.reg))
-        capacity = game.discriminator.capacity(n_steps + reference_slot(options), decay)
+        capacity = game.discriminator.capacity(history_pushes(n_steps, options), decay)
         return run_fixed_steps(game, self, generator, self.lr_g, n_steps // save_every + 1, save_every, capacity,
                                label="GDA steps", **options)

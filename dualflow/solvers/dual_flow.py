@@ -15,7 +15,7 @@ import optimistix as optx
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
 from ..validation import check_int, check_positive, concrete_or_none
 from .base import AbstractSolver
-from .runs import reference_slot, run_adaptive_flow, run_fixed_steps
+from .runs import history_pushes, run_adaptive_flow, run_fixed_steps
 from .stepping import all_finite
 
 
@@ -71,7 +71,7 @@ class DualFlow(AbstractSolver):
         steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max * (1 - 1e-12)))
         dt = t1 / ((n_saves - 1) * steps_per_save)
         rate = concrete_or_none(self.kappa * game.reg)
-        capacity = game.discriminator.capacity((n_saves - 1) * steps_per_save + reference_slot(options),
+        capacity = game.discriminator.capacity(history_pushes((n_saves - 1) * steps_per_save, options),
                                                None if rate is None else np.exp(-rate * dt))
         return run_fixed_steps(game, self, generator, dt, n_saves, steps_per_save, capacity, label="flow steps",
                                **options)

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..dynamics.gda_maps import STEP_ORDERS, gda_step
+from ..dynamics.gda_maps import STEP_ORDERS, ascent_decay, gda_step
 from ..validation import check_choice, check_int, check_positive
 from .base import AbstractSteppedSolver
 
@@ -43,7 +43,7 @@ class GDA(AbstractSteppedSolver):
 
     def decay_per_push(self, reg):
         r"""$(1 - \eta_d\lambda)^{n_{\text{critic}}}$ per G-step (one push)."""
-        return (1 - self.lr_d * reg) ** self.n_critic
+        return ascent_decay(self.lr_d, reg) ** self.n_critic
 
     def fixed_step(self, game, generator, dt):
         r"""The step function `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`

@@ -82,7 +82,7 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 
-from ..dynamics.gda_maps import STEP_ORDERS
+from ..dynamics.gda_maps import STEP_ORDERS, ordered_step
 from ..players.generators import Particles
 from ..validation import check_choice, check_int, check_positive
 from .base import AbstractSteppedSolver
@@ -190,15 +190,11 @@ class ProximalGDA(AbstractSteppedSolver):
 
     # ---- the two couplings -------------------------------------------------------------
     def _decoupled_step(self, game, generator, g, disc):
-        x = generator.points(g)
-        if self.order == "simultaneous":
-            return (self._generator_prox(game, generator, g, disc),
-                    self._discriminator_prox(game, disc, x, generator.masses))
-        if self.order == "alternating_d_first":
-            disc = self._discriminator_prox(game, disc, x, generator.masses)
-            return self._generator_prox(game, generator, g, disc), disc
-        g_new = self._generator_prox(game, generator, g, disc)
-        return g_new, self._discriminator_prox(game, disc, generator.points(g_new), generator.masses)
+        def d_step(disc, g):
+            return self._discriminator_prox(game, disc, generator.points(g), generator.masses)
+
+        return ordered_step(self.order, lambda g, disc: self._generator_prox(game, generator, g, disc), d_step, g,
+                            disc)
 
     def _joint_step(self, game, generator, g, disc):
         masses, lr_g, lr_d = generator.masses, self.lr_g, self.lr_d

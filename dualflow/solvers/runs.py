@@ -14,10 +14,11 @@ from .solution import Result, Solution
 from .stepping import guarded_loop
 
 
-def reference_slot(options) -> int:
-    """One more history slot when the discriminator starts at a best response: the reference
-    configuration must never be overwritten by the run's own pushes."""
-    return int(options["reference"] is not None)
+def history_pushes(num_steps: int, options) -> int:
+    """The configurations a history holds over a run of `num_steps` steps: one per step, the
+    initial one, and the reference when the discriminator starts at a best response (which must
+    never be overwritten by the run's own pushes)."""
+    return num_steps + 1 + int(options["reference"] is not None)
 
 
 def _summary(game, masses):
