@@ -149,9 +149,8 @@ def test_linearization_of_the_lattice_state_contains_the_kernel_trick_spectrum()
     flow = df.DualFlow(kappa=1.5)
     kernel_trick = np.asarray(df.linearize(exact, eq.measure, flow).eigenvalues)
     spectral = df.KernelGame(data, df.SpectralRKHS(df.Gaussian(0.6), tol=1e-12), reg=0.2)
-    # jax-finufft's derivative rules need implicit promotion (see kernels._nufft)
-    with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
-        lattice = np.asarray(df.linearize(spectral, eq.measure, flow, method="jacfwd").eigenvalues)
+    # forward mode through the NUFFTs, under the tests' strict promotion (kernels._nufft's workaround)
+    lattice = np.asarray(df.linearize(spectral, eq.measure, flow, method="jacfwd").eigenvalues)
     for lam in kernel_trick:
         assert np.min(np.abs(lattice - lam)) < 1e-6, lam
     rest = -1.5 * 0.2
@@ -172,7 +171,8 @@ def test_spectral_mmd_flow_matches_brute_force():
 def test_decoupled_proximal_step_matches_the_history_and_joint_is_refused():
     y, p, x, q = _problem(seed=7)
     games = [df.KernelGame(df.Measure(y, p), d(df.Gaussian(SIGMA)), reg=REG) for d in (df.SpectralRKHS, df.ExactRKHS)]
-    # the implicit G-step differentiates through the NUFFT, whose jax-finufft rules need implicit promotion
+    # the implicit G-step differentiates through the NUFFTs in reverse mode, whose jax-finufft transpose
+    # rules run outside kernels._nufft's promotion context: they need jax's default promotion
     with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
         a, b = [df.solve(g, df.Measure(x, q), df.ProximalGDA(lr_g=LR_G, lr_d=LR_D), n_steps=30) for g in games]
     np.testing.assert_allclose(np.asarray(a.points), np.asarray(b.points), rtol=0, atol=1e-8)

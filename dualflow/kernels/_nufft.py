@@ -19,14 +19,22 @@ a `custom_vmap` function has no reverse-mode derivative, and the flows need `jax
 `vmap`. `tests/test_spectral_sums.py` checks vmapped, nested-vmapped and vmapped-gradient
 transforms against Python loops.
 
-jax-finufft's derivative rules (with respect to the points) rely on implicit rank and dtype
-promotion, so under `jax_numpy_rank_promotion="raise"` or `jax_numpy_dtype_promotion="strict"`
-differentiating through a transform fails; dualflow's players never do (the witness gradient is
-the explicit $i\omega_k$ series), only `linearize(method="jacfwd")` of a spectral state does.
+**A second workaround.** jax-finufft's derivative rules (with respect to the points) rely on
+implicit rank and dtype promotion, so under `jax_numpy_rank_promotion="raise"` or
+`jax_numpy_dtype_promotion="strict"` differentiating through a transform failed (as
+`linearize(method="jacfwd")` of a spectral state does). Both transforms are therefore traced
+under `_library_promotion()`, which allows what the library needs while dualflow's own code stays
+under the caller's settings: forward mode now works under strict settings (tested: the tests
+run strict). Reverse mode with respect to the points (`ProximalGDA`'s implicit G-step minimises
+through the witness) still needs jax's default promotion, because jax applies transpose rules
+after the traced call has returned, outside any context the call can set.
 """
 
 from __future__ import annotations
 
+import contextlib
+
+import jax
 import jax.numpy as jnp
 from jax._src.interpreters import batching
 
@@ -44,6 +52,14 @@ COMPLEX = {"float32": jnp.complex64, "float64": jnp.complex128}
 THREADED_POINTS = 20_000
 
 
+def _library_promotion():
+    """Implicit rank and dtype promotion, as jax-finufft's derivative rules need them."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(jax.numpy_rank_promotion("allow"))
+    stack.enter_context(jax.numpy_dtype_promotion("standard"))
+    return stack
+
+
 def _opts(num_points: int) -> Opts:
     return Opts(nthreads=1) if num_points < THREADED_POINTS else Opts()
 
@@ -52,9 +68,11 @@ def points_to_lattice(coefs, u, modes: int, eps: float):
     r"""$\hat c_k = \sum_j c_j e^{-i k\cdot u_j}$, shape `(modes,) * d`, for real or complex `coefs` `(n,)`
     (or `(B, n)`: `B` transforms sharing the points) and angles `u` `(n, d)`."""
     dtype = COMPLEX[u.dtype.name]
-    return nufft1((modes,) * u.shape[1], coefs.astype(dtype), *u.T, iflag=-1, eps=eps, opts=_opts(u.shape[0]))
+    with _library_promotion():
+        return nufft1((modes,) * u.shape[1], coefs.astype(dtype), *u.T, iflag=-1, eps=eps, opts=_opts(u.shape[0]))
 
 
 def lattice_to_points(coefs_hat, u, eps: float):
     r"""$g(u_j) = \sum_k \hat g_k e^{i k\cdot u_j}$, shape `(..., n)`, for `coefs_hat` `(..., modes, ..., modes)`."""
-    return nufft2(coefs_hat, *u.T, iflag=1, eps=eps, opts=_opts(u.shape[0]))
+    with _library_promotion():
+        return nufft2(coefs_hat, *u.T, iflag=1, eps=eps, opts=_opts(u.shape[0]))
