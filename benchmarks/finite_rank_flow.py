@@ -65,7 +65,7 @@ from scipy.integrate import solve_ivp  # noqa: E402
 import dualflow as df  # noqa: E402
 from common import optional, row, timed  # noqa: E402
 from dualflow.dynamics.vector_field import dual_flow_field  # noqa: E402
-from dualflow.players.discriminators import FiniteRankState  # noqa: E402
+from dualflow.players.finite_rank import FiniteRankState  # noqa: E402
 
 WORKLOAD = "finite-rank flow (8-ring)"
 KAPPA, REG, BANDWIDTH, RTOL, ATOL = 1.0, 0.1, 0.5, 1e-6, 1e-9

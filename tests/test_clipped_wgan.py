@@ -11,7 +11,7 @@ import pytest
 import dualflow as df
 from dualflow.analysis.clipped_wgan import CYCLE_PERIOD, clipped_orbit, cycle_radius, limit_cycle, single_critic_entry
 from dualflow.kernels.copies import Copies
-from dualflow.players.discriminators import FiniteRankState
+from dualflow.players.finite_rank import FiniteRankState
 
 K, CLIP = 4, 1.0
 AGGREGATES = (-2.0, [0.0, 0.25, 0.5, 0.75])  # all four reach +c before theta changes sign

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from ..players.discriminators import ExactRKHS
+from ..players.exact_rkhs import ExactRKHS
 from ..solvers.dual_flow import DualFlow
 from ..solvers.gda import GDA
 from ..solvers.solve import solve

@@ -47,7 +47,8 @@ import numpy as np
 from ..dynamics.gda_maps import ascent_decay, gda_step, ordered_step
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
-from ..players.discriminators import ExactRKHS, OptimalWitness
+from ..players.exact_rkhs import ExactRKHS
+from ..players.optimal import OptimalWitness
 from ..players.generators import Particles
 from ..solvers.dual_flow import DualFlow
 from ..solvers.gda import GDA

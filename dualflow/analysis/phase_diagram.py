@@ -46,7 +46,7 @@ from ..games.kernel_game import KernelGame
 from ..kernels.radial import Gaussian
 from ..measures.measure import Measure
 from ..kernels.spectral import SpectralLattice, default_box
-from ..players.discriminators import ExactRKHS
+from ..players.exact_rkhs import ExactRKHS
 from ..players.spectral import SpectralRKHS
 from ..sharding import map_rows
 from ..solvers.dual_flow import DualFlow

@@ -52,7 +52,7 @@ import numpy as np
 from ..games.kernel_game import KernelGame
 from ..kernels.radial import Gaussian
 from ..measures.measure import Measure
-from ..players.discriminators import ExactRKHS
+from ..players.exact_rkhs import ExactRKHS
 from ..solvers.gda import GDA
 from ..solvers.solution import Solution
 from ..solvers.solve import solve

@@ -13,7 +13,8 @@ import jax.numpy as jnp
 
 from ..kernels.features import AbstractFeatureMap
 from ..kernels.radial import Energy, Laplace, Multiscale
-from ..players.discriminators import FiniteRank, inverse_reg
+from ..players.ascent import inverse_reg
+from ..players.finite_rank import FiniteRank
 
 
 def kernel_function(discriminator):

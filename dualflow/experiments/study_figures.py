@@ -210,7 +210,7 @@ def _axis_label(name: str) -> str:
 
 def _state_at(game, sol, index):
     """The discriminator state at save `index`, or `NO_FIELD` when it was not saved."""
-    from ..players.discriminators import AbstractOptimalDiscriminator
+    from ..players.optimal import AbstractOptimalDiscriminator
     from ..plotting.study import NO_FIELD
 
     if isinstance(game.discriminator, AbstractOptimalDiscriminator):  # stateless

@@ -22,7 +22,8 @@ import jax.numpy as jnp
 
 from ..measures.measure import Measure
 from ..precision import cast_floating
-from ..players.discriminators import AbstractDiscriminator, OptimalWitness
+from ..players.base import AbstractDiscriminator
+from ..players.optimal import OptimalWitness
 from ..validation import check_choice, check_positive
 from .payoffs import AbstractPayoff, KernelIPM
 

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from ..kernels.copies import Copies
 from ..kernels.features import Identity
 from ..measures.measure import Measure
-from ..players.discriminators import FiniteRank
+from ..players.finite_rank import FiniteRank
 from ..validation import check_int, check_positive
 from .kernel_game import KernelGame
 from .payoffs import WGAN, Logistic

@@ -1,15 +1,10 @@
 """Players of the game: generators (free particles, neural) and discriminators (exact RKHS by
 history or by spectral lattice, finite-rank, neural, optimal witnesses)."""
 
-from .discriminators import (
-    AbstractDiscriminator as AbstractDiscriminator,
-    ExactRKHS as ExactRKHS,
-    ExactState as ExactState,
-    FiniteRank as FiniteRank,
-    FiniteRankState as FiniteRankState,
-    AbstractOptimalDiscriminator as AbstractOptimalDiscriminator,
-    OptimalWitness as OptimalWitness,
-)
+from .base import AbstractDiscriminator as AbstractDiscriminator
+from .exact_rkhs import ExactRKHS as ExactRKHS, ExactState as ExactState
+from .finite_rank import FiniteRank as FiniteRank, FiniteRankState as FiniteRankState
+from .optimal import AbstractOptimalDiscriminator as AbstractOptimalDiscriminator, OptimalWitness as OptimalWitness
 from .generators import (
     AbstractGenerator as AbstractGenerator,
     NeuralGenerator as NeuralGenerator,

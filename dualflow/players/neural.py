@@ -17,7 +17,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .discriminators import AbstractDiscriminator, parameter_ascent
+from .ascent import parameter_ascent
+from .base import AbstractDiscriminator
 
 
 class NeuralDiscriminator(AbstractDiscriminator):

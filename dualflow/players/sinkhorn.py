@@ -45,7 +45,7 @@ import jax.numpy as jnp
 
 from .._ott import ott
 from ..validation import check_int, check_positive
-from .discriminators import AbstractOptimalDiscriminator
+from .optimal import AbstractOptimalDiscriminator
 
 
 def _logits(point, columns, potential, epsilon):

@@ -37,7 +37,8 @@ from ..dynamics.gda_maps import ascent_decay
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
 from ..validation import check_positive
-from .discriminators import AbstractDiscriminator, best_response_slopes, geometric_sum, inverse_reg
+from .ascent import best_response_slopes, geometric_sum, inverse_reg
+from .base import AbstractDiscriminator
 
 class SpectralState(eqx.Module):
     r"""$\theta$ of $f = \operatorname{Re}\sum_k w_k\theta_k e^{i\omega_k\cdot(x - c)}$: real and imaginary

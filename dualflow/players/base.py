@@ -1,0 +1,126 @@
+r"""The interface of a discriminator player.
+
+Each discriminator knows how to evaluate its witness $f$ and $\nabla f$, how to take a
+discrete ascent step (the D-step of GDA) and, when its state is finite, its time
+derivative in the dual flow. Time convention (SCIENCE §2): the continuous flow runs in
+generator time $t = k\,\eta_g$ and the discriminator moves $\kappa = \eta_d/\eta_g$ times
+faster, $\dot f = \kappa\, \partial_f L$. The players are one per file: `ExactRKHS`
+(`exact_rkhs.py`), `SpectralRKHS` (`spectral.py`), `FiniteRank` (`finite_rank.py`),
+`NeuralDiscriminator` (`neural.py`), `OptimalWitness` (`optimal.py`) and
+`SinkhornPotentials` (`sinkhorn.py`).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar
+
+import equinox as eqx
+import jax.numpy as jnp
+
+from .ascent import implicit_ascent
+
+
+class AbstractDiscriminator(eqx.Module):
+    """Interface of a discriminator player (see module docstring)."""
+
+    #: True when the player's state is a closed form valid only for payoffs linear in $f$.
+    requires_linear_payoff: ClassVar[bool] = False
+    #: True when the player has parameters that a payoff's constraints (clipping, gradient
+    #: penalty) can act on.
+    supports_constraints: ClassVar[bool] = False
+
+    #: False when `ProximalGDA(coupling="joint")` cannot form the joint implicit step: the state is
+    #: infinite (a history) or too large for a dense Newton solve (a spectral lattice).
+    joint_proximal: ClassVar[bool] = True
+    #: How `linearize(method="auto")` linearizes games with this player: `"kernel"` (the kernel
+    #: trick on the player's radial kernel) or `"jacfwd"` (autodiff of a finite state).
+    linearization: ClassVar[str] = "jacfwd"
+    #: True when the state is a history of pushes (no finite time derivative): `DualFlow` then
+    #: integrates by the history quadrature on fixed steps instead of an adaptive ODE solve.
+    flows_by_history: ClassVar[bool] = False
+
+    def capacity(self, num_pushes: int, decay) -> int:
+        """History slots a run of `num_pushes` pushes needs (sized before compilation; `decay` per
+        push, concrete or `None`). Players without a history need none."""
+        return 0
+
+    def with_run_constants(self, game):
+        """This player with what stays constant over a run on `game` computed once (inside the
+        compiled run). The default has nothing to cache."""
+        return self
+
+    def run_stats(self, state) -> dict:
+        """Statistics of the final `state` for `Solution.stats` (none by default)."""
+        return {}
+
+    @abc.abstractmethod
+    def init(self, game, x, masses, capacity: int):
+        """Initial state $f_0 = 0$ for generator points `x` with `masses`."""
+
+    def prepared(self, game, x0):
+        """This player ready for a run from the generator points `x0`: what must be fixed before
+        compilation (a spectral lattice's box and size) is fixed here, on concrete values, and
+        checked. The default has nothing to fix."""
+        return self
+
+    def domain_margin(self, x):
+        r"""How far inside the region where the player's representation holds the generator points
+        `x` are (traceable; negative outside). A run whose particles leave it ends with
+        `Result.LEFT_BOX`. Default: $+\infty$ (it holds everywhere)."""
+        return jnp.asarray(jnp.inf, x.dtype)
+
+    def left_box_advice(self) -> str:
+        """What to do when a run ended with `Result.LEFT_BOX` (for the error message)."""
+        return ""
+
+    def state_from_trace(self, trace):
+        """The discriminator state rebuilt from one saved `trace` entry, or `None` where the trace
+        does not hold the whole state (then the field can be drawn at the final time only)."""
+        return None
+
+    def best_response(self, game, state, x, masses):
+        r"""`state` moved to the best response $f^* = \arg\max_f L(f, \mu)$ to the generator
+        `(x, masses)` (for $\lambda = 0$, where no maximizer exists, the kernel IPM keeps $f = 0$)."""
+        return state
+
+    @abc.abstractmethod
+    def witness(self, game, state, x, masses, z):
+        """$(f(z), \\nabla f(z))$, shapes `(n,)`, `(n, d)`; `x`, `masses` are the current
+        generator (used only by the optimal witness)."""
+
+    @abc.abstractmethod
+    def ascent_step(self, game, state, x, masses, lr_d, n_critic: int):
+        """`n_critic` discrete ascent steps $f \\leftarrow f + \\eta_d\\,\\partial_f L(f, \\mu)$
+        with the generator held at `x`."""
+
+    @abc.abstractmethod
+    def time_derivative(self, game, state, x, masses, kappa):
+        """$\\dot f = \\kappa\\,\\partial_f L$ for finite states (ODE right-hand side)."""
+
+    @abc.abstractmethod
+    def ascent_direction(self, game, state, x, masses):
+        r"""$\partial_f L(f, \mu)$ in the structure of the state (`None` for stateless players)."""
+
+    def proximal_ascent(self, game, state, x, masses, lr_d, fixed_point):
+        r"""The implicit D-step of `ProximalGDA`, $f' = \Pi(f + \eta_d\,\partial_f L(f', \mu))$ with the
+        generator held at `x` ($\Pi$ the payoff's projection); `fixed_point(fn, guess)` solves
+        `fn(y, None) = y` (the solver's root finder, NaN where it fails). Default: solved in the
+        state's own structure (`ascent_direction`); nothing to do for a stateless player."""
+        if state is None:
+            return None
+        return implicit_ascent(game, state, lr_d, lambda d: self.ascent_direction(game, d, x, masses), fixed_point)
+
+    @abc.abstractmethod
+    def ascent_residual(self, game, state, x, masses):
+        r"""Size of $\partial_f L$ at the current state (zero at a stationary discriminator)."""
+
+    def trace(self, state):
+        """The small part of the state saved at every save point (`None`: nothing)."""
+        return None
+
+    def summary(self, game, state, x, masses):
+        """Scalar summary saved over time: the payoff gap $\\sum_i p_i f(y_i) - \\sum_j m_j f(x_j)$."""
+        f, _ = self.witness(game, state, x, masses, jnp.concatenate([game.data.points, x]))
+        m = game.data.size
+        return game.data.masses @ f[:m] - masses @ f[m:]
