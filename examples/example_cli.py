@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
-from dualflow.experiments.mode_collapse import run_study  # noqa: E402
-from dualflow.experiments.results_store import write_figure, write_text  # noqa: E402
+from dualflow.experiments.runners.study import run_study  # noqa: E402
+from dualflow.experiments.store.files import write_figure, write_text  # noqa: E402
 
 QUICK_HELP = "a smaller run (seconds), as the tests use"
 CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"

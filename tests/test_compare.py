@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from dualflow.experiments.compare import add_compare_arguments, flow_gda_errors, main_compare, run_compare
-from dualflow.experiments.mode_collapse import build_game, build_problem
-from dualflow.experiments.study_config import ConfigError, load_study
+from dualflow.experiments.cli import build_parser, main
+from dualflow.experiments.runners.compare import flow_gda_errors, run_compare
+from dualflow.experiments.runners.build import build_game, build_problem
+from dualflow.experiments.config.study import ConfigError, load_study
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "configs" / "ring8_kappa.toml"
 KAPPA = 0.3  # a slow discriminator: smooth dynamics on [0, T], where the first order shows at these taus
@@ -172,9 +173,10 @@ def test_validation_errors_name_the_option(tmp_path):
 
 
 def _parse(argv):
-    parser = argparse.ArgumentParser(prog="dualflow compare")
-    add_compare_arguments(parser)
-    return parser, parser.parse_args(argv)
+    """The `compare` subparser and the arguments it parsed from `argv`."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices["compare"], parser.parse_args(["compare", *argv])
 
 
 def test_arguments_and_exit_status(tmp_path, capsys):
@@ -184,17 +186,13 @@ def test_arguments_and_exit_status(tmp_path, capsys):
     assert args.set == [("kappa", math.inf), ("payoff", "kernel_ipm"), ("n_critic", 2)]
     assert all(action.help for action in parser._actions)
 
-    _, args = _parse([str(CONFIG), "--set", "kapa=3", "--quick", "--out", str(tmp_path)])
-    assert main_compare(args) == 2
+    assert main(["compare", *[str(CONFIG), "--set", "kapa=3", "--quick", "--out", str(tmp_path)]]) == 2
     assert "dualflow compare: error:" in capsys.readouterr().err
-    _, args = _parse([str(CONFIG), "--taus", "0.03", "--quick", "--out", str(tmp_path)])
-    assert main_compare(args) == 2
+    assert main(["compare", *[str(CONFIG), "--taus", "0.03", "--quick", "--out", str(tmp_path)]]) == 2
     assert "--taus" in capsys.readouterr().err
-    _, args = _parse([str(CONFIG), "--set", "kappa=1", "--set", "kappa=2", "--out", str(tmp_path)])
-    assert main_compare(args) == 2
+    assert main(["compare", *[str(CONFIG), "--set", "kappa=1", "--set", "kappa=2", "--out", str(tmp_path)]]) == 2
     assert "--set kappa given twice" in capsys.readouterr().err
-    _, args = _parse([str(tmp_path / "missing.toml"), "--out", str(tmp_path)])
-    assert main_compare(args) == 2
+    assert main(["compare", *[str(tmp_path / "missing.toml"), "--out", str(tmp_path)]]) == 2
     assert "cannot read the file" in capsys.readouterr().err
     for bad in (["--taus", "0.1,x"], ["--taus", "-0.1"], ["--set", "kappa"], ["--seed", "-1"]):
         with pytest.raises(SystemExit) as exit_info:
@@ -206,7 +204,6 @@ def test_arguments_and_exit_status(tmp_path, capsys):
 def test_plot_redraws_the_comparison(quick_run, tmp_path):
     import shutil
 
-    from dualflow.experiments.cli import main
 
     out = tmp_path / "copy"
     shutil.copytree(quick_run[0], out)

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import dualflow as df
-from dualflow.experiments.mode_collapse import build_game, build_problem, run_study
-from dualflow.experiments.study_config import ConfigError, load_study, parse_study
+from dualflow.experiments.runners.build import build_game, build_problem
+from dualflow.experiments.runners.study import run_study
+from dualflow.experiments.config.study import ConfigError, load_study, parse_study
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "examples" / "configs").glob("*.toml"))

@@ -7,11 +7,10 @@ import json
 import numpy as np
 import pytest
 
-import dualflow as df
-from dualflow.experiments import mode_collapse
+from dualflow.experiments.runners import build, study
 from dualflow.experiments.cli import main
-from dualflow.experiments.mode_collapse import run_study
-from dualflow.experiments.run_store import ResultsFolderError, load_folder_config
+from dualflow.experiments.runners.study import run_study
+from dualflow.experiments.store.runs import ResultsFolderError, load_folder_config
 
 SMALL = {
     "name": "small", "seeds": 2,
@@ -74,16 +73,16 @@ def test_interrupted_sweep_resumes_and_matches_an_uninterrupted_one(tmp_path, mo
 
     out = tmp_path / "interrupted"
     with monkeypatch.context() as m:
-        crash_after(m, mode_collapse, "_solve", 3)
+        crash_after(m, study, "solve_run", 3)
         with pytest.raises(Crash):
             run_study(small(), out, log=False)
     finished = sorted(p.stem for p in (out / "runs").glob("*.json"))
     assert len(finished) == 3 and no_partial_files(out) and not (out / "summary.json").exists()
     with pytest.raises(ResultsFolderError, match="not finished"):  # plot refuses an unfinished study
-        mode_collapse.finish_study(load_folder_config(out), out, log=False)
+        study.finish_study(load_folder_config(out), out, log=False)
 
     with monkeypatch.context() as m:
-        solves = count_calls(m, mode_collapse, "_solve")
+        solves = count_calls(m, study, "solve_run")
         summary = run_study(small(), out, log=False)
     assert solves["n"] == 8 - 3  # 2 settings x 2 dynamics x 2 seeds, 3 already done
     assert len(summary["runs"]) == 8
@@ -95,7 +94,7 @@ def test_a_wider_sweep_reuses_the_runs_already_in_the_folder(tmp_path, monkeypat
     out = tmp_path / "s"
     assert main(["sweep", *_config(tmp_path, small()), "--over", "kappa=1", "--out", str(out)]) == 0
     with monkeypatch.context() as m:
-        solves = count_calls(m, mode_collapse, "_solve")
+        solves = count_calls(m, study, "solve_run")
         assert main(["sweep", *_config(tmp_path, small()), "--over", "kappa=1,inf", "--out", str(out)]) == 0
     assert solves["n"] == 4  # only kappa = inf: 2 dynamics x 2 seeds
     err = capsys.readouterr().err
@@ -126,7 +125,7 @@ def test_plot_redraws_the_figures_from_the_stored_runs(tmp_path, monkeypatch):
     for name in figures:
         (out / name).unlink()
     with monkeypatch.context() as m:
-        solves = count_calls(m, mode_collapse, "_solve")
+        solves = count_calls(m, study, "solve_run")
         assert main(["plot", str(out)]) == 0
     assert solves["n"] == 0
     assert sorted(p.name for p in out.glob("*.png")) + sorted(p.name for p in out.glob("*.svg")) == figures
@@ -141,14 +140,14 @@ def test_checkpointed_run_resumes_mid_run_and_matches(tmp_path, monkeypatch):
     run_study(raw, whole, log=False)
     out = tmp_path / "killed"
     with monkeypatch.context() as m:
-        crash_after(m, df, "solve", 2)  # the flow runs first: killed in its third segment
+        crash_after(m, build, "solve", 2)  # the flow runs first: killed in its third segment
         with pytest.raises(Crash):
             run_study(raw, out, log=False)
     checkpoint = out / "runs" / "kappa-2__flow__seed0.checkpoint.npz"
     with np.load(checkpoint) as f:
         assert int(f["segments_done"]) == 2 and f["ts"].shape == (3,)  # saves at t = 0, 0.25, 0.5
     with monkeypatch.context() as m:
-        solves = count_calls(m, df, "solve")
+        solves = count_calls(m, build, "solve")
         run_study(raw, out, log=False)
     assert solves["n"] == 2 + 4  # the flow's last two segments, then GDA's four
     assert not checkpoint.exists() and no_partial_files(out)

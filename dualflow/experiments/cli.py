@@ -3,22 +3,34 @@
 Commands:
 
 - `demo`: the 8-Gaussian ring learned by the exact-kernel dual flow and by GDA, side by side
-  (figures, a JSON summary and the trajectories; see `dualflow.experiments.demo`).
+  (figures, a JSON summary and the trajectories; see `dualflow.experiments.runners.demo`).
 - `phase`: a predicted (and optionally measured) phase diagram of the isolated points model.
 - `linearize`: the exact linearization at a configuration, with eigenvalues and dominant mode.
-(See `dualflow.experiments.stability`.)
-- `run`: a mode-collapse study described by a TOML config (`dualflow.experiments.mode_collapse`),
-  resumable: finished runs in the results folder are reused (`dualflow.experiments.run_store`).
+(See `dualflow.experiments.runners.stability`.)
+- `run`: a mode-collapse study described by a TOML config (`dualflow.experiments.runners.study`),
+  resumable: finished runs in the results folder are reused (`dualflow.experiments.store.runs`).
 - `sweep`: the same with the swept axes given on the command line (`--over kappa=0.1,1,inf`).
-- `compare`: flow versus GDA at several step sizes tau, one setting (`dualflow.experiments.compare`).
+- `compare`: flow versus GDA at several step sizes tau, one setting (`dualflow.experiments.runners.compare`).
 - `plot`: redraw a study folder's figures from its stored runs, without running anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import textwrap
+from pathlib import Path
+
+import jax
+
+from .config.stability import SCHEMES, LinearizeConfig, PhaseConfig, from_arguments
+from .config.study import ConfigError, parse_value
+from .runners.compare import redraw_compare, run_compare
+from .runners.demo import run_demo
+from .runners.stability import run_linearize, run_phase
+from .runners.study import finish_study, run_study
+from .store.runs import ResultsFolderError, load_folder_config
 
 DEFAULT_DEMO_OUT = "dualflow-output/demo"
 
@@ -64,9 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "same numbers (default: 0)")
     _add_stability_commands(commands)
     _add_study_commands(commands)
-    from .compare import add_compare_arguments
-
-    add_compare_arguments(commands.add_parser(
+    _add_compare_arguments(commands.add_parser(
         "compare", help="flow versus GDA at several step sizes tau: the tau -> 0 limit, figures + JSON",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=_fill("Run one setting of a study config with the dual flow and with GDA at several tau "
@@ -121,7 +131,7 @@ def _add_study_commands(commands):
         "run", help="a mode-collapse study from a TOML config: flow vs GDA over its sweep, figures + JSON + npz",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=_fill("Run the study described by CONFIG (a TOML file; schema in "
-                          "dualflow.experiments.study_config): " + _STUDY_DESCRIPTION),
+                          "dualflow.experiments.config.study): " + _STUDY_DESCRIPTION),
         epilog="examples:\n"
                "  dualflow run examples/configs/ring8_kappa.toml --out dualflow-output/ring8_kappa\n"
                "  dualflow run examples/configs/grid25_kappa.toml --quick   # seconds: fewer seeds, particles, "
@@ -148,16 +158,86 @@ def _axis(text: str):
     name, sep, values = text.partition("=")
     if not sep or not name.strip() or not values.strip():
         raise argparse.ArgumentTypeError(f"expected AXIS=V1,V2,... (e.g. kappa=0.1,1,inf), received {text!r}")
-    from .study_config import parse_value
-
     return name.strip(), [parse_value(v.strip()) for v in values.split(",")]
 
 
 
 
-def _add_stability_commands(commands):
-    from .stability import SCHEMES
+def _taus_argument(text: str) -> list[float]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"expected comma-separated step sizes such as 0.1,0.05,0.025; "
+                                         f"received {text!r}")
+    values = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.1,0.05,0.025; "
+                                             f"{part!r} is not a number") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"expected positive finite step sizes; received {part!r}")
+        values.append(value)
+    return values
 
+
+def _set_argument(text: str) -> tuple[str, object]:
+    axis, sep, value = text.partition("=")
+    axis, value = axis.strip(), value.strip()
+    if not sep or not axis or not value:
+        raise argparse.ArgumentTypeError(f"expected AXIS=VALUE such as kappa=3 or kappa=inf; received {text!r}")
+    return axis, parse_value(value)
+
+
+def _add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the `dualflow compare` arguments to `parser` (an argparse subparser); returns it."""
+    parser.add_argument("config", metavar="CONFIG",
+                        help="a study's TOML file (the schema of `dualflow run`), e.g. "
+                             "examples/configs/ring8_kappa.toml")
+    parser.add_argument("--taus", type=_taus_argument, default=None, metavar="TAU,TAU,...",
+                        help="comma-separated GDA step sizes tau (lr_g = tau, lr_d = kappa * tau), e.g. "
+                             "0.1,0.05,0.025; the horizon dynamics.horizon must be a whole number of steps of each "
+                             "(default: the setting's tau, tau/2 and tau/4)")
+    parser.add_argument("--set", dest="set", action="append", type=_set_argument, default=None, metavar="AXIS=VALUE",
+                        help="the setting compared: the value of one swept axis (kappa, n_critic, tau, payoff or "
+                             "bandwidth), read like a value of the config's [sweep], e.g. --set kappa=3, "
+                             "--set kappa=inf, --set payoff=logistic; repeat for several axes. Any valid value is "
+                             "allowed, swept or not (default: the config's base values; its [sweep] is ignored)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="INT",
+                        help="seed of the data sample, the initial particles and the random features, as in "
+                             "`dualflow run` (default: 0)")
+    parser.add_argument("--quick", action="store_true",
+                        help="apply the config's --quick overrides first (at most 32 particles, 64 data points, "
+                             "64 features, a quarter of the horizon, then its [quick] table): seconds instead of "
+                             "minutes")
+    parser.add_argument("--out", metavar="DIR", default=None,
+                        help="results folder, created if missing; files of the same names are replaced (default: "
+                             "dualflow-output/<study name>-compare, '<study name>-quick-compare' under --quick)")
+    return parser
+
+
+def _main_compare(args: argparse.Namespace) -> int:
+    """Run `dualflow compare` from parsed arguments (`_add_compare_arguments`).
+
+    **Returns:** the exit status: 0, or 2 after printing `dualflow compare: error: ...` on stderr
+    for an invalid config, setting or taus (`ConfigError`).
+    """
+    setting = {}
+    for axis, value in args.set or []:
+        if axis in setting:
+            print(f"dualflow compare: error: --set {axis} given twice ({setting[axis]!r} and {value!r})",
+                  file=sys.stderr)
+            return 2
+        setting[axis] = value
+    try:
+        run_compare(args.config, args.out, taus=args.taus, setting=setting, seed=args.seed, quick=args.quick)
+    except ConfigError as error:
+        print(f"dualflow compare: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_stability_commands(commands):
     def rates(p):
         p.add_argument("--lr-g", type=float, default=0.1, help="generator rate eta_g (default 0.1)")
         p.add_argument("--lr-d", type=float, default=0.1, help="discriminator rate eta_d (default 0.1); the flow "
@@ -220,22 +300,20 @@ def main(argv: list[str] | None = None) -> int:
     **Returns:** the exit status (0 on success). Bad arguments exit with status 2 (argparse).
     """
     args = build_parser().parse_args(sys.argv[1:] if argv is None else [str(a) for a in argv])
+    jax.config.update("jax_enable_x64", True)  # the command line's edge: float64 metrics and analysis
     if args.command == "demo":
-        from .demo import run_demo
-
         run_demo(args.out, quick=args.quick, seed=args.seed)
         return 0
     if args.command in ("phase", "linearize"):
-        from .stability import run_linearize, run_phase
-
         try:
-            (run_phase if args.command == "phase" else run_linearize)(args)
+            if args.command == "phase":
+                run_phase(from_arguments(PhaseConfig, args))
+            else:
+                run_linearize(from_arguments(LinearizeConfig, args))
         except ValueError as error:  # bad values: a clear message and exit status 2, like argparse
             return _error(args.command, error)
         return 0
     if args.command in ("run", "sweep"):
-        from .mode_collapse import run_study
-
         sweep = None
         if args.command == "sweep":
             sweep = {}
@@ -248,20 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "plot":
         return _guarded("plot", lambda: _redraw(args.results_dir))
     if args.command == "compare":
-        from .compare import main_compare
-
-        return main_compare(args)
+        return _main_compare(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse rejects unknown commands
 
 
 def _redraw(folder):
     """Redraw a results folder of `dualflow run` / `sweep` (a study) or of `dualflow compare`."""
-    from pathlib import Path
-
-    from .compare import redraw_compare
-    from .mode_collapse import finish_study
-    from .run_store import ResultsFolderError, load_folder_config
-
     if (Path(folder) / "compare.json").exists():
         return redraw_compare(folder)
     if (Path(folder) / "study.json").exists():
@@ -278,9 +348,6 @@ def _error(command: str, message) -> int:
 def _guarded(command: str, action) -> int:
     """Run `action`; a bad config or results folder (a `ValueError` raised before or instead of
     running) is reported as `dualflow <command>: error: ...` with exit status 2."""
-    from .run_store import ResultsFolderError
-    from .study_config import ConfigError
-
     try:
         action()
     except (ConfigError, ResultsFolderError) as error:

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._json import json_ready
 from ..kernels.radial import AbstractRadialKernel, Gaussian
 from ..measures.measure import Measure
 from ..validation import check_int, check_positive, masses_for
@@ -84,21 +85,15 @@ class MetricsOverTime(eqx.Module):
     settings: dict
 
     def to_dict(self) -> dict:
-        """The fields as plain Python lists (JSON-ready: non-finite numbers become `None`,
+        """The fields as plain Python lists (JSON-ready: NaN becomes `None`, infinities `"inf"`,
         fields not evaluated are left out); `settings` as given."""
         out = {}
         for name in ("ts", "indices") + tuple(name for names in GROUP_FIELDS.values() for name in names):
             value = getattr(self, name)
             if value is not None:
-                out[name] = _json_ready(value)
+                out[name] = json_ready(value)
         out["settings"] = dict(self.settings)
         return out
-
-
-def _json_ready(array: np.ndarray):
-    if array.dtype.kind in "iub":
-        return array.tolist()
-    return np.where(np.isfinite(array), array, None).tolist()
 
 
 def default_bandwidth(centres) -> float:

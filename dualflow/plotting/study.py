@@ -1,4 +1,4 @@
-r"""Figures of a mode-collapse study (`dualflow.experiments.mode_collapse`): summary tables over
+r"""Figures of a mode-collapse study (`dualflow.experiments.runners.study`): summary tables over
 the swept settings, covered modes over time for every setting, and field panels.
 
 - `plot_summary_tables`: one or more coloured tables (one per dynamics, or a single one whose

@@ -1,4 +1,4 @@
-"""The figures and the animation of a mode-collapse study (`dualflow.experiments.mode_collapse`).
+"""The figures and the animation of a mode-collapse study (`dualflow.experiments.runners.study`).
 
 The drawing itself lives in `dualflow.plotting` (matplotlib only there); this module picks the
 settings, arranges the study's arrays into what the plotting functions take and writes the files:
@@ -18,8 +18,8 @@ import textwrap
 
 import numpy as np
 
-from .results_store import write_figure
-from .study_config import DYNAMICS_LABELS, StudyConfig, centres_of, format_value, setting_label, setting_slug
+from ..store.files import write_figure
+from ..config.study import DYNAMICS_LABELS, StudyConfig, centres_of, format_value, setting_label, setting_slug
 
 __all__ = ["draw_animation", "draw_figures", "figure_settings"]
 
@@ -54,8 +54,8 @@ def _animation_index(cfg) -> int:
 
 
 def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
-    from ..plotting.coverage import plot_coverage_curves
-    from ..plotting.study import plot_setting_curves, plot_summary_tables
+    from ...plotting.coverage import plot_coverage_curves
+    from ...plotting.study import plot_setting_curves, plot_summary_tables
 
     d = cfg.data
     compare = d["dynamics"]["compare"]
@@ -130,7 +130,7 @@ def _metric_settings(cfg) -> dict:
 
 
 def _mode_spacing(centres) -> float:
-    from ..metrics.trajectory import default_bandwidth
+    from ...metrics.trajectory import default_bandwidth
 
     return default_bandwidth(centres)
 
@@ -210,8 +210,8 @@ def _axis_label(name: str) -> str:
 
 def _state_at(game, sol, index):
     """The discriminator state at save `index`, or `NO_FIELD` when it was not saved."""
-    from ..players.optimal import AbstractOptimalDiscriminator
-    from ..plotting.study import NO_FIELD
+    from ...players.optimal import AbstractOptimalDiscriminator
+    from ...plotting.study import NO_FIELD
 
     if isinstance(game.discriminator, AbstractOptimalDiscriminator):  # stateless
         return None
@@ -233,8 +233,8 @@ def _panel_times(cfg) -> list:
 
 
 def _panels(cfg, p_index, kept, title):
-    from ..plotting.particles import nearest_saved_index
-    from ..plotting.study import plot_field_grid
+    from ...plotting.particles import nearest_saved_index
+    from ...plotting.study import plot_field_grid
 
     rows = {}
     for dyn in cfg.data["dynamics"]["compare"]:
@@ -256,8 +256,8 @@ def _panels(cfg, p_index, kept, title):
 
 
 def draw_animation(cfg, out, kept) -> dict:
-    from ..plotting.animation import animate_runs
-    from ..plotting.study import NO_FIELD
+    from ...plotting.animation import animate_runs
+    from ...plotting.study import NO_FIELD
 
     p_index = _animation_index(cfg)
     if (p_index, "flow") not in kept or (p_index, "gda") not in kept:

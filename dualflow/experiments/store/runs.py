@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import load_solution, save_solution
-from .results_store import write_json, write_text
-from .study_config import StudyConfig, parse_study, setting_slug
+from .files import write_json, write_text
+from ..config.study import StudyConfig, parse_study, setting_slug
 
 __all__ = ["ResultsFolderError", "RunStore", "load_folder_config"]
 

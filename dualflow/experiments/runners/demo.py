@@ -22,25 +22,12 @@ Outputs (all written atomically: a temporary file in the same folder, then `os.r
 timings, final metrics, result codes, flow-vs-GDA deviation, versions) and
 `trajectories.npz` (saved times and positions of both runs, and the data).
 
-**Parameters** (`FULL`; `QUICK` is a smaller, shorter copy for tests), chosen by trial runs
-with GDA on this configuration. The ring has radius 2 and mode std 0.02 (neighbouring modes
-1.53 apart). Bandwidth 0.4 resolves single modes while still reaching across the gap between
-them: with 1.0 the particles settle on a blurred ring of radius about 2.07 and never enter a
-mode (0 of 8 covered at $t = 20$); with 0.3 the ring is seen faintly from the centre and the
-blob spreads more slowly (median radius 1.3 instead of 1.8 at $t = 4$). Ridge
-$\lambda = 0.5$ with $\kappa = 10$: the discriminator relaxes on the time
-$1/(\kappa\lambda) = 0.2$, near its fast regime. $\eta_g = 0.1$ keeps GDA stable (its D-step
-needs $\eta_d\lambda < 2$) yet far enough from the flow that the first-order gap shows
-(particles up to about 0.2 apart at $t \approx 3.5$). The flow's own error (`flow_rtol` = 1e-8)
-is far below that gap. Horizon $t_1 = 20$: the blob reaches the ring by $t \approx 5$, all 8
-modes are covered from $t \approx 7$, and about a fifth of the particles are still stranded
-between modes at the end, where the kernel's pull is weak (80% within 3 std of a centre).
+The parameters and why they were chosen: `dualflow.experiments.config.demo`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import platform
 import time
 from pathlib import Path
@@ -48,74 +35,25 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from .records import versions
-from .results_store import write_figure, write_json, write_npz
+from ..config.demo import DemoConfig, FULL, QUICK
+from ..store.files import write_figure, write_json, write_npz
+from ..store.records import versions
+from ...games.kernel_game import KernelGame
+from ...kernels.radial import Gaussian
+from ...measures.measure import Measure
+from ...measures.targets import ring8
+from ...players.spectral import SpectralRKHS
+from ...solvers.dual_flow import DualFlow
+from ...solvers.gda import GDA
+from ...solvers.solve import solve
 
-__all__ = ["DemoConfig", "FULL", "QUICK", "run_demo"]
+__all__ = ["run_demo"]
 
 RUNS = ("dual flow", "GDA")
 #: Key in `summary.json` / `trajectories.npz` for each run.
 RUN_KEYS = {"dual flow": "flow", "GDA": "gda"}
 
 
-@dataclasses.dataclass(frozen=True)
-class DemoConfig:
-    """Parameters of the demo (see the module docstring for why these values).
-
-    **Fields:** `n_particles` ($N$), `n_data` ($M$), `ring_radius`, `ring_std` (target);
-    `blob_std` (std of the initial Gaussian blob at the origin); `bandwidth` ($\\sigma$ of the
-    Gaussian kernel), `reg` ($\\lambda$), `lr_g`, `lr_d` (GDA rates; $\\kappa = \\eta_d/\\eta_g$);
-    `horizon` ($t_1$ in generator time); `save_dt` (time between saves, a multiple of
-    `lr_g`); `tol` (the spectral critic's kernel accuracy); `flow_rtol` (relative tolerance of
-    the adaptive flow; its absolute tolerance is a hundredth of it); `plot_times` (times drawn
-    in `demo.png`).
-    """
-
-    n_particles: int = 128
-    n_data: int = 256
-    ring_radius: float = 2.0
-    ring_std: float = 0.02
-    blob_std: float = 0.2
-    bandwidth: float = 0.4
-    reg: float = 0.5
-    lr_g: float = 0.1
-    lr_d: float = 1.0
-    horizon: float = 20.0
-    save_dt: float = 0.5
-    tol: float = 1e-10
-    flow_rtol: float = 1e-8
-    plot_times: tuple = (0.0, 2.5, 5.0, 10.0, 20.0)
-
-    @property
-    def kappa(self) -> float:
-        """$\\kappa = \\eta_d / \\eta_g$."""
-        return self.lr_d / self.lr_g
-
-    @property
-    def n_steps(self) -> int:
-        """GDA steps $t_1 / \\eta_g$."""
-        return _ratio("horizon", self.horizon, "lr_g", self.lr_g)
-
-    @property
-    def save_every(self) -> int:
-        """GDA steps between saves."""
-        return _ratio("save_dt", self.save_dt, "lr_g", self.lr_g)
-
-    @property
-    def n_saves(self) -> int:
-        """Saved times, $t = 0$ included."""
-        return _ratio("horizon", self.horizon, "save_dt", self.save_dt) + 1
-
-
-FULL = DemoConfig()
-QUICK = DemoConfig(n_particles=48, n_data=128, horizon=10.0, plot_times=(0.0, 1.5, 3.0, 5.0, 10.0))
-
-
-def _ratio(name_a, a, name_b, b) -> int:
-    k = round(a / b)
-    if k < 1 or not math.isclose(k * b, a, rel_tol=1e-9):
-        raise ValueError(f"`{name_a}` ({a}) must be a positive integer multiple of `{name_b}` ({b}).")
-    return k
 
 
 # ---- the experiment ---------------------------------------------------------------------
@@ -127,8 +65,8 @@ def _say(message: str) -> None:
 
 def _measure_run(solution, data, kernel, config: DemoConfig) -> dict:
     """Metrics at every finite saved time of `solution`, as NumPy arrays."""
-    from ..measures import Measure, ring8_centres
-    from ..metrics import mmd, mode_coverage, w2_squared
+    from ...measures import Measure, ring8_centres
+    from ...metrics import mmd, mode_coverage, w2_squared
 
     ts = np.asarray(solution.ts, dtype=float)
     points = np.asarray(solution.points)
@@ -212,8 +150,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         raise ValueError(f"`seed` must be a non-negative integer; received {seed!r}.")
     jax.config.update("jax_enable_x64", True)
 
-    import dualflow as df
-    from ..plotting import plot_curves, plot_particles
+    from ...plotting import plot_curves, plot_particles
 
     config = QUICK if quick else FULL
     out = Path(out_dir)
@@ -222,12 +159,12 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     timings = {}
 
     key_data, key_blob = jax.random.split(jax.random.PRNGKey(seed))
-    data = df.ring8(key_data, config.n_data, radius=config.ring_radius, std=config.ring_std)
+    data = ring8(key_data, config.n_data, radius=config.ring_radius, std=config.ring_std)
     blob = config.blob_std * jax.random.normal(key_blob, (config.n_particles, 2), dtype=data.points.dtype)
-    generator = df.Measure(blob)
-    kernel = df.Gaussian(bandwidth=config.bandwidth)
+    generator = Measure(blob)
+    kernel = Gaussian(bandwidth=config.bandwidth)
 
-    game = df.KernelGame(data=data, discriminator=df.SpectralRKHS(kernel, tol=config.tol),
+    game = KernelGame(data=data, discriminator=SpectralRKHS(kernel, tol=config.tol),
                          reg=config.reg, velocity="wasserstein")
 
     _say(f"{'quick' if quick else 'full'} configuration, seed {seed}: N = {config.n_particles} particles from a "
@@ -240,7 +177,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     t0 = time.perf_counter()
     _say(f"GDA (alternating, discriminator first): {config.n_steps} steps of lr_g = {config.lr_g}, "
          f"lr_d = {config.lr_d} ...")
-    gda = df.solve(game, generator, df.GDA(lr_g=config.lr_g, lr_d=config.lr_d, order="alternating_d_first"),
+    gda = solve(game, generator, GDA(lr_g=config.lr_g, lr_d=config.lr_d, order="alternating_d_first"),
                    n_steps=config.n_steps, save_every=config.save_every, throw=False)
     jax.block_until_ready(gda.points)
     timings["gda_s"] = time.perf_counter() - t0
@@ -248,7 +185,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
 
     t0 = time.perf_counter()
     _say(f"dual flow (exact kernel, adaptive Tsit5, rtol {config.flow_rtol:g}): kappa = {config.kappa:g} ...")
-    flow = df.solve(game, generator, df.DualFlow(kappa=config.kappa, rtol=config.flow_rtol, atol=config.flow_rtol / 100),
+    flow = solve(game, generator, DualFlow(kappa=config.kappa, rtol=config.flow_rtol, atol=config.flow_rtol / 100),
                     t1=config.horizon, n_saves=config.n_saves, throw=False)
     jax.block_until_ready(flow.points)
     timings["flow_s"] = time.perf_counter() - t0

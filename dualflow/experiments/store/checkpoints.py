@@ -27,8 +27,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from ..solvers.solution import Result, Solution
-from .results_store import write_npz
+from ...solvers.solution import Result, Solution
+from .files import write_npz
 
 __all__ = ["load_solution", "save_solution", "solution_arrays", "solution_from_arrays", "solve_in_segments"]
 

@@ -1,7 +1,7 @@
 r"""Mode-collapse studies: the 8-Gaussian ring and the 5x5 grid learned by the dual flow and by
 GDA, swept over the time-scale ratio $\kappa$, `n_critic`, $\tau$, the payoff or the bandwidth.
 
-A study is described by a TOML file (schema: `dualflow.experiments.study_config`) and run by
+A study is described by a TOML file (schema: `dualflow.experiments.config.schema`) and run by
 `run_study` or `dualflow run CONFIG --out DIR`. For every swept setting, every dynamics in
 `dynamics.compare` and every seed it plays one game from the same start:
 
@@ -53,33 +53,31 @@ import math
 import platform
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .checkpoints import solve_in_segments
-from .records import json_float, json_list, json_value, run_failed, setting_json, versions
-from .results_store import write_json, write_npz, write_text
-from .run_store import ResultsFolderError, RunStore
-from .study_config import (
+from ...metrics.trajectory import evaluated_indices
+from ..config.study import (
     DYNAMICS_LABELS,
     StudyConfig,
+    as_config,
     centres_of,
+    default_folder,
     format_value,
-    load_study,
-    parse_study,
     setting_label,
 )
-from .study_figures import draw_animation, draw_figures, figure_settings
+from ..._json import json_float, json_ready
+from ..store.records import run_failed, versions
+from ..store.files import write_json, write_npz, write_text
+from ..store.runs import ResultsFolderError, RunStore
+from .build import build_game, build_problem, n_segments, solve_run, state_template
+from .figures import draw_animation, draw_figures, figure_settings
+from .measure import aggregate_runs, final_values, measure_run
+from .precision import float64
 
-__all__ = ["DYNAMICS_LABELS", "STAT_KEYS", "build_game", "build_problem", "run_study"]
-
-#: Final metrics summarized over seeds (mean, std, min, max) for every setting and dynamics.
-STAT_KEYS = ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd",
-             "mode_hops", "particle_hops_mean", "hopped_fraction")
+__all__ = ["finish_study", "markdown_table", "run_study"]
 
 ARRAYS_DOC = """\
 Arrays of a mode-collapse study. G = the sweep shape (one or two axes), R = dynamics, K = seeds,
@@ -93,215 +91,8 @@ trajectory_index (St,), points (G, R, K, St, N, 2) float32, data_points (K, M, 2
 """
 
 
-# ---- building the games ------------------------------------------------------------------
-def _dtype(cfg: StudyConfig):
-    return jnp.float32 if cfg.data["precision"] == "float32" else jnp.float64
-
-
-def build_problem(cfg: StudyConfig, seed: int):
-    """The data sample, the initial particles and the player keys of one seed.
-
-    **Returns:** `(data, x0, keys)`: the target sample (a `Measure` in the study's precision),
-    the initial positions `(N, 2)` and a dict of PRNG keys (`"features"`, `"network"`).
-    """
-    import dualflow as df
-
-    dtype = _dtype(cfg)
-    k_data, k_init, k_features, k_network = jax.random.split(jax.random.PRNGKey(seed), 4)
-    target, generator = cfg.data["target"], cfg.data["generator"]
-    if target["name"] == "ring8":
-        data = df.ring8(k_data, target["n_data"], radius=target["radius"], std=target["std"])
-    else:
-        data = df.grid25(k_data, target["n_data"], spacing=target["spacing"], std=target["std"])
-    data = df.Measure(data.points.astype(dtype), data.masses.astype(dtype))
-    x0 = (generator["scale"] * jax.random.normal(k_init, (generator["n_particles"], 2))).astype(dtype)
-    return data, x0, {"features": k_features, "network": k_network}
-
-
-def _payoff(cfg: StudyConfig, name: str):
-    import dualflow as df
-
-    game = cfg.data["game"]
-    return {"kernel_ipm": lambda: df.KernelIPM(), "logistic": lambda: df.Logistic(),
-            "non_saturating": lambda: df.NonSaturating(),
-            "wgan_gp": lambda: df.WGAN(gradient_penalty=game["gradient_penalty"]),
-            "wgan_clip": lambda: df.WGAN(clip=game["clip"])}[name]()
-
-
-def build_game(cfg: StudyConfig, params: dict, data, keys, x0):
-    """The `KernelGame` of one setting (`params` from `StudyConfig.parameters`) and seed, whose
-    initial particles are `x0` (they fix a spectral critic's box).
-
-    The setting's discriminator kind (`discriminator.kind`, or the `discriminator` axis):
-    `"spectral"` plays `SpectralRKHS(Gaussian(bandwidth), tol, box)` (the exact kernel to `tol`),
-    `"rff"` plays `FiniteRank(RandomFourier(Gaussian(bandwidth), n_features))`, `"exact"` plays
-    `ExactRKHS(Gaussian(bandwidth))` (its history), `"neural"` an MLP critic (softplus);
-    $\\kappa = \\infty$ replaces the kernel ones by `OptimalWitness` over the same kernel (spectral
-    sums for `"spectral"`) or features.
-    """
-    import equinox as eqx
-
-    import dualflow as df
-
-    disc_cfg, game_cfg = cfg.data["discriminator"], cfg.data["game"]
-    kernel = df.Gaussian(params["bandwidth"])
-    best_response = math.isinf(params["kappa"])
-    kind = params["kind"]
-    if kind == "spectral":
-        box = (-disc_cfg["box"], disc_cfg["box"]) if disc_cfg["box"] > 0 else None
-        disc = (df.OptimalWitness(kernel, method="spectral", tol=disc_cfg["tol"], box=box) if best_response
-                else df.SpectralRKHS(kernel, tol=disc_cfg["tol"], box=box))
-    elif kind == "rff":
-        features = df.RandomFourier(kernel, params["n_features"], 2, key=keys["features"])
-        disc = df.OptimalWitness(features) if best_response else df.FiniteRank(features)
-    elif kind == "exact":
-        disc = df.OptimalWitness(kernel) if best_response else df.ExactRKHS(kernel, history_tol=disc_cfg["history_tol"])
-    else:
-        mlp = eqx.nn.MLP(2, "scalar", disc_cfg["width"], disc_cfg["depth"], activation=jax.nn.softplus,
-                         key=keys["network"])
-        disc = df.NeuralDiscriminator(mlp)
-    game = df.KernelGame(data, disc, reg=game_cfg["reg"], payoff=_payoff(cfg, params["payoff"]),
-                         velocity=game_cfg["velocity"])
-    return eqx.tree_at(lambda g: g.discriminator, game, game.discriminator.prepared(game, x0))
-
-
-def _solve(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkpoint=None, on_segment=None):
-    """One run, in `n_segments(cfg)` restartable segments (`checkpoints.solve_in_segments`)."""
-    import dualflow as df
-
-    dyn, dtype = cfg.data["dynamics"], _dtype(cfg)
-    segments = n_segments(cfg)
-    if dynamics == "gda":
-        lr_d = params["lr_d"] if params["lr_d"] is not None else params["tau"]  # unused by a best response
-        solver = df.GDA(lr_g=jnp.asarray(params["tau"], dtype), lr_d=jnp.asarray(lr_d, dtype), order=dyn["order"],
-                        n_critic=params["n_critic"])
-
-        def piece(x, disc):
-            return df.solve(game, df.Measure(x), solver, n_steps=params["n_steps"] // segments,
-                            save_every=params["save_every"], blowup=dyn["blowup"], throw=False, init_discriminator=disc)
-    else:
-        kappa = params["kappa_flow"] if math.isfinite(params["kappa_flow"]) else 1.0  # unused by a best response
-        solver = df.DualFlow(kappa=jnp.asarray(kappa, dtype), rtol=dyn["flow_rtol"], atol=dyn["flow_atol"],
-                             dt0=dyn["flow_dt0"] or None)
-
-        def piece(x, disc):
-            return df.solve(game, df.Measure(x), solver, t1=dyn["horizon"] / segments,
-                            n_saves=(dyn["n_saves"] - 1) // segments + 1, max_steps=dyn["flow_max_steps"],
-                            blowup=dyn["blowup"], throw=False, init_discriminator=disc)
-    if segments == 1:
-        return piece(x0, "zero")
-    return solve_in_segments(piece, x0, segments, dyn["horizon"] / segments, _template(game, x0),
-                             checkpoint=checkpoint, fixed_grid=dynamics == "gda", on_segment=on_segment)
-
-
-def n_segments(cfg: StudyConfig) -> int:
-    """Segments of every run: horizon / `dynamics.checkpoint_every` (1 when it is 0)."""
-    dyn = cfg.data["dynamics"]
-    return round(dyn["horizon"] / dyn["checkpoint_every"]) if dyn["checkpoint_every"] > 0 else 1
-
-
-def _template(game, x0):
-    """A discriminator state of the game's player (its structure, for reading stored runs)."""
-    n = x0.shape[0]
-    return game.discriminator.init(game, x0, jnp.full((n,), 1.0 / n, dtype=x0.dtype), 0)
-
-
-# ---- measuring a run -----------------------------------------------------------------------
-def _measure(cfg: StudyConfig, sol, data, centres) -> dict:
-    """Metrics over time and hops of one run (NumPy, float64)."""
-    import dualflow as df
-    from ..metrics.mode_hopping import mode_hops, particle_hops
-    from ..metrics.trajectory import evaluated_indices, metrics_over_time
-
-    m = cfg.data["metrics"]
-    std = cfg.data["target"]["std"]
-    ts = np.asarray(sol.ts, dtype=np.float64)
-    points = np.asarray(sol.points, dtype=np.float64)
-    masses = np.asarray(sol.masses, dtype=np.float64)
-    data64 = df.Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
-    run = (ts, points, masses)
-    modes = metrics_over_time(run, data64, centres, std, which=("modes",), radius_stds=m["radius_stds"],
-                              min_fraction=m["min_fraction"])
-    out = {name: np.asarray(getattr(modes, name), dtype=np.float64)
-           for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy")}
-    out["modes_settings"] = modes.settings
-    distance_index = evaluated_indices(ts.shape[0], m["every"])
-    out["distance_index"] = distance_index
-    for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
-        out[name] = np.full(distance_index.shape, np.nan)
-    out["distance_settings"] = {}
-    if m["distances"]:
-        which = tuple(dict.fromkeys(m["distances"]))
-        kernel = df.Gaussian(m["mmd_bandwidth"]) if m["mmd_bandwidth"] > 0 else None
-        dist = metrics_over_time(run, data64, centres, std, every=m["every"], which=which,
-                                 epsilon=m["sinkhorn_epsilon"], kernel=kernel, radius_stds=m["radius_stds"],
-                                 min_fraction=m["min_fraction"])
-        for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
-            value = getattr(dist, name)
-            if value is not None:
-                out[name] = np.asarray(value, dtype=np.float64)
-        out["distance_settings"] = dist.settings
-    hops = mode_hops(out["occupancy"], ts, min_fraction=m["min_fraction"], persistence=m["hop_persistence"])
-    counts = particle_hops(points, centres, std, ts=ts, radius_stds=m["radius_stds"],
-                           persistence=m["hop_persistence"])
-    out["mode_hops"] = int(hops.num_hops)
-    out["particle_hops"] = np.asarray(counts)
-    return out
-
-
-def _last_finite(values) -> float:
-    values = np.asarray(values, dtype=np.float64)
-    finite = np.flatnonzero(np.isfinite(values))
-    return float(values[finite[-1]]) if finite.size else math.nan
-
-
-def _final(measured: dict) -> dict:
-    """Final values: the last save where the metric is finite."""
-    final = {name: _last_finite(measured[name]) for name in
-             ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd")}
-    rows = np.flatnonzero(np.all(np.isfinite(measured["occupancy"]), axis=1))
-    final["occupancy"] = measured["occupancy"][rows[-1]].tolist() if rows.size else None
-    final["mode_hops"] = float(measured["mode_hops"])
-    final["particle_hops_mean"] = float(np.mean(measured["particle_hops"]))
-    final["hopped_fraction"] = float(np.mean(measured["particle_hops"] > 0))
-    return final
-
-
-def _stats(values) -> dict:
-    values = np.asarray(values, dtype=np.float64)
-    finite = values[np.isfinite(values)]
-    if not finite.size:
-        return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": json_list(values)}
-    return {"mean": float(finite.mean()), "std": float(finite.std()), "min": float(finite.min()),
-            "max": float(finite.max()), "n": int(finite.size), "values": json_list(values)}
-
-
-
-
-
-
-
-
 # ---- the study -------------------------------------------------------------------------------
-def _as_config(config, quick: bool, sweep) -> StudyConfig:
-    if isinstance(config, StudyConfig):
-        if (quick and not config.quick) or sweep is not None:
-            raise ValueError("pass the path or the parsed dict to apply --quick or a sweep; this StudyConfig is "
-                             "already resolved (load_study(path, quick=..., sweep=...)).")
-        return config
-    if isinstance(config, dict):
-        return parse_study(config, quick=quick, sweep=sweep)
-    if isinstance(config, (str, Path)):
-        return load_study(config, quick=quick, sweep=sweep)
-    raise TypeError(f"`config` must be a path to a TOML file, a parsed dict or a StudyConfig; received "
-                    f"{type(config).__name__}.")
-
-
-def default_folder(cfg: StudyConfig) -> Path:
-    """`dualflow-output/<name>` (`<name>-quick` under `--quick`)."""
-    return Path("dualflow-output") / (cfg.name + ("-quick" if cfg.quick else ""))
-
-
+@float64
 def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: bool = False,
               sweep: dict | None = None) -> dict:
     r"""Run a mode-collapse study into its results folder, resuming what is already there.
@@ -335,8 +126,7 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: boo
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    jax.config.update("jax_enable_x64", True)  # float64 metrics; runs in the configured precision
-    cfg = _as_config(config, quick, sweep)
+    cfg = as_config(config, quick, sweep)
     out = Path(out_dir) if out_dir is not None else default_folder(cfg)
     store = RunStore(out, cfg, fresh=fresh)
     say = _sayer(log)
@@ -362,16 +152,16 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: boo
             game = build_game(cfg, params, data, keys, x0)
             with tqdm(total=n_segments(cfg), unit="segment", desc=run_id, leave=False, file=sys.stderr,
                       disable=None if log and n_segments(cfg) > 1 else True, dynamic_ncols=True) as segments:
-                sol = _solve(cfg, params, dynamics, game, x0, checkpoint=store.checkpoint(run_id),
+                sol = solve_run(cfg, params, dynamics, game, x0, checkpoint=store.checkpoint(run_id),
                              on_segment=lambda k: segments.update(1))
                 jax.block_until_ready(sol.points)
             solve_s = time.perf_counter() - t0
             t0 = time.perf_counter()
-            measured = _measure(cfg, sol, data, centres)
+            measured = measure_run(cfg, sol, data, centres)
             metrics_s = time.perf_counter() - t0
-            final = _final(measured)
+            final = final_values(measured)
             store.save(run_id, sol, measured, {
-                "setting": setting_json(setting), "dynamics": dynamics, "seed": int(seed),
+                "setting": json_ready(setting), "dynamics": dynamics, "seed": int(seed),
                 "result": sol.result_name, "failed": bool(run_failed(sol)),
                 "final_time": json_float(np.asarray(sol.final_time)),
                 "num_steps": int(np.asarray(sol.stats["num_steps"])),
@@ -399,6 +189,7 @@ def _sayer(log: bool):
     return say
 
 
+@float64
 def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | None = None, store=None) -> dict:
     """Gather a study folder's finished runs into `summary.json`, `arrays.npz`, `table.md` and the
     figures (PNG and SVG) and the animation; used by `run_study` at the end and by `dualflow
@@ -424,7 +215,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
               "occupancy": np.full(shape + (n_saves, num_modes), np.nan)}
     for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
         arrays[name] = np.full(shape + (n_saves,), np.nan)
-    trajectory_index = _evaluated(n_saves, d["outputs"]["trajectory_every"])
+    trajectory_index = evaluated_indices(n_saves, d["outputs"]["trajectory_every"])
     arrays["points"] = np.full(shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan,
                                dtype=np.float32)
     problems = {seed: build_problem(cfg, seed) for seed in seeds}
@@ -438,7 +229,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
                 if p_index in keep and k == 0:
                     data, x0, keys = problems[seed]
                     game = build_game(cfg, cfg.parameters(setting), data, keys, x0)
-                sol, measured = store.load(run_id, None if game is None else _template(game, problems[seed][1]))
+                sol, measured = store.load(run_id, None if game is None else state_template(game, problems[seed][1]))
                 index = grid_index + (r, k)
                 arrays["ts"][index] = np.asarray(sol.ts, dtype=np.float64)
                 arrays["result"][index] = int(np.asarray(sol.result))
@@ -455,7 +246,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
                 if game is not None:
                     kept[(p_index, dynamics)] = (game, sol, problems[seed][0])
 
-    summary_settings = _aggregate(cfg, runs)
+    summary_settings = aggregate_runs(cfg, runs)
     t_plots = time.perf_counter()
     files = {}
     arrays.update(_static_arrays(cfg, problems, centres, n_dist, trajectory_index))
@@ -480,7 +271,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
         "quick": cfg.quick,
         "config_file": cfg.source,
         "target": {**d["target"], "num_modes": num_modes},
-        "axes": [{"name": name, "values": [json_value(v) for v in values]} for name, values in cfg.axes],
+        "axes": [{"name": name, "values": [json_ready(v) for v in values]} for name, values in cfg.axes],
         "dynamics": list(compare),
         "dynamics_labels": {k: DYNAMICS_LABELS[k] for k in compare},
         "seeds": seeds,
@@ -521,39 +312,6 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     return summary
 
 
-
-
-def _evaluated(n_saves: int, every: int) -> np.ndarray:
-    indices = np.arange(0, n_saves, every)
-    return indices if indices[-1] == n_saves - 1 else np.append(indices, n_saves - 1)
-
-
-
-
-
-
-def _aggregate(cfg: StudyConfig, runs: list) -> list:
-    out = []
-    compare = cfg.data["dynamics"]["compare"]
-    for setting in cfg.settings:
-        key = setting_json(setting)
-        params = cfg.parameters(setting)
-        entry = {"setting": key, "label": setting_label(setting) or "base",
-                 "parameters": {k: json_value(v) if isinstance(v, float) else v for k, v in params.items()},
-                 "dynamics": {}}
-        for dynamics in compare:
-            chosen = [r for r in runs if r["setting"] == key and r["dynamics"] == dynamics]
-            stats = {name: _stats([_nan(r["final"][name]) for r in chosen]) for name in STAT_KEYS}
-            stats["results"] = dict(Counter(r["result"] for r in chosen))
-            stats["n_failed"] = sum(r["failed"] for r in chosen)
-            stats["label"] = DYNAMICS_LABELS[dynamics]
-            entry["dynamics"][dynamics] = stats
-        out.append(entry)
-    return out
-
-
-def _nan(value):
-    return math.nan if value is None or isinstance(value, str) else float(value)
 
 
 def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:

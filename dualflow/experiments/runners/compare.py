@@ -1,6 +1,6 @@
 r"""Flow versus GDA side by side at several $\tau$: the $\tau \to 0$ limit (`dualflow compare`).
 
-One game of a study config (`dualflow.experiments.study_config`; the same TOML as `dualflow run`),
+One game of a study config (`dualflow.experiments.config.study`; the same TOML as `dualflow run`),
 one setting, one seed: the dual flow is integrated once, accurately, and discrete GDA is run at
 each step size $\tau$ in `taus`, all from the same initial particles, the same data sample and
 the same random features (or critic network). GDA with $\eta_g = \tau$, $\eta_d = \kappa\tau$
@@ -65,7 +65,6 @@ every file written atomically by `results_store`):
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import difflib
@@ -80,22 +79,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .cli import nonnegative_int
-from .mode_collapse import _as_config, _solve, build_game, build_problem, default_folder
-from .records import json_float, json_list, json_value, run_failed, setting_json, versions
-from .results_store import write_figure, write_json, write_npz
-from .study_config import (
-    AXES,
+from .build import build_game, build_problem, solve_run
+from .precision import float64
+from ..._json import json_float, json_list, json_ready
+from ..store.records import run_failed, versions
+from ..store.files import write_figure, write_json, write_npz
+from ..config.schema import AXES
+from ..config.study import (
     ConfigError,
     StudyConfig,
+    as_config,
     centres_of,
+    default_folder,
     format_value,
     parse_study,
-    parse_value,
     setting_label,
 )
+from ...measures.measure import Measure
+from ...metrics.trajectory import metrics_over_time
 
-__all__ = ["add_compare_arguments", "flow_gda_errors", "main_compare", "redraw_compare", "run_compare"]
+__all__ = ["flow_gda_errors", "redraw_compare", "run_compare"]
 
 #: Tolerances of the reference flow (adaptive solvers): the tighter of these and the config's.
 FLOW_RTOL = 1e-10
@@ -167,7 +170,7 @@ def flow_gda_errors(ts, flow_points, gda_points, taus, *, flow_end=math.inf, gda
     usable = np.isfinite(max_errors) & (max_errors > 0)
     slope = math.nan
     if np.count_nonzero(usable) >= 2:
-        from ..analysis.convergence import loglog_slope
+        from ...analysis.convergence import loglog_slope
 
         slope = loglog_slope(taus[usable], max_errors[usable])
     return {"errors": errors, "max_errors": max_errors, "final_errors": final_errors, "slope": slope}
@@ -275,8 +278,6 @@ def _flow_settings(run_cfg: StudyConfig) -> dict:
 # ---- the comparison ----------------------------------------------------------------------------
 def _final_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
     """Covered modes, high-quality fraction and W2 of the last finite save (float64)."""
-    import dualflow as df
-    from ..metrics.trajectory import metrics_over_time
 
     points = np.asarray(sol.points, dtype=np.float64)
     finite = np.flatnonzero(np.all(np.isfinite(points), axis=(1, 2)))
@@ -286,7 +287,7 @@ def _final_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
     m = cfg.data["metrics"]
     run = (np.asarray(sol.ts, dtype=np.float64)[last:last + 1], points[last:last + 1],
            np.asarray(sol.masses, dtype=np.float64))
-    data64 = df.Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
+    data64 = Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
     out = metrics_over_time(run, data64, centres, cfg.data["target"]["std"], which=("modes", "w2"),
                             radius_stds=m["radius_stds"], min_fraction=m["min_fraction"])
     return {"t": json_float(run[0][0]), "num_covered": int(np.asarray(out.num_covered)[0]),
@@ -302,6 +303,7 @@ def _run_record(name, sol, seconds, extra=None) -> dict:
     return record
 
 
+@float64
 def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None, seed: int = 0,
                 quick: bool = False, log: bool = True) -> dict:
     r"""Run the dual flow once and GDA at several $\tau$ on one game; measure how GDA approaches the flow.
@@ -343,8 +345,7 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
     ```
     """
     start = time.perf_counter()
-    jax.config.update("jax_enable_x64", True)
-    cfg = _as_config(config, quick, None)
+    cfg = as_config(config, quick, None)
     resolved, setting = _resolve(cfg, setting)
     params = resolved.parameters({})
     horizon = resolved.data["dynamics"]["horizon"]
@@ -373,7 +374,7 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
 
     def timed(cfg_, p, dynamics):
         t0 = time.perf_counter()
-        sol = _solve(cfg_, p, dynamics, game, x0)
+        sol = solve_run(cfg_, p, dynamics, game, x0)
         jax.block_until_ready(sol.points)
         return sol, time.perf_counter() - t0
 
@@ -408,7 +409,7 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
         gda_sols.append(sol)
         timings[f"gda_tau_{tau:g}_s"] = seconds
         runs.append(_run_record("gda", sol, seconds, {"tau": tau, "lr_g": p["lr_g"],
-                                                      "lr_d": json_value(p["lr_d"]) if p["lr_d"] is not None else None,
+                                                      "lr_d": json_ready(p["lr_d"]) if p["lr_d"] is not None else None,
                                                       "save_every": p["save_every"]}))
         one = flow_gda_errors(ts, flow.points, np.asarray(sol.points)[None], [tau],
                               flow_end=float(np.asarray(flow.final_time)), gda_ends=[float(np.asarray(sol.final_time))])
@@ -459,9 +460,9 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
         "quick": cfg.quick,
         "config_file": cfg.source,
         "config": cfg.to_json(),
-        "setting": setting_json(setting),
+        "setting": json_ready(setting),
         "setting_label": label,
-        "parameters": {k: json_value(v) for k, v in params.items()
+        "parameters": {k: json_ready(v) for k, v in params.items()
                        if k not in ("n_steps", "save_every", "lr_g", "lr_d")},
         "seed": int(seed),
         "precision": "float64" + (" (promoted from the config's float32)"
@@ -523,7 +524,7 @@ def redraw_compare(folder) -> dict:
 
 
 def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, seed: int) -> dict:
-    from ..plotting.compare import plot_compare
+    from ...plotting.compare import plot_compare
 
     horizon = float(arrays["ts"][-1])
     which = label if "kappa =" in label else f"{label}; kappa = {format_value(params['kappa'])}"
@@ -533,82 +534,3 @@ def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, s
                        data=arrays["data_points"], times=(0.0, horizon / 4, horizon / 2, horizon), title=title)
     png = write_figure(out / "compare.png", fig)  # and compare.svg
     return {"figure": png, "figure_svg": png.with_suffix(".svg")}
-
-
-# ---- the command line ----------------------------------------------------------------------------
-def _taus_argument(text: str) -> list[float]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"expected comma-separated step sizes such as 0.1,0.05,0.025; "
-                                         f"received {text!r}")
-    values = []
-    for part in parts:
-        try:
-            value = float(part)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.1,0.05,0.025; "
-                                             f"{part!r} is not a number") from None
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"expected positive finite step sizes; received {part!r}")
-        values.append(value)
-    return values
-
-
-def _set_argument(text: str) -> tuple[str, object]:
-    axis, sep, value = text.partition("=")
-    axis, value = axis.strip(), value.strip()
-    if not sep or not axis or not value:
-        raise argparse.ArgumentTypeError(f"expected AXIS=VALUE such as kappa=3 or kappa=inf; received {text!r}")
-    return axis, parse_value(value)
-
-
-
-
-
-
-def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the `dualflow compare` arguments to `parser` (an argparse subparser); returns it."""
-    parser.add_argument("config", metavar="CONFIG",
-                        help="a study's TOML file (the schema of `dualflow run`), e.g. "
-                             "examples/configs/ring8_kappa.toml")
-    parser.add_argument("--taus", type=_taus_argument, default=None, metavar="TAU,TAU,...",
-                        help="comma-separated GDA step sizes tau (lr_g = tau, lr_d = kappa * tau), e.g. "
-                             "0.1,0.05,0.025; the horizon dynamics.horizon must be a whole number of steps of each "
-                             "(default: the setting's tau, tau/2 and tau/4)")
-    parser.add_argument("--set", dest="set", action="append", type=_set_argument, default=None, metavar="AXIS=VALUE",
-                        help="the setting compared: the value of one swept axis (kappa, n_critic, tau, payoff or "
-                             "bandwidth), read like a value of the config's [sweep], e.g. --set kappa=3, "
-                             "--set kappa=inf, --set payoff=logistic; repeat for several axes. Any valid value is "
-                             "allowed, swept or not (default: the config's base values; its [sweep] is ignored)")
-    parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="INT",
-                        help="seed of the data sample, the initial particles and the random features, as in "
-                             "`dualflow run` (default: 0)")
-    parser.add_argument("--quick", action="store_true",
-                        help="apply the config's --quick overrides first (at most 32 particles, 64 data points, "
-                             "64 features, a quarter of the horizon, then its [quick] table): seconds instead of "
-                             "minutes")
-    parser.add_argument("--out", metavar="DIR", default=None,
-                        help="results folder, created if missing; files of the same names are replaced (default: "
-                             "dualflow-output/<study name>-compare, '<study name>-quick-compare' under --quick)")
-    return parser
-
-
-def main_compare(args: argparse.Namespace) -> int:
-    """Run `dualflow compare` from parsed arguments (`add_compare_arguments`).
-
-    **Returns:** the exit status: 0, or 2 after printing `dualflow compare: error: ...` on stderr
-    for an invalid config, setting or taus (`ConfigError`).
-    """
-    setting = {}
-    for axis, value in args.set or []:
-        if axis in setting:
-            print(f"dualflow compare: error: --set {axis} given twice ({setting[axis]!r} and {value!r})",
-                  file=sys.stderr)
-            return 2
-        setting[axis] = value
-    try:
-        run_compare(args.config, args.out, taus=args.taus, setting=setting, seed=args.seed, quick=args.quick)
-    except ConfigError as error:
-        print(f"dualflow compare: error: {error}", file=sys.stderr)
-        return 2
-    return 0

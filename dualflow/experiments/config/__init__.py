@@ -1,0 +1,1 @@
+"""What a run is asked to do: the study schema and model, the demo and the stability commands' configurations."""

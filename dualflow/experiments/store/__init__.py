@@ -1,0 +1,1 @@
+"""What the experiments keep: atomic files, the resumable run store, checkpoints and JSON records."""
