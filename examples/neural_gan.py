@@ -37,7 +37,6 @@ from example_cli import finish, parse  # first: float64 and a headless matplotli
 
 import equinox as eqx  # noqa: E402
 import jax
-import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 

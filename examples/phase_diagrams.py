@@ -24,7 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import dualflow as df
-from dualflow.plotting import plot_growth, plot_phase_diagram, theory_curves
+from dualflow.analysis import theory_curves
+from dualflow.plotting import plot_growth, plot_phase_diagram
 
 
 def main(argv=None):

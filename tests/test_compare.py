@@ -12,7 +12,8 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from dualflow.experiments.cli import build_parser, main
-from dualflow.experiments.runners.compare import flow_gda_errors, run_compare
+from dualflow.analysis.convergence import flow_gda_errors
+from dualflow.experiments.runners.compare import run_compare
 from dualflow.experiments.runners.build import build_game, build_problem
 from dualflow.experiments.config.study import ConfigError, load_study
 

@@ -1,6 +1,5 @@
 """The proximal-steps example runs in quick mode and reports what it claims."""
 
-import sys
 
 import pytest
 

@@ -15,12 +15,12 @@ from PIL import Image
 from scipy.spatial.distance import cdist
 
 import dualflow as df
+from dualflow.analysis import discriminator_field
 from dualflow.measures import ring8_centres
 from dualflow.metrics import metrics_over_time
 from dualflow.plotting import (
     AnimationFiles,
     animate_runs,
-    discriminator_field,
     plot_coverage_curves,
     plot_coverage_heatmap,
     plot_field_panel,

@@ -4,15 +4,18 @@ second-moment model, the clipped-WGAN toy's orbits), phases of trajectories, pha
 from . import clipped_wgan as clipped_wgan, isolated_points as isolated_points
 from .convergence import (
     ConvergenceStudy as ConvergenceStudy,
+    flow_gda_errors as flow_gda_errors,
     gda_flow_convergence as gda_flow_convergence,
     loglog_slope as loglog_slope,
 )
+from .fields import discriminator_field as discriminator_field
 from .equilibria import Equilibrium as Equilibrium, find_equilibrium as find_equilibrium
 from .linearization import Linearization as Linearization, linearize as linearize
 from .phase_diagram import (
     PhaseDiagram as PhaseDiagram,
     measure_phase_diagram as measure_phase_diagram,
     predict_phase_diagram as predict_phase_diagram,
+    theory_curves as theory_curves,
 )
 from .phases import Phase as Phase, PhaseReport as PhaseReport, classify_solution as classify_solution
 from .phases import classify_trajectory as classify_trajectory

@@ -3,10 +3,10 @@ canvas). Nothing else in dualflow imports this package.
 
 - `plot_particles`: particle panels, one row per run, one column per time.
 - `plot_curves`: metric curves over time, one axis per metric, one line per run.
-- `plot_phase_diagram`, `plot_growth`, `theory_curves`: phase diagrams and growth heat maps
-  with the isolated-points theory overlaid.
-- `plot_field_panel`, `plot_final_state`, `discriminator_field`: particles over the
-  discriminator's heat map and the generator's velocity arrows.
+- `plot_phase_diagram`, `plot_growth`: phase diagrams and growth heat maps, with the
+  isolated-points theory (`dualflow.analysis.theory_curves`) overlaid.
+- `plot_field_panel`, `plot_final_state`: particles over the discriminator's heat map and
+  the generator's velocity arrows (`dualflow.analysis.discriminator_field`).
 - `animate_runs`: side-by-side GIF (and MP4 with ffmpeg) of planar runs over time.
 - `plot_coverage_curves`, `plot_coverage_heatmap`: mode coverage and distances over time
   (bands over seeds), and coverage tables over two swept parameters.
@@ -15,10 +15,6 @@ canvas). Nothing else in dualflow imports this package.
 from .animation import AnimationFiles as AnimationFiles, animate_runs as animate_runs
 from .coverage import plot_coverage_curves as plot_coverage_curves, plot_coverage_heatmap as plot_coverage_heatmap
 from .curves import plot_curves as plot_curves
-from .fields import (
-    discriminator_field as discriminator_field,
-    plot_field_panel as plot_field_panel,
-    plot_final_state as plot_final_state,
-)
+from .fields import plot_field_panel as plot_field_panel, plot_final_state as plot_final_state
 from .particles import nearest_saved_index as nearest_saved_index, plot_particles as plot_particles
-from .phase import plot_growth as plot_growth, plot_phase_diagram as plot_phase_diagram, theory_curves as theory_curves
+from .phase import plot_growth as plot_growth, plot_phase_diagram as plot_phase_diagram

@@ -21,7 +21,8 @@ from matplotlib import animation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .fields import FIELD_LABEL, _grid, discriminator_field, draw_field
+from ..analysis.fields import discriminator_field
+from .fields import FIELD_LABEL, _grid, draw_field
 from .particles import _runs, _window, nearest_saved_index
 
 __all__ = ["AnimationFiles", "animate_runs", "frame_times"]

@@ -10,54 +10,27 @@ A panel shows, for a planar game at one moment:
   the `"mass_weighted"` convention, $1$ for `"wasserstein"` (exact for uniform masses);
 - the data, faintly, and the generator particles.
 
-The witness is evaluated with the discriminator player's own `witness`, with the current
-particles and masses (the optimal witness is recomputed from them; the others read their state).
+The arrays come from `dualflow.analysis.discriminator_field` (the player's own `witness` and the
+game's velocity rule); this module only draws them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-import jax.numpy as jnp
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..analysis.fields import discriminator_field
 from .particles import _window
 
-__all__ = ["discriminator_field", "plot_field_panel", "plot_final_state"]
+__all__ = ["plot_field_panel", "plot_final_state"]
 
 #: Colour map of the discriminator heat map (red: $f > 0$, blue: $f < 0$).
 FIELD_CMAP = "RdBu_r"
 #: Label of its colour bar.
 FIELD_LABEL = "discriminator $f(z)$"
-
-
-def discriminator_field(game, disc_state, points, masses, z):
-    r"""The discriminator $f(z)$ and the velocity $v(z) = -\bar w\, h_{\text{gen}}'(f(z))\nabla f(z)$
-    of a generator particle of average weight at the points `z`.
-
-    **Arguments:**
-
-    - `game`: a `KernelGame`; `disc_state`: its discriminator's state (e.g.
-      `solution.final_discriminator`; `None` for `OptimalWitness`).
-    - `points`: `(N, d)` generator positions; `masses`: `(N,)` their masses (`None`: uniform).
-    - `z`: `(n, d)` evaluation points.
-
-    **Returns:** `(f, velocity)`, NumPy arrays of shapes `(n,)` and `(n, d)`.
-    """
-    points = jnp.asarray(points, dtype=game.data.points.dtype)
-    if points.ndim != 2 or points.shape[1] != game.data.dim:
-        raise ValueError(f"`points` must have shape (N, {game.data.dim}) like the game's data; "
-                         f"received {points.shape}.")
-    if masses is None:
-        masses = jnp.full(points.shape[0], 1.0 / points.shape[0], dtype=points.dtype)
-    masses = jnp.asarray(masses, dtype=points.dtype)
-    z = jnp.asarray(z, dtype=points.dtype)
-    f, grad = game.discriminator.witness(game, disc_state, points, masses, z)
-    weight = jnp.full(f.shape, jnp.mean(game.velocity_weights(masses)))
-    velocity = game.velocity_from_witness(f, grad, weight)
-    return np.asarray(f), np.asarray(velocity)
 
 
 def _grid(xlim, ylim, num):

@@ -15,39 +15,14 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..analysis import isolated_points as ip
 
-__all__ = ["plot_phase_diagram", "plot_growth", "theory_curves"]
+__all__ = ["plot_phase_diagram", "plot_growth"]
 
 #: Colour of each `Phase` value (UNDECIDED, CONVERGES, CONVERGES_OSCILLATING, OSCILLATES,
 #: DIVERGES, STUCK, MODE_COLLAPSE).
 PHASE_COLOURS = ["#bdbdbd", "#1a9850", "#91cf60", "#fee08b", "#d73027", "#4575b4", "#984ea3"]
 PHASE_NAMES = ["undecided", "converges", "converges (oscillating)", "oscillates (neutral)", "diverges", "stuck",
                "mode collapse"]
-
-
-def theory_curves(diagram, *, w, p, n=1):
-    """Curves `{label: (sigma, reg)}` of the isolated-points theory over the diagram's bandwidth
-    range (empty unless the axes are bandwidth and reg). Uses the diagram's fixed rates."""
-    if (diagram.x_name, diagram.y_name) != ("bandwidth", "reg"):
-        return {}
-    lr_g = diagram.base["lr_g"]
-    lr_d = diagram.base["ratio"] * lr_g if "ratio" in diagram.base else diagram.base["lr_d"]
-    sigma = np.geomspace(diagram.x_values.min(), diagram.x_values.max(), 200)
-    ptot, delta = n * w, p - n * w
-    curves = {}
-    if abs(delta) < 1e-12 and diagram.scheme == "simultaneous":
-        curves[r"simultaneous threshold $\lambda = \eta_g w p_{tot}/\sigma^2$"] = (
-            sigma, np.asarray(ip.simultaneous_critical_reg(lr_g, w, ptot, sigma)))
-    if delta > 0:
-        curves[r"$\lambda_{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$"] = (
-            sigma, np.asarray(ip.optimal_reg(w, delta, sigma, lr_g, lr_d)))
-    reg = np.geomspace(diagram.y_values.min(), diagram.y_values.max(), 200)
-    low, high = (np.asarray(g) for g in ip.oscillation_band(lr_g, lr_d, reg, w, p, n))
-    for edge, gamma in ((r"flow oscillation band edges", low), (None, high)):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            curves[edge or "_band high"] = (1 / np.sqrt(np.where(gamma > 0, gamma, np.nan)), reg)
-    return curves
 
 
 def _grid_axes(ax, diagram):

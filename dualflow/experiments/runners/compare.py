@@ -95,10 +95,11 @@ from ..config.study import (
     parse_study,
     setting_label,
 )
+from ...analysis.convergence import flow_gda_errors
 from ...measures.measure import Measure
 from ...metrics.trajectory import metrics_over_time
 
-__all__ = ["flow_gda_errors", "redraw_compare", "run_compare"]
+__all__ = ["redraw_compare", "run_compare"]
 
 #: Tolerances of the reference flow (adaptive solvers): the tighter of these and the config's.
 FLOW_RTOL = 1e-10
@@ -127,53 +128,6 @@ centres (modes, 2), std (), data_points (M, 2), data_masses (M,).
 
 def _say(message: str) -> None:
     print(f"[dualflow compare] {message}", file=sys.stderr, flush=True)
-
-
-# ---- the measurement -------------------------------------------------------------------------
-def flow_gda_errors(ts, flow_points, gda_points, taus, *, flow_end=math.inf, gda_ends=None) -> dict:
-    r"""Particle-wise distance of GDA runs to the flow over time, its maximum and the log-log slope.
-
-    $$e_\tau(t_k) = \max_j |x_j^{\tau}(t_k) - x_j^{\text{flow}}(t_k)|, \qquad
-    E_\tau = \max_k e_\tau(t_k), \qquad \text{slope} = \text{LS slope of } \log E_\tau
-    \text{ against } \log \tau.$$
-
-    **Arguments:**
-
-    - `ts`: `(S,)` common times; `flow_points`: `(S, N, d)` the flow at `ts`.
-    - `gda_points`: `(n, S, N, d)` each GDA run at `ts` (the same labelled particles).
-    - `taus`: `(n,)` the step sizes.
-    - `flow_end`, `gda_ends`: the time each run ended (`final_time`; `(n,)` for GDA); errors
-      after the earlier end of the pair, or at non-finite positions, are `nan`.
-
-    **Returns:** a dict with `errors` `(n, S)`, `max_errors` `(n,)` (`nan` when a run ended
-    before the last time or has a `nan` error), `final_errors` `(n,)` ($e_\tau$ at the last
-    time) and `slope` (`nan` with fewer than two positive finite `max_errors`).
-    """
-    ts = np.asarray(ts, dtype=np.float64)
-    flow_points = np.asarray(flow_points, dtype=np.float64)
-    gda_points = np.asarray(gda_points, dtype=np.float64)
-    taus = np.asarray(taus, dtype=np.float64)
-    if flow_points.ndim != 3 or flow_points.shape[0] != ts.shape[0]:
-        raise ValueError(f"`flow_points` must have shape (S, N, d) with S = len(ts) = {ts.shape[0]}; "
-                         f"received {flow_points.shape}.")
-    if gda_points.shape != (taus.shape[0],) + flow_points.shape:
-        raise ValueError(f"`gda_points` must have shape (len(taus), S, N, d) = {(taus.shape[0],) + flow_points.shape}; "
-                         f"received {gda_points.shape}.")
-    gda_ends = np.full(taus.shape, np.inf) if gda_ends is None else np.asarray(gda_ends, dtype=np.float64)
-    slack = 1e-9 * max(1.0, float(np.max(np.abs(ts))) if ts.size else 1.0)
-    errors = np.linalg.norm(gda_points - flow_points[None], axis=-1).max(axis=-1)  # (n, S)
-    ended = ts[None, :] > np.minimum(gda_ends, float(flow_end))[:, None] + slack
-    errors = np.where(ended | ~np.isfinite(errors), np.nan, errors)
-    complete = np.all(np.isfinite(errors), axis=1)
-    max_errors = np.where(complete, np.max(np.where(np.isfinite(errors), errors, -np.inf), axis=1), np.nan)
-    final_errors = errors[:, -1]
-    usable = np.isfinite(max_errors) & (max_errors > 0)
-    slope = math.nan
-    if np.count_nonzero(usable) >= 2:
-        from ...analysis.convergence import loglog_slope
-
-        slope = loglog_slope(taus[usable], max_errors[usable])
-    return {"errors": errors, "max_errors": max_errors, "final_errors": final_errors, "slope": slope}
 
 
 # ---- validation ------------------------------------------------------------------------------

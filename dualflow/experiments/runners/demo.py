@@ -38,6 +38,7 @@ import numpy as np
 from ..config.demo import DemoConfig, FULL, QUICK
 from ..store.files import write_figure, write_json, write_npz
 from ..store.records import versions
+from .precision import float64
 from ...games.kernel_game import KernelGame
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
@@ -127,6 +128,7 @@ def _stats(solution) -> dict:
             for k, v in solution.stats.items()}
 
 
+@float64
 def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     r"""Run the demo and write its figures and measurements into `out_dir`.
 
@@ -148,7 +150,6 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"`seed` must be a non-negative integer; received {seed!r}.")
-    jax.config.update("jax_enable_x64", True)
 
     from ...plotting import plot_curves, plot_particles
 

@@ -23,7 +23,7 @@ from .precision import float64
 from ..store.files import write_figure, write_json
 from ...analysis.equilibria import find_equilibrium
 from ...analysis.linearization import linearize
-from ...analysis.phase_diagram import measure_phase_diagram, predict_phase_diagram
+from ...analysis.phase_diagram import measure_phase_diagram, predict_phase_diagram, theory_curves
 from ...games.kernel_game import KernelGame
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
@@ -36,7 +36,7 @@ def run_phase(config: PhaseConfig) -> dict:
     """Compute the phase diagram `config` describes, draw it and write `phase.json` (float64).
 
     **Returns:** the summary written to `phase.json`."""
-    from ...plotting import plot_growth, plot_phase_diagram, theory_curves  # matplotlib only when drawing
+    from ...plotting import plot_growth, plot_phase_diagram  # matplotlib only when drawing
 
 
     out = Path(config.out)
