@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from ..players.exact_rkhs import ExactRKHS
 from ..solvers.dual_flow import DualFlow
 from ..solvers.gda import GDA
 from ..solvers.solve import solve
@@ -87,7 +86,8 @@ def gda_flow_convergence(game, generator, *, kappa: float, horizon: float, taus,
 
     The reference flow is the adaptive diffrax solve at `rtol = atol = 1e-12` for finite
     discriminator states, or the second-order history-quadrature flow with step
-    `reference_dt` (default `min(taus) / 4`: its $O(dt^2)$ error is then negligible against GDA's $O(\tau)$) for `ExactRKHS`.
+    `reference_dt` (default `min(taus) / 4`: its $O(dt^2)$ error is then negligible against GDA's $O(\tau)$) for
+    players whose state is a history (`flows_by_history`: `ExactRKHS`).
 
     **Returns:** a `ConvergenceStudy` with the fitted slope (1 expected).
     """
@@ -98,7 +98,7 @@ def gda_flow_convergence(game, generator, *, kappa: float, horizon: float, taus,
     steps = horizon / taus
     if not np.allclose(steps, np.round(steps)):
         raise ValueError(f"`horizon / tau` must be an integer for every tau; received {steps.tolist()}.")
-    if isinstance(game.discriminator, ExactRKHS):
+    if game.discriminator.flows_by_history:  # the history quadrature: fixed steps
         dt = reference_dt if reference_dt is not None else float(taus.min()) / 4
         flow = DualFlow(kappa=kappa, dt0=dt)
     else:

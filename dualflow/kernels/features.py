@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from ..validation import check_int, check_points, check_positive
+from .fourier import fourier_parts
 from .radial import AbstractRadialKernel
 
 
@@ -37,6 +38,15 @@ class AbstractFeatureMap(eqx.Module):
     def jacobian(self, x):
         """$\\partial\\phi/\\partial x$ at each point, shape `(n, D, d)`."""
         return jax.vmap(jax.jacfwd(lambda p: self(p[None])[0]))(x)
+
+    def values(self, z):
+        """$\\phi(z)$, shape `(n, D)`, the way the players evaluate it (a map may override this
+        with a faster path than `__call__`)."""
+        return self(z)
+
+    def witness(self, theta, z):
+        """$(f(z), \\nabla f(z))$ of $f = \\theta^\\top\\phi$, shapes `(n,)`, `(n, d)`."""
+        return self(z) @ theta, jnp.einsum("nkd,k->nd", self.jacobian(z), theta)
 
 
 class RandomFourier(AbstractFeatureMap):
@@ -64,6 +74,15 @@ class RandomFourier(AbstractFeatureMap):
     def jacobian(self, x):
         s = -self.scale * jnp.sin(x @ self.frequencies.T + self.phases[None, :])
         return s[:, :, None] * self.frequencies[None]
+
+    def values(self, z):
+        """$\\phi(z)$ through the shared `sincos` (`kernels/fourier.py`)."""
+        return fourier_parts(self, z)[0]
+
+    def witness(self, theta, z):
+        """One argument, one `sincos`: $\\nabla f = (d\\phi/du)\\,(\\theta_k \\omega_k)$, no `(n, D, d)` Jacobian."""
+        phi, dphi = fourier_parts(self, z)
+        return phi @ theta, dphi @ (theta[:, None] * self.frequencies)
 
 
 class Nystrom(AbstractFeatureMap):

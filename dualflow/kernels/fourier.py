@@ -3,9 +3,10 @@ r"""Random Fourier features at speed: one shared sine-cosine per entry.
 XLA's CPU `sin` and `cos` are scalar library calls (about 20 ns per float64 entry each), and a
 random Fourier feature map $\phi(z) = s\cos(\Omega z + b)$ with its derivative needs both of
 the same argument $u = \Omega z + b$. `sincos` computes the pair from one range reduction and
-two short polynomials, and `feature_values` / `feature_witness` evaluate $\phi$ and the witness
+two short polynomials, and `fourier_parts` gives $\phi$ and $d\phi/du$ from it, from which
+`RandomFourier.values` and `RandomFourier.witness` evaluate $\phi$ and the witness
 $f = \theta^\top\phi$ with its gradient $\nabla f = -s\,(\sin u \odot \theta)\,\Omega$ without the
-`(n, D, d)` Jacobian. Other feature maps go through their own methods.
+`(n, D, d)` Jacobian.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .features import RandomFourier
-
-__all__ = ["feature_values", "feature_witness", "sincos"]
+__all__ = ["fourier_parts", "sincos"]
 
 # pi/2 = P1 + P2 + P3 (Cody-Waite): P1 and P2 have few enough significant bits that k * P1 and
 # k * P2 are exact for |k| < 2^22 (float64) or 2^13 (float32), so the reduced argument keeps
@@ -72,7 +71,7 @@ def _sincos_jvp(primals, tangents):
     return (sin, cos), (cos * dz, -sin * dz)
 
 
-def _fourier_parts(features, z):
+def fourier_parts(features, z):
     r"""`(phi(z), dphi/du)` of random Fourier features $\phi = s\cos u$, $u = \Omega z + b$, from one
     shared argument $u$ and one `sincos` (instead of separate `cos` and `sin` calls and the
     `(n, D, d)` Jacobian of `RandomFourier.jacobian`). In low dimension $u$ is formed per
@@ -84,18 +83,3 @@ def _fourier_parts(features, z):
         u = z @ omega.T + features.phases[None, :]
     sin, cos = sincos(u)
     return features.scale * cos, -features.scale * sin
-
-
-def feature_values(features, z):
-    """$\\phi(z)$, shape `(n, D)` (random Fourier features through the shared `sincos`)."""
-    if type(features) is RandomFourier:
-        return _fourier_parts(features, z)[0]
-    return features(z)
-
-
-def feature_witness(features, theta, z):
-    """$(f(z), \\nabla f(z))$ of $f = \\theta^\\top\\phi$, shapes `(n,)`, `(n, d)`."""
-    if type(features) is RandomFourier:  # one argument, one sincos; grad f = dphi @ (theta_k omega_k)
-        phi, dphi = _fourier_parts(features, z)
-        return phi @ theta, dphi @ (theta[:, None] * features.frequencies)
-    return features(z) @ theta, jnp.einsum("nkd,k->nd", features.jacobian(z), theta)

@@ -11,7 +11,6 @@ import jax.numpy as jnp
 import optimistix as optx
 
 from ..kernels.features import AbstractFeatureMap
-from ..kernels.fourier import feature_values, feature_witness
 from .ascent import inverse_reg, parameter_ascent
 from .base import AbstractDiscriminator
 
@@ -82,10 +81,10 @@ class FiniteRank(AbstractDiscriminator):
         return FiniteRankState(sol.value)
 
     def _phi(self, z):
-        return feature_values(self.features, z)
+        return self.features.values(z)
 
     def witness(self, game, state, x, masses, z):
-        return feature_witness(self.features, state.theta, z)
+        return self.features.witness(state.theta, z)
 
     def ascent_direction(self, game, state, x, masses):
         return FiniteRankState(self._ascent_theta(game, state, x, masses))

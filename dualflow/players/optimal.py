@@ -9,7 +9,6 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from ..kernels.features import AbstractFeatureMap
-from ..kernels.fourier import feature_values, feature_witness
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
 from ..kernels.sums import kernel_sums
@@ -85,7 +84,7 @@ class OptimalWitness(AbstractOptimalDiscriminator):
         centres = jnp.concatenate([game.data.points, x])
         coefs = jnp.concatenate([game.data.masses, -masses]) / game.reg
         if isinstance(self.kernel, AbstractFeatureMap):
-            return feature_witness(self.kernel, coefs @ feature_values(self.kernel, centres), z)
+            return self.kernel.witness(coefs @ self.kernel.values(centres), z)
         if self.method == "spectral" and self.lattice is None:
             raise ValueError("this spectral OptimalWitness has no lattice yet: `solve` fixes it from the data and the "
                              "initial particles; elsewhere call `discriminator.prepared(game, x0)` first.")
