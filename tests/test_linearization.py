@@ -257,3 +257,31 @@ def test_best_response_start_keeps_its_reference_to_the_last_step():
     assert float(sol.stats["dropped_weight"]) == 0.0
     x = np.asarray(sol.points).ravel()
     assert x[-1] / x[-2] == pytest.approx(x[-2] / x[-3], rel=1e-3)
+
+
+@pytest.mark.parametrize("coupling", ["joint", "decoupled"])
+def test_any_solver_is_linearized_through_its_own_step(coupling):
+    """`linearize(method="jacfwd")` differentiates the solver's own map, so the proximal (implicit)
+    step is linearized too: its matrix equals central differences of one step run by `solve`
+    (the root finder converged to 1e-12); the kernel trick is refused for it with a clear message."""
+    data = df.Measure(jnp.array([[0.0], [1.0]]))
+    gen = df.Measure(jnp.array([[0.3], [0.6]]))
+    features = df.RandomFourier(df.Gaussian(1.0), 16, 1, key=jax.random.PRNGKey(0))
+    game = df.KernelGame(data, df.FiniteRank(features), reg=0.5)
+    solver = df.ProximalGDA(lr_g=0.1, lr_d=0.2, coupling=coupling)
+    lin = linearize(game, gen, solver, method="jacfwd")
+    theta = game.discriminator.best_response(game, game.discriminator.init(game, gen.points, gen.masses, 1),
+                                             gen.points, gen.masses)
+    y0 = np.concatenate([np.asarray(gen.points).ravel(), np.asarray(theta.theta)])
+
+    def one_step(y):
+        x, th = jnp.asarray(y[:2]).reshape(2, 1), jnp.asarray(y[2:])
+        sol = df.solve(game, df.Measure(x), solver, n_steps=1, init_discriminator=type(theta)(th))
+        return np.concatenate([np.asarray(sol.final_points).ravel(), np.asarray(sol.final_discriminator.theta)])
+
+    h = 1e-5
+    differences = np.stack([(one_step(y0 + h * e) - one_step(y0 - h * e)) / (2 * h) for e in np.eye(y0.size)], axis=1)
+    assert lin.discrete and np.asarray(lin.matrix).shape == (y0.size, y0.size)
+    np.testing.assert_allclose(np.asarray(lin.matrix), differences, rtol=0, atol=1e-7)
+    with pytest.raises(ValueError, match="no kernel-trick linearization; use method='jacfwd'"):
+        linearize(game, gen, solver, method="kernel")

@@ -44,14 +44,11 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
-from ..dynamics.gda_maps import ascent_decay, gda_step, ordered_step
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
-from ..players.exact_rkhs import ExactRKHS
-from ..players.optimal import OptimalWitness
 from ..players.generators import Particles
-from ..solvers.dual_flow import DualFlow
-from ..solvers.gda import GDA
+from ..players.optimal import AbstractOptimalDiscriminator, OptimalWitness
+from ..solvers.base import AbstractSolver
 from ..validation import check_choice
 from .witness import best_response_witness, kernel_function, mean_embedding_gap
 
@@ -148,61 +145,44 @@ def _kernel_trick(game, x, masses, solver, kernel):
     residual = jnp.maximum(jnp.max(jnp.abs(game.velocity_weights(masses)[:, None] * grads)),
                            jnp.max(jnp.abs(jax.vmap(gap)(z_all) - game.reg * jax.vmap(witness)(z_all))))
     weights = jax.scipy.linalg.block_diag(eye, gram)
-    if isinstance(solver, DualFlow):
-        kappa = solver.kappa
-        matrix = jnp.block([[w[:, None] * h_block, w[:, None] * gram],
-                            [-kappa * jnp.diag(m), -kappa * game.reg * eye]])
-        return matrix, -kappa * game.reg, weights, residual
-    zero = jnp.zeros_like(eye)
-    rho_a = ascent_decay(solver.lr_d, game.reg)
-    d_steps = jnp.linalg.matrix_power(jnp.block([[eye, zero], [-solver.lr_d * jnp.diag(m), rho_a * eye]]),
-                                      solver.n_critic)
+
+    def generator_field(xi, a):  # the linearized velocity W (H xi + G a)
+        return w * (h_block @ xi + gram @ a)
+
+    def discriminator_field(a, xi):  # the linearized ascent direction -(M xi + lambda a)
+        return -(m * xi + game.reg * a)
+
     nd = n * d
+    step = solver.linear_map(generator_field, discriminator_field)
+    matrix = jax.jacfwd(lambda y: jnp.concatenate(step(y[:nd], y[nd:])))(jnp.zeros(2 * nd, x.dtype))  # linear map
+    rest_step = solver.linear_map(lambda xi, h: xi, lambda h, xi: -game.reg * h)  # the rest: h alone, -lambda h
+    rest = jax.jacfwd(lambda h: rest_step(jnp.zeros(0, x.dtype), h)[1])(jnp.ones(1, x.dtype))[0, 0]
+    return matrix, rest, weights, residual
 
-    def g_step(xi, phi):  # the linearized G-step: xi + eta_g w (H xi + G phi)
-        return xi + solver.lr_g * w * (h_block @ xi + gram @ phi)
 
-    def d_step(phi, xi):  # n_critic linearized D-steps, phi' = -eta_d m xi + rho_a phi each
-        return (d_steps @ jnp.concatenate([xi, phi]))[nd:]
+class SmoothOptimalWitness(AbstractOptimalDiscriminator):
+    """`OptimalWitness(kernel)` with its witness built from the scalar kernel by autodiff
+    (`analysis.witness`), so that second derivatives are exact also at coincident points, where
+    the solvers' kernel sums mask the self-interaction gradient. Used by `linearize` only."""
 
-    def step(y):
-        return jnp.concatenate(ordered_step(solver.order, g_step, d_step, y[:nd], y[nd:]))
+    kernel: object
 
-    matrix = jax.jacfwd(step)(jnp.zeros(2 * nd, x.dtype))  # the step is linear: its Jacobian is its matrix
-    return matrix, rho_a**solver.n_critic, weights, residual
+    def witness(self, game, state, x, masses, z):
+        return jax.vmap(jax.value_and_grad(best_response_witness(game, x, masses)))(z)
 
 
 def _jacfwd(game, x, masses, solver, disc_state):
-    """`(matrix, residual)` of the finite state `(X, disc_state)` by forward-mode autodiff."""
-    flat, unravel = jax.flatten_util.ravel_pytree((x, disc_state))
-
-    def velocity(dd, xx):
-        if isinstance(game.discriminator, OptimalWitness):  # smooth witness: exact also at coincident points
-            grads = jax.vmap(jax.grad(best_response_witness(game, xx, masses)))(xx)
-            return game.velocity_weights(masses)[:, None] * grads
-        return game.generator_velocity(dd, xx, masses)
-
-    if isinstance(solver, DualFlow):
-        def field(y):
-            xx, dd = unravel(y)
-            dx = velocity(dd, xx)
-            dd_dt = game.discriminator.time_derivative(game, dd, xx, masses, solver.kappa)
-            return jax.flatten_util.ravel_pytree((dx, dd_dt))[0]
-    else:
-        particles = Particles(Measure(x, masses))
-
-        def field(y):
-            xx, dd = unravel(y)
-            if isinstance(game.discriminator, OptimalWitness):
-                return (xx + solver.lr_g * velocity(dd, xx)).ravel()
-            new = gda_step(game, particles, solver.order, solver.n_critic, solver.lr_g, solver.lr_d, xx, dd)
-            return jax.flatten_util.ravel_pytree(new)[0]
-
+    """`(matrix, residual)` of the finite state `(X, disc_state)`: forward-mode autodiff of the
+    solver's own map (`AbstractSolver.local_map`)."""
     residual = game.stationarity_residual(disc_state, x, masses)
-    return jax.jacfwd(field)(flat), residual
+    if isinstance(game.discriminator, OptimalWitness):  # its closed form, differentiable at coincident points
+        game = eqx.tree_at(lambda g: g.discriminator, game, SmoothOptimalWitness(game.discriminator.kernel))
+    flat, unravel = jax.flatten_util.ravel_pytree((x, disc_state))
+    step = solver.local_map(game, Particles(Measure(x, masses)))
+    return jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(step(*unravel(y)))[0])(flat), residual
 
 
-def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *, method: str = "auto",
+def linearize(game: KernelGame, equilibrium: Measure, solver: AbstractSolver, *, method: str = "auto",
               discriminator_state=None) -> Linearization:
     r"""Linearize the flow (`DualFlow(kappa)`) or one GDA step (`GDA(lr_g, lr_d, order, n_critic)`)
     at the generator configuration `equilibrium` with the discriminator at its best response.
@@ -214,7 +194,10 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
     - `equilibrium`: the generator at rest, $X^*$ with its masses (find one with
       `find_equilibrium`). Nothing forces it to be exact: `Linearization.residual` says how far
       from stationary it is.
-    - `solver`: `DualFlow(kappa)` (Jacobian in generator time) or `GDA(...)` (one-step map).
+    - `solver`: `DualFlow(kappa)` (Jacobian in generator time), `GDA(...)` (one-step map), or any
+      solver for `"jacfwd"`, which differentiates the solver's own map (`AbstractSolver.local_map`:
+      `ProximalGDA`'s implicit step too); the kernel trick needs the solver's `linear_map` (GDA
+      and the flow).
     - `method`: `"kernel"` (the kernel trick, exact for `ExactRKHS`, `SpectralRKHS` (its Gaussian
       kernel) and kernel-IPM `FiniteRank`), `"jacfwd"` (autodiff of the finite state: `FiniteRank`,
       any payoff, `OptimalWitness` and `SpectralRKHS`, whose lattice state gives the Gaussian
@@ -234,17 +217,17 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
     ```
     """
     check_game_and_measure(game, equilibrium, "equilibrium")
-    if not isinstance(solver, (GDA, DualFlow)):
-        raise ValueError(f"`solver` must be GDA(...) or DualFlow(...); received {type(solver).__name__}.")
+    if not isinstance(solver, AbstractSolver):
+        raise ValueError(f"`solver` must be a solver such as GDA(...) or DualFlow(...); received {solver!r}.")
     check_choice("method", method, METHODS)
     disc = game.discriminator
     if method == "auto":
         method = disc.linearization
-    if method == "kernel" and (isinstance(disc, OptimalWitness) or not game.payoff.linear):
+    if method == "kernel" and (isinstance(disc, AbstractOptimalDiscriminator) or not game.payoff.linear):
         raise ValueError("method='kernel' needs an ExactRKHS or FiniteRank discriminator and the KernelIPM "
                          f"payoff; received {type(disc).__name__} with {type(game.payoff).__name__}. "
                          "Use method='jacfwd'.")
-    if method == "jacfwd" and isinstance(disc, ExactRKHS):
+    if method == "jacfwd" and disc.flows_by_history:
         raise ValueError("method='jacfwd' needs a finite discriminator state (FiniteRank, OptimalWitness); "
                          "the exact RKHS discriminator is linearized by method='kernel'.")
     x = equilibrium.points.astype(game.data.points.dtype)
@@ -263,4 +246,4 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: GDA | DualFlow, *,
     return Linearization(matrix=matrix, eigenvalues=eigenvalues, eigenvectors=eigenvectors,
                          rest_eigenvalue=None if rest is None else jnp.asarray(rest, dtype=x.dtype),
                          mode_weights=weights, residual=residual, num_generator=x.size,
-                         discrete=isinstance(solver, GDA))
+                         discrete=solver.discrete)

@@ -32,6 +32,21 @@ class AbstractSolver(eqx.Module):
     arguments: ClassVar[tuple[str, ...]]
     #: Their defaults (for those that have one).
     defaults: ClassVar[dict]
+    #: True for a step map (GDA and its kin: linearized, a one-step matrix whose spectral radius
+    #: decides stability), False for a flow (a Jacobian whose spectral abscissa decides it).
+    discrete: ClassVar[bool]
+
+    @abc.abstractmethod
+    def local_map(self, game, generator):
+        """The map `(g, disc) -> (g', disc')` this solver applies: one step for a discrete solver, the
+        time derivative `(dg/dt, ddisc/dt)` for a flow. `linearize(method="jacfwd")` differentiates it."""
+
+    def linear_map(self, generator_field, discriminator_field):
+        r"""This solver's map built from two linear fields, for the kernel-trick linearization:
+        `generator_field(xi, a)` the particles' velocity and `discriminator_field(a, xi)` the
+        discriminator's ascent direction per unit rate (`linearize(method="kernel")`). Solvers
+        without one refuse it."""
+        raise ValueError(f"{type(self).__name__} has no kernel-trick linearization; use method='jacfwd'.")
 
     @abc.abstractmethod
     def run(self, game, generator, options: dict, **arguments) -> Solution:
@@ -45,6 +60,12 @@ class AbstractSteppedSolver(AbstractSolver):
 
     arguments: ClassVar[tuple[str, ...]] = ("n_steps", "save_every")
     defaults: ClassVar[dict] = {"save_every": 1}
+    discrete: ClassVar[bool] = True
+
+    def local_map(self, game, generator):
+        """One step, `fixed_step` at $\\eta_g$."""
+        step = self.fixed_step(game, generator, self.lr_g)
+        return lambda g, disc: step(g, disc, 0.0)
 
     @abc.abstractmethod
     def fixed_step(self, game, generator, dt):

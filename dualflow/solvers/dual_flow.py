@@ -39,6 +39,7 @@ class DualFlow(AbstractSolver):
 
     arguments: ClassVar[tuple[str, ...]] = ("t1", "n_saves", "max_steps")
     defaults: ClassVar[dict] = {"n_saves": 101, "max_steps": 100_000}
+    discrete: ClassVar[bool] = False
 
     kappa: jax.Array = eqx.field(converter=jnp.asarray, default=1.0)
     solver: diffrax.AbstractSolver | None = None
@@ -75,6 +76,15 @@ class DualFlow(AbstractSolver):
                                                None if rate is None else np.exp(-rate * dt))
         return run_fixed_steps(game, self, generator, dt, n_saves, steps_per_save, capacity, label="flow steps",
                                **options)
+
+    def local_map(self, game, generator):
+        r"""The time derivative $(\dot g, \dot f) = (J^\top v, \kappa\,\partial_f L)$ of a finite state
+        (`dynamics.dual_flow_field`)."""
+        return lambda g, disc: dual_flow_field(0.0, (g, disc), (game, generator, self.kappa))
+
+    def linear_map(self, generator_field, discriminator_field):
+        r"""$(\dot\xi, \dot a) = (v(\xi, a),\ \kappa\,\partial L(a, \xi))$."""
+        return lambda xi, a: (generator_field(xi, a), self.kappa * discriminator_field(a, xi))
 
     # ---- exact kernel: history quadrature ---------------------------------------------
     def fixed_step(self, game, generator, dt):

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..dynamics.gda_maps import STEP_ORDERS, ascent_decay, gda_step
+from ..dynamics.gda_maps import STEP_ORDERS, ascent_decay, gda_step, ordered_step
 from ..validation import check_choice, check_int, check_positive
 from .base import AbstractSteppedSolver
 
@@ -40,6 +40,21 @@ class GDA(AbstractSteppedSolver):
         check_positive("lr_d", self.lr_d)
         check_choice("order", self.order, STEP_ORDERS)
         check_int("n_critic", self.n_critic, minimum=1)
+
+    def linear_map(self, generator_field, discriminator_field):
+        r"""The step in `order` of the G-step $\xi \leftarrow \xi + \eta_g\,v(\xi, a)$ and `n_critic`
+        D-steps $a \leftarrow a + \eta_d\,\partial L(a, \xi)$ (the generator held), through the one
+        step-order ladder (`dynamics.ordered_step`)."""
+
+        def g_step(xi, a):
+            return xi + self.lr_g * generator_field(xi, a)
+
+        def d_step(a, xi):
+            for _ in range(self.n_critic):
+                a = a + self.lr_d * discriminator_field(a, xi)
+            return a
+
+        return lambda xi, a: ordered_step(self.order, g_step, d_step, xi, a)
 
     def decay_per_push(self, reg):
         r"""$(1 - \eta_d\lambda)^{n_{\text{critic}}}$ per G-step (one push)."""
