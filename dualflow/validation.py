@@ -1,13 +1,16 @@
 """Argument checks shared by every public constructor.
 
 They run on concrete (non-traced) values before anything is compiled and raise a
-`ValueError` that names the argument, what was expected and what was received.
-Traced values (inside `jit`/`vmap`) are passed through unchecked: checks under
-transformation belong to `eqx.error_if`.
+`ValueError` that names the argument, what was expected and what was received. The
+hyperparameters a sweep traces (rates, `kappa`, `reg`, bandwidths, Sinkhorn's `epsilon`) go
+through `checked_positive`, which checks a concrete value now and a traced one (inside `jit` or
+`vmap`) at run time with `eqx.error_if`, so a negative rate reaching a compiled sweep raises
+instead of running.
 """
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,6 +40,24 @@ def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
         raise ValueError(
             f"`{name}` must be finite and {bound}; received {arr.tolist() if arr.size < 8 else arr}."
         )
+
+
+def checked_positive(name: str, value, *, allow_zero: bool = False, dtype=None) -> jax.Array:
+    """`value` as an array, checked finite and `> 0` (or `>= 0`): now when it is concrete
+    (`check_positive`'s `ValueError`), at run time when it is traced (`eqx.error_if`: the compiled
+    function raises when any entry fails, e.g. one point of a vmapped sweep)."""
+    if is_concrete(value):
+        check_positive(name, value, allow_zero=allow_zero)
+        return jnp.asarray(value, dtype=dtype)
+    value = jnp.asarray(value, dtype=dtype)
+    bad = ~jnp.isfinite(value) | ((value < 0) if allow_zero else (value <= 0))
+    bound = "non-negative" if allow_zero else "positive"
+    return eqx.error_if(value, jnp.any(bad), f"`{name}` must be finite and {bound}; a traced value was not.")
+
+
+def positive_leaf(name: str, *, allow_zero: bool = False):
+    """An `eqx.field` converter applying `checked_positive` to the field `name`."""
+    return lambda value: checked_positive(name, value, allow_zero=allow_zero)
 
 
 def check_choice(name: str, value, choices) -> None:

@@ -87,3 +87,34 @@ def test_solver_rates_are_array_leaves():
     for solver in (df.GDA(lr_g=0.1, lr_d=0.2), df.ProximalGDA(lr_g=0.1, lr_d=0.2)):
         assert isinstance(solver.lr_g, jax.Array) and isinstance(solver.lr_d, jax.Array)
     assert isinstance(df.DualFlow(kappa=3.0).kappa, jax.Array)
+
+
+def test_traced_hyperparameters_are_checked_at_run_time():
+    """Inside `jit` or `vmap` a negative rate, bandwidth or ridge cannot be refused before
+    tracing; `eqx.error_if` makes the compiled sweep raise, naming it, instead of running. Good
+    values run and give the same numbers as outside the transformation."""
+    import equinox as eqx
+    import jax
+
+    data = df.Measure(jnp.array([[0.0], [1.0]]))
+    gen = df.Measure(jnp.array([[0.4], [0.7]]))
+
+    def final_points(bandwidth, reg, lr_g, kappa):
+        game = df.KernelGame(data, df.ExactRKHS(df.Gaussian(bandwidth)), reg=reg)
+        gda = df.solve(game, gen, df.GDA(lr_g=lr_g, lr_d=kappa * lr_g), n_steps=5).final_points
+        flow = df.DualFlow(kappa=kappa)  # constructed traced: its converter checks kappa
+        return gda + 0 * flow.kappa
+
+    good = tuple(jnp.asarray(v) for v in (1.0, 0.5, 0.1, 2.0))  # arrays: traced by filter_jit
+    expected = np.asarray(final_points(*good))
+    compiled = eqx.filter_jit(final_points)  # equinox's jit turns the check into an EquinoxRuntimeError
+    np.testing.assert_allclose(np.asarray(compiled(*good)), expected, rtol=0, atol=1e-14)
+    sweep = eqx.filter_jit(jax.vmap(final_points, in_axes=(0, None, None, None)))
+    np.asarray(sweep(jnp.array([0.5, 1.0]), *good[1:]))
+    for index, name in enumerate(("bandwidth", "reg", "lr_g", "kappa")):
+        bad = list(good)
+        bad[index] = -bad[index]
+        with pytest.raises(eqx.EquinoxRuntimeError, match=f"`{name}` must be finite"):
+            np.asarray(compiled(*bad))
+    with pytest.raises(eqx.EquinoxRuntimeError, match="`bandwidth` must be finite and positive"):
+        np.asarray(sweep(jnp.array([0.5, -1.0]), *good[1:]))  # one bad point of a vmapped sweep

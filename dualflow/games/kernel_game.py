@@ -24,7 +24,7 @@ from ..measures.measure import Measure
 from ..precision import cast_floating
 from ..players.base import AbstractDiscriminator
 from ..players.optimal import OptimalWitness
-from ..validation import check_choice, check_positive
+from ..validation import check_choice, checked_positive
 from .payoffs import AbstractPayoff, KernelIPM
 
 VELOCITY_CONVENTIONS = ("mass_weighted", "wasserstein")
@@ -78,10 +78,10 @@ class KernelGame(eqx.Module):
                 f"`{type(discriminator).__name__}` has a closed form only for payoffs linear in f "
                 f"(KernelIPM); received {type(payoff).__name__}. Use FiniteRank features instead."
             )
-        check_positive("reg", reg, allow_zero=not isinstance(discriminator, OptimalWitness))
         self.data = data
         self.discriminator = cast_floating(discriminator, data.points.dtype)
-        self.reg = jnp.asarray(reg, dtype=data.points.dtype)
+        self.reg = checked_positive("reg", reg, allow_zero=not isinstance(discriminator, OptimalWitness),
+                                    dtype=data.points.dtype)
         self.payoff = payoff
         self.velocity = velocity
 

@@ -19,7 +19,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..validation import check_positive
+from ..validation import check_positive, checked_positive
 
 
 def _safe_sqrt(s):
@@ -124,8 +124,7 @@ class Gaussian(AbstractRadialKernel):
     bandwidth: jax.Array
 
     def __init__(self, bandwidth=1.0):
-        check_positive("bandwidth", bandwidth)
-        self.bandwidth = jnp.asarray(bandwidth, dtype=float)
+        self.bandwidth = checked_positive("bandwidth", bandwidth, dtype=float)
 
     def profile(self, s):
         return jnp.exp(-s / (2 * self.bandwidth**2))
@@ -152,8 +151,7 @@ class Laplace(AbstractRadialKernel):
     bandwidth: jax.Array
 
     def __init__(self, bandwidth=1.0):
-        check_positive("bandwidth", bandwidth)
-        self.bandwidth = jnp.asarray(bandwidth, dtype=float)
+        self.bandwidth = checked_positive("bandwidth", bandwidth, dtype=float)
 
     def profile(self, s):
         return jnp.exp(-_safe_sqrt(s) / self.bandwidth)
@@ -173,10 +171,8 @@ class RationalQuadratic(AbstractRadialKernel):
     alpha: jax.Array
 
     def __init__(self, bandwidth=1.0, alpha=1.0):
-        check_positive("bandwidth", bandwidth)
-        check_positive("alpha", alpha)
-        self.bandwidth = jnp.asarray(bandwidth, dtype=float)
-        self.alpha = jnp.asarray(alpha, dtype=float)
+        self.bandwidth = checked_positive("bandwidth", bandwidth, dtype=float)
+        self.alpha = checked_positive("alpha", alpha, dtype=float)
 
     def profile(self, s):
         return (1 + s / (2 * self.alpha * self.bandwidth**2)) ** (-self.alpha)

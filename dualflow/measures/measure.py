@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
 
+from .._custom_types import Masses, Points, Scalar, Vector
 from ..validation import check_points, is_concrete, masses_for
 
 
@@ -28,8 +28,8 @@ class Measure(eqx.Module):
     ```
     """
 
-    points: Float[Array, "n d"]
-    masses: Float[Array, " n"]
+    points: Points
+    masses: Masses
 
     def __init__(self, points, masses=None):
         points = jnp.asarray(points)
@@ -52,10 +52,10 @@ class Measure(eqx.Module):
         return self.points.shape[1]
 
     @property
-    def total_mass(self) -> Array:
+    def total_mass(self) -> Scalar:
         """$\\sum_j m_j$."""
         return jnp.sum(self.masses)
 
-    def mean(self) -> Array:
+    def mean(self) -> Vector:
         """Barycentre $\\sum_j m_j x_j / \\sum_j m_j$."""
         return self.masses @ self.points / self.total_mass

@@ -23,8 +23,8 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
 
+from .._custom_types import IntScalar, ModeFlags, PerMode, Scalar
 from ..kernels.radial import squared_distances
 from ..validation import check_points, check_positive, is_concrete, masses_for
 
@@ -52,11 +52,11 @@ class ModeCoverage(eqx.Module):
       to its maximum $\log K$ (as bad as complete collapse).
     """
 
-    occupancy: Float[Array, " K"]
-    covered: Bool[Array, " K"]
-    num_covered: Int[Array, ""]
-    high_quality_fraction: Float[Array, ""]
-    kl_to_uniform: Float[Array, ""]
+    occupancy: PerMode
+    covered: ModeFlags
+    num_covered: IntScalar
+    high_quality_fraction: Scalar
+    kl_to_uniform: Scalar
 
 
 def mode_coverage(

@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 
 from .._ott import ott
-from ..validation import check_int, check_positive
+from ..validation import positive_leaf, check_int
 from .optimal import AbstractOptimalDiscriminator
 
 
@@ -210,14 +210,12 @@ class SinkhornPotentials(AbstractOptimalDiscriminator):
     ```
     """
 
-    epsilon: jax.Array = eqx.field(converter=jnp.asarray, default=0.05)
-    threshold: jax.Array = eqx.field(converter=jnp.asarray, default=1e-3)
+    epsilon: jax.Array = eqx.field(converter=positive_leaf("epsilon"), default=0.05)
+    threshold: jax.Array = eqx.field(converter=positive_leaf("threshold"), default=1e-3)
     max_iterations: int = eqx.field(static=True, default=10_000)
     batch_size: int | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
-        check_positive("epsilon", self.epsilon)
-        check_positive("threshold", self.threshold)
         check_int("max_iterations", self.max_iterations, minimum=1)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, minimum=1)

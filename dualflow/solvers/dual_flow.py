@@ -13,7 +13,7 @@ import numpy as np
 import optimistix as optx
 
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
-from ..validation import check_int, check_positive, concrete_or_none
+from ..validation import positive_leaf, check_int, check_positive, concrete_or_none
 from .base import AbstractSolver
 from .runs import history_pushes, run_adaptive_flow, run_fixed_steps
 from .stepping import all_finite
@@ -41,14 +41,13 @@ class DualFlow(AbstractSolver):
     defaults: ClassVar[dict] = {"n_saves": 101, "max_steps": 100_000}
     discrete: ClassVar[bool] = False
 
-    kappa: jax.Array = eqx.field(converter=jnp.asarray, default=1.0)
+    kappa: jax.Array = eqx.field(converter=positive_leaf("kappa"), default=1.0)
     solver: diffrax.AbstractSolver | None = None
     rtol: float = eqx.field(static=True, default=1e-6, converter=float)
     atol: float = eqx.field(static=True, default=1e-9, converter=float)
     dt0: float | None = eqx.field(static=True, default=None, converter=lambda v: None if v is None else float(v))
 
     def __check_init__(self):
-        check_positive("kappa", self.kappa)
         check_positive("rtol", self.rtol)
         check_positive("atol", self.atol)
         if self.dt0 is not None:

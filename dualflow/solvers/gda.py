@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 
 from ..dynamics.gda_maps import STEP_ORDERS, ascent_decay, gda_step, ordered_step
-from ..validation import check_choice, check_int, check_positive
+from ..validation import positive_leaf, check_choice, check_int
 from .base import AbstractSteppedSolver
 
 
@@ -30,14 +29,12 @@ class GDA(AbstractSteppedSolver):
     D-step is the exact best response, so `lr_d`, `n_critic` and `order` play no role.
     """
 
-    lr_g: jax.Array = eqx.field(converter=jnp.asarray)
-    lr_d: jax.Array = eqx.field(converter=jnp.asarray)
+    lr_g: jax.Array = eqx.field(converter=positive_leaf("lr_g"))
+    lr_d: jax.Array = eqx.field(converter=positive_leaf("lr_d"))
     order: str = eqx.field(static=True, default="alternating_d_first")
     n_critic: int = eqx.field(static=True, default=1)
 
     def __check_init__(self):
-        check_positive("lr_g", self.lr_g)
-        check_positive("lr_d", self.lr_d)
         check_choice("order", self.order, STEP_ORDERS)
         check_int("n_critic", self.n_critic, minimum=1)
 

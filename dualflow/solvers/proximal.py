@@ -84,7 +84,7 @@ import optimistix as optx
 
 from ..dynamics.gda_maps import STEP_ORDERS, ordered_step
 from ..players.generators import Particles
-from ..validation import check_choice, check_int, check_positive
+from ..validation import positive_leaf, check_choice, check_int, check_positive
 from .base import AbstractSteppedSolver
 
 COUPLINGS = ("decoupled", "joint")
@@ -136,8 +136,8 @@ class ProximalGDA(AbstractSteppedSolver):
     ```
     """
 
-    lr_g: jax.Array = eqx.field(converter=jnp.asarray)
-    lr_d: jax.Array = eqx.field(converter=jnp.asarray)
+    lr_g: jax.Array = eqx.field(converter=positive_leaf("lr_g"))
+    lr_d: jax.Array = eqx.field(converter=positive_leaf("lr_d"))
     coupling: str = eqx.field(static=True, default="decoupled")
     order: str = eqx.field(static=True, default="simultaneous")
     max_iterations: int = eqx.field(static=True, default=100)
@@ -147,8 +147,6 @@ class ProximalGDA(AbstractSteppedSolver):
                   | optx.AbstractMinimiser | None) = None
 
     def __check_init__(self):
-        check_positive("lr_g", self.lr_g)
-        check_positive("lr_d", self.lr_d)
         check_choice("coupling", self.coupling, COUPLINGS)
         check_choice("order", self.order, STEP_ORDERS)
         if self.coupling == "joint" and self.order != "simultaneous":

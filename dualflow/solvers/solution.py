@@ -8,10 +8,18 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from .._custom_types import Masses, Points, TimeSeries, Times, Trajectory
+
 
 class Result(enum.IntEnum):
     """Why a run ended. `SUCCESSFUL` and `STATIONARY` are normal ends; the others are
     failures that `throw=True` turns into a `RuntimeError`."""
+
+    # An IntEnum, not an `eqx.Enumeration`, on purpose: `Solution.result` stays a plain int32
+    # array that a vmapped sweep stacks, `jnp.where` selects, NumPy compares, an `.npz` store keeps
+    # and JSON writes, with no conversion at any of those edges (an Enumeration item is a pytree
+    # with its own equality, which none of them take). The compiled runs produce the codes with
+    # `jnp.where` over these integers, and `Result(code)` names one on the host.
 
     SUCCESSFUL = 0
     MAX_STEPS = 1
@@ -33,7 +41,7 @@ class Solution(eqx.Module):
     **Fields:**
 
     - `ts`: `(S,)` saved times in generator time $t = k\,\eta_g$ (GDA) or flow time.
-      After an early end, saves past the end repeat the last state (GDA) or are `inf` (flow).
+      After an early end, saves past the end repeat the last state at the end time (every solver).
       `LEFT_BOX` ends a run whose particle left a spectral discriminator's box.
     - `points`: `(S, N, d)` generator positions at the saved times.
     - `masses`: `(N,)` generator masses.
@@ -50,12 +58,12 @@ class Solution(eqx.Module):
       `num_rejected_steps`; for exact histories `dropped_weight`).
     """
 
-    ts: jax.Array
-    points: jax.Array
-    masses: jax.Array
-    payoff_gap: jax.Array
+    ts: Times
+    points: Trajectory
+    masses: Masses
+    payoff_gap: TimeSeries
     discriminator_trace: object
-    final_points: jax.Array
+    final_points: Points
     final_generator: object
     final_discriminator: object
     final_time: jax.Array
