@@ -47,7 +47,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks.common` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import optional, row, timed  # noqa: E402
+from benchmarks.common import optional, row, timed
 
 SIGMA = 1.0
 LOW_DIM = 8
@@ -66,8 +66,8 @@ def numpy_reference(x, z, sigma=SIGMA):
     out = np.empty(len(x))
     step = max(1, 2**22 // (len(z) * x.shape[1]))
     for i in range(0, len(x), step):
-        s = np.sum((x[i:i + step, None, :] - z[None, :, :]) ** 2, axis=-1)
-        out[i:i + step] = np.exp(-s / (2 * sigma**2)).sum(1)
+        s = np.sum((x[i : i + step, None, :] - z[None, :, :]) ** 2, axis=-1)
+        out[i : i + step] = np.exp(-s / (2 * sigma**2)).sum(1)
     return out
 
 
@@ -126,17 +126,17 @@ def _numpy_differences(x, z, chunk):
     tmp = np.empty_like(buf)
     zt = np.ascontiguousarray(z.T)
     for i in range(0, len(x), chunk):
-        xb = x[i:i + chunk]
-        b, t = buf[:len(xb)], tmp[:len(xb)]
+        xb = x[i : i + chunk]
+        b, t = buf[: len(xb)], tmp[: len(xb)]
         np.subtract(xb[:, 0:1], zt[0][None, :], out=b)
         np.square(b, out=b)
         for j in range(1, x.shape[1]):
-            np.subtract(xb[:, j:j + 1], zt[j][None, :], out=t)
+            np.subtract(xb[:, j : j + 1], zt[j][None, :], out=t)
             np.square(t, out=t)
             b += t
         b *= slope
         np.exp(b, out=b)
-        b.sum(axis=1, out=out[i:i + len(xb)])
+        b.sum(axis=1, out=out[i : i + len(xb)])
     return out
 
 
@@ -147,16 +147,16 @@ def _numpy_matmul(x, z, chunk):
     zz = np.sum(z * z, axis=1)
     xx = np.sum(x * x, axis=1)
     for i in range(0, len(x), chunk):
-        xb = x[i:i + chunk]
-        b = buf[:len(xb)]
+        xb = x[i : i + chunk]
+        b = buf[: len(xb)]
         np.matmul(xb, z.T, out=b)
         b *= -2
-        b += xx[i:i + len(xb), None]
+        b += xx[i : i + len(xb), None]
         b += zz[None, :]
         np.maximum(b, 0, out=b)
         b *= slope
         np.exp(b, out=b)
-        b.sum(axis=1, out=out[i:i + len(xb)])
+        b.sum(axis=1, out=out[i : i + len(xb)])
     return out
 
 
@@ -185,21 +185,21 @@ def _torch_rates(x, z, repeats, chunks):
     def matmul(chunk):
         out = torch.empty(len(x), dtype=xt.dtype)
         for i in range(0, len(x), chunk):
-            xb = xt[i:i + chunk]
-            b = torch.addmm(xx[i:i + chunk, None] + zz[None, :], xb, zt.T, alpha=-2)
+            xb = xt[i : i + chunk]
+            b = torch.addmm(xx[i : i + chunk, None] + zz[None, :], xb, zt.T, alpha=-2)
             b.clamp_(min=0).mul_(slope).exp_()
-            torch.sum(b, dim=1, out=out[i:i + chunk])
+            torch.sum(b, dim=1, out=out[i : i + chunk])
         return out.numpy()
 
     def differences(chunk):
         out = torch.empty(len(x), dtype=xt.dtype)
         for i in range(0, len(x), chunk):
-            xb = xt[i:i + chunk]
+            xb = xt[i : i + chunk]
             b = (xb[:, 0:1] - cols[0][None, :]).square_()
             for j in range(1, x.shape[1]):
-                b += (xb[:, j:j + 1] - cols[j][None, :]).square_()
+                b += (xb[:, j : j + 1] - cols[j][None, :]).square_()
             b.mul_(slope).exp_()
-            torch.sum(b, dim=1, out=out[i:i + chunk])
+            torch.sum(b, dim=1, out=out[i : i + chunk])
         return out.numpy()
 
     out = []
@@ -245,16 +245,19 @@ def isolated(function: str, **kwargs):
     next (XLA's worker threads keep spinning for a while after a computation)."""
     module, name = function.split(":")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = (f"import json, sys; sys.path.insert(0, {root!r}); from benchmarks.{module} import {name}; "
-            f"print('@@RESULT@@' + json.dumps({name}(**json.loads(sys.argv[1]))))")
+    code = (
+        f"import json, sys; sys.path.insert(0, {root!r}); from benchmarks.{module} import {name}; "
+        f"print('@@RESULT@@' + json.dumps({name}(**json.loads(sys.argv[1]))))"
+    )
     done = subprocess.run([sys.executable, "-c", code, json.dumps(kwargs)], capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{function} failed in its subprocess:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.rsplit("@@RESULT@@", 1)[1])
 
 
-def pair_rates(d: int, dtype, quick: bool = False, n: int | None = None, m: int | None = None,
-               families=("jax", "numpy", "torch")) -> list[dict]:
+def pair_rates(
+    d: int, dtype, quick: bool = False, n: int | None = None, m: int | None = None, families=("jax", "numpy", "torch")
+) -> list[dict]:
     """One row per implementation of the bare reduction for this dimension and dtype
     (`pairs_per_s`, `seconds`, `agreement`: max relative difference from a float64 NumPy
     reference); each family (jax, numpy, torch) in its own process."""
@@ -268,22 +271,59 @@ def pair_rates(d: int, dtype, quick: bool = False, n: int | None = None, m: int 
         for family in families:
             answers = os.path.join(tmp, f"{family}.npz")
             try:
-                results = isolated("ceiling:_family_rates", family=family, d=d, dtype=dtype.name, n=n, m=m,
-                                   quick=quick, answers=answers)
+                results = isolated(
+                    "ceiling:_family_rates",
+                    family=family,
+                    d=d,
+                    dtype=dtype.name,
+                    n=n,
+                    m=m,
+                    quick=quick,
+                    answers=answers,
+                )
             except RuntimeError as error:  # a family that cannot run here is skipped with a note
-                rows.append(row("ceiling", f"gaussian pairs d={d} {dtype.name}", dualflow_s=None, baseline=family,
-                                note=f"skipped: {str(error).splitlines()[-1]}", kind="pair_rate", impl=family,
-                                d=d, dtype=dtype.name, n=n, m=m, pairs_per_s=None, load_avg=os.getloadavg()[0]))
+                rows.append(
+                    row(
+                        "ceiling",
+                        f"gaussian pairs d={d} {dtype.name}",
+                        dualflow_s=None,
+                        baseline=family,
+                        note=f"skipped: {str(error).splitlines()[-1]}",
+                        kind="pair_rate",
+                        impl=family,
+                        d=d,
+                        dtype=dtype.name,
+                        n=n,
+                        m=m,
+                        pairs_per_s=None,
+                        load_avg=os.getloadavg()[0],
+                    )
+                )
                 continue
             stored = np.load(answers)
             for i, (name, seconds, note) in enumerate(results):
                 answer = stored[f"a{i}"]
-                rows.append(row("ceiling", f"gaussian pairs d={d} {dtype.name}", dualflow_s=None, baseline=name,
-                                baseline_s=seconds, agreement=float(np.max(np.abs(answer - reference) / reference)),
-                                agreement_kind="max relative difference vs float64 NumPy",
-                                note=f"{n * m / seconds:.3g} pairs/s; {note}",
-                                kind="pair_rate", impl=name, d=d, dtype=dtype.name, n=n, m=m,
-                                pairs_per_s=n * m / seconds, seconds=seconds, load_avg=os.getloadavg()[0]))
+                rows.append(
+                    row(
+                        "ceiling",
+                        f"gaussian pairs d={d} {dtype.name}",
+                        dualflow_s=None,
+                        baseline=name,
+                        baseline_s=seconds,
+                        agreement=float(np.max(np.abs(answer - reference) / reference)),
+                        agreement_kind="max relative difference vs float64 NumPy",
+                        note=f"{n * m / seconds:.3g} pairs/s; {note}",
+                        kind="pair_rate",
+                        impl=name,
+                        d=d,
+                        dtype=dtype.name,
+                        n=n,
+                        m=m,
+                        pairs_per_s=n * m / seconds,
+                        seconds=seconds,
+                        load_avg=os.getloadavg()[0],
+                    )
+                )
     return rows
 
 
@@ -295,8 +335,11 @@ def best_row(rows: list[dict], dtype) -> dict | None:
     if not valid:
         return None
     best = dict(max(valid, key=lambda r: r["pairs_per_s"]))
-    best.update(kind="ceiling", case=best["case"] + " (best)",
-                candidates={r["impl"]: r["pairs_per_s"] for r in rows if r["pairs_per_s"]})
+    best.update(
+        kind="ceiling",
+        case=best["case"] + " (best)",
+        candidates={r["impl"]: r["pairs_per_s"] for r in rows if r["pairs_per_s"]},
+    )
     return best
 
 
@@ -322,9 +365,23 @@ def matmul_rates(quick: bool = False) -> list[dict]:
         dot = jax.jit(jnp.dot)
         for name, fn in (("numpy (OpenBLAS)", lambda: a @ b), ("jax jnp.dot", lambda: dot(aj, bj).block_until_ready())):
             seconds = timed(fn, repeats)
-            rows.append(row("ceiling", f"matmul {n}x{n} {np.dtype(dtype).name}", dualflow_s=None, baseline=name,
-                            baseline_s=seconds, note=f"{2 * n**3 / seconds:.3g} FLOP/s", kind="matmul", impl=name, dtype=np.dtype(dtype).name, n=n,
-                            flops_per_s=2 * n**3 / seconds, seconds=seconds, load_avg=os.getloadavg()[0]))
+            rows.append(
+                row(
+                    "ceiling",
+                    f"matmul {n}x{n} {np.dtype(dtype).name}",
+                    dualflow_s=None,
+                    baseline=name,
+                    baseline_s=seconds,
+                    note=f"{2 * n**3 / seconds:.3g} FLOP/s",
+                    kind="matmul",
+                    impl=name,
+                    dtype=np.dtype(dtype).name,
+                    n=n,
+                    flops_per_s=2 * n**3 / seconds,
+                    seconds=seconds,
+                    load_avg=os.getloadavg()[0],
+                )
+            )
     return rows
 
 
@@ -350,8 +407,10 @@ def main(argv=None):
             print(f"{r['case']:<34} {r['impl']:<44} {r['flops_per_s']:.3e} FLOP/s   load {r['load_avg']:.2f}")
         else:
             mark = "  <- ceiling" if r["kind"] == "ceiling" else ""
-            print(f"{r['case']:<34} {r['impl']:<44} {r['pairs_per_s']:.3e} pairs/s  "
-                  f"rel diff {r['agreement']:.1e}  load {r['load_avg']:.2f}{mark}")
+            print(
+                f"{r['case']:<34} {r['impl']:<44} {r['pairs_per_s']:.3e} pairs/s  "
+                f"rel diff {r['agreement']:.1e}  load {r['load_avg']:.2f}{mark}"
+            )
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(rows, fh, indent=2)

@@ -34,17 +34,35 @@ def optional(module: str):
     """`(module, None)` if it imports, else `(None, reason)`: baselines skip with a note."""
     try:
         return importlib.import_module(module), None
-    except Exception as error:  # noqa: BLE001 - any failure to import means: skip this baseline
+    except Exception as error:
         return None, f"{module} not available ({type(error).__name__}: {error})"
 
 
-def row(workload: str, case: str, *, dualflow_s: float | None, baseline: str | None = None,
-        baseline_s: float | None = None, agreement: float | None = None, agreement_kind: str = "",
-        note: str = "", **extra) -> dict:
+def row(
+    workload: str,
+    case: str,
+    *,
+    dualflow_s: float | None,
+    baseline: str | None = None,
+    baseline_s: float | None = None,
+    agreement: float | None = None,
+    agreement_kind: str = "",
+    note: str = "",
+    **extra,
+) -> dict:
     """One measured case: dualflow's median time, a baseline's, the ratio baseline / dualflow
     (> 1: dualflow faster) and the answers' agreement (e.g. max abs or relative difference,
     named by `agreement_kind`), so that a fast wrong answer shows."""
     ratio = baseline_s / dualflow_s if baseline_s and dualflow_s else None
-    return {"workload": workload, "case": case, "dualflow_s": dualflow_s, "baseline": baseline,
-            "baseline_s": baseline_s, "ratio": ratio, "agreement": agreement, "agreement_kind": agreement_kind,
-            "note": note, **extra}
+    return {
+        "workload": workload,
+        "case": case,
+        "dualflow_s": dualflow_s,
+        "baseline": baseline,
+        "baseline_s": baseline_s,
+        "ratio": ratio,
+        "agreement": agreement,
+        "agreement_kind": agreement_kind,
+        "note": note,
+        **extra,
+    }

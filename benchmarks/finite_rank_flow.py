@@ -54,18 +54,18 @@ if HERE not in sys.path:
 # set before NumPy loads (an explicit setting in the environment is kept and reported).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.integrate import solve_ivp  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
+from common import optional, row, timed
+from scipy.integrate import solve_ivp
 
-import dualflow as df  # noqa: E402
-from common import optional, row, timed  # noqa: E402
-from dualflow.dynamics.vector_field import dual_flow_field  # noqa: E402
-from dualflow.players.finite_rank import FiniteRankState  # noqa: E402
+import dualflow as df
+from dualflow.dynamics.vector_field import dual_flow_field
+from dualflow.players.finite_rank import FiniteRankState
 
 WORKLOAD = "finite-rank flow (8-ring)"
 KAPPA, REG, BANDWIDTH, RTOL, ATOL = 1.0, 0.1, 0.5, 1e-6, 1e-9
@@ -106,7 +106,7 @@ def numpy_problem(game, n_particles: int):
 def torch_problem(torch, game, n_particles: int):
     """The same right-hand side in torch (float64), for torchdiffeq (`f(t, state)`)."""
     rff = game.discriminator.features
-    as_t = lambda a: torch.as_tensor(np.array(a), dtype=torch.float64)  # noqa: E731
+    as_t = lambda a: torch.as_tensor(np.array(a), dtype=torch.float64)
     omega, phase, scale = as_t(rff.frequencies), as_t(rff.phases), float(rff.scale)
     y, p = as_t(game.data.points), as_t(game.data.masses)
     m = torch.full((n_particles,), 1.0 / n_particles, dtype=torch.float64)
@@ -133,7 +133,7 @@ def dualflow_field(game, n_particles: int):
 
     @jax.jit
     def field(game, state):
-        x, theta = state[: n_particles * d].reshape(n_particles, d), state[n_particles * d:]
+        x, theta = state[: n_particles * d].reshape(n_particles, d), state[n_particles * d :]
         generator = df.Particles(df.Measure(x))
         dx, dtheta = dual_flow_field(0.0, (x, FiniteRankState(theta)), (game, generator, jnp.asarray(KAPPA)))
         return jnp.concatenate([dx.ravel(), dtheta.theta])
@@ -177,22 +177,33 @@ def run(quick: bool) -> list[dict]:
     tight = df.solve(game, df.Measure(x0), df.DualFlow(KAPPA, rtol=1e-11, atol=1e-13), t1=horizon, n_saves=2)
     x_ref = np.asarray(tight.final_points)
     moved = float(np.max(np.abs(x_ref - np.asarray(x0))))
-    common = dict(load_avg=os.getloadavg(), dualflow_steps=steps_ours,
-                  dualflow_accepted_rejected=(int(sol.stats["num_accepted_steps"]),
-                                              int(sol.stats["num_rejected_steps"])),
-                  dualflow_error_vs_tight=float(np.max(np.abs(x_ours - x_ref))), max_displacement=moved,
-                  tight_reference_steps=int(tight.stats["num_steps"]))
+    common = dict(
+        load_avg=os.getloadavg(),
+        dualflow_steps=steps_ours,
+        dualflow_accepted_rejected=(int(sol.stats["num_accepted_steps"]), int(sol.stats["num_rejected_steps"])),
+        dualflow_error_vs_tight=float(np.max(np.abs(x_ours - x_ref))),
+        max_displacement=moved,
+        tight_reference_steps=int(tight.stats["num_steps"]),
+    )
     rows = []
 
     # --- one right-hand-side evaluation ---
     probe_j = jnp.asarray(probe)
     field_s = timed(lambda: field(probe_j).block_until_ready(), repeats=20, warmup=2)
     numpy_rhs_s = timed(lambda: numpy_rhs(0.0, probe), repeats=20, warmup=2)
-    rows.append(row(WORKLOAD, f"one right-hand side, N={n} D={features}", dualflow_s=field_s,
-                    baseline="NumPy right-hand side", baseline_s=numpy_rhs_s, agreement=rhs_error,
-                    agreement_kind="max abs difference of the right-hand sides at a random state",
-                    note="dualflow's compiled `dual_flow_field` with the run's cached data term",
-                    load_avg=os.getloadavg()))
+    rows.append(
+        row(
+            WORKLOAD,
+            f"one right-hand side, N={n} D={features}",
+            dualflow_s=field_s,
+            baseline="NumPy right-hand side",
+            baseline_s=numpy_rhs_s,
+            agreement=rhs_error,
+            agreement_kind="max abs difference of the right-hand sides at a random state",
+            note="dualflow's compiled `dual_flow_field` with the run's cached data term",
+            load_avg=os.getloadavg(),
+        )
+    )
 
     # --- scipy solve_ivp (RK45) + NumPy ---
     answer = {}
@@ -203,21 +214,40 @@ def run(quick: bool) -> list[dict]:
     scipy_s = timed(scipy_run, repeats=max(1, repeats - 2), warmup=1)
     out = answer["scipy"]
     x_scipy = out.y[: n * d, -1].reshape(n, d)
-    rows.append(row(
-        WORKLOAD, case, dualflow_s=dualflow_s, baseline="scipy solve_ivp RK45 + NumPy RHS", baseline_s=scipy_s,
-        agreement=float(np.max(np.abs(x_ours - x_scipy))), agreement_kind="max |X_T dualflow - X_T baseline|",
-        note=f"dualflow: diffrax Tsit5 5(4); scipy: Dormand-Prince 5(4); "
-             f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}", compile_s=compile_s,
-        baseline_steps=len(out.t) - 1, baseline_rhs_evals=int(out.nfev),
-        baseline_attempted_steps=(int(out.nfev) - 2) / 6,
-        baseline_error_vs_tight=float(np.max(np.abs(x_scipy - x_ref))), **common))
+    rows.append(
+        row(
+            WORKLOAD,
+            case,
+            dualflow_s=dualflow_s,
+            baseline="scipy solve_ivp RK45 + NumPy RHS",
+            baseline_s=scipy_s,
+            agreement=float(np.max(np.abs(x_ours - x_scipy))),
+            agreement_kind="max |X_T dualflow - X_T baseline|",
+            note=f"dualflow: diffrax Tsit5 5(4); scipy: Dormand-Prince 5(4); "
+            f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}",
+            compile_s=compile_s,
+            baseline_steps=len(out.t) - 1,
+            baseline_rhs_evals=int(out.nfev),
+            baseline_attempted_steps=(int(out.nfev) - 2) / 6,
+            baseline_error_vs_tight=float(np.max(np.abs(x_scipy - x_ref))),
+            **common,
+        )
+    )
 
     # --- torchdiffeq (dopri5) + torch ---
     torch, why = optional("torch")
     torchdiffeq, why_tde = optional("torchdiffeq") if torch is not None else (None, why)
     if torchdiffeq is None:
-        rows.append(row(WORKLOAD, case, dualflow_s=dualflow_s, baseline="torchdiffeq dopri5 + torch RHS",
-                        note=f"skipped: {why_tde}", **common))
+        rows.append(
+            row(
+                WORKLOAD,
+                case,
+                dualflow_s=dualflow_s,
+                baseline="torchdiffeq dopri5 + torch RHS",
+                note=f"skipped: {why_tde}",
+                **common,
+            )
+        )
         return rows
     torch_rhs = torch_problem(torch, game, n)
     torch_error = float(np.max(np.abs(torch_rhs(0.0, torch.as_tensor(probe)).numpy() - ours_rhs)))
@@ -244,15 +274,25 @@ def run(quick: bool) -> list[dict]:
     best_threads = min(torch_times, key=torch_times.get)
     evals[0] = 0
     x_torch = torch_run()[-1, : n * d].numpy().reshape(n, d)  # counted once more, untimed
-    rows.append(row(
-        WORKLOAD, case, dualflow_s=dualflow_s, baseline="torchdiffeq dopri5 + torch RHS",
-        baseline_s=torch_times[best_threads], agreement=float(np.max(np.abs(x_ours - x_torch))),
-        agreement_kind="max |X_T dualflow - X_T baseline|",
-        note=f"torch {torch.__version__} with {best_threads} thread(s), the faster of "
-             f"{', '.join(f'{k}: {v:.3g} s' for k, v in torch_times.items())}; Dormand-Prince 5(4)",
-        compile_s=compile_s, baseline_rhs_evals=evals[0], baseline_attempted_steps=(evals[0] - 2) / 6,
-        torch_seconds_by_threads=torch_times,
-        baseline_error_vs_tight=float(np.max(np.abs(x_torch - x_ref))), **common))
+    rows.append(
+        row(
+            WORKLOAD,
+            case,
+            dualflow_s=dualflow_s,
+            baseline="torchdiffeq dopri5 + torch RHS",
+            baseline_s=torch_times[best_threads],
+            agreement=float(np.max(np.abs(x_ours - x_torch))),
+            agreement_kind="max |X_T dualflow - X_T baseline|",
+            note=f"torch {torch.__version__} with {best_threads} thread(s), the faster of "
+            f"{', '.join(f'{k}: {v:.3g} s' for k, v in torch_times.items())}; Dormand-Prince 5(4)",
+            compile_s=compile_s,
+            baseline_rhs_evals=evals[0],
+            baseline_attempted_steps=(evals[0] - 2) / 6,
+            torch_seconds_by_threads=torch_times,
+            baseline_error_vs_tight=float(np.max(np.abs(x_torch - x_ref))),
+            **common,
+        )
+    )
     return rows
 
 

@@ -37,14 +37,14 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads (see the docstring)
 
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import numpy as np  # noqa: E402
+import numpy as np
+from common import row, timed
 
-import dualflow as df  # noqa: E402
-from common import row, timed  # noqa: E402
+import dualflow as df
 
 WORKLOAD = "exact-history GDA"
 BANDWIDTH, REG, LR_G, LR_D = 0.5, 1.0, 0.05, 0.2
@@ -92,8 +92,10 @@ def run(quick: bool) -> list[dict]:
     game, x0 = setup(n)
     solver = df.GDA(lr_g=LR_G, lr_d=LR_D, order="alternating_d_first")
     capacity = game.discriminator.capacity(n_steps + 1, 1 - LR_D * REG)
-    case = (f"N=M={n} d=2 steps={n_steps} history={capacity} slots (history_tol 1e-12) "
-            "alternating_d_first wasserstein float64")
+    case = (
+        f"N=M={n} d=2 steps={n_steps} history={capacity} slots (history_tol 1e-12) "
+        "alternating_d_first wasserstein float64"
+    )
 
     def dualflow_run():
         sol = df.solve(game, df.Measure(x0), solver, n_steps=n_steps, save_every=n_steps)
@@ -117,15 +119,26 @@ def run(quick: bool) -> list[dict]:
     numpy_s = timed(numpy_run, repeats=3 if quick else 1, warmup=0)
     x_numpy = answer["x"]
     pairs = n * sum(game.data.size + n * min(k + 1, capacity) for k in range(n_steps))
-    return [row(WORKLOAD, case, dualflow_s=dualflow_s, baseline="NumPy (ring buffer, matmul distances)",
-                baseline_s=numpy_s, agreement=float(np.max(np.abs(x_ours - x_numpy))),
-                agreement_kind="max |X_dualflow - X_numpy| after the last step",
-                note="dualflow sums every slot of its fixed buffer from the first step; NumPy only the filled ones",
-                compile_s=max(first_s - dualflow_s, 0.0), result=sol.result_name,
-                dropped_weight=float(sol.stats["dropped_weight"]),
-                max_displacement=float(np.max(np.abs(x_ours - x_start))),
-                numpy_kernel_pairs=pairs, dualflow_kernel_pairs=n_steps * n * (game.data.size + n * capacity),
-                openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"), load_avg=os.getloadavg())]
+    return [
+        row(
+            WORKLOAD,
+            case,
+            dualflow_s=dualflow_s,
+            baseline="NumPy (ring buffer, matmul distances)",
+            baseline_s=numpy_s,
+            agreement=float(np.max(np.abs(x_ours - x_numpy))),
+            agreement_kind="max |X_dualflow - X_numpy| after the last step",
+            note="dualflow sums every slot of its fixed buffer from the first step; NumPy only the filled ones",
+            compile_s=max(first_s - dualflow_s, 0.0),
+            result=sol.result_name,
+            dropped_weight=float(sol.stats["dropped_weight"]),
+            max_displacement=float(np.max(np.abs(x_ours - x_start))),
+            numpy_kernel_pairs=pairs,
+            dualflow_kernel_pairs=n_steps * n * (game.data.size + n * capacity),
+            openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
+            load_avg=os.getloadavg(),
+        )
+    ]
 
 
 if __name__ == "__main__":

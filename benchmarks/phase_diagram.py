@@ -22,7 +22,7 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-import dualflow as df  # noqa: E402
+import dualflow as df
 
 
 def numpy_growth(sigma, reg, lr_g, lr_d, n, w):
@@ -53,8 +53,14 @@ def main(argv=None):
     sigmas, regs = np.geomspace(0.1, 10, args.size), np.geomspace(0.01, 1, args.size)
 
     def run():
-        return df.predict_phase_diagram(data, cluster, x=("bandwidth", sigmas), y=("reg", regs),
-                                        base=dict(lr_g=lr_g, lr_d=lr_d), scheme="simultaneous")
+        return df.predict_phase_diagram(
+            data,
+            cluster,
+            x=("bandwidth", sigmas),
+            y=("reg", regs),
+            base=dict(lr_g=lr_g, lr_d=lr_d),
+            scheme="simultaneous",
+        )
 
     start = time.perf_counter()
     diagram = run()
@@ -75,12 +81,18 @@ def main(argv=None):
 
     configs = args.size**2
     result = {
-        "grid": [args.size, args.size], "cluster": n, "matrix_size": 2 * n,
-        "dualflow_seconds_median": seconds, "dualflow_seconds_first_call": first,
+        "grid": [args.size, args.size],
+        "cluster": n,
+        "matrix_size": 2 * n,
+        "dualflow_seconds_median": seconds,
+        "dualflow_seconds_first_call": first,
         "dualflow_configs_per_second": configs / seconds,
-        "numpy_configs_per_second": 1 / numpy_per_config, "numpy_seconds_extrapolated": configs * numpy_per_config,
-        "speedup": configs * numpy_per_config / seconds, "max_abs_disagreement": error,
-        "device": jax.devices()[0].device_kind, "jax": jax.__version__,
+        "numpy_configs_per_second": 1 / numpy_per_config,
+        "numpy_seconds_extrapolated": configs * numpy_per_config,
+        "speedup": configs * numpy_per_config / seconds,
+        "max_abs_disagreement": error,
+        "device": jax.devices()[0].device_kind,
+        "jax": jax.__version__,
     }
     for key, value in result.items():
         print(f"{key:32s} {value}")

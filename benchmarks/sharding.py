@@ -71,10 +71,15 @@ def measure(devices: int, n: int, m: int, size: int) -> dict:
         out = os.path.join(tmp, "result.json")
         # the scheduler flag avoids a jaxlib 0.10.2 deadlock of batched LAPACK `eig` on several host
         # devices (docs/howto/multi_device.md); it is set for both device counts
-        flags = (f"--xla_force_host_platform_device_count={devices} "
-                 "--xla_cpu_enable_concurrency_optimized_scheduler=false")
-        env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=flags,
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])))
+        flags = (
+            f"--xla_force_host_platform_device_count={devices} --xla_cpu_enable_concurrency_optimized_scheduler=false"
+        )
+        env = dict(
+            os.environ,
+            JAX_PLATFORMS="cpu",
+            XLA_FLAGS=flags,
+            PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])),
+        )
         code = textwrap.dedent(CHILD).format(bench=str(HERE), n=n, m=m, size=size, out=out)
         subprocess.run([sys.executable, "-c", code], env=env, cwd=HERE.parent, check=True)
         return json.loads(pathlib.Path(out).read_text())
@@ -82,7 +87,6 @@ def measure(devices: int, n: int, m: int, size: int) -> dict:
 
 def run(quick: bool, devices: int = 4) -> list[dict]:
     import numpy as np
-
     from common import row
 
     n, m, size = (4_000, 2_000, 40) if quick else (20_000, 5_000, 200)
@@ -93,12 +97,26 @@ def run(quick: bool, devices: int = 4) -> list[dict]:
     same_labels = bool(np.array_equal(one["labels"], many["labels"]))
     note = f"{devices} host CPU devices on {os.cpu_count()} cores: no speed-up expected, the check is the agreement"
     return [
-        row("sharding", f"kernel sums N={n} M={m} d=2 f64, {devices} devices", dualflow_s=many["sums_s"],
-            baseline="same code, 1 device", baseline_s=one["sums_s"], agreement=grads_diff,
-            agreement_kind="max |grad diff|", note=note),
-        row("sharding", f"phase diagram {size}x{size}, {devices} devices", dualflow_s=many["diagram_s"],
-            baseline="same code, 1 device", baseline_s=one["diagram_s"], agreement=growth_diff,
-            agreement_kind="max |growth diff|", note=f"labels identical: {same_labels}"),
+        row(
+            "sharding",
+            f"kernel sums N={n} M={m} d=2 f64, {devices} devices",
+            dualflow_s=many["sums_s"],
+            baseline="same code, 1 device",
+            baseline_s=one["sums_s"],
+            agreement=grads_diff,
+            agreement_kind="max |grad diff|",
+            note=note,
+        ),
+        row(
+            "sharding",
+            f"phase diagram {size}x{size}, {devices} devices",
+            dualflow_s=many["diagram_s"],
+            baseline="same code, 1 device",
+            baseline_s=one["diagram_s"],
+            agreement=growth_diff,
+            agreement_kind="max |growth diff|",
+            note=f"labels identical: {same_labels}",
+        ),
     ]
 
 

@@ -113,8 +113,17 @@ def pot_velocity(x, y, a, b, epsilon, threshold, max_iterations, method):
     projections = []
     for name, target, weights in (("cross", y, b), ("self", x, a)):
         cost = ot.dist(x, target)  # squared Euclidean
-        plan, log = ot.sinkhorn(a, weights, cost, reg=epsilon, method=method, stopThr=threshold,
-                                numItermax=max_iterations, log=True, warn=False)
+        plan, log = ot.sinkhorn(
+            a,
+            weights,
+            cost,
+            reg=epsilon,
+            method=method,
+            stopThr=threshold,
+            numItermax=max_iterations,
+            log=True,
+            warn=False,
+        )
         projections.append(plan @ target / plan.sum(axis=1, keepdims=True))
         out[f"{name}_iterations"] = int(log["niter"]) + 1
         out[f"{name}_l1_marginal_error"] = float(np.abs(plan.sum(axis=0) - weights).sum())
@@ -131,8 +140,7 @@ def geomloss_velocity(x, y, a, epsilon, scaling):
     import torch
     from geomloss import SamplesLoss
 
-    loss = SamplesLoss("sinkhorn", p=2, blur=(epsilon / 2) ** 0.5, debias=True, scaling=scaling,
-                       backend="tensorized")
+    loss = SamplesLoss("sinkhorn", p=2, blur=(epsilon / 2) ** 0.5, debias=True, scaling=scaling, backend="tensorized")
     xt = torch.tensor(x, requires_grad=True)
     weights = torch.tensor(a)
     value = loss(weights, xt, weights, torch.tensor(y))
@@ -163,19 +171,40 @@ def main(argv=None):
     parser.add_argument("--threshold", type=float, default=1e-4, help="stopping threshold of every solve")
     parser.add_argument("--max-iterations", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=256, help="dualflow's online block (rows)")
-    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"], choices=["float64", "float32"],
-                        help="run everything (dualflow and POT) in each of these dtypes")
-    parser.add_argument("--pot-runs", nargs="+", default=["sinkhorn:l1", "sinkhorn:same"],
-                        help="POT runs as method:stop, method 'sinkhorn' or 'sinkhorn_log', stop 'l1' "
-                             "(stopThr = threshold / sqrt(M), which implies ott's l1 test) or 'same' "
-                             "(stopThr = threshold, a weaker l2 test)")
-    parser.add_argument("--no-stock-ott", dest="stock_ott", action="store_false",
-                        help="skip the float64 run with ott's own online kernel in place of dualflow's")
-    parser.add_argument("--reference-stop", type=float, default=1e-12,
-                        help="stopThr of an untimed float64 POT run every velocity is compared with (0: skip)")
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        default=["float64", "float32"],
+        choices=["float64", "float32"],
+        help="run everything (dualflow and POT) in each of these dtypes",
+    )
+    parser.add_argument(
+        "--pot-runs",
+        nargs="+",
+        default=["sinkhorn:l1", "sinkhorn:same"],
+        help="POT runs as method:stop, method 'sinkhorn' or 'sinkhorn_log', stop 'l1' "
+        "(stopThr = threshold / sqrt(M), which implies ott's l1 test) or 'same' "
+        "(stopThr = threshold, a weaker l2 test)",
+    )
+    parser.add_argument(
+        "--no-stock-ott",
+        dest="stock_ott",
+        action="store_false",
+        help="skip the float64 run with ott's own online kernel in place of dualflow's",
+    )
+    parser.add_argument(
+        "--reference-stop",
+        type=float,
+        default=1e-12,
+        help="stopThr of an untimed float64 POT run every velocity is compared with (0: skip)",
+    )
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 5; 3 at N >= 5000)")
-    parser.add_argument("--geomloss-scaling", type=float, default=0.9,
-                        help="geomloss's epsilon-scaling factor (closer to 1: more iterations; 0 skips geomloss)")
+    parser.add_argument(
+        "--geomloss-scaling",
+        type=float,
+        default=0.9,
+        help="geomloss's epsilon-scaling factor (closer to 1: more iterations; 0 skips geomloss)",
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON file ('' for none)")
     args = parser.parse_args(argv)
     n = args.n or (1000 if args.quick else 10_000)
@@ -190,8 +219,9 @@ def main(argv=None):
     key_data, key_blob = jax.random.split(jax.random.PRNGKey(0))
     y64 = np.asarray(df.ring8(key_data, n).points, dtype=np.float64)
     x64 = np.asarray(0.5 * jax.random.normal(key_blob, (n, 2), dtype=jnp.float64))
-    player = SinkhornPotentials(epsilon=args.epsilon, threshold=args.threshold,
-                                max_iterations=args.max_iterations, batch_size=args.batch_size)
+    player = SinkhornPotentials(
+        epsilon=args.epsilon, threshold=args.threshold, max_iterations=args.max_iterations, batch_size=args.batch_size
+    )
     problems, fns = {}, {}
     for name in args.dtypes:
         dtype = np.dtype(name)
@@ -221,9 +251,9 @@ def main(argv=None):
         for run in args.pot_runs:
             method, stop = run.split(":")
             stop_thr = args.threshold / np.sqrt(n) if stop == "l1" else args.threshold
-            fns[f"POT {run} {name}"] = (
-                lambda x=x, y=y, a=a, method=method, stop_thr=stop_thr:
-                pot_velocity(x, y, a, a, args.epsilon, stop_thr, args.max_iterations, method))
+            fns[f"POT {run} {name}"] = lambda x=x, y=y, a=a, method=method, stop_thr=stop_thr: pot_velocity(
+                x, y, a, a, args.epsilon, stop_thr, args.max_iterations, method
+            )
             tracemalloc.start()  # the warm-up run, for memory: tracing slows allocations down
             clock = time.perf_counter()
             with warnings.catch_warnings():
@@ -256,15 +286,34 @@ def main(argv=None):
     reference = None
     if args.reference_stop > 0:  # untimed: a tightly converged velocity to measure every run's error against
         clock = time.perf_counter()
-        reference, reference_info = pot_velocity(x64, y64, np.full(n, 1.0 / n), np.full(n, 1.0 / n), args.epsilon,
-                                                 args.reference_stop, 10 * args.max_iterations, "sinkhorn")
+        reference, reference_info = pot_velocity(
+            x64,
+            y64,
+            np.full(n, 1.0 / n),
+            np.full(n, 1.0 / n),
+            args.epsilon,
+            args.reference_stop,
+            10 * args.max_iterations,
+            "sinkhorn",
+        )
         print(f"reference (POT, stopThr {args.reference_stop:g}): {time.perf_counter() - clock:.1f} s", flush=True)
 
     row = {
-        "n": n, "m": n, "dim": 2, "epsilon": args.epsilon, "threshold": args.threshold, "repeats": repeats,
-        "device": str(jax.devices()[0]), "cpu_count": os.cpu_count(), "date": time.strftime("%Y-%m-%d"),
-        "versions": {"jax": jax.__version__, "ott-jax": importlib.metadata.version("ott-jax"),
-                     "pot": ot.__version__, "numpy": np.__version__},
+        "n": n,
+        "m": n,
+        "dim": 2,
+        "epsilon": args.epsilon,
+        "threshold": args.threshold,
+        "repeats": repeats,
+        "device": str(jax.devices()[0]),
+        "cpu_count": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d"),
+        "versions": {
+            "jax": jax.__version__,
+            "ott-jax": importlib.metadata.version("ott-jax"),
+            "pot": ot.__version__,
+            "numpy": np.__version__,
+        },
         "data": "dualflow.ring8(key, n) (radius 2, std 0.02), key = split(PRNGKey(0))[0]",
         "particles": "0.5 * normal(split(PRNGKey(0))[1], (n, 2)); uniform masses 1/n",
         "dualflow_settings": (
@@ -272,16 +321,21 @@ def main(argv=None):
             "PointCloud(batch_size); mu->nu with adaptive momentum Momentum(start=50, inner_iterations=10), mu->mu "
             "with parallel updates and momentum 0.5; each stops when its l1 column-marginal error < threshold "
             "(checked every 10 iterations); velocity from the c-transforms at the particles in blocks of "
-            "batch_size points; jitted, compiled before timing"),
+            "batch_size points; jitted, compiled before timing"
+        ),
         "pot_settings": (
             "ot.dist, then ot.sinkhorn(a, b, C, reg=epsilon, method, stopThr, numItermax=max_iterations) for "
             "mu->nu and mu->mu (POT stops when the l2 column-marginal error < stopThr, checked every 10 "
-            "iterations); velocity 2 a_j (P_xy y / P_xy 1 - P_xx x / P_xx 1)_j in NumPy"),
+            "iterations); velocity 2 a_j (P_xy y / P_xy 1 - P_xx x / P_xx 1)_j in NumPy"
+        ),
         "batch_size": args.batch_size,
         "load_average_1min_before_and_after_timing": [load_before[0], load_after[0]],
-        "reference": None if reference is None else {
+        "reference": None
+        if reference is None
+        else {
             "settings": f"POT ot.sinkhorn(method='sinkhorn', stopThr={args.reference_stop:g}) in float64, untimed",
-            **reference_info},
+            **reference_info,
+        },
         "peak_rss_gb_after_dualflow_only": rss_after_dualflow,
         "runs": {},
     }
@@ -289,9 +343,12 @@ def main(argv=None):
         x, y, a, duals = problems[name]
         t_dual, times_dual, v_dual = timings[f"dualflow {name}"]
         row["runs"][f"dualflow {name}"] = {
-            "seconds": t_dual, "all_seconds": times_dual, "dtype": name,
+            "seconds": t_dual,
+            "all_seconds": times_dual,
+            "dtype": name,
             "converged": np.asarray(duals.converged).tolist(),
-            "cross_iterations": int(duals.iterations[0]), "self_iterations": int(duals.iterations[1]),
+            "cross_iterations": int(duals.iterations[0]),
+            "self_iterations": int(duals.iterations[1]),
             **dualflow_errors(x.astype(np.float64), y.astype(np.float64), a.astype(np.float64), duals, args.epsilon),
             "max_abs_velocity": float(np.max(np.abs(v_dual))),
         }
@@ -299,23 +356,32 @@ def main(argv=None):
         if stock_label in timings:
             t_stock, times_stock, v_stock = timings[stock_label]
             row["runs"][stock_label] = {
-                "seconds": t_stock, "all_seconds": times_stock, "dtype": name,
-                "cross_iterations": int(duals.iterations[0]), "self_iterations": int(duals.iterations[1]),
+                "seconds": t_stock,
+                "all_seconds": times_stock,
+                "dtype": name,
+                "cross_iterations": int(duals.iterations[0]),
+                "self_iterations": int(duals.iterations[1]),
                 "time_over_dualflow": t_stock / t_dual,
-                "velocity_max_abs_diff_relative_to_dualflow": float(np.max(np.abs(v_stock - v_dual))
-                                                                   / np.max(np.abs(v_dual))),
+                "velocity_max_abs_diff_relative_to_dualflow": float(
+                    np.max(np.abs(v_stock - v_dual)) / np.max(np.abs(v_dual))
+                ),
             }
         if name != args.dtypes[0]:
             ref = timings[f"dualflow {args.dtypes[0]}"][2]
             row["runs"][f"dualflow {name}"][f"velocity_max_abs_diff_relative_to_dualflow_{args.dtypes[0]}"] = float(
-                np.max(np.abs(v_dual - ref)) / np.max(np.abs(ref)))
+                np.max(np.abs(v_dual - ref)) / np.max(np.abs(ref))
+            )
         for run in args.pot_runs:
             t_pot, times_pot, (v_pot, info) = timings[f"POT {run} {name}"]
             method, stop = run.split(":")
             scale = float(np.max(np.abs(v_pot)))
             row["runs"][f"POT {run} {name}"] = {
-                "seconds": t_pot, "all_seconds": times_pot, "dtype": name, "method": method,
-                "stopThr": args.threshold / np.sqrt(n) if stop == "l1" else args.threshold, **info,
+                "seconds": t_pot,
+                "all_seconds": times_pot,
+                "dtype": name,
+                "method": method,
+                "stopThr": args.threshold / np.sqrt(n) if stop == "l1" else args.threshold,
+                **info,
                 "peak_numpy_alloc_gb": pot_memory[f"POT {run} {name}"],
                 "time_over_dualflow": t_pot / t_dual,
                 "max_abs_velocity": scale,
@@ -326,8 +392,13 @@ def main(argv=None):
             t_geo, times_geo, (v_geo, info) = timings[label]
             scale = float(np.max(np.abs(v_geo)))
             row["runs"][label] = {
-                "seconds": t_geo, "all_seconds": times_geo, "dtype": name, **info,
-                "cross_iterations": 0, "self_iterations": 0, "time_over_dualflow": t_geo / t_dual,
+                "seconds": t_geo,
+                "all_seconds": times_geo,
+                "dtype": name,
+                **info,
+                "cross_iterations": 0,
+                "self_iterations": 0,
+                "time_over_dualflow": t_geo / t_dual,
                 "velocity_max_abs_diff_relative_to_dualflow": float(np.max(np.abs(v_dual - v_geo))) / scale,
             }
     if geomloss_skipped:
@@ -340,24 +411,36 @@ def main(argv=None):
             r["velocity_max_abs_error_relative_to_reference"] = float(np.max(np.abs(velocity - reference))) / scale
     row["peak_rss_gb_end"] = peak_rss_gb()
 
-    print(f"Sinkhorn-flow velocity, N = M = {n}, d = 2, epsilon = {args.epsilon:g}, threshold = {args.threshold:g}, "
-          f"median of {repeats} ({row['device']}, {row['cpu_count']} CPUs)")
-    print(f"{'run':<46}{'median s':>10}{'iterations':>12}{'l1 marginal errors':>20}{'time / dualflow':>17}"
-          f"{'max rel diff':>14}{'error vs ref':>14}")
+    print(
+        f"Sinkhorn-flow velocity, N = M = {n}, d = 2, epsilon = {args.epsilon:g}, threshold = {args.threshold:g}, "
+        f"median of {repeats} ({row['device']}, {row['cpu_count']} CPUs)"
+    )
+    print(
+        f"{'run':<46}{'median s':>10}{'iterations':>12}{'l1 marginal errors':>20}{'time / dualflow':>17}"
+        f"{'max rel diff':>14}{'error vs ref':>14}"
+    )
     for label, r in row["runs"].items():
         ratio = f"{r['time_over_dualflow']:.2f}" if "time_over_dualflow" in r else "1"
         diff = r.get("velocity_max_abs_diff_relative_to_dualflow")
-        errors = (f"{r['cross_l1_marginal_error']:.1e}/{r['self_l1_marginal_error']:.1e}"
-                  if "cross_l1_marginal_error" in r else "same as dualflow")
-        print(f"{label:<46}{r['seconds']:>10.3f}{r['cross_iterations']:>6}/{r['self_iterations']:<5}{errors:>20}"
-              f"{ratio:>17}{'' if diff is None else f'{diff:.1e}':>14}"
-              f"{r.get('velocity_max_abs_error_relative_to_reference', float('nan')):>14.1e}")
-    print("iterations and l1 marginal errors: mu -> nu / mu -> mu; time / dualflow and max rel diff against "
-          "dualflow in the same dtype;\nerror vs ref: max |v - v_ref| / max |v_ref|, v_ref from POT run to "
-          f"stopThr {args.reference_stop:g} (float64, untimed)")
-    print(f"peak RSS {rss_after_dualflow:.2f} GB after the dualflow runs alone, {row['peak_rss_gb_end']:.2f} GB at the "
-          "end; POT's peak NumPy allocation: "
-          + ", ".join(f"{k[4:]} {v:.2f} GB" for k, v in pot_memory.items()))
+        errors = (
+            f"{r['cross_l1_marginal_error']:.1e}/{r['self_l1_marginal_error']:.1e}"
+            if "cross_l1_marginal_error" in r
+            else "same as dualflow"
+        )
+        print(
+            f"{label:<46}{r['seconds']:>10.3f}{r['cross_iterations']:>6}/{r['self_iterations']:<5}{errors:>20}"
+            f"{ratio:>17}{'' if diff is None else f'{diff:.1e}':>14}"
+            f"{r.get('velocity_max_abs_error_relative_to_reference', float('nan')):>14.1e}"
+        )
+    print(
+        "iterations and l1 marginal errors: mu -> nu / mu -> mu; time / dualflow and max rel diff against "
+        "dualflow in the same dtype;\nerror vs ref: max |v - v_ref| / max |v_ref|, v_ref from POT run to "
+        f"stopThr {args.reference_stop:g} (float64, untimed)"
+    )
+    print(
+        f"peak RSS {rss_after_dualflow:.2f} GB after the dualflow runs alone, {row['peak_rss_gb_end']:.2f} GB at the "
+        "end; POT's peak NumPy allocation: " + ", ".join(f"{k[4:]} {v:.2f} GB" for k, v in pot_memory.items())
+    )
     if args.out:
         path = pathlib.Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -379,11 +462,18 @@ def run(quick: bool) -> list[dict]:
             continue
         dtype = r["dtype"]
         ours = result["runs"][f"dualflow {dtype}"]
-        rows.append(suite_row(
-            "sinkhorn step", f"N=M={n} d=2 {dtype}", dualflow_s=ours["seconds"], baseline=label.rsplit(" ", 1)[0],
-            baseline_s=r["seconds"], agreement=r.get("velocity_max_abs_error_relative_to_reference"),
-            agreement_kind="baseline's velocity error vs a tight reference (relative max)",
-            note=f"dualflow's error {ours.get('velocity_max_abs_error_relative_to_reference', float('nan')):.1e}"))
+        rows.append(
+            suite_row(
+                "sinkhorn step",
+                f"N=M={n} d=2 {dtype}",
+                dualflow_s=ours["seconds"],
+                baseline=label.rsplit(" ", 1)[0],
+                baseline_s=r["seconds"],
+                agreement=r.get("velocity_max_abs_error_relative_to_reference"),
+                agreement_kind="baseline's velocity error vs a tight reference (relative max)",
+                note=f"dualflow's error {ours.get('velocity_max_abs_error_relative_to_reference', float('nan')):.1e}",
+            )
+        )
     return rows
 
 

@@ -35,15 +35,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
+from common import peak_rss_gb, row, timed
 
-import dualflow as df  # noqa: E402
-from common import peak_rss_gb, row, timed  # noqa: E402
+import dualflow as df
 
 SIGMA, REG, KAPPA, LR_G = 0.4, 0.05, 3.0, 0.05
 
@@ -75,8 +75,10 @@ def _history_seconds(run_for, short: int, full: int):
     lengths = np.array([max(short // 4, 1), short, 2 * short])
     seconds, results = zip(*(_once(lambda s=int(s): run_for(s)) for s in lengths))
     c, a, b = np.linalg.solve(np.vander(lengths, 3, increasing=True), np.array(seconds))
-    note = (f"history measured at {', '.join(map(str, lengths))} steps ({', '.join(f'{t:.1f}' for t in seconds)} s; "
-            f"compilation {c:.1f} s), extrapolated to {full} by c + a s + b s^2")
+    note = (
+        f"history measured at {', '.join(map(str, lengths))} steps ({', '.join(f'{t:.1f}' for t in seconds)} s; "
+        f"compilation {c:.1f} s), extrapolated to {full} by c + a s + b s^2"
+    )
     return a * full + b * full**2, note, results[1]
 
 
@@ -94,7 +96,9 @@ def velocity_field(n: int, brute_n: int, tol: float = 1e-9) -> dict:
     probe = x[:2000]
     brute_v, brute_g = jax.jit(lambda a, c, w: df.kernel_sums(kernel, a, c, w))(probe, centres, coefs)
     scale = float(jnp.sum(jnp.abs(coefs)))
-    error = max(float(jnp.max(jnp.abs(values[:2000] - brute_v))), SIGMA * float(jnp.max(jnp.abs(grads[:2000] - brute_g))))
+    error = max(
+        float(jnp.max(jnp.abs(values[:2000] - brute_v))), SIGMA * float(jnp.max(jnp.abs(grads[:2000] - brute_g)))
+    )
     # brute force's pair rate, measured here at a size it finishes
     xb, cb = x[:brute_n], centres[: 2 * brute_n]
     wb = coefs[: 2 * brute_n]
@@ -102,11 +106,17 @@ def velocity_field(n: int, brute_n: int, tol: float = 1e-9) -> dict:
     brute_s = timed(lambda: jax.block_until_ready(brute(xb, cb, wb)), repeats=3)
     brute_rate = xb.shape[0] * cb.shape[0] / brute_s
     pairs = n * 2 * n
-    return row("spectral sums", f"MMD velocity field N = M = {n:.0e}, 2-D float64, tol {tol:g}",
-               dualflow_s=seconds, baseline="brute force (pair rate measured here, time extrapolated)",
-               baseline_s=pairs / brute_rate, agreement=error / scale, agreement_kind="max error / sum|beta|",
-               note=f"{lattice.modes}^2 modes; equivalent {pairs / seconds:.3g} pairs/s vs brute {brute_rate:.3g} "
-                    f"pairs/s at N = {brute_n}; peak RSS {peak_rss_gb():.2f} GB")
+    return row(
+        "spectral sums",
+        f"MMD velocity field N = M = {n:.0e}, 2-D float64, tol {tol:g}",
+        dualflow_s=seconds,
+        baseline="brute force (pair rate measured here, time extrapolated)",
+        baseline_s=pairs / brute_rate,
+        agreement=error / scale,
+        agreement_kind="max error / sum|beta|",
+        note=f"{lattice.modes}^2 modes; equivalent {pairs / seconds:.3g} pairs/s vs brute {brute_rate:.3g} "
+        f"pairs/s at N = {brute_n}; peak RSS {peak_rss_gb():.2f} GB",
+    )
 
 
 def dual_flow(n: int, horizon: float, dt: float, short: int) -> dict:
@@ -123,18 +133,24 @@ def dual_flow(n: int, horizon: float, dt: float, short: int) -> dict:
         return jax.block_until_ready(df.solve(spectral_game, x0, flow, t1=t1, n_saves=2).points)
 
     def history(t1, step=dt):
-        return jax.block_until_ready(df.solve(history_game, x0, df.DualFlow(kappa=KAPPA, dt0=step), t1=t1,
-                                              n_saves=2).points)
+        return jax.block_until_ready(
+            df.solve(history_game, x0, df.DualFlow(kappa=KAPPA, dt0=step), t1=t1, n_saves=2).points
+        )
 
     spectral_s = timed(lambda: spectral(horizon), repeats=3)
     history_s, note, _ = _history_seconds(lambda steps: history(steps * dt), short, round(horizon / dt))
     coarse, fine = (np.asarray(history(1.0, step)[-1]) for step in (dt, dt / 2))
     gap = float(np.max(np.abs(np.asarray(spectral(1.0)[-1]) - (4 * fine - coarse) / 3)))
-    return row("spectral flow", f"8-ring dual flow N = {n}, T = {horizon:g}, kappa = 3",
-               dualflow_s=spectral_s, baseline=f"ExactRKHS history quadrature (Heun, dt = {dt:g})",
-               baseline_s=history_s, agreement=gap,
-               agreement_kind="max |x_spectral - x_history| at t = 1 (history Richardson-extrapolated)",
-               note=note)
+    return row(
+        "spectral flow",
+        f"8-ring dual flow N = {n}, T = {horizon:g}, kappa = 3",
+        dualflow_s=spectral_s,
+        baseline=f"ExactRKHS history quadrature (Heun, dt = {dt:g})",
+        baseline_s=history_s,
+        agreement=gap,
+        agreement_kind="max |x_spectral - x_history| at t = 1 (history Richardson-extrapolated)",
+        note=note,
+    )
 
 
 def gda(n: int, n_steps: int, short: int) -> dict:
@@ -148,9 +164,16 @@ def gda(n: int, n_steps: int, short: int) -> dict:
     spectral_s = timed(lambda: run(spectral_game, n_steps), repeats=3)
     history_s, note, history_points = _history_seconds(lambda steps: run(history_game, steps), short, n_steps)
     gap = float(np.max(np.abs(np.asarray(run(spectral_game, short)[-1]) - np.asarray(history_points[-1]))))
-    return row("spectral GDA", f"8-ring GDA N = {n}, {n_steps} steps", dualflow_s=spectral_s,
-               baseline="ExactRKHS history GDA", baseline_s=history_s, agreement=gap,
-               agreement_kind=f"max |x_spectral - x_history| after {short} steps", note=note)
+    return row(
+        "spectral GDA",
+        f"8-ring GDA N = {n}, {n_steps} steps",
+        dualflow_s=spectral_s,
+        baseline="ExactRKHS history GDA",
+        baseline_s=history_s,
+        agreement=gap,
+        agreement_kind=f"max |x_spectral - x_history| after {short} steps",
+        note=note,
+    )
 
 
 def run(quick: bool) -> list[dict]:

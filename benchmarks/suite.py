@@ -38,21 +38,50 @@ import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-WORKLOADS = ("ceiling", "velocity_field", "finite_rank_flow", "gda_history", "sinkhorn_step", "sweep_throughput",
-             "sharding", "spectral")
+WORKLOADS = (
+    "ceiling",
+    "velocity_field",
+    "finite_rank_flow",
+    "gda_history",
+    "sinkhorn_step",
+    "sweep_throughput",
+    "sharding",
+    "spectral",
+)
 
 
 def machine() -> dict:
     """The machine the numbers belong to."""
-    model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                  if line.startswith("model name")), platform.processor())
-    memory = next((int(line.split()[1]) / 2**20 for line in _read("/proc/meminfo").splitlines()
-                   if line.startswith("MemTotal")), None)
-    out = {"cpu": model, "cores": os.cpu_count(), "memory_gib": memory, "platform": platform.platform(),
-           "python": platform.python_version()}
-    probe = subprocess.run([sys.executable, "-c", "import jax, json; print(json.dumps({'jax': jax.__version__, "
-                            "'devices': [str(d) for d in jax.devices()], 'backend': jax.default_backend()}))"],
-                           capture_output=True, text=True, check=False)
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (int(line.split()[1]) / 2**20 for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")),
+        None,
+    )
+    out = {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import jax, json; print(json.dumps({'jax': jax.__version__, "
+            "'devices': [str(d) for d in jax.devices()], 'backend': jax.default_backend()}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     out.update(json.loads(probe.stdout) if probe.returncode == 0 else {"jax": "unavailable"})
     return out
 
@@ -68,8 +97,10 @@ def run_workload(name: str, quick: bool) -> tuple[list[dict], float, str | None]
     """`(rows, seconds, error)` of one workload, run in a subprocess of its own."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         target = handle.name
-    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import {name}; "
-            f"rows = {name}.run({quick!r}); open({target!r}, 'w').write(json.dumps(rows, default=str))")
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import {name}; "
+        f"rows = {name}.run({quick!r}); open({target!r}, 'w').write(json.dumps(rows, default=str))"
+    )
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], cwd=HERE.parent, check=False)
     seconds = time.perf_counter() - start
@@ -96,10 +127,22 @@ def table(rows: list[dict]) -> str:
     header = "| workload | case | dualflow | baseline | baseline time | ratio | agreement | note |"
     lines = [header, "|" + "---|" * 8]
     for r in rows:
-        lines.append("| " + " | ".join([
-            r.get("workload", ""), r.get("case", ""), _fmt(r.get("dualflow_s")), r.get("baseline") or "-",
-            _fmt(r.get("baseline_s")), _fmt(r.get("ratio"), "x"),
-            _fmt(r.get("agreement"), "e"), str(r.get("note", "")).replace("|", "/")]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r.get("workload", ""),
+                    r.get("case", ""),
+                    _fmt(r.get("dualflow_s")),
+                    r.get("baseline") or "-",
+                    _fmt(r.get("baseline_s")),
+                    _fmt(r.get("ratio"), "x"),
+                    _fmt(r.get("agreement"), "e"),
+                    str(r.get("note", "")).replace("|", "/"),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -111,8 +154,14 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     names = args.only or [w for w in WORKLOADS if (HERE / f"{w}.py").exists()]
     info = machine()
-    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "quick": args.quick, "machine": info,
-              "load_average_before": os.getloadavg(), "workloads": {}, "rows": []}
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "quick": args.quick,
+        "machine": info,
+        "load_average_before": os.getloadavg(),
+        "workloads": {},
+        "rows": [],
+    }
     for name in names:
         print(f"== {name}", flush=True)
         rows, seconds, error = run_workload(name, args.quick)
@@ -121,12 +170,17 @@ def main(argv=None) -> dict:
         print(table(rows) if rows else f"{name}: no rows ({error})", flush=True)
     result["load_average_after"] = os.getloadavg()
     device = "gpu" if info.get("backend") == "gpu" else f"cpu{info['cores']}core"
-    out = pathlib.Path(args.out) if args.out else (
-        HERE / "results" / f"suite_{device}_{time.strftime('%Y-%m-%d')}{'_quick' if args.quick else ''}.json")
+    out = (
+        pathlib.Path(args.out)
+        if args.out
+        else (HERE / "results" / f"suite_{device}_{time.strftime('%Y-%m-%d')}{'_quick' if args.quick else ''}.json")
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(f"\n{table(result['rows'])}\n\nmachine: {info['cpu']}, {info['cores']} cores, "
-          f"{info.get('memory_gib') or 0:.0f} GiB, {', '.join(info.get('devices', []))}; wrote {out}")
+    print(
+        f"\n{table(result['rows'])}\n\nmachine: {info['cpu']}, {info['cores']} cores, "
+        f"{info.get('memory_gib') or 0:.0f} GiB, {', '.join(info.get('devices', []))}; wrote {out}"
+    )
     return result
 
 

@@ -40,16 +40,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
+import phase_diagram
+from common import row, timed
 
-import dualflow as df  # noqa: E402
-import phase_diagram  # noqa: E402  (benchmarks/phase_diagram.py: the linearized workload)
-from common import row, timed  # noqa: E402
+import dualflow as df
 
 WORKLOAD = "sweep throughput"
 ORDER, BANDWIDTH, REG, WEIGHT, OFFSET, ESCAPE = "alternating_d_first", 1.0, 0.1, 0.6, 1e-6, 1e3
@@ -57,17 +57,24 @@ ORDER, BANDWIDTH, REG, WEIGHT, OFFSET, ESCAPE = "alternating_d_first", 1.0, 0.1,
 
 def linearized(quick: bool) -> dict:
     size = 100 if quick else 400
-    result = phase_diagram.main(["--size", str(size), "--repeats", "3", "--baseline-samples", "500" if quick else "2000"])
+    result = phase_diagram.main(
+        ["--size", str(size), "--repeats", "3", "--baseline-samples", "500" if quick else "2000"]
+    )
     configs = size * size
-    return row(WORKLOAD, f"predicted phase diagram {size}x{size} (bandwidth x reg), 2x2 GDA matrix per point",
-               dualflow_s=result["dualflow_seconds_median"], baseline="NumPy loop: matrix + np.linalg.eigvals",
-               baseline_s=result["numpy_seconds_extrapolated"], agreement=result["max_abs_disagreement"],
-               agreement_kind="max |spectral radius dualflow - NumPy| on the sampled points",
-               note=f"NumPy time extrapolated from {2000 if not quick else 500} random grid points; target < 5 s",
-               configs_per_s=configs / result["dualflow_seconds_median"],
-               numpy_configs_per_s=result["numpy_configs_per_second"],
-               compile_s=result["dualflow_seconds_first_call"] - result["dualflow_seconds_median"],
-               load_avg=os.getloadavg())
+    return row(
+        WORKLOAD,
+        f"predicted phase diagram {size}x{size} (bandwidth x reg), 2x2 GDA matrix per point",
+        dualflow_s=result["dualflow_seconds_median"],
+        baseline="NumPy loop: matrix + np.linalg.eigvals",
+        baseline_s=result["numpy_seconds_extrapolated"],
+        agreement=result["max_abs_disagreement"],
+        agreement_kind="max |spectral radius dualflow - NumPy| on the sampled points",
+        note=f"NumPy time extrapolated from {2000 if not quick else 500} random grid points; target < 5 s",
+        configs_per_s=configs / result["dualflow_seconds_median"],
+        numpy_configs_per_s=result["numpy_configs_per_second"],
+        compile_s=result["dualflow_seconds_first_call"] - result["dualflow_seconds_median"],
+        load_avg=os.getloadavg(),
+    )
 
 
 def sweep_problem(size: int):
@@ -87,7 +94,7 @@ def numpy_run(y, p, x0, m, x_star, lr_g, lr_d, n_steps, save_every):
     gamma, decay = 1.0 / BANDWIDTH**2, 1.0 - lr_d * REG
     centres = np.empty((y.shape[0] + (n_steps + 1) * n, d))  # data, then X*, then X_0, X_1, ...
     centres[: y.shape[0]] = y
-    centres[y.shape[0]: y.shape[0] + n] = x_star
+    centres[y.shape[0] : y.shape[0] + n] = x_star
     slot_weights = np.empty(n_steps + 1)
     slot_weights[0] = 1.0 / REG  # f_0 = (m_nu - m_{X*}) / reg
     data_coef = 1.0 / REG
@@ -97,7 +104,7 @@ def numpy_run(y, p, x0, m, x_star, lr_g, lr_d, n_steps, save_every):
         slot_weights[: k + 1] *= decay
         slot_weights[k + 1] = lr_d
         filled = y.shape[0] + (k + 2) * n
-        centres[filled - n: filled] = x
+        centres[filled - n : filled] = x
         coefs = np.concatenate([data_coef * p, -np.repeat(slot_weights[: k + 2], n) * np.tile(m, k + 2)])
         diff = centres[None, :filled] - x[:, None, :]  # (N, C, d): z - x
         kernel = np.exp(-0.5 * gamma * np.sum(diff**2, axis=2)) * coefs
@@ -133,8 +140,16 @@ def simulated(size: int, n_steps: int, save_every: int, quick: bool) -> list[dic
     game = df.KernelGame(data, df.ExactRKHS(df.Gaussian(BANDWIDTH), history_size=n_steps + 2), reg=REG)
 
     def run_one(a, b):
-        sol = df.solve(game, start, df.GDA(lr_g=a, lr_d=b, order=ORDER), n_steps=n_steps, save_every=save_every,
-                       blowup=1e3, throw=False, init_discriminator=equilibrium)
+        sol = df.solve(
+            game,
+            start,
+            df.GDA(lr_g=a, lr_d=b, order=ORDER),
+            n_steps=n_steps,
+            save_every=save_every,
+            blowup=1e3,
+            throw=False,
+            init_discriminator=equilibrium,
+        )
         return sol.ts, sol.points, sol.result
 
     sweep = jax.jit(jax.vmap(run_one))
@@ -162,34 +177,67 @@ def simulated(size: int, n_steps: int, save_every: int, quick: bool) -> list[dic
     finite = [np.isfinite(q).all(axis=(1, 2)) for q in numpy_points]
     numpy_diff = max(inside_difference(q, r, x_star) for q, r in zip(points, numpy_points))
 
-    diagram = df.predict_phase_diagram(data, equilibrium, x=("lr_g", rates), y=("lr_d", rates),
-                                       base=dict(bandwidth=BANDWIDTH, reg=REG), scheme=ORDER)
-    measure_s = timed(lambda: df.measure_phase_diagram(diagram, n_steps=n_steps, save_every=save_every),
-                      repeats=1 if not quick else 2, warmup=1)
+    diagram = df.predict_phase_diagram(
+        data, equilibrium, x=("lr_g", rates), y=("lr_d", rates), base=dict(bandwidth=BANDWIDTH, reg=REG), scheme=ORDER
+    )
+    measure_s = timed(
+        lambda: df.measure_phase_diagram(diagram, n_steps=n_steps, save_every=save_every),
+        repeats=1 if not quick else 2,
+        warmup=1,
+    )
     measured = df.measure_phase_diagram(diagram, n_steps=n_steps, save_every=save_every).measured.ravel()
     ours = np.array([label(t, x, x_star, r) for t, x, r in zip(ts, points, results)])
     loop_labels = np.array([label(t, x, x_star, r) for t, x, r in looped])
-    numpy_labels = np.array([label(t, x, x_star, df.Result.SUCCESSFUL if f.all() else df.Result.NONFINITE)
-                             for t, x, f in zip(ts, numpy_points, finite)])
+    numpy_labels = np.array(
+        [
+            label(t, x, x_star, df.Result.SUCCESSFUL if f.all() else df.Result.NONFINITE)
+            for t, x, f in zip(ts, numpy_points, finite)
+        ]
+    )
     case = f"simulated sweep {size}x{size} (lr_g x lr_d), {n_steps} GDA steps, exact history ({n_steps + 2} slots)"
-    common = dict(runs=runs, dualflow_runs_per_s=runs / vmap_s, predicted_vs_measured_agreement=float(
-        np.mean(measured == diagram.predicted.ravel())), load_avg=os.getloadavg())
+    common = dict(
+        runs=runs,
+        dualflow_runs_per_s=runs / vmap_s,
+        predicted_vs_measured_agreement=float(np.mean(measured == diagram.predicted.ravel())),
+        load_avg=os.getloadavg(),
+    )
     return [
-        row(WORKLOAD, case + ", vmapped solve", dualflow_s=vmap_s, baseline="Python loop of dualflow.solve",
-            baseline_s=loop_s, agreement=loop_diff,
+        row(
+            WORKLOAD,
+            case + ", vmapped solve",
+            dualflow_s=vmap_s,
+            baseline="Python loop of dualflow.solve",
+            baseline_s=loop_s,
+            agreement=loop_diff,
             agreement_kind="max |trajectory difference| over all runs, within the 1e-3 neighbourhood",
             note=f"labels differing: {int(np.sum(loop_labels != ours))} of {runs}",
-            baseline_runs_per_s=runs / loop_s, **common),
-        row(WORKLOAD, case + ", vmapped solve", dualflow_s=vmap_s, baseline="Python loop of a NumPy GDA",
-            baseline_s=numpy_s, agreement=numpy_diff,
+            baseline_runs_per_s=runs / loop_s,
+            **common,
+        ),
+        row(
+            WORKLOAD,
+            case + ", vmapped solve",
+            dualflow_s=vmap_s,
+            baseline="Python loop of a NumPy GDA",
+            baseline_s=numpy_s,
+            agreement=numpy_diff,
             agreement_kind="max |trajectory difference| over all runs, within the 1e-3 neighbourhood",
             note=f"labels differing: {int(np.sum(numpy_labels != ours))} of {runs}",
-            baseline_runs_per_s=runs / numpy_s, **common),
-        row(WORKLOAD, case + ", measure_phase_diagram (runs + labels)", dualflow_s=measure_s,
-            baseline="Python loop of dualflow.solve + the same labels", baseline_s=loop_s * 1.0,
-            agreement=float(np.sum(measured != ours)), agreement_kind="grid points whose label differs",
+            baseline_runs_per_s=runs / numpy_s,
+            **common,
+        ),
+        row(
+            WORKLOAD,
+            case + ", measure_phase_diagram (runs + labels)",
+            dualflow_s=measure_s,
+            baseline="Python loop of dualflow.solve + the same labels",
+            baseline_s=loop_s * 1.0,
+            agreement=float(np.sum(measured != ours)),
+            agreement_kind="grid points whose label differs",
             note="the baseline's time counts its runs only (its labelling is not timed)",
-            measured_runs_per_s=runs / measure_s, **common),
+            measured_runs_per_s=runs / measure_s,
+            **common,
+        ),
     ]
 
 

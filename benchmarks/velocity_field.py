@@ -56,8 +56,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make `benchmarks.*` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.ceiling import best_row, isolated, pair_rates  # noqa: E402
-from benchmarks.common import optional, row  # noqa: E402
+from benchmarks.ceiling import best_row, isolated, pair_rates
+from benchmarks.common import optional, row
 
 WORK_BYTES = 2e9  # numpy/torch: one dense block while its work arrays fit in this much memory
 CHUNK_BYTES = 64e6  # else row chunks of about this many bytes per work array
@@ -73,8 +73,7 @@ def problem(n: int, d: int, dtype: str, seed: int = 0):
     y = rng.normal(size=(n, d))
     x = 0.5 * rng.normal(size=(n, d))
     p = np.full(n, 1.0 / n)
-    return (x.astype(dtype), np.concatenate([y, x]).astype(dtype), np.concatenate([p, -p]).astype(dtype),
-            bandwidth(d))
+    return (x.astype(dtype), np.concatenate([y, x]).astype(dtype), np.concatenate([p, -p]).astype(dtype), bandwidth(d))
 
 
 def _rows_per_chunk(n: int, m: int, itemsize: int) -> int:
@@ -92,7 +91,7 @@ def numpy_field(x, centres, coefs, sigma, rows=None):
     values, grads = np.empty(n, x.dtype), np.empty((n, d), x.dtype)
     zz = np.sum(centres * centres, axis=1)
     for i in range(0, n, rows):
-        xb = x[i:i + rows]
+        xb = x[i : i + rows]
         if d <= 8:
             diffs = [xb[:, j, None] - centres[None, :, j] for j in range(d)]
             s = diffs[0] ** 2
@@ -106,12 +105,12 @@ def numpy_field(x, centres, coefs, sigma, rows=None):
             np.maximum(s, 0, out=s)
         s *= slope
         w = np.exp(s, out=s)
-        values[i:i + rows] = w @ coefs
+        values[i : i + rows] = w @ coefs
         w *= coefs[None, :]
         if d <= 8:
-            grads[i:i + rows] = np.stack([np.sum(w * q, axis=1) for q in diffs], axis=1)
+            grads[i : i + rows] = np.stack([np.sum(w * q, axis=1) for q in diffs], axis=1)
         else:
-            grads[i:i + rows] = np.sum(w, axis=1)[:, None] * xb - w @ centres
+            grads[i : i + rows] = np.sum(w, axis=1)[:, None] * xb - w @ centres
     grads *= 2 * slope
     return values, grads
 
@@ -125,7 +124,7 @@ def torch_field(torch, x, centres, coefs, sigma, rows=None):
     zz = (centres * centres).sum(1)
     cols = [centres[:, j].contiguous() for j in range(d)]
     for i in range(0, n, rows):
-        xb = x[i:i + rows]
+        xb = x[i : i + rows]
         if d <= 8:
             diffs = [xb[:, j, None] - cols[j][None, :] for j in range(d)]
             s = diffs[0].square()
@@ -134,12 +133,12 @@ def torch_field(torch, x, centres, coefs, sigma, rows=None):
         else:
             s = torch.addmm((xb * xb).sum(1)[:, None] + zz[None, :], xb, centres.T, alpha=-2).clamp_(min=0)
         w = s.mul_(slope).exp_()
-        values[i:i + rows] = w @ coefs
+        values[i : i + rows] = w @ coefs
         w.mul_(coefs[None, :])
         if d <= 8:
-            grads[i:i + rows] = torch.stack([(w * q).sum(1) for q in diffs], dim=1)
+            grads[i : i + rows] = torch.stack([(w * q).sum(1) for q in diffs], dim=1)
         else:
-            grads[i:i + rows] = w.sum(1)[:, None] * xb - w @ centres
+            grads[i : i + rows] = w.sum(1)[:, None] * xb - w @ centres
     return values, grads.mul_(2 * slope)
 
 
@@ -177,7 +176,8 @@ def measure(impl: str, n: int, d: int, dtype: str, repeats: int, answers: str) -
         tx, tc, tw = (torch.from_numpy(a) for a in (x, centres, coefs))
         rows = _rows_per_chunk(n, len(centres), x.itemsize)
         out["note"] = f"torch {torch.__version__}, {torch.get_num_threads()} threads, " + (
-            "dense" if rows == n else f"chunked, {rows} rows")
+            "dense" if rows == n else f"chunked, {rows} rows"
+        )
         seconds, (_, grads) = _timed(lambda: torch_field(torch, tx, tc, tw, sigma), repeats)
         grads = grads.numpy()
     elif impl == "geomloss":
@@ -239,8 +239,15 @@ def _impls(n, d, baseline_max, quick):
     return out
 
 
-def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), baseline_max: int = 10_000,
-        with_ceiling: bool = True, echo=None) -> list[dict]:
+def run(
+    quick: bool,
+    sizes=None,
+    dims=(2, 64),
+    dtypes=("float32", "float64"),
+    baseline_max: int = 10_000,
+    with_ceiling: bool = True,
+    echo=None,
+) -> list[dict]:
     """One row per (N, d, dtype) and baseline: see the module docstring. `echo(row)`, if
     given, is called with each row as soon as it is measured."""
     rows = _EchoList(echo)
@@ -254,7 +261,9 @@ def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), ba
             else:
                 case_sizes = [1000, 10_000, 100_000]
             if with_ceiling:
-                candidates = pair_rates(d, dtype, quick=quick, families=("jax",) if quick else ("jax", "numpy", "torch"))
+                candidates = pair_rates(
+                    d, dtype, quick=quick, families=("jax",) if quick else ("jax", "numpy", "torch")
+                )
                 ceilings[d, dtype] = best_row(candidates, dtype)
             for n in case_sizes:
                 pairs = n * 2 * n
@@ -262,45 +271,101 @@ def run(quick: bool, sizes=None, dims=(2, 64), dtypes=("float32", "float64"), ba
                 # baselines are 10-50x slower: fewer calls (a single one, unwarmed, above 2e7 pairs in --quick)
                 baseline_repeats = 1 if (quick and pairs > 2e7) or pairs > 2e9 else (3 if pairs > 2e7 else 5)
                 with tempfile.TemporaryDirectory() as tmp:
-                    ours = isolated("velocity_field:measure", impl="dualflow", n=n, d=d, dtype=dtype, repeats=repeats,
-                                    answers=os.path.join(tmp, "dualflow.npy"))
+                    ours = isolated(
+                        "velocity_field:measure",
+                        impl="dualflow",
+                        n=n,
+                        d=d,
+                        dtype=dtype,
+                        repeats=repeats,
+                        answers=os.path.join(tmp, "dualflow.npy"),
+                    )
                     v_ours = np.load(os.path.join(tmp, "dualflow.npy")).astype(np.float64)
                     ceiling = ceilings.get((d, dtype))
-                    common = dict(n=n, m=n, d=d, dtype=dtype, pairs=pairs, pairs_per_s=pairs / ours["seconds"],
-                                  peak_rss_gb=ours["peak_rss_gb"], xla_temp_gb=ours.get("xla_temp_gb"),
-                                  ceiling_pairs_per_s=ceiling["pairs_per_s"] if ceiling else None,
-                                  ceiling_impl=ceiling["impl"] if ceiling else None,
-                                  fraction_of_ceiling=(pairs / ours["seconds"] / ceiling["pairs_per_s"]
-                                                       if ceiling else None),
-                                  nxm_matrix_gb=pairs * np.dtype(dtype).itemsize / 1e9)
+                    common = dict(
+                        n=n,
+                        m=n,
+                        d=d,
+                        dtype=dtype,
+                        pairs=pairs,
+                        pairs_per_s=pairs / ours["seconds"],
+                        peak_rss_gb=ours["peak_rss_gb"],
+                        xla_temp_gb=ours.get("xla_temp_gb"),
+                        ceiling_pairs_per_s=ceiling["pairs_per_s"] if ceiling else None,
+                        ceiling_impl=ceiling["impl"] if ceiling else None,
+                        fraction_of_ceiling=(pairs / ours["seconds"] / ceiling["pairs_per_s"] if ceiling else None),
+                        nxm_matrix_gb=pairs * np.dtype(dtype).itemsize / 1e9,
+                    )
                     case = f"N=M={n} d={d} {dtype}"
                     summary = f"{common['pairs_per_s']:.3g} pairs/s"
                     if ceiling:
                         summary += f" = {common['fraction_of_ceiling']:.2f} of the ceiling ({ceiling['impl']})"
                     summary += f"; peak RSS {ours['peak_rss_gb']:.2f} GB; {ours['note']}"
-                    rows.append(row("velocity_field", case, dualflow_s=ours["seconds"], note=summary,
-                                    load_avg=os.getloadavg()[0], **common))
+                    rows.append(
+                        row(
+                            "velocity_field",
+                            case,
+                            dualflow_s=ours["seconds"],
+                            note=summary,
+                            load_avg=os.getloadavg()[0],
+                            **common,
+                        )
+                    )
                     for impl, skip in _impls(n, d, baseline_max, quick).items():
                         if skip:
-                            rows.append(row("velocity_field", case, dualflow_s=ours["seconds"], baseline=impl,
-                                            note=f"skipped: {skip}", load_avg=os.getloadavg()[0], **common))
+                            rows.append(
+                                row(
+                                    "velocity_field",
+                                    case,
+                                    dualflow_s=ours["seconds"],
+                                    baseline=impl,
+                                    note=f"skipped: {skip}",
+                                    load_avg=os.getloadavg()[0],
+                                    **common,
+                                )
+                            )
                             continue
                         path = os.path.join(tmp, f"{impl}.npy")
                         try:
-                            theirs = isolated("velocity_field:measure", impl=impl, n=n, d=d, dtype=dtype,
-                                              repeats=baseline_repeats, answers=path)
+                            theirs = isolated(
+                                "velocity_field:measure",
+                                impl=impl,
+                                n=n,
+                                d=d,
+                                dtype=dtype,
+                                repeats=baseline_repeats,
+                                answers=path,
+                            )
                         except RuntimeError as error:
-                            rows.append(row("velocity_field", case, dualflow_s=ours["seconds"], baseline=impl,
-                                            note=f"failed: {str(error).splitlines()[-1]}",
-                                            load_avg=os.getloadavg()[0], **common))
+                            rows.append(
+                                row(
+                                    "velocity_field",
+                                    case,
+                                    dualflow_s=ours["seconds"],
+                                    baseline=impl,
+                                    note=f"failed: {str(error).splitlines()[-1]}",
+                                    load_avg=os.getloadavg()[0],
+                                    **common,
+                                )
+                            )
                             continue
                         v_theirs = np.load(path).astype(np.float64)
                         disagreement = float(np.max(np.abs(v_theirs - v_ours)) / np.max(np.abs(v_ours)))
-                        rows.append(row("velocity_field", case, dualflow_s=ours["seconds"], baseline=impl,
-                                        baseline_s=theirs["seconds"], agreement=disagreement,
-                                        agreement_kind="max |v_baseline - v_dualflow| / max |v_dualflow|",
-                                        note=theirs["note"], baseline_peak_rss_gb=theirs["peak_rss_gb"],
-                                        load_avg=os.getloadavg()[0], **common))
+                        rows.append(
+                            row(
+                                "velocity_field",
+                                case,
+                                dualflow_s=ours["seconds"],
+                                baseline=impl,
+                                baseline_s=theirs["seconds"],
+                                agreement=disagreement,
+                                agreement_kind="max |v_baseline - v_dualflow| / max |v_dualflow|",
+                                note=theirs["note"],
+                                baseline_peak_rss_gb=theirs["peak_rss_gb"],
+                                load_avg=os.getloadavg()[0],
+                                **common,
+                            )
+                        )
     return list(rows)
 
 
@@ -319,8 +384,11 @@ def print_row(r: dict) -> None:
     if r["baseline"] is None:
         print(f"{r['case']:<28} dualflow {r['dualflow_s']:.4g} s  ({r['note']}; load {r['load_avg']:.2f})", flush=True)
     elif r["baseline_s"]:
-        print(f"{'':<28} {r['baseline']:<10} {r['baseline_s']:.4g} s  ratio {r['ratio']:.2f}  "
-              f"disagreement {r['agreement']:.1e}  ({r['note']})", flush=True)
+        print(
+            f"{'':<28} {r['baseline']:<10} {r['baseline_s']:.4g} s  ratio {r['ratio']:.2f}  "
+            f"disagreement {r['agreement']:.1e}  ({r['note']})",
+            flush=True,
+        )
     else:
         print(f"{'':<28} {r['baseline']:<10} {r['note']}", flush=True)
 
@@ -331,13 +399,21 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 64])
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
-    parser.add_argument("--baseline-max", type=int, default=10_000,
-                        help="largest N for the numpy and torch baselines (2-D: 10x this)")
+    parser.add_argument(
+        "--baseline-max", type=int, default=10_000, help="largest N for the numpy and torch baselines (2-D: 10x this)"
+    )
     parser.add_argument("--no-ceiling", action="store_true", help="skip the ceiling measurement")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
     args = parser.parse_args(argv)
-    rows = run(args.quick, args.sizes, tuple(args.dims), tuple(args.dtypes), args.baseline_max, not args.no_ceiling,
-               echo=print_row)
+    rows = run(
+        args.quick,
+        args.sizes,
+        tuple(args.dims),
+        tuple(args.dtypes),
+        args.baseline_max,
+        not args.no_ceiling,
+        echo=print_row,
+    )
     if args.out:
         with open(args.out, "w") as fh:
             json.dump(rows, fh, indent=2)

@@ -19,5 +19,11 @@ def ott() -> types.SimpleNamespace:
     from ott.solvers.linear import acceleration, sinkhorn
     from ott.tools import sinkhorn_divergence
 
-    return types.SimpleNamespace(costs=costs, pointcloud=pointcloud, linear_problem=linear_problem,
-                                 acceleration=acceleration, sinkhorn=sinkhorn, sinkhorn_divergence=sinkhorn_divergence)
+    return types.SimpleNamespace(
+        costs=costs,
+        pointcloud=pointcloud,
+        linear_problem=linear_problem,
+        acceleration=acceleration,
+        sinkhorn=sinkhorn,
+        sinkhorn_divergence=sinkhorn_divergence,
+    )

@@ -95,8 +95,10 @@ def _num_rows(tree) -> int:
         raise ValueError("`rows` holds no arrays; expected arrays with a leading axis of rows.")
     lengths = {jnp.shape(leaf)[0] if jnp.ndim(leaf) else None for leaf in leaves}
     if None in lengths or len(lengths) != 1 or 0 in lengths:
-        raise ValueError("every array of `rows` must have the same non-zero leading length (the rows); received "
-                         f"shapes {[jnp.shape(leaf) for leaf in leaves]}.")
+        raise ValueError(
+            "every array of `rows` must have the same non-zero leading length (the rows); received "
+            f"shapes {[jnp.shape(leaf) for leaf in leaves]}."
+        )
     return lengths.pop()
 
 
@@ -176,8 +178,9 @@ def map_rows(fn: Callable, rows, *shared, mesh: Mesh | None = None, gather: bool
     padded = _pad_rows(rows, mesh.size)
     # check_vma=False: `fn` is any single-device code (e.g. a scan whose initial carry is a constant);
     # its blocks are independent by contract, so there is nothing for the replication checker to prove.
-    out = jax.shard_map(fn, mesh=mesh, in_specs=(spec,) + (PartitionSpec(),) * len(shared), out_specs=spec,
-                        check_vma=False)(padded, *shared)
+    out = jax.shard_map(
+        fn, mesh=mesh, in_specs=(spec,) + (PartitionSpec(),) * len(shared), out_specs=spec, check_vma=False
+    )(padded, *shared)
     if gather:
         out = jax.lax.with_sharding_constraint(out, NamedSharding(mesh, PartitionSpec()))
     return jax.tree_util.tree_map(lambda leaf: leaf[:n], out)
@@ -191,8 +194,9 @@ def _sharded_sums(kernel, x, centres, coefs, mesh, block):
     return map_rows(block_sums, x, kernel, centres, coefs, mesh=mesh)
 
 
-def sharded_kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, mesh: Mesh | None = None,
-                        block: int | None = None):
+def sharded_kernel_sums(
+    kernel: AbstractRadialKernel, x, centres, coefs, *, mesh: Mesh | None = None, block: int | None = None
+):
     r"""`kernel_sums` with the evaluation points split across devices: witness values and gradients
 
     $$\Big(\sum_k \beta_k K(x_n, z_k),\ \sum_k \beta_k \nabla_x K(x_n, z_k)\Big)_{n \le N}$$
@@ -224,8 +228,10 @@ def sharded_kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, mesh
     if not isinstance(kernel, AbstractRadialKernel):
         raise TypeError(f"`kernel` must be a radial kernel (e.g. Gaussian); received {type(kernel).__name__}.")
     if jnp.ndim(x) != 2 or jnp.ndim(centres) != 2 or jnp.shape(x)[1] != jnp.shape(centres)[1]:
-        raise ValueError(f"`x` and `centres` must be (n, d) and (m, d) arrays of the same d; received shapes "
-                         f"{jnp.shape(x)} and {jnp.shape(centres)}.")
+        raise ValueError(
+            f"`x` and `centres` must be (n, d) and (m, d) arrays of the same d; received shapes "
+            f"{jnp.shape(x)} and {jnp.shape(centres)}."
+        )
     if jnp.shape(coefs) != (jnp.shape(centres)[0],):
         raise ValueError(f"`coefs` must have shape ({jnp.shape(centres)[0]},); received {jnp.shape(coefs)}.")
     return _sharded_sums(kernel, x, centres, coefs, _auto_mesh(mesh), block)

@@ -37,9 +37,7 @@ def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
         raise ValueError(f"`{name}` must be a finite {bound} number; received {value!r}.") from None
     bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
     if np.any(bad):
-        raise ValueError(
-            f"`{name}` must be finite and {bound}; received {arr.tolist() if arr.size < 8 else arr}."
-        )
+        raise ValueError(f"`{name}` must be finite and {bound}; received {arr.tolist() if arr.size < 8 else arr}.")
 
 
 def checked_positive(name: str, value, *, allow_zero: bool = False, dtype=None) -> jax.Array:

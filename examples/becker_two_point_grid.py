@@ -41,12 +41,11 @@ less than a period, seems to die out away from the data. Read the labels with th
     python examples/becker_two_point_grid.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import equinox as eqx  # noqa: E402
+import equinox as eqx
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 from matplotlib.lines import Line2D
 
 import dualflow as df
@@ -89,8 +88,9 @@ def main(argv=None):
     lin = eqx.filter_jit(linearize)
 
     runs = []
-    fig, axes = plt.subplots(len(rates), len(regs), figsize=(4.6 * len(regs), 3.5 * len(rates)), sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(rates), len(regs), figsize=(4.6 * len(regs), 3.5 * len(rates)), sharex=True, squeeze=False
+    )
     k = np.arange(n_steps + 1)
     for r, (lr_d, lr_g) in enumerate(rates):
         solver = df.GDA(lr_g=lr_g, lr_d=lr_d, order="alternating_d_first")
@@ -107,66 +107,114 @@ def main(argv=None):
                 dist = np.abs(np.asarray(sol.points[: done + 1, 0, 0]))
                 report = classify_solution(sol, reference=equilibrium, data=data, far_tol=max(sigma, 0.01))
                 fit = fitted_rho(game, equilibrium, solver, sigma, n_steps=200)
-                runs.append({
-                    "lr_d": lr_d, "lr_g": lr_g, "reg": reg, "sigma": sigma,
-                    "predicted_rho": rho, "closed_form_rho": closed, "stable": bool(linear.stable),
-                    "dominant_mode": linear.dominant_mode, "rest_eigenvalue": float(linear.rest_eigenvalue),
-                    "fitted_rho_near_equilibrium": fit, "fit_relative_error": abs(fit - rho) / rho,
-                    "cold_start_tail_factor": report.factor, "phase": report.phase.name,
-                    "reason": report.reason, "result": sol.result_name, "steps_run": done,
-                    "final_distance": float(dist[-1]),
-                })
+                runs.append(
+                    {
+                        "lr_d": lr_d,
+                        "lr_g": lr_g,
+                        "reg": reg,
+                        "sigma": sigma,
+                        "predicted_rho": rho,
+                        "closed_form_rho": closed,
+                        "stable": bool(linear.stable),
+                        "dominant_mode": linear.dominant_mode,
+                        "rest_eigenvalue": float(linear.rest_eigenvalue),
+                        "fitted_rho_near_equilibrium": fit,
+                        "fit_relative_error": abs(fit - rho) / rho,
+                        "cold_start_tail_factor": report.factor,
+                        "phase": report.phase.name,
+                        "reason": report.reason,
+                        "result": sol.result_name,
+                        "steps_run": done,
+                        "final_distance": float(dist[-1]),
+                    }
+                )
                 color = COLORS[sigma]
                 ax.semilogy(np.arange(done + 1), np.maximum(dist, 1e-300), "-", color=color, lw=1.4)
                 with np.errstate(over="ignore"):
                     predicted = np.minimum(X0 * rho ** k.astype(float), 1e3)
                 ax.semilogy(k, predicted, "--", color=color, lw=1.0, alpha=0.8)
-                notes.append(f"σ={sigma:g}: |ρ|={rho:.4g}, fit {fit:.4g}, {report.phase.name.lower().replace('_', ' ')}")
+                notes.append(
+                    f"σ={sigma:g}: |ρ|={rho:.4g}, fit {fit:.4g}, {report.phase.name.lower().replace('_', ' ')}"
+                )
             ax.set_ylim(1e-26, 1e2)
             ax.set_title(f"$\\eta_d$ = {lr_d:g}, $\\eta_g$ = {lr_g:g}, $\\lambda$ = {reg:g}", fontsize=10)
-            ax.text(0.02, 0.03, "\n".join(notes), transform=ax.transAxes, fontsize=7.5, va="bottom",
-                    bbox=dict(boxstyle="round", fc="white", alpha=0.9, lw=0.4))
+            ax.text(
+                0.02,
+                0.03,
+                "\n".join(notes),
+                transform=ax.transAxes,
+                fontsize=7.5,
+                va="bottom",
+                bbox=dict(boxstyle="round", fc="white", alpha=0.9, lw=0.4),
+            )
             ax.grid(alpha=0.3, which="major")
             if r == len(rates) - 1:
                 ax.set_xlabel("GDA step k")
             if c == 0:
                 ax.set_ylabel(r"$|x_k - y|$ (true point y = 0)")
     handles = [Line2D([], [], color=COLORS[s], lw=2, label=f"σ = {s:g}") for s in SIGMAS]
-    handles += [Line2D([], [], color="k", lw=1.4, label="simulated (exact RKHS, alternating D first)"),
-                Line2D([], [], color="k", lw=1.0, ls="--", label=r"linearization: $0.1\,|\rho|^k$")]
+    handles += [
+        Line2D([], [], color="k", lw=1.4, label="simulated (exact RKHS, alternating D first)"),
+        Line2D([], [], color="k", lw=1.0, ls="--", label=r"linearization: $0.1\,|\rho|^k$"),
+    ]
     height = fig.get_figheight()
     ncol = 5 if len(regs) >= 3 else 3
-    fig.suptitle(f"Becker et al. two-point grid: one true point at 0, one generated point from x0 = {X0}, "
-                 f"{n_steps} steps\n(box: predicted |ρ|, |ρ| fitted near the equilibrium, phase of the run)",
-                 y=1 - 0.05 / height, fontsize=12)
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.62 / height), ncol=ncol, fontsize=9,
-               frameon=False)
+    fig.suptitle(
+        f"Becker et al. two-point grid: one true point at 0, one generated point from x0 = {X0}, "
+        f"{n_steps} steps\n(box: predicted |ρ|, |ρ| fitted near the equilibrium, phase of the run)",
+        y=1 - 0.05 / height,
+        fontsize=12,
+    )
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1 - 0.62 / height),
+        ncol=ncol,
+        fontsize=9,
+        frameon=False,
+    )
     fig.tight_layout(rect=(0, 0, 1, 1 - (0.45 + 0.2 * -(-len(handles) // ncol)) / height))
 
     stable = [run for run in runs if run["stable"]]
     results = {
-        "n_steps": n_steps, "x0": X0, "blowup": BLOWUP, "runs": runs,
+        "n_steps": n_steps,
+        "x0": X0,
+        "blowup": BLOWUP,
+        "runs": runs,
         "max_fit_relative_error": max(run["fit_relative_error"] for run in runs),
         "max_fit_relative_error_stable": max((run["fit_relative_error"] for run in stable), default=None),
         "max_closed_form_deviation": max(abs(run["predicted_rho"] - run["closed_form_rho"]) for run in runs),
         "cold_start_tail_within_1e-2": sum(
-            1 for run in stable if abs(run["cold_start_tail_factor"] - run["predicted_rho"]) < 1e-2 * run["predicted_rho"]),
+            1
+            for run in stable
+            if abs(run["cold_start_tail_factor"] - run["predicted_rho"]) < 1e-2 * run["predicted_rho"]
+        ),
         "num_stable": len(stable),
         "cold_start_mismatches": [
-            {key: run[key] for key in ("lr_d", "lr_g", "reg", "sigma", "predicted_rho", "cold_start_tail_factor", "phase")}
+            {
+                key: run[key]
+                for key in ("lr_d", "lr_g", "reg", "sigma", "predicted_rho", "cold_start_tail_factor", "phase")
+            }
             for run in stable
-            if not abs(run["cold_start_tail_factor"] - run["predicted_rho"]) < 1e-2 * run["predicted_rho"]],
+            if not abs(run["cold_start_tail_factor"] - run["predicted_rho"]) < 1e-2 * run["predicted_rho"]
+        ],
         "phases": {name: sum(1 for run in runs if run["phase"] == name) for name in sorted({r["phase"] for r in runs})},
     }
     print(f"{len(runs)} runs, {len(stable)} locally stable by the linearization; phases {results['phases']}")
-    print(f"near-equilibrium fitted |rho| vs linearize: max relative error {results['max_fit_relative_error']:.2e}; "
-          f"linearize vs closed form: {results['max_closed_form_deviation']:.1e}")
-    print(f"cold-start tail factor within 1% of |rho| in {results['cold_start_tail_within_1e-2']} of {len(stable)} "
-          f"stable runs; the others have sigma = {sorted({m['sigma'] for m in results['cold_start_mismatches']})}")
+    print(
+        f"near-equilibrium fitted |rho| vs linearize: max relative error {results['max_fit_relative_error']:.2e}; "
+        f"linearize vs closed form: {results['max_closed_form_deviation']:.1e}"
+    )
+    print(
+        f"cold-start tail factor within 1% of |rho| in {results['cold_start_tail_within_1e-2']} of {len(stable)} "
+        f"stable runs; the others have sigma = {sorted({m['sigma'] for m in results['cold_start_mismatches']})}"
+    )
     for run in runs:
-        print(f"  lr_d={run['lr_d']:<5g} lr_g={run['lr_g']:<5g} reg={run['reg']:<5g} sigma={run['sigma']:<4g} "
-              f"|rho|={run['predicted_rho']:.6f} fit={run['fitted_rho_near_equilibrium']:.6f} "
-              f"tail={run['cold_start_tail_factor']:.6f} final={run['final_distance']:.2e} {run['phase']}")
+        print(
+            f"  lr_d={run['lr_d']:<5g} lr_g={run['lr_g']:<5g} reg={run['reg']:<5g} sigma={run['sigma']:<4g} "
+            f"|rho|={run['predicted_rho']:.6f} fit={run['fitted_rho_near_equilibrium']:.6f} "
+            f"tail={run['cold_start_tail_factor']:.6f} final={run['final_distance']:.2e} {run['phase']}"
+        )
     return finish(out, {"becker_grid.png": fig}, results, "becker_grid.json")
 
 

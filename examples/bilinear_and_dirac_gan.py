@@ -8,11 +8,10 @@ Writes `exact_games.png` and `exact_games.json` (measured invariants next to the
     python examples/bilinear_and_dirac_gan.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import jax.numpy as jnp  # noqa: E402
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 
@@ -23,8 +22,9 @@ def main(argv=None):
     n = 60 if quick else 300
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
     summary = {}
-    for ax, (name, game, start) in zip(axes, [("bilinear game", df.bilinear(s), 1.0),
-                                              ("Dirac-GAN", df.dirac_gan(), 1.0)]):
+    for ax, (name, game, start) in zip(
+        axes, [("bilinear game", df.bilinear(s), 1.0), ("Dirac-GAN", df.dirac_gan(), 1.0)]
+    ):
         gen = df.Measure(jnp.full((1, 1), start), jnp.ones(1))
         flow = df.solve(game, gen, df.DualFlow(rtol=1e-10, atol=1e-12), t1=n * tau, n_saves=n + 1)
         ax.plot(flow.points[:, 0, 0], flow.discriminator_trace[:, 0], "k-", lw=1.5, label="dual flow")

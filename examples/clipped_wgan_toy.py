@@ -22,11 +22,10 @@ start) and `clipped_wgan_toy.json` (predicted and measured times, radii, spreads
     python examples/clipped_wgan_toy.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import jax.numpy as jnp  # noqa: E402
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.analysis.clipped_wgan import clipped_orbit, limit_cycle
@@ -62,8 +61,15 @@ def run(theta0, psi0, t1, n_saves, tau):
     game = df.clipped_wgan_toy(K, CLIP)
     gen = df.Measure(jnp.array([[theta0]]), jnp.ones(1))
     start = df.players.FiniteRankState(jnp.asarray(psi0))
-    flow = df.solve(game, gen, df.DualFlow(kappa=float(K), rtol=1e-10, atol=1e-12), t1=t1, n_saves=n_saves,
-                    max_steps=200_000, init_discriminator=start)
+    flow = df.solve(
+        game,
+        gen,
+        df.DualFlow(kappa=float(K), rtol=1e-10, atol=1e-12),
+        t1=t1,
+        n_saves=n_saves,
+        max_steps=200_000,
+        init_discriminator=start,
+    )
     gda = df.solve(game, gen, df.GDA(tau, K * tau), n_steps=int(np.ceil(t1 / tau)), init_discriminator=start)
     return flow, gda
 
@@ -74,12 +80,21 @@ def measure(sol, orbit, spread_tol):
     spread = psi.max(axis=1) - psi.min(axis=1)
     radius = np.hypot(theta, psi.mean(axis=1))
     late = ts >= orbit.entry_time + 0.5
-    return dict(ts=ts, theta=theta, psi=psi, spread=spread, radius=radius,
-                aggregation_time=first_time(ts, spread <= spread_tol),
-                spread_after_aggregation=float(spread[ts >= first_time(ts, spread <= spread_tol)].max())
-                if (spread <= spread_tol).any() else None,
-                final_radius_mean=float(radius[late].mean()), final_radius_range=float(np.ptp(radius[late])),
-                final_spread=float(spread[-1]), period=measured_period(ts, theta, orbit.entry_time + 1e-9))
+    return dict(
+        ts=ts,
+        theta=theta,
+        psi=psi,
+        spread=spread,
+        radius=radius,
+        aggregation_time=first_time(ts, spread <= spread_tol),
+        spread_after_aggregation=float(spread[ts >= first_time(ts, spread <= spread_tol)].max())
+        if (spread <= spread_tol).any()
+        else None,
+        final_radius_mean=float(radius[late].mean()),
+        final_radius_range=float(np.ptp(radius[late])),
+        final_spread=float(spread[-1]),
+        period=measured_period(ts, theta, orbit.entry_time + 1e-9),
+    )
 
 
 def main(argv=None):
@@ -96,17 +111,44 @@ def main(argv=None):
         th_exact, psi_exact = orbit.state_at(f["ts"])
         runs[name] = (f, g)
         summary[name] = {
-            "theta0": theta0, "psi0": psi0,
-            "predicted": {"aggregation_time": orbit.aggregation_time, "entry_time": orbit.entry_time,
-                          "final_radius": orbit.final_radius, "final_spread": orbit.final_spread,
-                          "period": orbit.period, "events": list(orbit.event_kinds)},
-            "flow": {k: f[k] for k in ("aggregation_time", "spread_after_aggregation", "final_radius_mean",
-                                       "final_radius_range", "final_spread", "period")}
-            | {"max_deviation_from_exact": float(max(np.abs(f["theta"] - th_exact).max(),
-                                                     np.abs(f["psi"] - psi_exact).max())),
-               "num_steps": int(flow.stats["num_steps"])},
-            "gda": {k: g[k] for k in ("aggregation_time", "spread_after_aggregation", "final_radius_mean",
-                                      "final_radius_range", "final_spread", "period")},
+            "theta0": theta0,
+            "psi0": psi0,
+            "predicted": {
+                "aggregation_time": orbit.aggregation_time,
+                "entry_time": orbit.entry_time,
+                "final_radius": orbit.final_radius,
+                "final_spread": orbit.final_spread,
+                "period": orbit.period,
+                "events": list(orbit.event_kinds),
+            },
+            "flow": {
+                k: f[k]
+                for k in (
+                    "aggregation_time",
+                    "spread_after_aggregation",
+                    "final_radius_mean",
+                    "final_radius_range",
+                    "final_spread",
+                    "period",
+                )
+            }
+            | {
+                "max_deviation_from_exact": float(
+                    max(np.abs(f["theta"] - th_exact).max(), np.abs(f["psi"] - psi_exact).max())
+                ),
+                "num_steps": int(flow.stats["num_steps"]),
+            },
+            "gda": {
+                k: g[k]
+                for k in (
+                    "aggregation_time",
+                    "spread_after_aggregation",
+                    "final_radius_mean",
+                    "final_radius_range",
+                    "final_spread",
+                    "period",
+                )
+            },
         }
 
     fig = plt.figure(figsize=(15, 8.4))
@@ -119,9 +161,18 @@ def main(argv=None):
     ax.plot(cycle[:, 0], cycle[:, 1], "k--", lw=2.2, zorder=5, label=f"predicted limit cycle: radius c = {CLIP:g}")
     for name, (f, _) in runs.items():
         o = orbits[name]
-        ax.plot(f["theta"], f["psi"].mean(axis=1), color=COLOURS[name], lw=1.2,
-                label=f"{name}: " + (f"aggregates at t = {o.aggregation_time:.2f}" if np.isfinite(o.aggregation_time)
-                                     else f"never aggregates; final cycle radius {o.final_radius:.3f}"))
+        ax.plot(
+            f["theta"],
+            f["psi"].mean(axis=1),
+            color=COLOURS[name],
+            lw=1.2,
+            label=f"{name}: "
+            + (
+                f"aggregates at t = {o.aggregation_time:.2f}"
+                if np.isfinite(o.aggregation_time)
+                else f"never aggregates; final cycle radius {o.final_radius:.3f}"
+            ),
+        )
         ax.plot(f["theta"][0], f["psi"][0].mean(), "o", color=COLOURS[name], ms=7)
     ax.set_xlim(-2.3, 2.3)
     ax.set_ylim(-1.5, 1.5)
@@ -140,9 +191,15 @@ def main(argv=None):
             ax.axvline(o.aggregation_time, color=COLOURS[name], ls="--", lw=1)
         else:
             ax.axhline(o.final_spread, color=COLOURS[name], ls="--", lw=1)
-    ax.plot([], [], ":", color="k", lw=0.9, label="GDA, tau = %g" % tau)
-    ax.plot([], [], "--", color="0.4", lw=1, label="predicted: aggregation time (vertical)\n"
-                                                   "or frozen final spread (horizontal)")
+    ax.plot([], [], ":", color="k", lw=0.9, label=f"GDA, tau = {tau:g}")
+    ax.plot(
+        [],
+        [],
+        "--",
+        color="0.4",
+        lw=1,
+        label="predicted: aggregation time (vertical)\nor frozen final spread (horizontal)",
+    )
     ax.set_xlim(0, min(t1, 8.0))
     ax.set_xlabel("time t")
     ax.set_ylabel("spread  max psi - min psi")
@@ -157,8 +214,9 @@ def main(argv=None):
     ax.plot(f["ts"], f["theta"], "k", lw=1.4, label="theta")
     ax.axhline(CLIP, color="0.5", lw=0.8)
     ax.axhline(-CLIP, color="0.5", lw=0.8)
-    ax.axvline(o.aggregation_time, color="0.3", ls="--", lw=1,
-               label=f"predicted aggregation t = {o.aggregation_time:.3f}")
+    ax.axvline(
+        o.aggregation_time, color="0.3", ls="--", lw=1, label=f"predicted aggregation t = {o.aggregation_time:.3f}"
+    )
     ax.axvline(o.entry_time, color="0.3", ls=":", lw=1.4, label=f"predicted cycle entry t = {o.entry_time:.3f}")
     ax.set_xlim(0, o.entry_time + 2 * np.pi)
     ax.set_ylim(-2.2, 1.3)

@@ -35,12 +35,11 @@ final eigenvalues in the JSON include such values.
     python examples/covariance_smm.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import jax  # noqa: E402
+import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 from dualflow.analysis.second_moment import (
     cloud_covariance_eigenvalues,
@@ -68,19 +67,31 @@ def initial_cloud(key):
 
 def run(points, *, reg, bandwidth, p, n_steps):
     """Exact eigenvalues and the model's (sorted), each `(n_steps + 1, 2)`."""
-    sol = exact_cloud_dynamics(points, jnp.full(N_POINTS, MASS, dtype=float), lr_g=LR, lr_d=LR, reg=reg,
-                               bandwidth=bandwidth, p=p, n_steps=n_steps)
+    sol = exact_cloud_dynamics(
+        points,
+        jnp.full(N_POINTS, MASS, dtype=float),
+        lr_g=LR,
+        lr_d=LR,
+        reg=reg,
+        bandwidth=bandwidth,
+        p=p,
+        n_steps=n_steps,
+    )
     exact = np.asarray(cloud_covariance_eigenvalues(sol, jnp.zeros(2, dtype=float)))
-    nu, _ = second_moment_model(exact[0], 0.0, lr_g=LR, lr_d=LR, reg=reg, bandwidth=bandwidth, w=MASS, p=p,
-                                ptot=PTOT, n_steps=n_steps)
+    nu, _ = second_moment_model(
+        exact[0], 0.0, lr_g=LR, lr_d=LR, reg=reg, bandwidth=bandwidth, w=MASS, p=p, ptot=PTOT, n_steps=n_steps
+    )
     return exact, np.sort(np.asarray(nu), axis=1)
 
 
 def draw_asymptote(ax, steps, *, reg, bandwidth, nu0):
     """The balanced model's algebraic law, where it applies: $k \\ge 3/(\\lambda\\eta_d)$ (the curvature
     follows the cloud) and below a third of the initial mean eigenvalue (the cloud has collapsed)."""
-    law = np.asarray(smm_balanced_asymptote(jnp.asarray(steps, dtype=float), lr_g=LR, reg=reg, bandwidth=bandwidth,
-                                            w=MASS, ptot=PTOT, dim=2))
+    law = np.asarray(
+        smm_balanced_asymptote(
+            jnp.asarray(steps, dtype=float), lr_g=LR, reg=reg, bandwidth=bandwidth, w=MASS, ptot=PTOT, dim=2
+        )
+    )
     shown = (steps >= 3 / (reg * LR)) & (law < nu0.mean() / 3)
     if shown.any():
         ax.loglog(steps[shown], law[shown], color="0.3", lw=1.0, ls=":", label="balanced asymptote")
@@ -94,24 +105,45 @@ def main(argv=None):
     steps = np.arange(1, n_steps + 1)
 
     results = {"lr_g": LR, "lr_d": LR, "n_steps": n_steps, "w": MASS, "ptot": PTOT, "runs": []}
-    fig, axes = plt.subplots(len(bandwidths), len(regs), figsize=(4.2 * len(regs), 3.4 * len(bandwidths)),
-                             sharex=True, sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(bandwidths),
+        len(regs),
+        figsize=(4.2 * len(regs), 3.4 * len(bandwidths)),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
     for row, bandwidth in enumerate(bandwidths):
         for col, reg in enumerate(regs):
             ax = axes[row, col]
             for setting, p in TRUE_MASSES.items():
                 exact, model = run(points, reg=reg, bandwidth=bandwidth, p=p, n_steps=n_steps)
                 colour = COLOURS[setting]
-                ax.loglog(steps, exact[1:], color=colour, lw=3.5, alpha=0.4,  # wide and pale: the model shows on top
-                          label=[f"exact, {setting}", "_nolegend_"])
+                ax.loglog(
+                    steps,
+                    exact[1:],
+                    color=colour,
+                    lw=3.5,
+                    alpha=0.4,  # wide and pale: the model shows on top
+                    label=[f"exact, {setting}", "_nolegend_"],
+                )
                 ax.loglog(steps, model[1:], color=colour, lw=1.3, ls="--", label=[f"SMM, {setting}", "_nolegend_"])
                 visible = exact > FLOOR
                 gap = float(np.max(np.abs(model[visible] / exact[visible] - 1)))
-                results["runs"].append({"reg": reg, "bandwidth": bandwidth, "p": p,
-                                        "final_exact": exact[-1].tolist(), "final_smm": model[-1].tolist(),
-                                        "max_relative_gap": gap})
-                print(f"reg={reg:g} bandwidth={bandwidth:g} p={p:g}: final exact {exact[-1]}, "
-                      f"SMM {model[-1]}, max relative gap {gap:.3g}")
+                results["runs"].append(
+                    {
+                        "reg": reg,
+                        "bandwidth": bandwidth,
+                        "p": p,
+                        "final_exact": exact[-1].tolist(),
+                        "final_smm": model[-1].tolist(),
+                        "max_relative_gap": gap,
+                    }
+                )
+                print(
+                    f"reg={reg:g} bandwidth={bandwidth:g} p={p:g}: final exact {exact[-1]}, "
+                    f"SMM {model[-1]}, max relative gap {gap:.3g}"
+                )
             draw_asymptote(ax, steps, reg=reg, bandwidth=bandwidth, nu0=exact[0])
             ax.set_ylim(FLOOR, 1.0)
             ax.set_title(rf"$\sigma = {bandwidth:g}$, $\lambda = {reg:g}$")
@@ -124,10 +156,13 @@ def main(argv=None):
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
     fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), frameon=False)
-    fig.suptitle("20 unit-mass points collapsing onto one true point of mass $p$:\n"
-                 "exact GDA (wide solid) vs second-moment model (dashed), alternating GDA, "
-                 f"$\\eta_g = \\eta_d = {LR:g}$\n"
-                 "$p = 20$: balanced ($\\delta = 0$);  $p = 21$: under-covered ($\\delta = 1$)", fontsize="medium")
+    fig.suptitle(
+        "20 unit-mass points collapsing onto one true point of mass $p$:\n"
+        "exact GDA (wide solid) vs second-moment model (dashed), alternating GDA, "
+        f"$\\eta_g = \\eta_d = {LR:g}$\n"
+        "$p = 20$: balanced ($\\delta = 0$);  $p = 21$: under-covered ($\\delta = 1$)",
+        fontsize="medium",
+    )
     fig.tight_layout(rect=(0, 0.4 / fig.get_figheight(), 1, 1))  # 0.4 inch for the legend; the title fits itself
     return finish(out, {"covariance_smm.png": fig}, results, "covariance_smm.json", dpi=120)
 

@@ -26,12 +26,11 @@ eigenvalues from the closed form, fitted versus predicted decay rates, final rad
     python examples/dirac_gan_locus.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import equinox as eqx  # noqa: E402
+import equinox as eqx
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.analysis.linearization import linearize
@@ -58,8 +57,9 @@ def main(argv=None):
 
     # --- the locus: linearization versus closed form --------------------------------------
     grid = np.arange(0, 301, 5 if quick else 1) / 100  # exact multiples of 0.01: g = 1 exactly on the grid
-    eigs = np.array([np.asarray(lin(df.dirac_gan(gradient_penalty=g), origin, df.DualFlow(1.0)).eigenvalues)
-                     for g in grid])
+    eigs = np.array(
+        [np.asarray(lin(df.dirac_gan(gradient_penalty=g), origin, df.DualFlow(1.0)).eigenvalues) for g in grid]
+    )
     expected = closed_form(grid)
     deviation = max(float(np.max(np.abs(_sorted_pair(e) - _sorted_pair(c)))) for e, c in zip(eigs, expected))
     # trace and determinant (-g and h'(0)^2) are well conditioned even at the double root
@@ -77,25 +77,32 @@ def main(argv=None):
     traj_axes = [fig.add_subplot(2, 2, 3), fig.add_subplot(2, 2, 4)]
     for ax, g in zip(traj_axes, (0.0, 0.5)):
         game = df.dirac_gan(gradient_penalty=g)
-        flow = df.solve(game, start, df.DualFlow(1.0, rtol=1e-10, atol=1e-12), t1=n_steps * tau,
-                        n_saves=n_steps + 1)
+        flow = df.solve(game, start, df.DualFlow(1.0, rtol=1e-10, atol=1e-12), t1=n_steps * tau, n_saves=n_steps + 1)
         theta, psi = np.asarray(flow.points[:, 0, 0]), np.asarray(flow.discriminator_trace[:, 0])
         radius = np.hypot(theta, psi)
         ts = np.asarray(flow.ts)
         tail = ts >= ts[-1] / 2
-        row = {"flow": {"final_radius": float(radius[-1]),
-                        "fitted_rate": float(np.polyfit(ts[tail], np.log(radius[tail]), 1)[0]) if g > 0 else None,
-                        "predicted_rate": -g / 2 if g else 0.0}}
+        row = {
+            "flow": {
+                "final_radius": float(radius[-1]),
+                "fitted_rate": float(np.polyfit(ts[tail], np.log(radius[tail]), 1)[0]) if g > 0 else None,
+                "predicted_rate": -g / 2 if g else 0.0,
+            }
+        }
         ax.plot(theta, psi, "k-", lw=1.6, label="dual flow", zorder=3)
-        for order, style, name in (("simultaneous", "C3.-", "simultaneous"),
-                                   ("alternating_d_first", "C0.-", "alternating (D first)")):
+        for order, style, name in (
+            ("simultaneous", "C3.-", "simultaneous"),
+            ("alternating_d_first", "C0.-", "alternating (D first)"),
+        ):
             sol = df.solve(game, start, df.GDA(tau, tau, order=order), n_steps=n_steps, throw=False, blowup=1e3)
             x, p = np.asarray(sol.points[:, 0, 0]), np.asarray(sol.discriminator_trace[:, 0])
             step_lin = lin(game, origin, df.GDA(tau, tau, order=order))
-            row[order] = {"final_radius": float(np.hypot(x[-1], p[-1])), "result": sol.result_name,
-                          "predicted_rho": float(step_lin.growth)}
-            ax.plot(x, p, style, ms=2, lw=0.5, alpha=0.8,
-                    label=f"GDA {name}, |ρ| = {float(step_lin.growth):.4f}")
+            row[order] = {
+                "final_radius": float(np.hypot(x[-1], p[-1])),
+                "result": sol.result_name,
+                "predicted_rho": float(step_lin.growth),
+            }
+            ax.plot(x, p, style, ms=2, lw=0.5, alpha=0.8, label=f"GDA {name}, |ρ| = {float(step_lin.growth):.4f}")
         runs[f"g={g:g}"] = row
         ax.plot([1.0], [0.0], "k*", ms=10, label="start (θ, ψ) = (1, 0)")
         ax.plot([0.0], [0.0], "k+", ms=12, mew=2, label="equilibrium")
@@ -113,17 +120,28 @@ def main(argv=None):
     ax_locus.plot(cf[:, 1].real, cf[:, 1].imag, "k-", lw=1)
     sc = None
     for k in range(2):
-        sc = ax_locus.scatter(eigs[:, k].real, eigs[:, k].imag, c=grid, cmap="viridis", s=14, zorder=3,
-                              label="linearize(...) eigenvalues" if k == 0 else None)
+        sc = ax_locus.scatter(
+            eigs[:, k].real,
+            eigs[:, k].imag,
+            c=grid,
+            cmap="viridis",
+            s=14,
+            zorder=3,
+            label="linearize(...) eigenvalues" if k == 0 else None,
+        )
     fig.colorbar(sc, ax=ax_locus, label="gradient penalty g")
-    ax_locus.plot([-G_CRIT / 2], [0.0], "rD", ms=9, zorder=4, label=f"critical g = 2h'(0) = {G_CRIT:g}: double root -1/2")
+    ax_locus.plot(
+        [-G_CRIT / 2], [0.0], "rD", ms=9, zorder=4, label=f"critical g = 2h'(0) = {G_CRIT:g}: double root -1/2"
+    )
     ax_locus.plot([0, 0], [-H1, H1], "rx", ms=9, mew=2, zorder=4, label=r"g = 0: $\pm i\,h'(0)$")
     ax_locus.axvline(0, color="grey", lw=0.6)
     ax_locus.axhline(0, color="grey", lw=0.6)
     ax_locus.set_xlabel("Re s (generator time)")
     ax_locus.set_ylabel("Im s")
-    ax_locus.set_title(f"Dirac-GAN: Jacobian eigenvalues at (θ, ψ) = (0, 0) for g in [0, {grid[-1]:g}] "
-                       f"(max deviation from closed form {deviation:.1e})")
+    ax_locus.set_title(
+        f"Dirac-GAN: Jacobian eigenvalues at (θ, ψ) = (0, 0) for g in [0, {grid[-1]:g}] "
+        f"(max deviation from closed form {deviation:.1e})"
+    )
     ax_locus.legend(fontsize=9, loc="lower left")
     ax_locus.grid(alpha=0.3)
     fig.tight_layout()
@@ -139,13 +157,20 @@ def main(argv=None):
         "complex_for_g_below_critical": bool(np.all(np.abs(eigs[grid < G_CRIT].imag) > 0)),
         "trajectories": runs,
     }
-    print(f"Dirac-GAN locus over {len(grid)} penalties: max |linearize - closed form| = {deviation:.2e} "
-          f"(trace {trace_dev:.1e}, det {det_dev:.1e}); at g = {G_CRIT:g}: {at_crit.real.tolist()}")
+    print(
+        f"Dirac-GAN locus over {len(grid)} penalties: max |linearize - closed form| = {deviation:.2e} "
+        f"(trace {trace_dev:.1e}, det {det_dev:.1e}); at g = {G_CRIT:g}: {at_crit.real.tolist()}"
+    )
     for name, row in runs.items():
-        print(f"  {name}: final radius flow {row['flow']['final_radius']:.3g}, GDA simultaneous "
-              f"{row['simultaneous']['final_radius']:.3g}, alternating {row['alternating_d_first']['final_radius']:.3g}"
-              + (f"; flow decay rate {row['flow']['fitted_rate']:.4f} (predicted {row['flow']['predicted_rate']:g})"
-                 if row["flow"]["fitted_rate"] is not None else ""))
+        print(
+            f"  {name}: final radius flow {row['flow']['final_radius']:.3g}, GDA simultaneous "
+            f"{row['simultaneous']['final_radius']:.3g}, alternating {row['alternating_d_first']['final_radius']:.3g}"
+            + (
+                f"; flow decay rate {row['flow']['fitted_rate']:.4f} (predicted {row['flow']['predicted_rate']:g})"
+                if row["flow"]["fitted_rate"] is not None
+                else ""
+            )
+        )
     return finish(out, {"dirac_gan_locus.png": fig}, results, "dirac_gan_locus.json")
 
 

@@ -39,12 +39,11 @@ are reported as they come; the outcome and the drift per step say what happens.
     python examples/divergence_case.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import jax.numpy as jnp  # noqa: E402
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
+from matplotlib.ticker import MaxNLocator
 
 import dualflow as df
 from dualflow.analysis.isolated_points import collapse_radius, lone_point_critical_reg
@@ -75,8 +74,16 @@ def main(argv=None):
     start = df.Measure(jnp.array([[1.6], [1.7]]), jnp.array([W, W]))
     solver = df.GDA(lr_g=LR_G, lr_d=LR_D, order="alternating_d_first")
 
-    results = {"lr_d": LR_D, "lr_g": LR_G, "reg": REG, "n_steps": n_steps, "save_every": save_every,
-               "blowup": BLOWUP, "runaway_sigma_threshold": float(np.sqrt(LR_G / LR_D) * W / REG), "runs": {}}
+    results = {
+        "lr_d": LR_D,
+        "lr_g": LR_G,
+        "reg": REG,
+        "n_steps": n_steps,
+        "save_every": save_every,
+        "blowup": BLOWUP,
+        "runaway_sigma_threshold": float(np.sqrt(LR_G / LR_D) * W / REG),
+        "runs": {},
+    }
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     flat = axes.ravel()
     for ax, sigma in zip(flat, SIGMAS):
@@ -88,28 +95,41 @@ def main(argv=None):
         points = np.asarray(sol.points[:, :, 0])
         w2sq = np.array([w2_squared(df.Measure(p, start.masses), data) for p in np.asarray(sol.points)])
         report = classify_solution(sol, data=data, far_tol=2 * sigma)
-        runaway = bool(REG < float(lone_point_critical_reg(LR_G, LR_D, W, sigma)))
+        runaway = bool(float(lone_point_critical_reg(LR_G, LR_D, W, sigma)) > REG)
         outcome = _outcome(sol.result_name, points[live][-1], w2sq[live][-1], sigma)
         half = points[live][len(points[live]) // 2]
         drift = float(np.max(np.abs(points[live][-1] - half)) / max(done - steps[live][len(points[live]) // 2], 1))
         results["runs"][f"{sigma:g}"] = {
-            "sigma": sigma, "final_positions": points[live][-1].tolist(), "result": sol.result_name,
-            "steps_run": done, "outcome": outcome, "phase": report.phase.name, "reason": report.reason,
+            "sigma": sigma,
+            "final_positions": points[live][-1].tolist(),
+            "result": sol.result_name,
+            "steps_run": done,
+            "outcome": outcome,
+            "phase": report.phase.name,
+            "reason": report.reason,
             "drift_per_step_second_half": drift,
             "lone_point_runs_away_predicted": runaway,
             "collapse_radius_isolated": float(collapse_radius(W, 0.5, sigma)),
             "final_w2_squared": float(w2sq[live][-1]),
-            "steps": steps[live].tolist(), "w2_squared": w2sq[live].tolist(),
+            "steps": steps[live].tolist(),
+            "w2_squared": w2sq[live].tolist(),
         }
         for j, color in enumerate(("C0", "C1")):
-            ax.plot(steps[live], points[live, j], color=color, lw=1.6, label=f"generated point {j + 1} (from {1.6 + 0.1 * j:g})")
+            ax.plot(
+                steps[live],
+                points[live, j],
+                color=color,
+                lw=1.6,
+                label=f"generated point {j + 1} (from {1.6 + 0.1 * j:g})",
+            )
         for y in (-1.0, 1.0):
             ax.axhline(y, color="k", ls="--", lw=0.8)
         ax.plot([], [], "k--", lw=0.8, label="true points ±1")
         if sol.result_name == "BLEW_UP":
             ax.plot(steps[live][-1], points[live][-1, 1], "rx", ms=9, mew=2, label=f"|x| > {BLOWUP:g}: run stopped")
-        ax.set_title(f"σ = {sigma:g}: {outcome} (classifier: {report.phase.name.lower().replace('_', ' ')})",
-                     fontsize=11)
+        ax.set_title(
+            f"σ = {sigma:g}: {outcome} (classifier: {report.phase.name.lower().replace('_', ' ')})", fontsize=11
+        )
         ax.set_xlabel("GDA step k")
         ax.set_ylabel("position x")
         ax.grid(alpha=0.3)
@@ -117,7 +137,9 @@ def main(argv=None):
     ax = flat[-1]
     for i, sigma in enumerate(SIGMAS):
         run = results["runs"][f"{sigma:g}"]
-        ax.semilogy(run["steps"], np.maximum(run["w2_squared"], 1e-30), color=f"C{i + 2}", lw=1.6, label=f"σ = {sigma:g}")
+        ax.semilogy(
+            run["steps"], np.maximum(run["w2_squared"], 1e-30), color=f"C{i + 2}", lw=1.6, label=f"σ = {sigma:g}"
+        )
     ax.set_ylim(1e-22, 1e3)
     ax.set_xlabel("GDA step k")
     ax.set_ylabel(r"squared W2 to the data, $W_2^2(\mu_k, \nu)$")
@@ -126,16 +148,21 @@ def main(argv=None):
     ax.legend(fontsize=8)
     for ax in flat:
         ax.xaxis.set_major_locator(MaxNLocator(5))
-    fig.suptitle(f"Divergence case: true points ±1, generated from 1.6 and 1.7; exact RKHS, alternating GDA, "
-                 f"η_d = {LR_D:g}, η_g = {LR_G:g}, λ = {REG:g}", fontsize=12)
+    fig.suptitle(
+        f"Divergence case: true points ±1, generated from 1.6 and 1.7; exact RKHS, alternating GDA, "
+        f"η_d = {LR_D:g}, η_g = {LR_G:g}, λ = {REG:g}",
+        fontsize=12,
+    )
     fig.tight_layout()
 
     print(f"lone point runs away for sigma < {results['runaway_sigma_threshold']:.3f} (reg = {REG:g})")
     for key, run in results["runs"].items():
         pos = ", ".join(f"{x:.4g}" for x in run["final_positions"])
-        print(f"  sigma={key:<5} {run['outcome']}: final ({pos}) after {run['steps_run']} steps [{run['result']}], "
-              f"squared W2 {run['final_w2_squared']:.3g}, drift {run['drift_per_step_second_half']:.1e}/step, "
-              f"classifier {run['phase']}")
+        print(
+            f"  sigma={key:<5} {run['outcome']}: final ({pos}) after {run['steps_run']} steps [{run['result']}], "
+            f"squared W2 {run['final_w2_squared']:.3g}, drift {run['drift_per_step_second_half']:.1e}/step, "
+            f"classifier {run['phase']}"
+        )
     return finish(out, {"divergence_case.png": fig}, results, "divergence_case.json")
 
 

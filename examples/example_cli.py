@@ -12,23 +12,33 @@ import matplotlib
 jax.config.update("jax_enable_x64", True)
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+import matplotlib.pyplot as plt
 
-from dualflow.experiments.runners.study import run_study  # noqa: E402
-from dualflow.experiments.store.files import write_figure, write_text  # noqa: E402
+from dualflow.experiments.runners.study import run_study
+from dualflow.experiments.store.files import write_figure, write_text
 
 QUICK_HELP = "a smaller run (seconds), as the tests use"
 CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
 
 
-def parse_args(doc: str, default_out: str, argv=None, *, quick_help: str = QUICK_HELP, out_help: str | None = None,
-               add_arguments=None) -> argparse.Namespace:
+def parse_args(
+    doc: str,
+    default_out: str,
+    argv=None,
+    *,
+    quick_help: str = QUICK_HELP,
+    out_help: str | None = None,
+    add_arguments=None,
+) -> argparse.Namespace:
     """Parse `--quick`, `--out` and whatever `add_arguments(parser)` adds; `args.out` is a created
     `pathlib.Path`."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=quick_help)
-    parser.add_argument("--out", default=default_out,
-                        help=out_help if out_help is not None else f"output folder (default {default_out})")
+    parser.add_argument(
+        "--out",
+        default=default_out,
+        help=out_help if out_help is not None else f"output folder (default {default_out})",
+    )
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args(argv)
@@ -66,11 +76,18 @@ def run_studies(doc: str, default_out: str, studies: dict, argv=None, *, default
     """Run shipped mode-collapse studies (`studies`: option value -> config name in `examples/configs/`)
     with `dualflow.experiments.run_study`: `--study` picks one (default `default`) or `all`, `--quick`
     their quick variants; each writes into `out / <config name>`. Returns `{config name: summary}`."""
-    args = parse_args(doc, default_out, argv, quick_help="the configs' quick variants (seconds), as the tests use",
-                      out_help=f"output folder; each study writes into a subfolder named after it "
-                               f"(default {default_out})",
-                      add_arguments=lambda parser: parser.add_argument(
-                          "--study", choices=[*studies, "all"], default=default,
-                          help=f"which study to run (default {default}: {studies[default]}.toml)"))
+    args = parse_args(
+        doc,
+        default_out,
+        argv,
+        quick_help="the configs' quick variants (seconds), as the tests use",
+        out_help=f"output folder; each study writes into a subfolder named after it (default {default_out})",
+        add_arguments=lambda parser: parser.add_argument(
+            "--study",
+            choices=[*studies, "all"],
+            default=default,
+            help=f"which study to run (default {default}: {studies[default]}.toml)",
+        ),
+    )
     names = list(studies.values()) if args.study == "all" else [studies[args.study]]
     return {name: run_study(CONFIGS / f"{name}.toml", args.out / name, quick=args.quick) for name in names}

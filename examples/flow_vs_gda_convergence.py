@@ -8,11 +8,10 @@ fitted slope (1 expected).
     python examples/flow_vs_gda_convergence.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import jax  # noqa: E402
+import jax
 import matplotlib.pyplot as plt
 import matplotlib.ticker
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.analysis import gda_flow_convergence

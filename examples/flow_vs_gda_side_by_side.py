@@ -27,12 +27,11 @@ Writes `flow_vs_gda_particles.png` (rows: the flow, then GDA by tau; columns: ti
     python examples/flow_vs_gda_side_by_side.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import time  # noqa: E402
+import time
 
 import jax
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.analysis.convergence import loglog_slope
@@ -53,15 +52,22 @@ def build_problem(quick: bool) -> dict:
     start = df.Measure(0.5 * jax.random.normal(key_gen, (n, 2)))
     features = df.RandomFourier(df.Gaussian(BANDWIDTH), n_features, 2, key=key_rff)
     game = df.KernelGame(data, df.FiniteRank(features), reg=REG, velocity="wasserstein")
-    return {"data": data, "start": start, "features": features, "game": game, "kappa": KAPPA, "reg": REG,
-            "horizon": 4.0 if quick else 10.0, "taus": [0.4, 0.2, 0.1] if quick else [0.4, 0.2, 0.1, 0.05]}
+    return {
+        "data": data,
+        "start": start,
+        "features": features,
+        "game": game,
+        "kappa": KAPPA,
+        "reg": REG,
+        "horizon": 4.0 if quick else 10.0,
+        "taus": [0.4, 0.2, 0.1] if quick else [0.4, 0.2, 0.1, 0.05],
+    }
 
 
 def measure(points, data, reference) -> dict:
     """Metrics of every saved cloud `points` `(S, N, 2)`, against the data and the flow's `reference`."""
     centres, kernel = ring8_centres(RADIUS), df.Gaussian(1.0)
-    rows = {"covered_modes": [], "mmd": [], "w2_squared": [], "max_deviation_from_flow": [],
-            "w2_squared_to_flow": []}
+    rows = {"covered_modes": [], "mmd": [], "w2_squared": [], "max_deviation_from_flow": [], "w2_squared_to_flow": []}
     for x, ref in zip(np.asarray(points), np.asarray(reference)):
         cloud = df.Measure(x)
         rows["covered_modes"].append(int(mode_coverage(x, centres, STD).num_covered))
@@ -79,68 +85,118 @@ def main(argv=None):
     n_saves = int(round(horizon / SAVE_DT)) + 1
 
     begin = time.perf_counter()
-    flow = df.solve(game, start, df.DualFlow(kappa=KAPPA, rtol=1e-10, atol=1e-12), t1=horizon, n_saves=n_saves,
-                    max_steps=10**6)
+    flow = df.solve(
+        game, start, df.DualFlow(kappa=KAPPA, rtol=1e-10, atol=1e-12), t1=horizon, n_saves=n_saves, max_steps=10**6
+    )
     solutions = {"dual flow": flow}
     seconds = {"dual flow": time.perf_counter() - begin}
     for tau in problem["taus"]:
         begin = time.perf_counter()
         label = f"GDA, τ = {tau:g}"
-        solutions[label] = df.solve(game, start, df.GDA(lr_g=tau, lr_d=KAPPA * tau, order="alternating_d_first"),
-                                    n_steps=int(round(horizon / tau)), save_every=int(round(SAVE_DT / tau)),
-                                    throw=False)
+        solutions[label] = df.solve(
+            game,
+            start,
+            df.GDA(lr_g=tau, lr_d=KAPPA * tau, order="alternating_d_first"),
+            n_steps=int(round(horizon / tau)),
+            save_every=int(round(SAVE_DT / tau)),
+            throw=False,
+        )
         seconds[label] = time.perf_counter() - begin
 
     ts = np.asarray(flow.ts)
     early = int(np.argmin(np.abs(ts - EARLY)))
-    results = {"kappa": KAPPA, "reg": REG, "bandwidth": BANDWIDTH, "n_particles": start.points.shape[0],
-               "n_features": problem["features"].num_features, "horizon": horizon, "taus": problem["taus"],
-               "ts": ts.tolist(), "early_time": float(ts[early]), "runs": {}}
+    results = {
+        "kappa": KAPPA,
+        "reg": REG,
+        "bandwidth": BANDWIDTH,
+        "n_particles": start.points.shape[0],
+        "n_features": problem["features"].num_features,
+        "horizon": horizon,
+        "taus": problem["taus"],
+        "ts": ts.tolist(),
+        "early_time": float(ts[early]),
+        "runs": {},
+    }
     for label, sol in solutions.items():
-        run = {"tau": None if sol is flow else float(label.split("= ")[1]), "result": sol.result_name,
-               "seconds": seconds[label], **measure(sol.points, data, flow.points),
-               "final_points": np.asarray(sol.final_points).tolist()}
+        run = {
+            "tau": None if sol is flow else float(label.split("= ")[1]),
+            "result": sol.result_name,
+            "seconds": seconds[label],
+            **measure(sol.points, data, flow.points),
+            "final_points": np.asarray(sol.final_points).tolist(),
+        }
         run["final_covered_modes"] = run["covered_modes"][-1]
         run["max_deviation_at_early_time"] = run["max_deviation_from_flow"][early]
         results["runs"][label] = run
     gda = [run for run in results["runs"].values() if run["tau"] is not None]
-    results["early_deviation_slope"] = loglog_slope([r["tau"] for r in gda], [r["max_deviation_at_early_time"] for r in gda])
+    results["early_deviation_slope"] = loglog_slope(
+        [r["tau"] for r in gda], [r["max_deviation_at_early_time"] for r in gda]
+    )
 
     def covered(label, sol, index):
         run = results["runs"][label]
         return f"{run['covered_modes'][index]}/8 modes, MMD {run['mmd'][index]:.2g}"
 
     times = [0.0, horizon / 5, 2 * horizon / 5, 3 * horizon / 5, horizon]
-    particles = plot_particles(solutions, times, data=data, color_by="initial_angle", annotate=covered,
-                               panel_size=2.3, marker_size=7,
-                               title=f"8-ring, {results['n_particles']} particles, κ = {KAPPA:g}: the dual flow "
-                                     "(top) and alternating GDA at η_g = τ, η_d = κτ (one row per τ); "
-                                     "colour = starting angle")
+    particles = plot_particles(
+        solutions,
+        times,
+        data=data,
+        color_by="initial_angle",
+        annotate=covered,
+        panel_size=2.3,
+        marker_size=7,
+        title=f"8-ring, {results['n_particles']} particles, κ = {KAPPA:g}: the dual flow "
+        "(top) and alternating GDA at η_g = τ, η_d = κτ (one row per τ); "
+        "colour = starting angle",
+    )
     series = {}  # the data metrics first (every run, the flow in the first colour), then GDA's distance to the flow
-    for name, key in [("covered modes (of 8)", "covered_modes"), ("MMD to the data", "mmd"),
-                      ("squared W2 to the data", "w2_squared"),
-                      ("largest particle deviation from the flow", "max_deviation_from_flow"),
-                      ("squared W2 to the flow", "w2_squared_to_flow")]:
+    for name, key in [
+        ("covered modes (of 8)", "covered_modes"),
+        ("MMD to the data", "mmd"),
+        ("squared W2 to the data", "w2_squared"),
+        ("largest particle deviation from the flow", "max_deviation_from_flow"),
+        ("squared W2 to the flow", "w2_squared_to_flow"),
+    ]:
         to_flow = key.endswith("flow")  # zero at t = 0 and for the flow itself: left off the log axes
-        series[name] = {label: (ts[to_flow:], np.asarray(run[key][to_flow:], dtype=float))
-                        for label, run in results["runs"].items() if not (to_flow and run["tau"] is None)}
-    curves = plot_curves(series, logy={"largest particle deviation from the flow", "squared W2 to the flow",
-                                       "MMD to the data", "squared W2 to the data"},
-                         steps={"covered modes (of 8)"}, ylim={"covered modes (of 8)": (-0.3, 8.3)},
-                         ylabels={"largest particle deviation from the flow": r"$\max_j |x_j^{GDA} - x_j^{flow}|$",
-                                  "squared W2 to the flow": r"$W_2^2(\mu^{GDA}_t, \mu^{flow}_t)$",
-                                  "MMD to the data": "MMD (Gaussian, σ = 1)",
-                                  "squared W2 to the data": r"$W_2^2(\mu_t, \nu)$"},
-                         title=f"dual flow vs GDA on the 8-ring (κ = {KAPPA:g}): GDA step k at t = kτ")
+        series[name] = {
+            label: (ts[to_flow:], np.asarray(run[key][to_flow:], dtype=float))
+            for label, run in results["runs"].items()
+            if not (to_flow and run["tau"] is None)
+        }
+    curves = plot_curves(
+        series,
+        logy={
+            "largest particle deviation from the flow",
+            "squared W2 to the flow",
+            "MMD to the data",
+            "squared W2 to the data",
+        },
+        steps={"covered modes (of 8)"},
+        ylim={"covered modes (of 8)": (-0.3, 8.3)},
+        ylabels={
+            "largest particle deviation from the flow": r"$\max_j |x_j^{GDA} - x_j^{flow}|$",
+            "squared W2 to the flow": r"$W_2^2(\mu^{GDA}_t, \mu^{flow}_t)$",
+            "MMD to the data": "MMD (Gaussian, σ = 1)",
+            "squared W2 to the data": r"$W_2^2(\mu_t, \nu)$",
+        },
+        title=f"dual flow vs GDA on the 8-ring (κ = {KAPPA:g}): GDA step k at t = kτ",
+    )
 
     for label, run in results["runs"].items():
-        print(f"{label:<16} {run['result']}: covered modes {run['final_covered_modes']}/8 at t = {horizon:g}, "
-              f"MMD {run['mmd'][-1]:.3g}, squared W2 {run['w2_squared'][-1]:.3g}, deviation from the flow at "
-              f"t = {ts[early]:g}: {run['max_deviation_at_early_time']:.3g}, at t = {horizon:g}: "
-              f"{run['max_deviation_from_flow'][-1]:.3g} ({run['seconds']:.1f} s)")
+        print(
+            f"{label:<16} {run['result']}: covered modes {run['final_covered_modes']}/8 at t = {horizon:g}, "
+            f"MMD {run['mmd'][-1]:.3g}, squared W2 {run['w2_squared'][-1]:.3g}, deviation from the flow at "
+            f"t = {ts[early]:g}: {run['max_deviation_at_early_time']:.3g}, at t = {horizon:g}: "
+            f"{run['max_deviation_from_flow'][-1]:.3g} ({run['seconds']:.1f} s)"
+        )
     print(f"deviation at t = {ts[early]:g} against tau: log-log slope {results['early_deviation_slope']:.3f}")
-    return finish(out, {"flow_vs_gda_particles.png": particles, "flow_vs_gda_curves.png": curves}, results,
-                  "flow_vs_gda_side_by_side.json")
+    return finish(
+        out,
+        {"flow_vs_gda_particles.png": particles, "flow_vs_gda_curves.png": curves},
+        results,
+        "flow_vs_gda_side_by_side.json",
+    )
 
 
 if __name__ == "__main__":

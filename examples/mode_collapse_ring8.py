@@ -13,8 +13,12 @@ mode hops: mean, std, min, max over seeds), table.md, arrays.npz and the figures
 
 from example_cli import run_studies  # first: float64 and a headless matplotlib backend
 
-STUDIES = {"kappa": "ring8_kappa", "kappa_bandwidth": "ring8_kappa_bandwidth", "ncritic_tau": "ring8_ncritic_tau",
-           "payoff": "ring8_payoff"}
+STUDIES = {
+    "kappa": "ring8_kappa",
+    "kappa_bandwidth": "ring8_kappa_bandwidth",
+    "ncritic_tau": "ring8_ncritic_tau",
+    "payoff": "ring8_payoff",
+}
 
 
 def main(argv=None):

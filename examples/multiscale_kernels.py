@@ -30,12 +30,11 @@ kernel is also run from 0.05 (dashed): started close, it converges as fast as th
     python examples/multiscale_kernels.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import equinox as eqx  # noqa: E402
+import equinox as eqx
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.analysis.linearization import linearize
@@ -61,7 +60,9 @@ def kernels():
         f"narrow Gaussian(σ={NARROW:g})": (df.Gaussian(NARROW), NARROW),
         f"wide Gaussian(σ={WIDE:g})": (df.Gaussian(WIDE), WIDE),
         f"multiscale: Gaussian({NARROW:g}) + Gaussian({WIDE:g})": (
-            df.Multiscale([df.Gaussian(NARROW), df.Gaussian(WIDE)]), NARROW),
+            df.Multiscale([df.Gaussian(NARROW), df.Gaussian(WIDE)]),
+            NARROW,
+        ),
     }
 
 
@@ -89,33 +90,54 @@ def main(argv=None):
         if inside.size and alive[-1] - inside[0] >= 20:
             seg = np.arange(inside[0], alive[-1] + 1)
             fitted = float(np.abs(fitted_eigenvalues(np.asarray(sol.points[seg]), floor=0.0)[0]))
-        runs[name] = {"local_rho": rho, "fitted_rho_linear_regime": fitted,
-                      "fitted_rho_near_equilibrium": near_equilibrium_rho(game, equilibrium, solver, width),
-                      "final_distance": float(dist[-1]),
-                      "steps_to_1e-6": int(hit[0]) if hit.size else None, "result": sol.result_name,
-                      "attracted": bool(dist[-1] < 0.5 * X0)}  # came at least halfway in
+        runs[name] = {
+            "local_rho": rho,
+            "fitted_rho_linear_regime": fitted,
+            "fitted_rho_near_equilibrium": near_equilibrium_rho(game, equilibrium, solver, width),
+            "final_distance": float(dist[-1]),
+            "steps_to_1e-6": int(hit[0]) if hit.size else None,
+            "result": sol.result_name,
+            "attracted": bool(dist[-1] < 0.5 * X0),
+        }  # came at least halfway in
         color = f"C{i}"
-        ax.semilogy(np.arange(n_steps + 1), np.maximum(dist, 1e-300), color=color, lw=1.6,
-                    label=f"{name}: local |ρ| = {rho:.5f}")
+        ax.semilogy(
+            np.arange(n_steps + 1),
+            np.maximum(dist, 1e-300),
+            color=color,
+            lw=1.6,
+            label=f"{name}: local |ρ| = {rho:.5f}",
+        )
         if hit.size:
             ax.plot(hit[0], dist[hit[0]], "o", color=color, ms=6)
         if width == NARROW and isinstance(kernel, df.Gaussian):  # the narrow kernel started close by
             near = df.solve(game, df.Measure(jnp.full((1, 1), NEAR_X0), jnp.ones(1)), solver, n_steps=n_steps)
             near_dist = np.abs(np.asarray(near.points[:, 0, 0]))
             near_hit = np.flatnonzero(near_dist < TARGET)
-            runs[name]["from_near_start"] = {"x0": NEAR_X0, "final_distance": float(near_dist[-1]),
-                                             "steps_to_1e-6": int(near_hit[0]) if near_hit.size else None}
-            ax.semilogy(np.arange(n_steps + 1), np.maximum(near_dist, 1e-300), "--", color=color, lw=1.2,
-                        label=f"{name} started at {NEAR_X0:g}")
+            runs[name]["from_near_start"] = {
+                "x0": NEAR_X0,
+                "final_distance": float(near_dist[-1]),
+                "steps_to_1e-6": int(near_hit[0]) if near_hit.size else None,
+            }
+            ax.semilogy(
+                np.arange(n_steps + 1),
+                np.maximum(near_dist, 1e-300),
+                "--",
+                color=color,
+                lw=1.2,
+                label=f"{name} started at {NEAR_X0:g}",
+            )
         profile = np.asarray(kernel.profile(jnp.asarray(r) ** 2))  # radial profile of the squared distance
         ax_k.plot(r, profile / profile[0], color=color, lw=1.6, label=name)
     ax.axhline(TARGET, color="grey", ls=":", lw=1)
-    ax.text(n_steps, TARGET * 3, f"{TARGET:g} (dot: first step below)", ha="right", va="bottom", fontsize=8, color="grey")
+    ax.text(
+        n_steps, TARGET * 3, f"{TARGET:g} (dot: first step below)", ha="right", va="bottom", fontsize=8, color="grey"
+    )
     ax.set_ylim(1e-20, 30)
     ax.set_xlabel("GDA step k")
     ax.set_ylabel("distance to the true point |x_k - 0|")
-    ax.set_title(f"one true point at 0, generated point from {X0:g}; η_d = {LR_D:g}, η_g = {LR_G:g}, λ = {REG:g}",
-                 fontsize=10)
+    ax.set_title(
+        f"one true point at 0, generated point from {X0:g}; η_d = {LR_D:g}, η_g = {LR_G:g}, λ = {REG:g}", fontsize=10
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center right")
     ax_k.axvline(X0, color="grey", ls=":", lw=1)
@@ -130,9 +152,11 @@ def main(argv=None):
     results = {"lr_d": LR_D, "lr_g": LR_G, "reg": REG, "x0": X0, "n_steps": n_steps, "runs": runs}
     for name, run in runs.items():
         fit = "n/a" if run["fitted_rho_linear_regime"] is None else f"{run['fitted_rho_linear_regime']:.5f}"
-        print(f"{name:<42} local |rho| {run['local_rho']:.5f} (fitted {fit}, near equilibrium "
-              f"{run['fitted_rho_near_equilibrium']:.5f}), final distance "
-              f"{run['final_distance']:.3g}, steps to {TARGET:g}: {run['steps_to_1e-6']}")
+        print(
+            f"{name:<42} local |rho| {run['local_rho']:.5f} (fitted {fit}, near equilibrium "
+            f"{run['fitted_rho_near_equilibrium']:.5f}), final distance "
+            f"{run['final_distance']:.3g}, steps to {TARGET:g}: {run['steps_to_1e-6']}"
+        )
     near = runs[next(iter(runs))]["from_near_start"]
     print(f"narrow kernel from x0 = {near['x0']:g}: steps to {TARGET:g}: {near['steps_to_1e-6']}")
     return finish(out, {"multiscale_kernels.png": fig}, results, "multiscale_kernels.json")

@@ -33,12 +33,11 @@ its last finite state.
     python examples/neural_gan.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import equinox as eqx  # noqa: E402
+import equinox as eqx
 import jax
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.kernels import RandomFourier
@@ -66,8 +65,9 @@ def setup(quick, key):
     latents = jax.random.normal(k_latent, (n_gen, 2))
     network = eqx.nn.MLP(2, 2, width, 2, activation=jax.nn.tanh, key=k_gen)
     critics = {
-        "neural critic": df.NeuralDiscriminator(eqx.nn.MLP(2, "scalar", width, 2, activation=jax.nn.softplus,
-                                                           key=k_critic)),
+        "neural critic": df.NeuralDiscriminator(
+            eqx.nn.MLP(2, "scalar", width, 2, activation=jax.nn.softplus, key=k_critic)
+        ),
         "RFF critic": df.FiniteRank(RandomFourier(df.Gaussian(0.5), n_features, 2, key=k_rff)),
     }
     return data, latents, network, critics
@@ -84,36 +84,64 @@ def main(argv=None):
         "free particles": (df.Measure(start), "wasserstein"),
     }
     mmd_start = float(mmd(METRIC, df.Measure(start), data))
-    summary = {"n_steps": n_steps, "lr_g": LR_G, "lr_d": LR_D, "data_std": DATA_STD, "n_data": data.size,
-               "n_generated": int(latents.shape[0]), "mmd_bandwidth": 0.5, "mmd_start": mmd_start, "runs": {}}
+    summary = {
+        "n_steps": n_steps,
+        "lr_g": LR_G,
+        "lr_d": LR_D,
+        "data_std": DATA_STD,
+        "n_data": data.size,
+        "n_generated": int(latents.shape[0]),
+        "mmd_bandwidth": 0.5,
+        "mmd_start": mmd_start,
+        "runs": {},
+    }
     finals = {}
     for critic_name, critic in critics.items():
         for gen_name, (generator, velocity) in generators.items():
             for payoff_name, (payoff, reg_rff, reg_neural, n_critic) in PAYOFFS.items():
                 reg = reg_rff if critic_name == "RFF critic" else reg_neural
                 game = df.KernelGame(data, critic, reg=reg, payoff=payoff, velocity=velocity)
-                sol = df.solve(game, generator, df.GDA(LR_G, LR_D, n_critic=n_critic), n_steps=n_steps,
-                               save_every=n_steps // n_saves, throw=False)
+                sol = df.solve(
+                    game,
+                    generator,
+                    df.GDA(LR_G, LR_D, n_critic=n_critic),
+                    n_steps=n_steps,
+                    save_every=n_steps // n_saves,
+                    throw=False,
+                )
                 final = np.asarray(sol.final_points)
                 cov = mode_coverage(final, centres, DATA_STD)
                 curve = [float(mmd(METRIC, df.Measure(x), data)) for x in sol.points]
                 name = f"{critic_name} / {gen_name} / {payoff_name}"
                 finals[name] = final
                 summary["runs"][name] = {
-                    "critic": critic_name, "generator": gen_name, "payoff": payoff_name,
-                    "zero_sum": type(payoff).zero_sum, "reg": reg, "n_critic": n_critic, "velocity": velocity,
-                    "result": sol.result_name, "finite": bool(np.all(np.isfinite(final))),
-                    "mmd_start": curve[0], "mmd_end": curve[-1], "mmd_over_time": curve,
+                    "critic": critic_name,
+                    "generator": gen_name,
+                    "payoff": payoff_name,
+                    "zero_sum": type(payoff).zero_sum,
+                    "reg": reg,
+                    "n_critic": n_critic,
+                    "velocity": velocity,
+                    "result": sol.result_name,
+                    "finite": bool(np.all(np.isfinite(final))),
+                    "mmd_start": curve[0],
+                    "mmd_end": curve[-1],
+                    "mmd_over_time": curve,
                     "steps_saved": [int(round(float(t) / LR_G)) for t in np.asarray(sol.ts)],
-                    "modes_covered": int(cov.num_covered), "high_quality_fraction": float(cov.high_quality_fraction),
+                    "modes_covered": int(cov.num_covered),
+                    "high_quality_fraction": float(cov.high_quality_fraction),
                     "occupancy": np.asarray(cov.occupancy).round(4).tolist(),
                 }
-                print(f"{name:58s} MMD {curve[0]:.3f} -> {curve[-1]:.3f}   modes {int(cov.num_covered)}/8   "
-                      f"high quality {float(cov.high_quality_fraction):.2f}   {sol.result_name}", flush=True)
+                print(
+                    f"{name:58s} MMD {curve[0]:.3f} -> {curve[-1]:.3f}   modes {int(cov.num_covered)}/8   "
+                    f"high quality {float(cov.high_quality_fraction):.2f}   {sol.result_name}",
+                    flush=True,
+                )
 
     rows = [(c, g) for c in critics for g in generators]
-    fig, axes = plt.subplots(len(rows), len(PAYOFFS), figsize=(3.3 * len(PAYOFFS), 3.35 * len(rows)),
-                             sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        len(rows), len(PAYOFFS), figsize=(3.3 * len(PAYOFFS), 3.35 * len(rows)), sharex=True, sharey=True
+    )
     theta = np.linspace(0, 2 * np.pi, 60)
     data_pts = np.asarray(data.points)
     for i, (critic_name, gen_name) in enumerate(rows):
@@ -127,12 +155,22 @@ def main(argv=None):
             outside = np.any(np.abs(x) > FRAME, axis=1)
             ax.scatter(x[~outside, 0], x[~outside, 1], s=5, c="tab:red", lw=0, label="generated (final)")
             edge = np.clip(x[outside], -0.97 * FRAME, 0.97 * FRAME)
-            ax.scatter(edge[:, 0], edge[:, 1], s=14, c="darkred", marker="x", lw=0.8,
-                       label="generated, outside the frame (drawn on its edge)")
+            ax.scatter(
+                edge[:, 0],
+                edge[:, 1],
+                s=14,
+                c="darkred",
+                marker="x",
+                lw=0.8,
+                label="generated, outside the frame (drawn on its edge)",
+            )
             ended = "" if run["result"] == "SUCCESSFUL" else f"; ended: {run['result']}"
-            ax.set_title(f"{payoff_name}: {run['modes_covered']}/8 modes, MMD {run['mmd_end']:.3f}\n"
-                         f"{int(outside.sum())}/{x.shape[0]} outside the frame{ended}", fontsize=9,
-                         color="k" if not ended else "darkred")
+            ax.set_title(
+                f"{payoff_name}: {run['modes_covered']}/8 modes, MMD {run['mmd_end']:.3f}\n"
+                f"{int(outside.sum())}/{x.shape[0]} outside the frame{ended}",
+                fontsize=9,
+                color="k" if not ended else "darkred",
+            )
             ax.set_xlim(-FRAME, FRAME)
             ax.set_ylim(-FRAME, FRAME)
             ax.set_aspect("equal")
@@ -140,12 +178,22 @@ def main(argv=None):
             if j == 0:
                 ax.set_ylabel(f"{critic_name}\n{gen_name}", fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, [label.replace("\n", " ") for label in labels], loc="lower center", ncol=3, fontsize=9,
-               markerscale=2.5, frameon=False)
-    fig.suptitle(f"8-Gaussian ring (std {DATA_STD}): final samples after {n_steps} GDA steps. Every run starts from "
-                 f"the same {latents.shape[0]} points G_0(z) near the origin (MMD {mmd_start:.2f}).\n"
-                 "Circles: 3 std around each mode (a mode is covered when it holds >= 5% of the samples); "
-                 "coincident samples hide each other.", fontsize=10)
+    fig.legend(
+        handles,
+        [label.replace("\n", " ") for label in labels],
+        loc="lower center",
+        ncol=3,
+        fontsize=9,
+        markerscale=2.5,
+        frameon=False,
+    )
+    fig.suptitle(
+        f"8-Gaussian ring (std {DATA_STD}): final samples after {n_steps} GDA steps. Every run starts from "
+        f"the same {latents.shape[0]} points G_0(z) near the origin (MMD {mmd_start:.2f}).\n"
+        "Circles: 3 std around each mode (a mode is covered when it holds >= 5% of the samples); "
+        "coincident samples hide each other.",
+        fontsize=10,
+    )
     fig.tight_layout(rect=(0, 0.025, 1, 1))
     return finish(out, {"neural_gan.png": fig}, summary, "neural_gan.json")
 

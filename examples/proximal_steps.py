@@ -20,21 +20,24 @@ Writes `proximal_steps.png` and `proximal_steps.json`.
     python examples/proximal_steps.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import time  # noqa: E402
+import time
 
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.measures.targets import ring8_centres
 from dualflow.metrics import mmd
 
-COLOURS = {"explicit GDA (simultaneous)": "tab:red", "explicit GDA (alternating)": "tab:orange",
-           "decoupled prox": "tab:blue", "joint prox": "tab:green"}
+COLOURS = {
+    "explicit GDA (simultaneous)": "tab:red",
+    "explicit GDA (alternating)": "tab:orange",
+    "decoupled prox": "tab:blue",
+    "joint prox": "tab:green",
+}
 
 
 def bilinear(ax_radius, ax_phase, quick):
@@ -56,14 +59,24 @@ def bilinear(ax_radius, ax_phase, quick):
     paths["dual flow"] = np.asarray(flow.points[:, 0, 0]), np.asarray(flow.discriminator_trace[:, 0])
 
     growth = (1 + tau**2 * s**2) ** k
-    styles = {"explicit GDA (simultaneous)": dict(lw=2.5, alpha=0.5),
-              "decoupled prox": dict(ls="none", marker="o", ms=3.5, markevery=max(1, n // 30)),
-              "joint prox": dict(lw=2.5, alpha=0.6), "dual flow": dict(color="k", lw=1.2)}
+    styles = {
+        "explicit GDA (simultaneous)": dict(lw=2.5, alpha=0.5),
+        "decoupled prox": dict(ls="none", marker="o", ms=3.5, markevery=max(1, n // 30)),
+        "joint prox": dict(lw=2.5, alpha=0.6),
+        "dual flow": dict(color="k", lw=1.2),
+    }
     for name, (x, psi) in paths.items():
         colour = COLOURS.get(name, "k")
         ax_radius.plot(k, x**2 + psi**2, label=name, **{"color": colour, **styles[name]})
-        ax_phase.plot(x, psi, color=colour, label=name, lw=1.2 if name != "decoupled prox" else 0,
-                      marker="." if name == "decoupled prox" else None, ms=3)
+        ax_phase.plot(
+            x,
+            psi,
+            color=colour,
+            label=name,
+            lw=1.2 if name != "decoupled prox" else 0,
+            marker="." if name == "decoupled prox" else None,
+            ms=3,
+        )
     ax_radius.plot(k, growth, "k--", lw=1, label=r"$(1+\tau^2 s^2)^k$")
     ax_radius.plot(k, 1 / growth, "k:", lw=1.5, label=r"$(1+\tau^2 s^2)^{-k}$")
     ax_radius.set_yscale("log")
@@ -81,11 +94,15 @@ def bilinear(ax_radius, ax_phase, quick):
     x_e, psi_e = paths["explicit GDA (simultaneous)"]
     x_d, psi_d = paths["decoupled prox"]
     return {
-        "s": s, "tau": tau, "n_steps": n,
+        "s": s,
+        "tau": tau,
+        "n_steps": n,
         "explicit": {"final_radius_sq": radius["explicit GDA (simultaneous)"], "closed_form": float(growth[-1])},
-        "decoupled": {"final_radius_sq": radius["decoupled prox"],
-                      "max_abs_difference_to_explicit": float(max(np.abs(x_d - x_e).max(), np.abs(psi_d - psi_e).max())),
-                      "scale": float(max(np.abs(x_e).max(), np.abs(psi_e).max()))},
+        "decoupled": {
+            "final_radius_sq": radius["decoupled prox"],
+            "max_abs_difference_to_explicit": float(max(np.abs(x_d - x_e).max(), np.abs(psi_d - psi_e).max())),
+            "scale": float(max(np.abs(x_e).max(), np.abs(psi_e).max())),
+        },
         "joint": {"final_radius_sq": radius["joint prox"], "closed_form": float(1 / growth[-1])},
         "flow": {"final_radius_sq": radius["dual flow"]},
     }
@@ -107,10 +124,21 @@ def ring(ax_mmd, particle_axes, quick):
     }
     kernel = df.Gaussian(sigma)
     save_every = 2 if quick else 5
-    summary = {"n_data": n_data, "n_particles": n_particles, "n_features": n_features, "n_steps": n_steps,
-               "bandwidth": sigma, "reg": reg, "lr": lr, "schemes": {}}
-    panels = {"explicit GDA (simultaneous)": particle_axes[0], "decoupled prox": particle_axes[1],
-              "joint prox": particle_axes[2]}
+    summary = {
+        "n_data": n_data,
+        "n_particles": n_particles,
+        "n_features": n_features,
+        "n_steps": n_steps,
+        "bandwidth": sigma,
+        "reg": reg,
+        "lr": lr,
+        "schemes": {},
+    }
+    panels = {
+        "explicit GDA (simultaneous)": particle_axes[0],
+        "decoupled prox": particle_axes[1],
+        "joint prox": particle_axes[2],
+    }
     for name, solver in runs.items():
         clock = time.perf_counter()
         sol = df.solve(game, start, solver, n_steps=n_steps, save_every=save_every, throw=False)
@@ -119,18 +147,25 @@ def ring(ax_mmd, particle_axes, quick):
         distances = np.array([float(mmd(kernel, df.Measure(jnp.asarray(p)), data)) for p in points])
         ax_mmd.plot(np.asarray(sol.ts) / lr, distances, color=COLOURS[name], label=name, lw=1.5)
         spread = float(np.sqrt(np.mean(np.sum((points[-1] - points[-1].mean(0)) ** 2, axis=1))))
-        summary["schemes"][name] = {"result": sol.result_name, "mmd_initial": float(distances[0]),
-                                    "mmd_final": float(distances[-1]),
-                                    "mmd_min_last_quarter": float(distances[-len(distances) // 4:].min()),
-                                    "mmd_max_last_quarter": float(distances[-len(distances) // 4:].max()),
-                                    "final_spread": spread, "seconds": seconds}
+        summary["schemes"][name] = {
+            "result": sol.result_name,
+            "mmd_initial": float(distances[0]),
+            "mmd_final": float(distances[-1]),
+            "mmd_min_last_quarter": float(distances[-len(distances) // 4 :].min()),
+            "mmd_max_last_quarter": float(distances[-len(distances) // 4 :].max()),
+            "final_spread": spread,
+            "seconds": seconds,
+        }
         if name in panels:
             ax = panels[name]
             ax.scatter(*np.asarray(data.points).T, s=6, c="0.75", label="data")
             inside = int(np.sum(np.all(np.abs(points[-1]) <= 3.2, axis=1)))
-            ax.scatter(*points[-1].T, s=14, c=COLOURS[name],
-                       label=f"particles after {n_steps} steps ({inside} of {n_particles} in frame, "
-                             f"rms spread {spread:.2g})")
+            ax.scatter(
+                *points[-1].T,
+                s=14,
+                c=COLOURS[name],
+                label=f"particles after {n_steps} steps ({inside} of {n_particles} in frame, rms spread {spread:.2g})",
+            )
             ax.scatter(*np.asarray(ring8_centres()).T, marker="+", s=60, c="k", lw=1, label="mode centres")
             ax.set_title(f"{name}: MMD {distances[-1]:.3f}")
             ax.set_aspect("equal")
@@ -150,10 +185,14 @@ def ring(ax_mmd, particle_axes, quick):
 def main(argv=None):
     quick, out = parse(__doc__, "dualflow-output/proximal-steps", argv)
     fig, axes = plt.subplots(2, 3, figsize=(16, 10))
-    summary = {"bilinear game": bilinear(axes[0, 0], axes[0, 1], quick),
-               "8-ring kernel game": ring(axes[0, 2], axes[1], quick)}
-    fig.suptitle("Explicit GDA, decoupled proximal GDA (explicit in disguise) and the joint proximal point step "
-                 "(dissipative)", fontsize=13)
+    summary = {
+        "bilinear game": bilinear(axes[0, 0], axes[0, 1], quick),
+        "8-ring kernel game": ring(axes[0, 2], axes[1], quick),
+    }
+    fig.suptitle(
+        "Explicit GDA, decoupled proximal GDA (explicit in disguise) and the joint proximal point step (dissipative)",
+        fontsize=13,
+    )
     fig.tight_layout()
     return finish(out, {"proximal_steps.png": fig}, summary, "proximal_steps.json", echo=True)
 

@@ -31,12 +31,11 @@ time). `sinkhorn_flow.json` holds every series.
     python examples/sinkhorn_flow.py [--quick] [--out DIR]
 """
 
-from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
-
-import time  # noqa: E402
+import time
 
 import jax
 import numpy as np
+from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
 import dualflow as df
 from dualflow.measures.targets import ring8_centres
@@ -58,8 +57,14 @@ def main(argv=None):
     centres = ring8_centres(RADIUS)
     solver = df.DualFlow(rtol=1e-4, atol=1e-7)
 
-    summary = {"n_particles": n, "n_data": n, "t1": t1, "threshold": THRESHOLD, "solver": "DualFlow Tsit5 rtol 1e-4 "
-               "atol 1e-7, Wasserstein velocity", "runs": {}}
+    summary = {
+        "n_particles": n,
+        "n_data": n,
+        "t1": t1,
+        "threshold": THRESHOLD,
+        "solver": "DualFlow Tsit5 rtol 1e-4 atol 1e-7, Wasserstein velocity",
+        "runs": {},
+    }
     solutions = {}
     for eps in EPSILONS:
         game = df.KernelGame(data, df.SinkhornPotentials(epsilon=eps, threshold=THRESHOLD), velocity="wasserstein")
@@ -73,15 +78,21 @@ def main(argv=None):
         label = f"ε = {eps:g}"
         solutions[label] = sol
         summary["runs"][f"{eps:g}"] = {
-            "epsilon": eps, "blur_sqrt_epsilon": float(np.sqrt(eps)), "result": sol.result_name,
-            "num_steps": int(sol.stats["num_steps"]), "seconds": seconds,
-            "ts": np.asarray(sol.ts).tolist(), "sinkhorn_divergence": divergence, "w2_squared": w2sq,
+            "epsilon": eps,
+            "blur_sqrt_epsilon": float(np.sqrt(eps)),
+            "result": sol.result_name,
+            "num_steps": int(sol.stats["num_steps"]),
+            "seconds": seconds,
+            "ts": np.asarray(sol.ts).tolist(),
+            "sinkhorn_divergence": divergence,
+            "w2_squared": w2sq,
             "covered_modes": [int(c.num_covered) for c in coverage],
             "high_quality_fraction": [float(c.high_quality_fraction) for c in coverage],
             "divergence_decrease_factor": divergence[0] / divergence[-1],
             "final_covered_modes": int(coverage[-1].num_covered),
-            "first_time_all_modes_covered": next((float(t) for t, c in zip(np.asarray(sol.ts), coverage)
-                                                  if int(c.num_covered) == 8), None),
+            "first_time_all_modes_covered": next(
+                (float(t) for t, c in zip(np.asarray(sol.ts), coverage) if int(c.num_covered) == 8), None
+            ),
         }
 
     def covered(label, sol, index):
@@ -89,35 +100,53 @@ def main(argv=None):
         return f"covered {run['covered_modes'][index]}/8, S_ε = {run['sinkhorn_divergence'][index]:.1e}"
 
     times = [0.0, t1 / 8, t1 / 3, t1]
-    particles = plot_particles(solutions, times, data=data, annotate=covered, panel_size=2.9,
-                               title=f"Sinkhorn flow (Wasserstein convention) of {n} particles onto the 8-ring "
-                                     f"(std {STD:g}), one row per ε\na mode is covered when ≥ 5% of the particles lie "
-                                     f"within 3 std = {3 * STD:g} of its centre")
+    particles = plot_particles(
+        solutions,
+        times,
+        data=data,
+        annotate=covered,
+        panel_size=2.9,
+        title=f"Sinkhorn flow (Wasserstein convention) of {n} particles onto the 8-ring "
+        f"(std {STD:g}), one row per ε\na mode is covered when ≥ 5% of the particles lie "
+        f"within 3 std = {3 * STD:g} of its centre",
+    )
     series = {
         "S_ε(μ_t, ν), each run's own ε": {},
         "squared W2 to the data": {},
         "covered modes (of 8)": {},
     }
-    for label, sol in solutions.items():
+    for label in solutions:
         run = summary["runs"][label.split("= ")[1]]
         ts = np.asarray(run["ts"])
         series["S_ε(μ_t, ν), each run's own ε"][label] = (ts, np.asarray(run["sinkhorn_divergence"]))
         series["squared W2 to the data"][label] = (ts, np.asarray(run["w2_squared"]))
         series["covered modes (of 8)"][label] = (ts, np.asarray(run["covered_modes"], dtype=float))
-    curves = plot_curves(series, logy={"S_ε(μ_t, ν), each run's own ε", "squared W2 to the data"},
-                         steps={"covered modes (of 8)"}, ylim={"covered modes (of 8)": (-0.3, 8.3)},
-                         ylabels={"S_ε(μ_t, ν), each run's own ε": "Sinkhorn divergence",
-                                  "squared W2 to the data": r"$W_2^2(\mu_t, \nu)$",
-                                  "covered modes (of 8)": "modes with ≥ 5% of the particles"},
-                         title=f"Sinkhorn flow onto the 8-ring, {n} particles")
+    curves = plot_curves(
+        series,
+        logy={"S_ε(μ_t, ν), each run's own ε", "squared W2 to the data"},
+        steps={"covered modes (of 8)"},
+        ylim={"covered modes (of 8)": (-0.3, 8.3)},
+        ylabels={
+            "S_ε(μ_t, ν), each run's own ε": "Sinkhorn divergence",
+            "squared W2 to the data": r"$W_2^2(\mu_t, \nu)$",
+            "covered modes (of 8)": "modes with ≥ 5% of the particles",
+        },
+        title=f"Sinkhorn flow onto the 8-ring, {n} particles",
+    )
 
     for key, run in summary["runs"].items():
-        print(f"epsilon={key:<5} S_eps {run['sinkhorn_divergence'][0]:.3g} -> {run['sinkhorn_divergence'][-1]:.3g} "
-              f"(/{run['divergence_decrease_factor']:.3g}), W2^2 {run['w2_squared'][0]:.3g} -> {run['w2_squared'][-1]:.3g}, "
-              f"covered modes {run['final_covered_modes']}/8 at t = {t1:g} (all 8 first at t = "
-              f"{run['first_time_all_modes_covered']}), {run['num_steps']} steps, {run['seconds']:.1f} s")
-    return finish(out, {"sinkhorn_flow_particles.png": particles, "sinkhorn_flow_curves.png": curves}, summary,
-                  "sinkhorn_flow.json")
+        print(
+            f"epsilon={key:<5} S_eps {run['sinkhorn_divergence'][0]:.3g} -> {run['sinkhorn_divergence'][-1]:.3g} "
+            f"(/{run['divergence_decrease_factor']:.3g}), W2^2 {run['w2_squared'][0]:.3g} -> {run['w2_squared'][-1]:.3g}, "
+            f"covered modes {run['final_covered_modes']}/8 at t = {t1:g} (all 8 first at t = "
+            f"{run['first_time_all_modes_covered']}), {run['num_steps']} steps, {run['seconds']:.1f} s"
+        )
+    return finish(
+        out,
+        {"sinkhorn_flow_particles.png": particles, "sinkhorn_flow_curves.png": curves},
+        summary,
+        "sinkhorn_flow.json",
+    )
 
 
 if __name__ == "__main__":

@@ -16,16 +16,15 @@ Three measurements (SCIENCE §6; `SpectralRKHS`, `kernel_sums(method="spectral")
     python examples/spectral_critic.py [--quick] [--out DIR]
 """
 
+import time
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
 from example_cli import finish, parse  # first: float64 and a headless matplotlib backend
 
-import time  # noqa: E402
-
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-import dualflow as df  # noqa: E402
+import dualflow as df
 
 SIGMA, REG, KAPPA = 0.4, 0.05, 3.0
 
@@ -69,8 +68,11 @@ def cost(sizes):
         times = {}
         lattice = lattice_for(x, centres)
         for method in ("spectral", "brute"):
-            f = jax.jit(lambda a, cc, w, m=method: df.kernel_sums(df.Gaussian(SIGMA), a, cc, w, method=m,
-                                                                  lattice=lattice if m == "spectral" else None))
+            f = jax.jit(
+                lambda a, cc, w, m=method: df.kernel_sums(
+                    df.Gaussian(SIGMA), a, cc, w, method=m, lattice=lattice if m == "spectral" else None
+                )
+            )
             jax.block_until_ready(f(x, centres, coefs))
             start = time.perf_counter()
             jax.block_until_ready(f(x, centres, coefs))
@@ -88,19 +90,24 @@ def game_agreement(n, horizon):
     k_data, k_gen = jax.random.split(jax.random.PRNGKey(4))
     data = df.ring8(k_data, 2 * n)
     x0 = df.Measure(0.2 * jax.random.normal(k_gen, (n, 2)))
-    games = {name: df.KernelGame(data, critic(df.Gaussian(SIGMA)), reg=REG, velocity="wasserstein")
-             for name, critic in (("spectral", df.SpectralRKHS), ("history", df.ExactRKHS))}
+    games = {
+        name: df.KernelGame(data, critic(df.Gaussian(SIGMA)), reg=REG, velocity="wasserstein")
+        for name, critic in (("spectral", df.SpectralRKHS), ("history", df.ExactRKHS))
+    }
     result = {}
     start = time.perf_counter()
-    spectral_flow = df.solve(games["spectral"], x0, df.DualFlow(kappa=KAPPA, rtol=1e-9, atol=1e-11), t1=horizon,
-                             n_saves=11)
+    spectral_flow = df.solve(
+        games["spectral"], x0, df.DualFlow(kappa=KAPPA, rtol=1e-9, atol=1e-11), t1=horizon, n_saves=11
+    )
     result["spectral_flow_s"] = time.perf_counter() - start
     start = time.perf_counter()
     history_flow = df.solve(games["history"], x0, df.DualFlow(kappa=KAPPA, dt0=horizon / 2000), t1=horizon, n_saves=11)
     result["history_flow_s"] = time.perf_counter() - start
     result["flow_max_distance"] = float(np.max(np.abs(np.asarray(spectral_flow.points - history_flow.points))))
-    gda = {name: df.solve(game, x0, df.GDA(lr_g=0.05, lr_d=KAPPA * 0.05), n_steps=int(horizon / 0.05), save_every=10)
-           for name, game in games.items()}
+    gda = {
+        name: df.solve(game, x0, df.GDA(lr_g=0.05, lr_d=KAPPA * 0.05), n_steps=int(horizon / 0.05), save_every=10)
+        for name, game in games.items()
+    }
     result["gda_max_distance"] = float(np.max(np.abs(np.asarray(gda["spectral"].points - gda["history"].points))))
     result["spectral_flow_steps"] = int(spectral_flow.stats["num_steps"])
     return result
@@ -135,12 +142,19 @@ def main(argv=None):
     ax_cost.legend(fontsize=8)
     for ax in (ax_acc, ax_rff, ax_cost):
         ax.grid(alpha=0.3, which="both")
-    fig.suptitle(f"Gaussian kernel σ = {SIGMA}: the spectral lattice holds it to tol; flow vs history flow: "
-                 f"{game['flow_max_distance']:.1e}, GDA vs history GDA: {game['gda_max_distance']:.1e}", fontsize=11)
+    fig.suptitle(
+        f"Gaussian kernel σ = {SIGMA}: the spectral lattice holds it to tol; flow vs history flow: "
+        f"{game['flow_max_distance']:.1e}, GDA vs history GDA: {game['gda_max_distance']:.1e}",
+        fontsize=11,
+    )
     fig.tight_layout()
-    results = {"accuracy": {"tol": tols, "error": errors}, "random_features": {"D": features, "error": rff},
-               "cost": rows, "game": game}
-    print(f"spectral errors {['%.1e' % e for e in errors]} at tol {tols}; RFF errors {['%.1e' % e for e in rff]}")
+    results = {
+        "accuracy": {"tol": tols, "error": errors},
+        "random_features": {"D": features, "error": rff},
+        "cost": rows,
+        "game": game,
+    }
+    print(f"spectral errors {[f'{e:.1e}' for e in errors]} at tol {tols}; RFF errors {[f'{e:.1e}' for e in rff]}")
     print(f"flow vs history flow {game['flow_max_distance']:.2e}, GDA vs history GDA {game['gda_max_distance']:.2e}")
     return finish(out, {"spectral_critic.png": fig}, results, "spectral_critic.json")
 

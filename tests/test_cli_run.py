@@ -20,8 +20,14 @@ def test_run_quick_writes_the_results_folder(tmp_path, capsys):
     runs = len(summary["settings"]) * len(summary["dynamics"]) * len(summary["seeds"])
     assert len(summary["runs"]) == runs and progress.count("[dualflow] (") == runs
     assert summary["kind"] == "study" and len(list((out / "runs").glob("*.json"))) == runs
-    for name in ("config.json", "arrays.npz", "table.md", "coverage_table.png", "coverage_table.svg",
-                 "coverage_over_time.png"):
+    for name in (
+        "config.json",
+        "arrays.npz",
+        "table.md",
+        "coverage_table.png",
+        "coverage_table.svg",
+        "coverage_over_time.png",
+    ):
         assert (out / name).stat().st_size > 200
     assert list(out.glob("animation_*.gif")) and list(out.glob("panels_*.png"))
 

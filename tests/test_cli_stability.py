@@ -10,8 +10,24 @@ from dualflow.experiments.cli import main
 
 @pytest.mark.parametrize("critic", ["exact", "spectral"])
 def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
-    status = main(["phase", "--x", "bandwidth:0.2:5:8", "--y", "reg:0.01:1:8", "--scheme", "simultaneous",
-                   "--measure", "--steps", "600", "--critic", critic, "--out", tmp_path])
+    status = main(
+        [
+            "phase",
+            "--x",
+            "bandwidth:0.2:5:8",
+            "--y",
+            "reg:0.01:1:8",
+            "--scheme",
+            "simultaneous",
+            "--measure",
+            "--steps",
+            "600",
+            "--critic",
+            critic,
+            "--out",
+            tmp_path,
+        ]
+    )
     assert status == 0
     summary = json.loads((tmp_path / "phase.json").read_text())
     assert summary["critic"] == critic
@@ -23,13 +39,36 @@ def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
 
 
 def test_linearize_command_reports_the_closed_form(tmp_path, capsys):
-    status = main(["linearize", "--data", "0", "--generator", "0", "--masses", "1", "--data-masses", "1",
-                   "--bandwidth", "0.7", "--reg", "0.5", "--lr-g", "0.05", "--lr-d", "0.2", "--scheme",
-                   "alternating_d_first", "--out", tmp_path])
+    status = main(
+        [
+            "linearize",
+            "--data",
+            "0",
+            "--generator",
+            "0",
+            "--masses",
+            "1",
+            "--data-masses",
+            "1",
+            "--bandwidth",
+            "0.7",
+            "--reg",
+            "0.5",
+            "--lr-g",
+            "0.05",
+            "--lr-d",
+            "0.2",
+            "--scheme",
+            "alternating_d_first",
+            "--out",
+            tmp_path,
+        ]
+    )
     assert status == 0
     report = json.loads((tmp_path / "linearization.json").read_text())
-    assert report["growth"] == pytest.approx(float(ip.isolated_spectral_radius(
-        0.05, 0.2, 0.5, 0.7, 1.0, 1.0, 1, "alternating_d_first")), rel=1e-12)
+    assert report["growth"] == pytest.approx(
+        float(ip.isolated_spectral_radius(0.05, 0.2, 0.5, 0.7, 1.0, 1.0, 1, "alternating_d_first")), rel=1e-12
+    )
     assert report["rest_eigenvalue"] == pytest.approx(1 - 0.2 * 0.5)
     assert "spectral radius" in capsys.readouterr().out
 

@@ -40,6 +40,7 @@ def zero_crossing_period(ts, theta):
 
 # ---- the closed forms themselves ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("theta0, psi0", [AGGREGATES, NO_AGGREGATION, (1.7, [-0.8, -0.1, 0.3, 0.9]), (0.4, [0.2])])
 def test_exact_orbit_matches_numpy_projected_euler(theta0, psi0):
     orbit = clipped_orbit(theta0, psi0, CLIP)
@@ -63,24 +64,36 @@ def test_single_critic_closed_form():
     assert orbit.aggregation_time == 0.0  # equal from the start
     np.testing.assert_allclose(orbit.event_times, [t_hit, t_entry], rtol=1e-12)
     assert single_critic_entry(0.3, 0.4, CLIP) == (math.inf, math.inf)  # R0 = 0.5 <= c: never clipped
-    assert cycle_radius(2.5) == 2.5 and CYCLE_PERIOD == pytest.approx(2 * np.pi)
+    assert cycle_radius(2.5) == 2.5 and pytest.approx(2 * np.pi) == CYCLE_PERIOD
     assert np.allclose(np.hypot(*limit_cycle(2.5).T), 2.5)
 
 
 # ---- GDA and the flow against the closed forms ---------------------------------------------------
 
+
 def run_gda(theta0, psi0, t1, tau=1e-3, clip=CLIP):
     game = df.clipped_wgan_toy(K, clip)
-    sol = df.solve(game, df.Measure(jnp.array([[theta0]]), jnp.ones(1)), df.GDA(tau, K * tau),
-                   n_steps=int(round(t1 / tau)), init_discriminator=FiniteRankState(jnp.asarray(psi0)))
+    sol = df.solve(
+        game,
+        df.Measure(jnp.array([[theta0]]), jnp.ones(1)),
+        df.GDA(tau, K * tau),
+        n_steps=int(round(t1 / tau)),
+        init_discriminator=FiniteRankState(jnp.asarray(psi0)),
+    )
     return np.asarray(sol.ts), np.asarray(sol.points[:, 0, 0]), np.asarray(sol.discriminator_trace)
 
 
 def run_flow(theta0, psi0, t1, solver=None, dt0=None, rtol=1e-10, atol=1e-12, n_saves=2001):
     game = df.clipped_wgan_toy(K, CLIP)
-    sol = df.solve(game, df.Measure(jnp.array([[theta0]]), jnp.ones(1)),
-                   df.DualFlow(kappa=float(K), solver=solver, dt0=dt0, rtol=rtol, atol=atol), t1=t1,
-                   n_saves=n_saves, max_steps=100_000, init_discriminator=FiniteRankState(jnp.asarray(psi0)))
+    sol = df.solve(
+        game,
+        df.Measure(jnp.array([[theta0]]), jnp.ones(1)),
+        df.DualFlow(kappa=float(K), solver=solver, dt0=dt0, rtol=rtol, atol=atol),
+        t1=t1,
+        n_saves=n_saves,
+        max_steps=100_000,
+        init_discriminator=FiniteRankState(jnp.asarray(psi0)),
+    )
     return np.asarray(sol.ts), np.asarray(sol.points[:, 0, 0]), np.asarray(sol.discriminator_trace)
 
 
@@ -151,12 +164,14 @@ def test_unclipped_toy_conserves_radius_and_spread():
     radius = np.hypot(theta, psi.mean(axis=1))
     r0 = math.hypot(theta0, np.mean(psi0))
     assert np.max(np.abs(radius - r0)) < 2 * tau * r0  # alternating GDA: conserved up to O(tau)
-    np.testing.assert_allclose(psi - psi.mean(axis=1, keepdims=True), np.broadcast_to(
-        np.asarray(psi0) - np.mean(psi0), psi.shape), atol=1e-12)
+    np.testing.assert_allclose(
+        psi - psi.mean(axis=1, keepdims=True), np.broadcast_to(np.asarray(psi0) - np.mean(psi0), psi.shape), atol=1e-12
+    )
     assert zero_crossing_period(ts, theta) == pytest.approx(2 * np.pi, abs=10 * tau)
 
 
 # ---- pieces and argument checks -----------------------------------------------------------------
+
 
 def test_copies_features_against_numpy():
     x = jnp.array([[0.5, -1.0], [2.0, 3.0]])
@@ -180,5 +195,10 @@ def test_toy_argument_checks():
         single_critic_entry(0.0, 2.0, 1.0)
     # a start state of the wrong shape is caught before the run starts
     with pytest.raises(ValueError, match="state"):
-        df.solve(df.clipped_wgan_toy(3), df.Measure(jnp.ones((1, 1)), jnp.ones(1)), df.GDA(0.1, 0.1), n_steps=2,
-                 init_discriminator=FiniteRankState(jnp.zeros(2)))
+        df.solve(
+            df.clipped_wgan_toy(3),
+            df.Measure(jnp.ones((1, 1)), jnp.ones(1)),
+            df.GDA(0.1, 0.1),
+            n_steps=2,
+            init_discriminator=FiniteRankState(jnp.zeros(2)),
+        )

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from dualflow.experiments.cli import build_parser, main
 from dualflow.analysis.convergence import flow_gda_errors
-from dualflow.experiments.runners.compare import run_compare
-from dualflow.experiments.runners.build import build_game, build_problem
+from dualflow.experiments.cli import build_parser, main
 from dualflow.experiments.config.study import ConfigError, load_study
+from dualflow.experiments.runners.build import build_game, build_problem
+from dualflow.experiments.runners.compare import run_compare
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "configs" / "ring8_kappa.toml"
 KAPPA = 0.3  # a slow discriminator: smooth dynamics on [0, T], where the first order shows at these taus
@@ -29,9 +29,17 @@ def _numpy_game(kappa):
     params = cfg.parameters({"kappa": kappa, "discriminator": "rff"})
     data, x0, keys = build_problem(cfg, 0)
     features = build_game(cfg, params, data, keys, x0).discriminator.features  # the random draw only
-    return dict(W=np.asarray(features.frequencies), b=np.asarray(features.phases), s=float(features.scale),
-                y=np.asarray(data.points), p=np.asarray(data.masses), x0=np.asarray(x0), reg=cfg.data["game"]["reg"],
-                kappa=kappa, horizon=cfg.data["dynamics"]["horizon"])
+    return dict(
+        W=np.asarray(features.frequencies),
+        b=np.asarray(features.phases),
+        s=float(features.scale),
+        y=np.asarray(data.points),
+        p=np.asarray(data.masses),
+        x0=np.asarray(x0),
+        reg=cfg.data["game"]["reg"],
+        kappa=kappa,
+        horizon=cfg.data["dynamics"]["horizon"],
+    )
 
 
 def _phi(g, x):
@@ -50,13 +58,13 @@ def _numpy_flow(g, ts):
     n = g["x0"].shape[0]
 
     def rhs(t, z):
-        x, theta = z[:2 * n].reshape(n, 2), z[2 * n:]
+        x, theta = z[: 2 * n].reshape(n, 2), z[2 * n :]
         return np.concatenate([_grad_f(g, theta, x).ravel(), g["kappa"] * _ascent(g, theta, x)])
 
     z0 = np.concatenate([g["x0"].ravel(), np.zeros(g["W"].shape[0])])
     sol = solve_ivp(rhs, (0.0, ts[-1]), z0, method="DOP853", t_eval=ts, rtol=1e-12, atol=1e-13)
     assert sol.success
-    return sol.y[:2 * n].T.reshape(len(ts), n, 2)
+    return sol.y[: 2 * n].T.reshape(len(ts), n, 2)
 
 
 def _numpy_gda(g, tau, n_steps, save_every):
@@ -144,8 +152,11 @@ def test_errors_and_slope_on_a_closed_form():
     assert out["errors"].shape == (4, 201) and np.all(out["errors"][:, 0] == 0)
     np.testing.assert_allclose(out["max_errors"] / np.asarray(taus), 2.0 / (2 * math.e), rtol=0.03)
     assert out["slope"] == pytest.approx(1.0, abs=0.02)
-    np.testing.assert_allclose(out["final_errors"], np.abs((1 - np.asarray(taus)) ** (horizon / np.asarray(taus))
-                                                           - math.exp(-horizon)) * 2.0, rtol=1e-9)
+    np.testing.assert_allclose(
+        out["final_errors"],
+        np.abs((1 - np.asarray(taus)) ** (horizon / np.asarray(taus)) - math.exp(-horizon)) * 2.0,
+        rtol=1e-9,
+    )
     # an exact power law gives its exponent; a run that ended early has no maximum and is left out
     synthetic = 3.0 * np.asarray(taus) ** 1.5
     gda_pow = flow[None] + synthetic[:, None, None, None] * np.array([1.0, 0.0])
@@ -181,8 +192,24 @@ def _parse(argv):
 
 
 def test_arguments_and_exit_status(tmp_path, capsys):
-    parser, args = _parse([str(CONFIG), "--taus", "0.1,0.05,0.025", "--set", "kappa=inf", "--set", "payoff=kernel_ipm",
-                           "--set", "n_critic=2", "--seed", "3", "--quick", "--out", str(tmp_path)])
+    parser, args = _parse(
+        [
+            str(CONFIG),
+            "--taus",
+            "0.1,0.05,0.025",
+            "--set",
+            "kappa=inf",
+            "--set",
+            "payoff=kernel_ipm",
+            "--set",
+            "n_critic=2",
+            "--seed",
+            "3",
+            "--quick",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert args.taus == [0.1, 0.05, 0.025] and args.seed == 3 and args.quick and args.out == str(tmp_path)
     assert args.set == [("kappa", math.inf), ("payoff", "kernel_ipm"), ("n_critic", 2)]
     assert all(action.help for action in parser._actions)
@@ -204,7 +231,6 @@ def test_arguments_and_exit_status(tmp_path, capsys):
 
 def test_plot_redraws_the_comparison(quick_run, tmp_path):
     import shutil
-
 
     out = tmp_path / "copy"
     shutil.copytree(quick_run[0], out)

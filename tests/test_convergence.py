@@ -17,8 +17,9 @@ KERNEL = df.Gaussian(1.0)
 
 @pytest.mark.parametrize("order", ["simultaneous", "alternating_d_first", "alternating_g_first"])
 def test_gda_converges_to_finite_rank_flow_at_first_order(order):
-    game = df.KernelGame(DATA, df.FiniteRank(df.RandomFourier(KERNEL, 64, 2, key=jax.random.PRNGKey(0))),
-                         reg=0.5, velocity="wasserstein")
+    game = df.KernelGame(
+        DATA, df.FiniteRank(df.RandomFourier(KERNEL, 64, 2, key=jax.random.PRNGKey(0))), reg=0.5, velocity="wasserstein"
+    )
     study = gda_flow_convergence(game, GEN, kappa=2.0, horizon=2.0, taus=[0.04, 0.02, 0.01, 0.005], order=order)
     assert 0.9 <= study.slope <= 1.1, study
     assert np.all(np.diff(study.errors) < 0)

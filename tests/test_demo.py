@@ -35,8 +35,14 @@ def test_demo_writes_every_file(demo_run):
     out, status = demo_run
     assert status == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"demo.png", "demo.svg", "demo_metrics.png", "demo_metrics.svg", "summary.json",
-                     "trajectories.npz"}  # no temp files left
+    assert names == {
+        "demo.png",
+        "demo.svg",
+        "demo_metrics.png",
+        "demo_metrics.svg",
+        "summary.json",
+        "trajectories.npz",
+    }  # no temp files left
 
 
 @pytest.mark.parametrize("name", ["demo.png", "demo_metrics.png"])
@@ -98,8 +104,9 @@ def test_help_exits_zero(capsys):
         assert option in text
 
 
-@pytest.mark.parametrize("argv", [["demo", "--no-such-option"], [], ["no-such-command"], ["demo", "--seed", "-1"],
-                                  ["demo", "--seed", "x"]])
+@pytest.mark.parametrize(
+    "argv", [["demo", "--no-such-option"], [], ["no-such-command"], ["demo", "--seed", "-1"], ["demo", "--seed", "x"]]
+)
 def test_bad_arguments_exit_nonzero(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)

@@ -23,15 +23,37 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 API_DIR = ROOT / "docs" / "api"
-PACKAGES = ("dualflow", "dualflow.measures", "dualflow.kernels", "dualflow.players", "dualflow.games",
-            "dualflow.dynamics", "dualflow.solvers", "dualflow.analysis", "dualflow.metrics", "dualflow.plotting",
-            "dualflow.experiments")
+PACKAGES = (
+    "dualflow",
+    "dualflow.measures",
+    "dualflow.kernels",
+    "dualflow.players",
+    "dualflow.games",
+    "dualflow.dynamics",
+    "dualflow.solvers",
+    "dualflow.analysis",
+    "dualflow.metrics",
+    "dualflow.plotting",
+    "dualflow.experiments",
+)
 DIRECTIVE = re.compile(r"^::: *(?P<identifier>[\w.]+) *$")
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", flags=re.S)
 # Pages whose Python snippets are complete programs (run by the slow test below).
-SNIPPET_PAGES = ("index.md", "getting_started.md", "howto/flow_vs_gda.md", "howto/stability.md", "howto/multi_device.md",
-                 "howto/mode_collapse_study.md", "howto/neural.md", "howto/sinkhorn.md", "howto/large_n.md",
-                 "engine.md", "stability.md", "players.md", "mode_collapse.md")
+SNIPPET_PAGES = (
+    "index.md",
+    "getting_started.md",
+    "howto/flow_vs_gda.md",
+    "howto/stability.md",
+    "howto/multi_device.md",
+    "howto/mode_collapse_study.md",
+    "howto/neural.md",
+    "howto/sinkhorn.md",
+    "howto/large_n.md",
+    "engine.md",
+    "stability.md",
+    "players.md",
+    "mode_collapse.md",
+)
 
 
 def public_names(package: str) -> list[str]:
@@ -40,8 +62,13 @@ def public_names(package: str) -> list[str]:
     if hasattr(module, "__all__"):
         return list(module.__all__)
     tree = ast.parse(Path(module.__file__).read_text())
-    return [alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
-            for alias in node.names if alias.asname == alias.name]
+    return [
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname == alias.name
+    ]
 
 
 def directives(pages) -> list[tuple[str, dict]]:
@@ -54,7 +81,7 @@ def directives(pages) -> list[tuple[str, dict]]:
             if not match:
                 continue
             block = []
-            for following in lines[i + 1:]:
+            for following in lines[i + 1 :]:
                 if following.strip() and not following.startswith("    "):
                     break
                 block.append(following[4:])
@@ -86,9 +113,15 @@ def documented_objects(found) -> list:
         objects.append(obj)
         members = options.get("members", True)
         if inspect.ismodule(obj) and members is not False:
-            names = members if isinstance(members, list) else [
-                name for name, value in vars(obj).items() if not name.startswith("_")
-                and getattr(value, "__module__", None) == obj.__name__]
+            names = (
+                members
+                if isinstance(members, list)
+                else [
+                    name
+                    for name, value in vars(obj).items()
+                    if not name.startswith("_") and getattr(value, "__module__", None) == obj.__name__
+                ]
+            )
             objects.extend(getattr(obj, name) for name in names)
     return objects
 
@@ -112,8 +145,14 @@ def api_directives():
 def test_site_builds_strictly(tmp_path):
     site = tmp_path / "site"
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert proc.returncode == 0, f"mkdocs build --strict failed ({proc.returncode}):\n{proc.stderr}\n{proc.stdout}"
     # mkdocstrings really rendered the API (not an empty page) and the maths went through arithmatex
     solvers = (site / "api" / "solvers" / "index.html").read_text()
@@ -137,8 +176,10 @@ def test_public_api_found():
 
 def test_every_public_symbol_is_in_the_api_reference():
     missing = undocumented(api_directives())
-    assert not missing, ("public symbols without a `:::` directive in docs/api/ (add `::: package.Name` to the "
-                         f"subpackage's page): {missing}")
+    assert not missing, (
+        "public symbols without a `:::` directive in docs/api/ (add `::: package.Name` to the "
+        f"subpackage's page): {missing}"
+    )
 
 
 def test_the_coverage_check_can_fail():
@@ -169,8 +210,12 @@ def test_page_snippets_run(page, tmp_path):
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     script = tmp_path / "snippets.py"
     script.write_text(snippets(page))
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                                                  os.environ.get("PYTHONPATH")])))
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=1200,
-                          env=env)
+    env = dict(
+        os.environ,
+        MPLBACKEND="Agg",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=1200, env=env
+    )
     assert proc.returncode == 0, f"the snippets of docs/{page} failed:\n{proc.stderr[-6000:]}"

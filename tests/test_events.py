@@ -11,8 +11,7 @@ ONE = df.Measure(jnp.ones((1, 1)), jnp.ones(1))
 
 def test_gda_blowup_is_labelled_and_keeps_last_finite_state():
     # simultaneous GDA on the bilinear game grows by (1 + tau^2 s^2) per step
-    sol = df.solve(df.bilinear(1.0), ONE, df.GDA(1.0, 1.0, order="simultaneous"), n_steps=100, blowup=1e3,
-                   throw=False)
+    sol = df.solve(df.bilinear(1.0), ONE, df.GDA(1.0, 1.0, order="simultaneous"), n_steps=100, blowup=1e3, throw=False)
     assert sol.result_name == "BLEW_UP"
     x = float(sol.final_points[0, 0])
     assert np.isfinite(x) and abs(x) <= 1e3
@@ -25,8 +24,9 @@ def test_gda_blowup_is_labelled_and_keeps_last_finite_state():
 
 
 def test_gda_overflow_is_labelled_nonfinite():
-    sol = df.solve(df.bilinear(1.0), ONE, df.GDA(1e200, 1e200, order="simultaneous"), n_steps=10,
-                   blowup=np.inf, throw=False)
+    sol = df.solve(
+        df.bilinear(1.0), ONE, df.GDA(1e200, 1e200, order="simultaneous"), n_steps=10, blowup=np.inf, throw=False
+    )
     assert sol.result_name == "NONFINITE"
     assert np.all(np.isfinite(np.asarray(sol.final_points)))
 
@@ -63,8 +63,13 @@ def test_no_false_stationarity_when_the_discriminator_still_moves():
     """At the start f = 0, so particles are at rest, but the discriminator is not."""
     data = df.Measure(np.array([[0.0], [3.0]]))
     game = df.KernelGame(data, df.ExactRKHS(df.Gaussian(1.0)), reg=1.0)
-    sol = df.solve(game, df.Measure(np.array([[1.0], [2.0]])), df.GDA(0.5, 0.5, order="simultaneous"),
-                   n_steps=5, stationary_tol=1e-6)
+    sol = df.solve(
+        game,
+        df.Measure(np.array([[1.0], [2.0]])),
+        df.GDA(0.5, 0.5, order="simultaneous"),
+        n_steps=5,
+        stationary_tol=1e-6,
+    )
     assert sol.result_name == "SUCCESSFUL"
 
 
@@ -76,8 +81,7 @@ def test_progress_meter_prints(capfd):
 def test_saves_after_an_early_end_repeat_the_last_state_for_every_solver():
     """One rule for both families: past the end, a save holds the final state at the end time.
     Bilinear simultaneous GDA grows by 2 per step (tau = s = 1); the flow's end is a step budget."""
-    gda = df.solve(df.bilinear(1.0), ONE, df.GDA(1.0, 1.0, order="simultaneous"), n_steps=40, blowup=1e3,
-                   throw=False)
+    gda = df.solve(df.bilinear(1.0), ONE, df.GDA(1.0, 1.0, order="simultaneous"), n_steps=40, blowup=1e3, throw=False)
     flow = df.solve(df.bilinear(1.0), ONE, df.DualFlow(), t1=100.0, max_steps=3, throw=False)
     for sol in (gda, flow):
         ts, points = np.asarray(sol.ts), np.asarray(sol.points)
@@ -89,11 +93,14 @@ def test_saves_after_an_early_end_repeat_the_last_state_for_every_solver():
     assert np.max(np.abs(np.asarray(flow.points))) <= 1.0 + 1e-9
 
 
-@pytest.mark.parametrize("solver, misplaced, applies", [
-    (df.GDA(0.1, 0.1), dict(n_steps=5, t1=99.0, n_saves=7), "`n_steps`, `save_every`"),
-    (df.ProximalGDA(0.1, 0.1), dict(n_steps=5, max_steps=10), "`n_steps`, `save_every`"),
-    (df.DualFlow(), dict(t1=1.0, n_steps=5, save_every=1), "`t1`, `n_saves`, `max_steps`"),
-])
+@pytest.mark.parametrize(
+    "solver, misplaced, applies",
+    [
+        (df.GDA(0.1, 0.1), dict(n_steps=5, t1=99.0, n_saves=7), "`n_steps`, `save_every`"),
+        (df.ProximalGDA(0.1, 0.1), dict(n_steps=5, max_steps=10), "`n_steps`, `save_every`"),
+        (df.DualFlow(), dict(t1=1.0, n_steps=5, save_every=1), "`t1`, `n_saves`, `max_steps`"),
+    ],
+)
 def test_arguments_of_the_other_family_are_refused(solver, misplaced, applies):
     with pytest.raises(ValueError, match=applies):
         df.solve(df.bilinear(1.0), ONE, solver, **misplaced)

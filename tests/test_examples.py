@@ -44,8 +44,9 @@ def test_spectral_critic_quick(tmp_path):
 def test_bilinear_and_dirac_gan_quick(tmp_path):
     summary = load("bilinear_and_dirac_gan").main(["--quick", "--out", str(tmp_path)])
     bilinear = summary["bilinear game"]
-    assert bilinear["simultaneous"]["final_radius_sq"] == pytest.approx(bilinear["simultaneous"]["closed_form"],
-                                                                   rel=1e-12)
+    assert bilinear["simultaneous"]["final_radius_sq"] == pytest.approx(
+        bilinear["simultaneous"]["closed_form"], rel=1e-12
+    )
     for game in summary.values():
         assert abs(game["flow"]["final_radius_sq"] - 1.0) < 1e-8  # the flow conserves x^2 + psi^2
     assert (tmp_path / "exact_games.png").stat().st_size > 10_000
@@ -104,8 +105,10 @@ def test_covariance_smm_quick(tmp_path):
     # the under-covered true point (delta = 1) pulls the cloud in faster than the balanced one
     by_setting = {(r["reg"], r["bandwidth"], r["p"]): r for r in results["runs"]}
     for reg, sigma, _ in by_setting:
-        assert np.all(np.asarray(by_setting[reg, sigma, 21.0]["final_exact"])
-                      < np.asarray(by_setting[reg, sigma, 20.0]["final_exact"]))
+        assert np.all(
+            np.asarray(by_setting[reg, sigma, 21.0]["final_exact"])
+            < np.asarray(by_setting[reg, sigma, 20.0]["final_exact"])
+        )
     assert (tmp_path / "covariance_smm.png").stat().st_size > 10_000
 
 
@@ -147,12 +150,12 @@ def test_flow_vs_gda_side_by_side_quick(tmp_path):
     n = x0.shape[0]
 
     def field(t, state):
-        x, theta = state[:2 * n].reshape(n, 2), state[2 * n:]
+        x, theta = state[: 2 * n].reshape(n, 2), state[2 * n :]
         return np.concatenate([grad_f(theta, x).ravel(), kappa * (mean_data - m @ phi(x) - reg * theta)])
 
     state0 = np.concatenate([x0.ravel(), np.zeros(phi(x0).shape[1])])
     ode = scipy.integrate.solve_ivp(field, (0, horizon), state0, method="DOP853", rtol=1e-11, atol=1e-12)
-    flow_final = ode.y[:2 * n, -1].reshape(n, 2)
+    flow_final = ode.y[: 2 * n, -1].reshape(n, 2)
     np.testing.assert_allclose(runs["dual flow"]["final_points"], flow_final, rtol=0, atol=1e-6)
 
     for label, run in runs.items():

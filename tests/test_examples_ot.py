@@ -1,7 +1,6 @@
 """The optimal-transport examples run in quick mode and report what they claim."""
 
 import numpy as np
-
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 
@@ -18,7 +17,9 @@ def test_sinkhorn_flow_quick(tmp_path):
     # the smaller epsilon, the sooner the modes are covered (measured at t = 4: 8, 7, 1 of 8)
     assert runs["0.01"]["final_covered_modes"] == 8
     assert runs["0.05"]["final_covered_modes"] >= 6
-    assert runs["0.01"]["final_covered_modes"] >= runs["0.05"]["final_covered_modes"] >= runs["0.2"]["final_covered_modes"]
+    assert (
+        runs["0.01"]["final_covered_modes"] >= runs["0.05"]["final_covered_modes"] >= runs["0.2"]["final_covered_modes"]
+    )
     assert runs["0.01"]["w2_squared"][-1] < runs["0.05"]["w2_squared"][-1] < runs["0.2"]["w2_squared"][-1]
     for name in ("sinkhorn_flow_particles.png", "sinkhorn_flow_curves.png"):
         assert (tmp_path / name).stat().st_size > 10_000

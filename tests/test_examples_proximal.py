@@ -1,8 +1,6 @@
 """The proximal-steps example runs in quick mode and reports what it claims."""
 
-
 import pytest
-
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 

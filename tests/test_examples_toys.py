@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 

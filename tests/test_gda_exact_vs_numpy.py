@@ -7,9 +7,9 @@ with the discriminator kept as an explicit, never-truncated list of kernel centr
 
 import numpy as np
 import pytest
+from numpy_gda import numpy_gda
 
 import dualflow as df
-from numpy_gda import numpy_gda
 
 SIGMA, REG, LR_G, LR_D = 0.7, 0.3, 0.2, 0.25
 
@@ -22,8 +22,7 @@ def test_exact_gda_matches_numpy(order, n_critic, velocity):
     y, p = rng.normal(size=(5, 2)), rng.uniform(0.5, 1.5, 5)
     x, m = 0.5 * rng.normal(size=(4, 2)), rng.uniform(0.2, 0.6, 4)  # total masses differ
     game = df.KernelGame(df.Measure(y, p), df.ExactRKHS(df.Gaussian(SIGMA)), reg=REG, velocity=velocity)
-    sol = df.solve(game, df.Measure(x, m), df.GDA(lr_g=LR_G, lr_d=LR_D, order=order, n_critic=n_critic),
-                   n_steps=30)
+    sol = df.solve(game, df.Measure(x, m), df.GDA(lr_g=LR_G, lr_d=LR_D, order=order, n_critic=n_critic), n_steps=30)
     weights = m if velocity == "mass_weighted" else np.ones_like(m)
     expected = numpy_gda(y, p, x, m, order, n_critic, 30, weights, sigma=SIGMA, reg=REG, lr_g=LR_G, lr_d=LR_D)
     np.testing.assert_allclose(np.asarray(sol.points), expected, rtol=0, atol=1e-12)

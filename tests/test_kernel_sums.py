@@ -17,8 +17,16 @@ def numpy_sums(x, z, c, sigma):
     return k @ c, np.einsum("nk,k,nkd->nd", k, c, -diff / sigma**2)
 
 
-@pytest.mark.parametrize("kernel", [df.Gaussian(0.6), df.Laplace(0.6), df.RationalQuadratic(0.6, 2.0), df.Energy(),
-                                    df.Multiscale([df.Gaussian(0.2), df.Gaussian(2.0)])])
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        df.Gaussian(0.6),
+        df.Laplace(0.6),
+        df.RationalQuadratic(0.6, 2.0),
+        df.Energy(),
+        df.Multiscale([df.Gaussian(0.2), df.Gaussian(2.0)]),
+    ],
+)
 @pytest.mark.parametrize("block", [7, 64])
 def test_chunked_equals_dense(kernel, block):
     rng = np.random.default_rng(0)
@@ -86,19 +94,28 @@ def _closed_form_profiles(kernel):
         return (lambda s: np.exp(-np.sqrt(s) / b)), (lambda s: -np.exp(-np.sqrt(s) / b) / (2 * b * np.sqrt(s)))
     if isinstance(kernel, df.RationalQuadratic):
         b, al = float(kernel.bandwidth), float(kernel.alpha)
-        return ((lambda s: (1 + s / (2 * al * b**2)) ** -al),
-                (lambda s: -(1 + s / (2 * al * b**2)) ** (-al - 1) / (2 * b**2)))
+        return (
+            (lambda s: (1 + s / (2 * al * b**2)) ** -al),
+            (lambda s: -((1 + s / (2 * al * b**2)) ** (-al - 1)) / (2 * b**2)),
+        )
     if isinstance(kernel, df.Energy):
         return (lambda s: -np.sqrt(s)), (lambda s: -0.5 / np.sqrt(s))
     parts = [_closed_form_profiles(k) for k in kernel.kernels]
     w = np.asarray(kernel.weights)
-    return ((lambda s: sum(wi * p(s) for wi, (p, _) in zip(w, parts))),
-            (lambda s: sum(wi * q(s) for wi, (_, q) in zip(w, parts))))
+    return (
+        (lambda s: sum(wi * p(s) for wi, (p, _) in zip(w, parts))),
+        (lambda s: sum(wi * q(s) for wi, (_, q) in zip(w, parts))),
+    )
 
 
-KERNELS = [df.Gaussian(0.6), df.Laplace(0.6), df.RationalQuadratic(0.6, 2.0), df.Energy(),
-           df.Multiscale([df.Gaussian(0.2), df.Gaussian(2.0)], [1.0, 3.0]),
-           df.Multiscale([df.Gaussian(0.5), df.Laplace(0.5)], [2.0, 0.5])]
+KERNELS = [
+    df.Gaussian(0.6),
+    df.Laplace(0.6),
+    df.RationalQuadratic(0.6, 2.0),
+    df.Energy(),
+    df.Multiscale([df.Gaussian(0.2), df.Gaussian(2.0)], [1.0, 3.0]),
+    df.Multiscale([df.Gaussian(0.5), df.Laplace(0.5)], [2.0, 0.5]),
+]
 
 
 @pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: type(k).__name__)
@@ -141,8 +158,13 @@ def test_float32_gradient_error_is_bounded_by_the_spread_over_the_bandwidth():
     c = np.concatenate([np.full(1500, 1 / 1500), np.full(1500, -1 / 1500)]).astype(np.float32)
     x = x.astype(np.float32)
     sigma = 0.05
-    _, exact = kernel_sums(df.Gaussian(sigma), jnp.asarray(x, jnp.float64), jnp.asarray(z, jnp.float64),
-                           jnp.asarray(c, jnp.float64), block=512)
+    _, exact = kernel_sums(
+        df.Gaussian(sigma),
+        jnp.asarray(x, jnp.float64),
+        jnp.asarray(z, jnp.float64),
+        jnp.asarray(c, jnp.float64),
+        block=512,
+    )
     kernel = cast_floating(df.Gaussian(sigma), jnp.float32)
     _, got = kernel_sums(kernel, jnp.asarray(x), jnp.asarray(z), jnp.asarray(c), block=512)
     err = np.max(np.abs(np.asarray(got, np.float64) - np.asarray(exact))) / np.max(np.abs(np.asarray(exact)))

@@ -14,7 +14,7 @@ R = np.linalg.norm(X - Z)
 
 def closed_forms():
     s = 0.8
-    g = np.exp(-R**2 / (2 * s**2))
+    g = np.exp(-(R**2) / (2 * s**2))
     lap = np.exp(-R / s)
     rq = (1 + R**2 / (2 * 2.0 * s**2)) ** -2.0
     return [
@@ -22,8 +22,11 @@ def closed_forms():
         (df.Laplace(s), lap, -(X - Z) / (s * R) * lap),
         (df.RationalQuadratic(s, 2.0), rq, -2.0 * (1 + R**2 / (4 * s**2)) ** -3.0 * (X - Z) / (2 * s**2)),
         (df.Energy(), -R, -(X - Z) / R),
-        (df.Multiscale([df.Gaussian(s), df.Laplace(s)], [2.0, 0.5]), 2 * g + 0.5 * lap,
-         2 * (-(X - Z) / s**2 * g) + 0.5 * (-(X - Z) / (s * R) * lap)),
+        (
+            df.Multiscale([df.Gaussian(s), df.Laplace(s)], [2.0, 0.5]),
+            2 * g + 0.5 * lap,
+            2 * (-(X - Z) / s**2 * g) + 0.5 * (-(X - Z) / (s * R) * lap),
+        ),
     ]
 
 
@@ -43,7 +46,7 @@ def test_gaussian_cross_hessian_closed_form():
     s = 0.8
     k = df.Gaussian(s)
     d = X - Z
-    expected = (np.eye(3) / s**2 - np.outer(d, d) / s**4) * np.exp(-R**2 / (2 * s**2))
+    expected = (np.eye(3) / s**2 - np.outer(d, d) / s**4) * np.exp(-(R**2) / (2 * s**2))
     np.testing.assert_allclose(np.asarray(k.cross_hessian(jnp.asarray(X), jnp.asarray(Z))), expected, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(k.cross_hessian(jnp.asarray(X), jnp.asarray(X))), np.eye(3) / s**2)
 
@@ -55,13 +58,20 @@ def test_rational_quadratic_cross_hessian_by_finite_differences():
     for a in range(3):
         for b in range(3):
             ea, eb = np.eye(3)[a] * h, np.eye(3)[b] * h
-            f = lambda u, v: float(k(jnp.asarray(u), jnp.asarray(v)))  # noqa: E731
+            f = lambda u, v: float(k(jnp.asarray(u), jnp.asarray(v)))
             num[a, b] = (f(X + ea, Z + eb) - f(X + ea, Z - eb) - f(X - ea, Z + eb) + f(X - ea, Z - eb)) / (4 * h * h)
     np.testing.assert_allclose(np.asarray(k.cross_hessian(jnp.asarray(X), jnp.asarray(Z))), num, atol=1e-6)
 
 
-@pytest.mark.parametrize("kernel", [df.Gaussian(0.7), df.Laplace(0.7), df.RationalQuadratic(0.7, 1.5),
-                                    df.Multiscale([df.Gaussian(0.3), df.Gaussian(2.0)], [1.0, 3.0])])
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        df.Gaussian(0.7),
+        df.Laplace(0.7),
+        df.RationalQuadratic(0.7, 1.5),
+        df.Multiscale([df.Gaussian(0.3), df.Gaussian(2.0)], [1.0, 3.0]),
+    ],
+)
 def test_random_fourier_features_approximate_the_kernel(kernel):
     pts = jnp.asarray(RNG.normal(size=(6, 2)))
     rff = df.RandomFourier(kernel, 40_000, 2, key=jax.random.PRNGKey(1))

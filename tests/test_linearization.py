@@ -37,8 +37,7 @@ def fitted_growth(game, equilibrium, solver, n_steps, skip, key=1, scale=1e-7, d
     small random offset, with the discriminator at the equilibrium's best response. The
     discriminator's rest mode is not excited (the particles never see it)."""
     x0 = equilibrium.points + scale * jax.random.normal(jax.random.PRNGKey(key), equilibrium.points.shape)
-    sol = df.solve(game, df.Measure(x0, equilibrium.masses), solver, n_steps=n_steps,
-                   init_discriminator=equilibrium)
+    sol = df.solve(game, df.Measure(x0, equilibrium.masses), solver, n_steps=n_steps, init_discriminator=equilibrium)
     offsets = np.asarray(sol.points[skip:]) - np.asarray(equilibrium.points)
     return np.abs(fitted_eigenvalues(offsets, delays=delays)[0])
 
@@ -62,10 +61,12 @@ def test_closed_forms_are_the_general_linearization(case):
     assert flow.residual < 1e-12
     for order in ORDERS:
         lin = linearize(game, gen, df.GDA(lr_g=lr_g, lr_d=lr_d, order=order))
-        assert_contains(lin.eigenvalues, np.linalg.eigvals(np.asarray(ip.isolated_gda_map(
-            lr_g, lr_d, lam, sigma, w, p, n, order))))
-        assert float(lin.growth) == pytest.approx(float(ip.isolated_spectral_radius(
-            lr_g, lr_d, lam, sigma, w, p, n, order)), rel=1e-12)
+        assert_contains(
+            lin.eigenvalues, np.linalg.eigvals(np.asarray(ip.isolated_gda_map(lr_g, lr_d, lam, sigma, w, p, n, order)))
+        )
+        assert float(lin.growth) == pytest.approx(
+            float(ip.isolated_spectral_radius(lr_g, lr_d, lam, sigma, w, p, n, order)), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("order", ORDERS)
@@ -129,14 +130,18 @@ def test_overcovered_and_lone_point_thresholds():
     lr_g, lr_d, sigma = 0.05, 0.1, 0.6
     p, w = 0.4, 1.0  # over-covered: delta = -0.6
     critical = float(ip.overcovered_critical_reg(lr_g, lr_d, w, p - w, sigma))
-    growth = [float(linearize(cluster_game(p, sigma, critical * f), cluster(1, w), df.DualFlow(lr_d / lr_g)).growth)
-              for f in (0.999, 1.001)]
+    growth = [
+        float(linearize(cluster_game(p, sigma, critical * f), cluster(1, w), df.DualFlow(lr_d / lr_g)).growth)
+        for f in (0.999, 1.001)
+    ]
     assert growth[0] > 0 > growth[1]
     # a lone point far from a true point: the translation mode is 0, the other -(a+b)
     critical = float(ip.lone_point_critical_reg(lr_g, lr_d, w, sigma))
     far = df.Measure(jnp.array([[50.0]]), jnp.array([w]))
-    growth = [float(linearize(cluster_game(1.0, sigma, critical * f), far, df.DualFlow(lr_d / lr_g)).growth)
-              for f in (0.999, 1.001)]
+    growth = [
+        float(linearize(cluster_game(1.0, sigma, critical * f), far, df.DualFlow(lr_d / lr_g)).growth)
+        for f in (0.999, 1.001)
+    ]
     assert growth[0] > 0 and abs(growth[1]) < 1e-12
 
 
@@ -147,8 +152,15 @@ def test_lone_point_runs_away_or_is_stuck_in_simulation():
     moved = []
     for factor in (0.8, 1.25):
         game = cluster_game(1.0, sigma, critical * factor)
-        sol = df.solve(game, df.Measure(far.points + 1e-4, far.masses), df.GDA(lr_g=lr_g, lr_d=lr_d), n_steps=2000,
-                       save_every=2000, init_discriminator=far, throw=False)
+        sol = df.solve(
+            game,
+            df.Measure(far.points + 1e-4, far.masses),
+            df.GDA(lr_g=lr_g, lr_d=lr_d),
+            n_steps=2000,
+            save_every=2000,
+            init_discriminator=far,
+            throw=False,
+        )
         moved.append(float(jnp.max(jnp.abs(sol.final_points - far.points))))
     assert moved[0] > 1.0 and moved[1] < 1e-3
 
@@ -182,8 +194,9 @@ def test_general_equilibrium_linearization_matches_simulation():
         assert measured == pytest.approx(float(lin.growth), rel=1e-4)
 
 
-@pytest.mark.parametrize("solver", [df.DualFlow(kappa=3.0)] + [df.GDA(lr_g=0.05, lr_d=0.2, order=o, n_critic=2)
-                                                               for o in ORDERS])
+@pytest.mark.parametrize(
+    "solver", [df.DualFlow(kappa=3.0)] + [df.GDA(lr_g=0.05, lr_d=0.2, order=o, n_critic=2) for o in ORDERS]
+)
 def test_kernel_trick_equals_jacfwd_for_finite_rank(solver):
     """Finite-rank kernel phi(x).phi(z): the kernel trick and autodiff of the finite ODE/map give
     the same spectrum, up to copies of the rest mode."""
@@ -195,7 +208,7 @@ def test_kernel_trick_equals_jacfwd_for_finite_rank(solver):
     trick = linearize(game, gen, solver, method="kernel")
     auto = linearize(game, gen, solver, method="jacfwd")
     rest = complex(trick.rest_eigenvalue)
-    strip = lambda e: np.sort_complex(np.asarray(e)[np.abs(np.asarray(e) - rest) > 1e-9])  # noqa: E731
+    strip = lambda e: np.sort_complex(np.asarray(e)[np.abs(np.asarray(e) - rest) > 1e-9])
     np.testing.assert_allclose(strip(trick.eigenvalues), strip(auto.eigenvalues), atol=1e-10)
     assert np.sum(np.abs(np.asarray(auto.eigenvalues) - rest) < 1e-9) >= 40 - 2 * 2 * 2
 
@@ -252,8 +265,13 @@ def test_best_response_start_keeps_its_reference_to_the_last_step():
     nothing is dropped, and the last step continues the smooth decay of the previous ones."""
     game = cluster_game(1.0, 1.0, 0.01)
     ref = cluster(1, 1.0)
-    sol = df.solve(game, df.Measure(ref.points + 1e-6, ref.masses), df.GDA(lr_g=0.01, lr_d=0.01), n_steps=50,
-                   init_discriminator=ref)
+    sol = df.solve(
+        game,
+        df.Measure(ref.points + 1e-6, ref.masses),
+        df.GDA(lr_g=0.01, lr_d=0.01),
+        n_steps=50,
+        init_discriminator=ref,
+    )
     assert float(sol.stats["dropped_weight"]) == 0.0
     x = np.asarray(sol.points).ravel()
     assert x[-1] / x[-2] == pytest.approx(x[-2] / x[-3], rel=1e-3)
@@ -270,8 +288,9 @@ def test_any_solver_is_linearized_through_its_own_step(coupling):
     game = df.KernelGame(data, df.FiniteRank(features), reg=0.5)
     solver = df.ProximalGDA(lr_g=0.1, lr_d=0.2, coupling=coupling)
     lin = linearize(game, gen, solver, method="jacfwd")
-    theta = game.discriminator.best_response(game, game.discriminator.init(game, gen.points, gen.masses, 1),
-                                             gen.points, gen.masses)
+    theta = game.discriminator.best_response(
+        game, game.discriminator.init(game, gen.points, gen.masses, 1), gen.points, gen.masses
+    )
     y0 = np.concatenate([np.asarray(gen.points).ravel(), np.asarray(theta.theta)])
 
     def one_step(y):

@@ -57,8 +57,9 @@ def test_occupancy_matches_numpy_counts_at_every_save(rng):
     masses = rng.uniform(0.2, 1.0, size=n)
     weights = np.arange(1.0, 9.0)
     ts = np.linspace(0.0, 2.0, num_saves)
-    result = metrics_over_time((ts, points, masses), Measure(CENTRES), CENTRES, STD, target_weights=weights,
-                               which=("modes",))
+    result = metrics_over_time(
+        (ts, points, masses), Measure(CENTRES), CENTRES, STD, target_weights=weights, which=("modes",)
+    )
     assert isinstance(result, MetricsOverTime)
     for s in range(num_saves):
         occupancy, high = _numpy_occupancy(points[s], masses, 3 * STD)
@@ -160,8 +161,9 @@ def test_mmd_default_kernel_is_gaussian_at_the_mode_spacing(rng):
         x = points[s]
         squared = a @ gram(x, x) @ a - 2 * a @ gram(x, y) @ b + b @ gram(y, y) @ b
         np.testing.assert_allclose(result.mmd[s], math.sqrt(squared), rtol=1e-10)
-    other = metrics_over_time((np.arange(2.0), points, masses), data, CENTRES, STD, which=("mmd",),
-                              kernel=df.Laplace(0.7))
+    other = metrics_over_time(
+        (np.arange(2.0), points, masses), data, CENTRES, STD, which=("mmd",), kernel=df.Laplace(0.7)
+    )
     assert other.settings["kernel"] == "Laplace" and other.settings["bandwidth"] == pytest.approx(0.7)
     assert not np.allclose(other.mmd, result.mmd)
 
@@ -175,8 +177,9 @@ def test_every_subsamples_and_keeps_the_last_save(rng):
     np.testing.assert_array_equal(result.ts, ts[[0, 3, 6, 7]])
     full = metrics_over_time((ts, points, None), data, CENTRES, STD, which=("modes", "w2"))
     np.testing.assert_allclose(result.w2_squared, full.w2_squared[[0, 3, 6, 7]], rtol=1e-12)
-    assert metrics_over_time((ts[:7], points[:7], None), data, CENTRES, STD, every=3,
-                             which=("modes",)).indices.tolist() == [0, 3, 6]
+    assert metrics_over_time(
+        (ts[:7], points[:7], None), data, CENTRES, STD, every=3, which=("modes",)
+    ).indices.tolist() == [0, 3, 6]
 
 
 # ------------------------------------------------------------------------- non-finite saves
@@ -286,14 +289,16 @@ def test_mode_hops_ignore_flicker_and_empty_saves():
 
 
 def test_mode_hops_threshold_ties_and_non_finite_saves():
-    occupancy = np.array([
-        [0.04, 0.03, 0.0],   # largest below min_fraction: no dominant mode
-        [0.3, 0.3, 0.1],     # tie: the lowest index
-        [0.3, 0.3, 0.1],
-        [0.0, 0.5, 0.0],
-        [np.nan] * 3,        # skipped save
-        [0.0, 0.5, 0.0],
-    ])
+    occupancy = np.array(
+        [
+            [0.04, 0.03, 0.0],  # largest below min_fraction: no dominant mode
+            [0.3, 0.3, 0.1],  # tie: the lowest index
+            [0.3, 0.3, 0.1],
+            [0.0, 0.5, 0.0],
+            [np.nan] * 3,  # skipped save
+            [0.0, 0.5, 0.0],
+        ]
+    )
     ts = np.array([0.0, 1.0, 2.0, 3.0, 4.0, np.inf])
     hops = mode_hops(occupancy, ts, persistence=1)
     np.testing.assert_array_equal(hops.dominant, [-1, 0, 0, 1, -1, -1])
@@ -306,12 +311,14 @@ def test_mode_hops_threshold_ties_and_non_finite_saves():
 
 def test_particle_hops_counts_changes_of_mode():
     # 4 particles over 9 saves; labels -1 put the particle at the origin (no mode)
-    paths = np.array([
-        [0, 0, 0, 0, 0, 0, 0, 0, 0],     # stays: 0 hops
-        [0, 0, 0, 2, 0, 0, 5, 5, 5],     # flicker to 2 ignored, then 0 -> 5: 1 hop
-        [1, 1, -1, -1, 1, 1, 1, 1, 1],   # leaves mode 1 and comes back: 0 hops
-        [3, 3, 4, 4, 4, 6, 6, 7, 7],     # 3 -> 4 -> 6 -> 7: 3 hops
-    ])
+    paths = np.array(
+        [
+            [0, 0, 0, 0, 0, 0, 0, 0, 0],  # stays: 0 hops
+            [0, 0, 0, 2, 0, 0, 5, 5, 5],  # flicker to 2 ignored, then 0 -> 5: 1 hop
+            [1, 1, -1, -1, 1, 1, 1, 1, 1],  # leaves mode 1 and comes back: 0 hops
+            [3, 3, 4, 4, 4, 6, 6, 7, 7],  # 3 -> 4 -> 6 -> 7: 3 hops
+        ]
+    )
     points = np.where((paths >= 0)[..., None], CENTRES[np.maximum(paths, 0)], 0.0).transpose(1, 0, 2)
     np.testing.assert_array_equal(particle_hops(points, CENTRES, STD, persistence=2), [0, 1, 0, 3])
     np.testing.assert_array_equal(particle_hops(points, CENTRES, STD, persistence=1), [0, 3, 0, 3])

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import dualflow as df
+from dualflow.experiments.config.study import ConfigError, load_study, parse_study
 from dualflow.experiments.runners.build import build_game, build_problem
 from dualflow.experiments.runners.study import run_study
-from dualflow.experiments.config.study import ConfigError, load_study, parse_study
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "examples" / "configs").glob("*.toml"))
@@ -44,8 +44,13 @@ def test_unknown_key_is_rejected_with_the_closest_valid_key():
 
 
 def test_wrong_types_and_ranges_are_reported_with_their_key_paths():
-    problems, _ = problems_of(minimal(generator={"n_particles": "many"}, game={"reg": -1.0, "payoff": "logistc"},
-                                      dynamics={"kappa": 0, "compare": ["flow", "sgd"]}))
+    problems, _ = problems_of(
+        minimal(
+            generator={"n_particles": "many"},
+            game={"reg": -1.0, "payoff": "logistc"},
+            dynamics={"kappa": 0, "compare": ["flow", "sgd"]},
+        )
+    )
     assert "generator.n_particles: expected an integer, received a string 'many'" in problems
     assert "game.reg: expected a number >= 0, received -1.0" in problems
     assert any(p.startswith("game.payoff: expected one of") and "did you mean 'logistic'?" in p for p in problems)
@@ -56,15 +61,19 @@ def test_wrong_types_and_ranges_are_reported_with_their_key_paths():
     problems, _ = problems_of(minimal(outputs={"figures": "yes"}))
     assert problems == ["outputs.figures: expected true or false, received a string 'yes'"]
     problems, _ = problems_of({"sweep": {"kappa": [1.0, "fast"]}})
-    assert problems == ['sweep.kappa[1]: expected a positive number or "inf", received \'fast\'']
+    assert problems == ["sweep.kappa[1]: expected a positive number or \"inf\", received 'fast'"]
 
 
 def test_cross_checks_name_the_setting():
     problems, _ = problems_of({"sweep": {"kappa": [1.0, "inf"], "payoff": ["kernel_ipm", "logistic"]}})
-    assert problems == ["sweep (kappa = inf, payoff = logistic): kappa = inf (the best response) is not available: "
-                        "payoff 'logistic' has no closed-form best response (kernel_ipm only)"]
+    assert problems == [
+        "sweep (kappa = inf, payoff = logistic): kappa = inf (the best response) is not available: "
+        "payoff 'logistic' has no closed-form best response (kernel_ipm only)"
+    ]
     problems, _ = problems_of({"sweep": {"tau": [0.05, 0.3]}})
-    assert problems == ["dynamics.horizon (20) must be a whole number of GDA steps of tau = 0.3; received 66.6667 steps"]
+    assert problems == [
+        "dynamics.horizon (20) must be a whole number of GDA steps of tau = 0.3; received 66.6667 steps"
+    ]
     problems, _ = problems_of({"sweep": {"tau": [0.05, 0.1, 0.2]}, "dynamics": {"n_saves": 41}})
     assert problems == ["dynamics.n_saves - 1 (40) must divide the number of GDA steps horizon / tau = 100 (tau = 0.2)"]
     problems, _ = problems_of({"sweep": {"kappa": [1.0], "tau": [0.05], "bandwidth": [0.3]}})
@@ -72,13 +81,18 @@ def test_cross_checks_name_the_setting():
     problems, _ = problems_of({"sweep": {"kappa": [1.0, 2.0]}, "outputs": {"panel_settings": [{"kappa": 3.0}]}})
     assert problems == ["outputs.panel_settings: kappa = 3 is not one of the swept settings"]
     problems, _ = problems_of({"dynamics": {"checkpoint_every": 3.0}})
-    assert problems == ["dynamics.checkpoint_every (3) must divide the horizon (20) into whole segments; "
-                        "received 6.66667 segments"]
+    assert problems == [
+        "dynamics.checkpoint_every (3) must divide the horizon (20) into whole segments; received 6.66667 segments"
+    ]
     problems, _ = problems_of({"dynamics": {"checkpoint_every": 20 / 3, "n_saves": 41}})
-    assert problems == ["dynamics.checkpoint_every: the 3 segments must each end on a save, so they must divide "
-                        "dynamics.n_saves - 1 (40)"]
+    assert problems == [
+        "dynamics.checkpoint_every: the 3 segments must each end on a save, so they must divide "
+        "dynamics.n_saves - 1 (40)"
+    ]
     problems, _ = problems_of({"discriminator": {"kind": "exact"}, "dynamics": {"checkpoint_every": 5.0}})
-    assert problems[0].startswith("dynamics.checkpoint_every: the exact RKHS discriminator's state is its whole history")
+    assert problems[0].startswith(
+        "dynamics.checkpoint_every: the exact RKHS discriminator's state is its whole history"
+    )
 
 
 def test_no_sweep_is_one_setting_and_a_sweep_can_be_replaced():
@@ -86,23 +100,38 @@ def test_no_sweep_is_one_setting_and_a_sweep_can_be_replaced():
     assert cfg.axes == [] and cfg.shape == () and cfg.settings == [{}]
     quick = parse_study({"dynamics": {"checkpoint_every": 10.0}}, quick=True)
     assert quick.data["dynamics"]["checkpoint_every"] == 2.5  # a quarter, like the horizon: still 2 segments
-    raw = {"sweep": {"kappa": [1.0, 2.0]}, "outputs": {"panel_settings": [{"kappa": 2.0}]},
-           "quick": {"sweep": {"kappa": [2.0]}}}
+    raw = {
+        "sweep": {"kappa": [1.0, 2.0]},
+        "outputs": {"panel_settings": [{"kappa": 2.0}]},
+        "quick": {"sweep": {"kappa": [2.0]}},
+    }
     cfg = parse_study(raw, sweep={"n_critic": [1, 5]}, quick=True)
     assert cfg.settings == [{"n_critic": 1}, {"n_critic": 5}] and cfg.data["outputs"]["panel_settings"] == []
     problems, _ = problems_of(raw, sweep={"kapa": [1.0]})
-    assert problems == ["sweep.kapa: unknown axis; did you mean 'kappa'? (axes: kappa, n_critic, tau, payoff, bandwidth, discriminator)"]
+    assert problems == [
+        "sweep.kapa: unknown axis; did you mean 'kappa'? (axes: kappa, n_critic, tau, payoff, bandwidth, discriminator)"
+    ]
 
 
 def test_defaults_quick_overrides_and_settings():
-    cfg = parse_study({"seeds": 4, "sweep": {"kappa": [1, "inf"], "bandwidth": [0.3, 0.5]},
-                       "quick": {"generator": {"n_particles": 8}}}, quick=True)
+    cfg = parse_study(
+        {
+            "seeds": 4,
+            "sweep": {"kappa": [1, "inf"], "bandwidth": [0.3, 0.5]},
+            "quick": {"generator": {"n_particles": 8}},
+        },
+        quick=True,
+    )
     assert cfg.seeds == [0, 1]  # quick: at most two seeds
     assert cfg.data["generator"]["n_particles"] == 8  # the config's own [quick] table wins
     assert cfg.data["dynamics"]["horizon"] == 5.0 and cfg.data["dynamics"]["n_saves"] == 11
     assert cfg.shape == (2, 2)
-    assert cfg.settings == [{"kappa": 1.0, "bandwidth": 0.3}, {"kappa": 1.0, "bandwidth": 0.5},
-                            {"kappa": math.inf, "bandwidth": 0.3}, {"kappa": math.inf, "bandwidth": 0.5}]
+    assert cfg.settings == [
+        {"kappa": 1.0, "bandwidth": 0.3},
+        {"kappa": 1.0, "bandwidth": 0.5},
+        {"kappa": math.inf, "bandwidth": 0.3},
+        {"kappa": math.inf, "bandwidth": 0.5},
+    ]
     p = cfg.parameters({"kappa": 2.0, "n_critic": 3})
     assert p["lr_d"] == pytest.approx(2.0 * 0.05) and p["kappa_flow"] == 6.0 and p["n_steps"] == 100
     assert json.loads(json.dumps(cfg.to_json()))["sweep"]["kappa"] == [1.0, "inf"]
@@ -149,14 +178,15 @@ def test_kappa_inf_plays_the_optimal_witness_over_the_same_features():
     np.testing.assert_array_equal(best.discriminator.kernel.frequencies, finite.discriminator.features.frequencies)
     # its witness is theta* . phi with theta* = (mean phi over the data - mean phi over the particles) / reg
     phi = np.asarray(finite.discriminator.features(np.concatenate([data.points, x0])))
-    theta = (phi[: data.size].mean(axis=0) - phi[data.size:].mean(axis=0)) / cfg.data["game"]["reg"]
+    theta = (phi[: data.size].mean(axis=0) - phi[data.size :].mean(axis=0)) / cfg.data["game"]["reg"]
     z = np.asarray(x0[:5])
     f, _ = best.discriminator.witness(best, None, x0, np.full(x0.shape[0], 1 / x0.shape[0]), z)
     np.testing.assert_allclose(np.asarray(f), np.asarray(finite.discriminator.features(z)) @ theta, rtol=1e-10)
 
     exact = parse_study({"discriminator": {"kind": "exact"}, "sweep": {"kappa": [2.0, "inf"]}})
-    assert isinstance(build_game(exact, exact.parameters({"kappa": math.inf}), data, keys, x0).discriminator,
-                      df.OptimalWitness)
+    assert isinstance(
+        build_game(exact, exact.parameters({"kappa": math.inf}), data, keys, x0).discriminator, df.OptimalWitness
+    )
     assert isinstance(build_game(exact, exact.parameters({"kappa": 2.0}), data, keys, x0).discriminator, df.ExactRKHS)
 
 
@@ -196,8 +226,18 @@ def test_tiny_study(tmp_path):
 
 
 def check_results_folder(out, summary):
-    for name in ("summary.json", "config.json", "arrays.npz", "table.md", "coverage_table.png", "hq_table.png",
-                 "coverage_over_time.png", "metrics_kappa-inf.png", "panels_kappa-inf.png", "animation_kappa-100.gif"):
+    for name in (
+        "summary.json",
+        "config.json",
+        "arrays.npz",
+        "table.md",
+        "coverage_table.png",
+        "hq_table.png",
+        "coverage_over_time.png",
+        "metrics_kappa-inf.png",
+        "panels_kappa-inf.png",
+        "animation_kappa-100.gif",
+    ):
         assert (out / name).stat().st_size > 200, name
     on_disk = json.loads((out / "summary.json").read_text())
     assert on_disk["study"] == "tiny" and on_disk["seeds"] == [0, 1]
@@ -209,8 +249,16 @@ def check_results_folder(out, summary):
     for entry in on_disk["settings"]:
         for dyn in ("flow", "gda"):
             stats = entry["dynamics"][dyn]
-            assert set(stats) >= {"num_covered", "high_quality_fraction", "kl_occupancy", "w2", "mmd", "mode_hops",
-                                  "results", "n_failed"}
+            assert set(stats) >= {
+                "num_covered",
+                "high_quality_fraction",
+                "kl_occupancy",
+                "w2",
+                "mmd",
+                "mode_hops",
+                "results",
+                "n_failed",
+            }
     assert "| kappa |" in (out / "table.md").read_text()
 
 
@@ -270,8 +318,10 @@ def check_summary_against_numpy(out, summary):
             if stats["n_failed"] == 0:  # positions saved as float32: MMD to ~1e-6
                 np.testing.assert_allclose(stats["mmd"]["values"], mmds, rtol=1e-4, atol=1e-6)
             # the metrics over time end with the same final coverage
-            np.testing.assert_array_equal(arrays["num_covered"][i, r, :, -1][np.isfinite(arrays["num_covered"][i, r, :, -1])],
-                                          np.array(covered)[np.isfinite(arrays["num_covered"][i, r, :, -1])])
+            np.testing.assert_array_equal(
+                arrays["num_covered"][i, r, :, -1][np.isfinite(arrays["num_covered"][i, r, :, -1])],
+                np.array(covered)[np.isfinite(arrays["num_covered"][i, r, :, -1])],
+            )
 
 
 def check_same_start(out):

@@ -37,8 +37,7 @@ def setup():
     key = jax.random.PRNGKey(0)
     data = df.ring8(key, 64)
     start = df.Measure(0.3 * jax.random.normal(jax.random.PRNGKey(1), (32, 2)))
-    finite_rank = df.KernelGame(data, df.FiniteRank(df.RandomFourier(df.Gaussian(BANDWIDTH), 128, 2, key=key)),
-                                reg=REG)
+    finite_rank = df.KernelGame(data, df.FiniteRank(df.RandomFourier(df.Gaussian(BANDWIDTH), 128, 2, key=key)), reg=REG)
     optimal = df.KernelGame(data, df.OptimalWitness(df.Gaussian(BANDWIDTH)), reg=REG)
     gda = df.solve(finite_rank, start, df.GDA(lr_g=0.05, lr_d=0.5), n_steps=200, save_every=20)  # t = 0, 1, ..., 10
     flow = df.solve(optimal, start, df.DualFlow(kappa=10.0), t1=10.0, n_saves=5)  # t = 0, 2.5, ..., 10
@@ -150,14 +149,33 @@ def test_animation_gif_frames_and_mp4_skipped_without_ffmpeg(setup, tmp_path, mo
 
 def test_animation_with_the_discriminator_field(setup, tmp_path):
     flow = setup["flow"]
-    files = animate_runs({"optimal witness": flow}, setup["data"], tmp_path / "field", fps=2, max_frames=3,
-                         dpi=40, mp4=False, field=lambda label, index: (setup["optimal"], None), grid=10, arrows=4)
+    files = animate_runs(
+        {"optimal witness": flow},
+        setup["data"],
+        tmp_path / "field",
+        fps=2,
+        max_frames=3,
+        dpi=40,
+        mp4=False,
+        field=lambda label, index: (setup["optimal"], None),
+        grid=10,
+        arrows=4,
+    )
     assert files.num_frames == 3
     with Image.open(files.gif) as gif:
         assert gif.n_frames == 3
-    shared = animate_runs({"optimal witness": flow}, setup["data"], tmp_path / "shared", max_frames=2, dpi=30,
-                          mp4=False, field=lambda label, index: (setup["optimal"], None), field_scale="shared",
-                          grid=8, arrows=3)
+    shared = animate_runs(
+        {"optimal witness": flow},
+        setup["data"],
+        tmp_path / "shared",
+        max_frames=2,
+        dpi=30,
+        mp4=False,
+        field=lambda label, index: (setup["optimal"], None),
+        field_scale="shared",
+        grid=8,
+        arrows=3,
+    )
     with Image.open(shared.gif) as gif:
         assert gif.n_frames == 2
 
@@ -169,8 +187,9 @@ def test_animation_mp4_with_ffmpeg(setup, tmp_path):
 
 
 def test_frame_times_and_animation_errors(setup, tmp_path):
-    np.testing.assert_allclose(frame_times([np.array([0.0, 0.1 + 0.2, np.inf]), np.array([0.3, 1.0])], 10),
-                               [0.0, 0.3, 1.0])  # 0.1 + 0.2 and 0.3 are one time; inf is left out
+    np.testing.assert_allclose(
+        frame_times([np.array([0.0, 0.1 + 0.2, np.inf]), np.array([0.3, 1.0])], 10), [0.0, 0.3, 1.0]
+    )  # 0.1 + 0.2 and 0.3 are one time; inf is left out
     np.testing.assert_allclose(frame_times([np.arange(11.0)], 3), [0.0, 5.0, 10.0])
     with pytest.raises(ValueError, match="no finite saved time"):
         frame_times([np.array([np.inf])], 3)
@@ -198,8 +217,14 @@ def test_coverage_curves_axes_labels_and_bands(coverage_results, tmp_path):
     fig = plot_coverage_curves(coverage_results, title="8-ring")
     axes = [ax for ax in fig.axes if ax.get_visible()]
     titles = [ax.get_title() for ax in axes]
-    assert titles == ["covered modes", "high-quality fraction", "KL(occupancy ‖ target mode weights)",
-                      "$W_2$ to the target (exact)", "Sinkhorn divergence $S_\\varepsilon$", "MMD to the target"]
+    assert titles == [
+        "covered modes",
+        "high-quality fraction",
+        "KL(occupancy ‖ target mode weights)",
+        "$W_2$ to the target (exact)",
+        "Sinkhorn divergence $S_\\varepsilon$",
+        "MMD to the target",
+    ]
     assert all(ax.get_xlabel() == "t (generator time)" for ax in axes)
     by_title = dict(zip(titles, axes))
     assert [by_title[t].get_yscale() for t in titles] == ["linear"] * 3 + ["log"] * 3
@@ -224,8 +249,10 @@ def test_coverage_curves_axes_labels_and_bands(coverage_results, tmp_path):
 
     minmax = plot_coverage_curves(coverage_results, metrics=["w2_squared", "num_covered"], band="minmax")
     assert [t.get_text() for t in minmax.legends[0].get_texts()][0] == "GDA: mean, band min to max over 2 seeds"
-    assert [ax.get_title() for ax in minmax.axes if ax.get_visible()] == ["$W_2^2$ to the target (exact)",
-                                                                          "covered modes"]
+    assert [ax.get_title() for ax in minmax.axes if ax.get_visible()] == [
+        "$W_2^2$ to the target (exact)",
+        "covered modes",
+    ]
     band = [c for c in minmax.axes[0].collections if isinstance(c, PolyCollection)][0]
     top = band.get_paths()[0].vertices[:, 1].max()
     np.testing.assert_allclose(top, np.max([gda.w2_squared, shifted.w2_squared]))
@@ -241,16 +268,29 @@ def test_coverage_curves_from_json_dicts_and_errors(coverage_results):
         plot_coverage_curves({"flow": flow}, metrics=["fid"])
     with pytest.raises(ValueError, match="must share their saved times"):
         plot_coverage_curves({"mixed": [flow, coverage_results["GDA"][0]]})
-    modes_only = metrics_over_time((np.arange(2.0), np.zeros((2, 3, 2)), None), df.Measure(np.ones((4, 2))),
-                                   ring8_centres(2.0), STD, which=("modes",))
+    modes_only = metrics_over_time(
+        (np.arange(2.0), np.zeros((2, 3, 2)), None),
+        df.Measure(np.ones((4, 2))),
+        ring8_centres(2.0),
+        STD,
+        which=("modes",),
+    )
     with pytest.raises(ValueError, match="metric 'w2' is missing"):
         plot_coverage_curves({"flow": [flow, modes_only]}, metrics=["w2"])
 
 
 def test_coverage_heatmap_cells_labels_and_nan(tmp_path):
     values = np.array([[8.0, 7.0, 3.0], [6.0, np.nan, 2.0]])
-    fig = plot_coverage_heatmap(values, [0.2, 0.5, 1.0], [1, 10], "bandwidth σ", "κ = η_d / η_g",
-                                title="covered modes at t = 20", colorbar_label="covered modes (of 8)", fmt="{:.0f}")
+    fig = plot_coverage_heatmap(
+        values,
+        [0.2, 0.5, 1.0],
+        [1, 10],
+        "bandwidth σ",
+        "κ = η_d / η_g",
+        title="covered modes at t = 20",
+        colorbar_label="covered modes (of 8)",
+        fmt="{:.0f}",
+    )
     ax, colorbar = fig.axes
     assert ax.get_xlabel() == "bandwidth σ" and ax.get_ylabel() == "κ = η_d / η_g"
     assert ax.get_title() == "covered modes at t = 20" and colorbar.get_ylabel() == "covered modes (of 8)"

@@ -62,8 +62,12 @@ def test_notebook_conventions(path):
     nb = nbformat.read(path, as_version=4)
     code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
     assert code, f"{path.name} has no code cell"
-    assert 'os.environ.get("DUALFLOW_QUICK", "0") == "1"' in code[0], f"{path.name}: the first code cell must read QUICK"
-    assert 'jax.config.update("jax_enable_x64", True)' in code[0], f"{path.name}: the first code cell must enable float64"
+    assert 'os.environ.get("DUALFLOW_QUICK", "0") == "1"' in code[0], (
+        f"{path.name}: the first code cell must read QUICK"
+    )
+    assert 'jax.config.update("jax_enable_x64", True)' in code[0], (
+        f"{path.name}: the first code cell must enable float64"
+    )
     assert nb.cells[0].cell_type == "markdown", f"{path.name} must open with a Markdown introduction"
 
 
@@ -97,8 +101,9 @@ def test_notebook_runs_in_quick_mode(path, tmp_path):
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
     before = _snapshot(NOTEBOOKS)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     try:
         client.execute(env=env)
     except CellExecutionError as err:

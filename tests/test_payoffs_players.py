@@ -75,8 +75,9 @@ def test_generator_links_logistic_versus_non_saturating():
     f = 1.5 * np.array([0.4, -1.0])
     for payoff, link in [(df.Logistic(), _sigmoid(f)), (df.NonSaturating(), _sigmoid(-f))]:
         game = df.KernelGame(data, df.FiniteRank(df.Identity(1)), payoff=payoff)
-        np.testing.assert_allclose(game.generator_velocity(theta, x, m)[:, 0], np.array([0.3, 0.7]) * link * 1.5,
-                                   rtol=1e-14)
+        np.testing.assert_allclose(
+            game.generator_velocity(theta, x, m)[:, 0], np.array([0.3, 0.7]) * link * 1.5, rtol=1e-14
+        )
     assert not df.NonSaturating.zero_sum and df.Logistic.zero_sum
 
 
@@ -105,14 +106,21 @@ def test_wgan_gradient_penalty_ascent_matches_finite_differences():
         def jacobian(self, z):
             return jnp.broadcast_to(self.matrix, (z.shape[0],) + self.matrix.shape)
 
-    game = df.KernelGame(df.Measure(Y, P), df.FiniteRank(Linear(jnp.asarray(A))), reg=0.2,
-                         payoff=df.WGAN(gradient_penalty=3.0))
+    game = df.KernelGame(
+        df.Measure(Y, P), df.FiniteRank(Linear(jnp.asarray(A))), reg=0.2, payoff=df.WGAN(gradient_penalty=3.0)
+    )
     theta = np.array([0.4, -0.2, 0.9])
-    direction = game.discriminator.ascent_direction(game, df.players.FiniteRankState(jnp.asarray(theta)),
-                                                    jnp.asarray(X0), jnp.asarray(Q))
+    direction = game.discriminator.ascent_direction(
+        game, df.players.FiniteRankState(jnp.asarray(theta)), jnp.asarray(X0), jnp.asarray(Q)
+    )
     h = 1e-6
-    fd = np.array([(_wgan_gp_objective_numpy(theta + h * e, A, 3.0) - _wgan_gp_objective_numpy(theta - h * e, A, 3.0))
-                   / (2 * h) for e in np.eye(3)])
+    fd = np.array(
+        [
+            (_wgan_gp_objective_numpy(theta + h * e, A, 3.0) - _wgan_gp_objective_numpy(theta - h * e, A, 3.0))
+            / (2 * h)
+            for e in np.eye(3)
+        ]
+    )
     np.testing.assert_allclose(direction.theta, fd - 0.2 * theta, atol=1e-8)
 
 
@@ -125,12 +133,15 @@ def test_wgan_clipping_keeps_parameters_in_the_box():
     assert np.mean(np.abs(theta[-1]) == 0.05) > 0.5  # most parameters sit on the box
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: df.WGAN(),
-    lambda: df.WGAN(clip=-1.0),
-    lambda: df.KernelGame(df.Measure(Y, P), df.ExactRKHS(df.Gaussian(1.0)), payoff=df.WGAN(clip=0.1)),
-    lambda: df.NeuralDiscriminator("not a model"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: df.WGAN(),
+        lambda: df.WGAN(clip=-1.0),
+        lambda: df.KernelGame(df.Measure(Y, P), df.ExactRKHS(df.Gaussian(1.0)), payoff=df.WGAN(clip=0.1)),
+        lambda: df.NeuralDiscriminator("not a model"),
+    ],
+)
 def test_bad_payoffs_and_players_raise(bad):
     with pytest.raises(ValueError):
         bad()
@@ -177,8 +188,8 @@ def test_neural_discriminator_clipping_and_flow():
         df.solve(game, df.Measure(X0, Q), df.GDA(0.1, 0.5), n_steps=5, init_discriminator="best_response")
 
 
-def _generator(key=jax.random.PRNGKey(1), n=6):
-    model = eqx.nn.MLP(2, 2, 5, 1, activation=jax.nn.tanh, key=key)
+def _generator(seed=1, n=6):
+    model = eqx.nn.MLP(2, 2, 5, 1, activation=jax.nn.tanh, key=jax.random.PRNGKey(seed))
     return df.NeuralGenerator(model, jax.random.normal(jax.random.PRNGKey(2), (n, 2)))
 
 
@@ -237,6 +248,8 @@ def test_optimal_witness_with_features_is_the_finite_rank_best_response():
     np.testing.assert_allclose(f, np.asarray(feat(z)) @ theta, rtol=1e-12)
     state = finite.discriminator.best_response(finite, finite.discriminator.init(finite, x, q, 0), x, q)
     np.testing.assert_allclose(grad, finite.discriminator.witness(finite, state, x, q, z)[1], rtol=1e-12)
-    fast = df.solve(finite, df.Measure(X0, Q), df.DualFlow(kappa=1e4), t1=0.5, n_saves=2, init_discriminator="best_response")
+    fast = df.solve(
+        finite, df.Measure(X0, Q), df.DualFlow(kappa=1e4), t1=0.5, n_saves=2, init_discriminator="best_response"
+    )
     slow_limit = df.solve(limit, df.Measure(X0, Q), df.DualFlow(kappa=1.0), t1=0.5, n_saves=2)
     np.testing.assert_allclose(fast.final_points, slow_limit.final_points, atol=1e-4)

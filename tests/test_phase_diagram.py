@@ -24,8 +24,7 @@ def test_predicted_growth_is_the_closed_form_on_the_grid():
 
 
 def test_simultaneous_threshold_separates_predicted_phases():
-    diagram = df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(lr_g=0.1, lr_d=0.1),
-                                       scheme="simultaneous")
+    diagram = df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(lr_g=0.1, lr_d=0.1), scheme="simultaneous")
     sigma, reg = np.meshgrid(SIGMA[1], REG[1])
     critical = np.asarray(ip.simultaneous_critical_reg(0.1, 1.0, 1.0, sigma))
     diverges = diagram.predicted == df.Phase.DIVERGES
@@ -33,12 +32,19 @@ def test_simultaneous_threshold_separates_predicted_phases():
 
 
 def test_ratio_and_imbalance_axes():
-    diagram = df.predict_phase_diagram(ONE, ONE, x=("ratio", [0.5, 2.0]), y=("imbalance", [-0.5, 0.0, 0.5]),
-                                       base=dict(lr_g=0.05, bandwidth=0.7, reg=0.4), scheme="alternating_d_first")
+    diagram = df.predict_phase_diagram(
+        ONE,
+        ONE,
+        x=("ratio", [0.5, 2.0]),
+        y=("imbalance", [-0.5, 0.0, 0.5]),
+        base=dict(lr_g=0.05, bandwidth=0.7, reg=0.4),
+        scheme="alternating_d_first",
+    )
     for i, delta in enumerate([-0.5, 0.0, 0.5]):
         for j, ratio in enumerate([0.5, 2.0]):
-            closed = float(ip.isolated_spectral_radius(0.05, 0.05 * ratio, 0.4, 0.7, 1.0, 1.0 + delta, 1,
-                                                       "alternating_d_first"))
+            closed = float(
+                ip.isolated_spectral_radius(0.05, 0.05 * ratio, 0.4, 0.7, 1.0, 1.0 + delta, 1, "alternating_d_first")
+            )
             assert diagram.growth[i, j] == pytest.approx(closed, rel=1e-12)
 
 

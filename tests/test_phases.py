@@ -29,12 +29,15 @@ ORIGIN = np.zeros((1, 2))
 
 
 @pytest.mark.parametrize("reference", [ORIGIN, None], ids=["offset", "displacement"])
-@pytest.mark.parametrize(("make", "r", "phase"), [
-    (rotation, 0.95, Phase.CONVERGES_OSCILLATING),
-    (rotation, 1.03, Phase.DIVERGES),
-    (monotone, 0.95, Phase.CONVERGES),
-    (monotone, 1.03, Phase.DIVERGES),
-])
+@pytest.mark.parametrize(
+    ("make", "r", "phase"),
+    [
+        (rotation, 0.95, Phase.CONVERGES_OSCILLATING),
+        (rotation, 1.03, Phase.DIVERGES),
+        (monotone, 0.95, Phase.CONVERGES),
+        (monotone, 1.03, Phase.DIVERGES),
+    ],
+)
 def test_geometric_label_and_rate(make, r, phase, reference):
     report = classify_trajectory(TS, make(r), reference=reference)
     assert report.phase == phase, report.reason
@@ -61,7 +64,7 @@ def test_neutral_rotation_oscillates(reference):
 
 
 def test_one_dimensional_oscillation_fits_peaks():
-    x = (0.98 ** K * np.cos(0.4 * K))[:, None, None]
+    x = (0.98**K * np.cos(0.4 * K))[:, None, None]
     report = classify_trajectory(TS, x, reference=np.zeros((1, 1)))
     assert report.phase == Phase.CONVERGES_OSCILLATING, report.reason
     assert report.rate == pytest.approx(math.log(0.98) / DT, rel=0.01)
@@ -95,7 +98,7 @@ def test_padding_past_an_early_end_is_dropped():
 
 def test_stuck_far_from_the_data():
     """One particle slides from 0.2 to rest at 3 while the only data point is at 0."""
-    x = (3.0 - 2.8 * 0.9 ** K)[:, None, None]
+    x = (3.0 - 2.8 * 0.9**K)[:, None, None]
     data = np.zeros((1, 1))
     for reference in (data, None):
         report = classify_trajectory(TS, x, reference=reference, data=data)
@@ -105,7 +108,7 @@ def test_stuck_far_from_the_data():
 
 def test_two_particles_around_one_true_point_collapse():
     """Two particles settle at +-0.3 around the true point 0 (started at +-0.05)."""
-    offset = 0.3 - 0.25 * 0.9 ** K
+    offset = 0.3 - 0.25 * 0.9**K
     x = np.stack([offset, -offset], axis=1)[:, :, None]
     report = classify_trajectory(TS, x, reference=np.zeros((2, 1)), data=np.zeros((1, 1)))
     assert report.phase == Phase.MODE_COLLAPSE, report.reason
@@ -123,7 +126,7 @@ def test_empty_true_point_is_mode_collapse_and_full_cover_converges():
 
 
 def test_rest_away_from_the_reference_without_data_is_undecided():
-    x = (3.0 - 2.8 * 0.9 ** K)[:, None, None]
+    x = (3.0 - 2.8 * 0.9**K)[:, None, None]
     assert classify_trajectory(TS, x, reference=np.zeros((1, 1))).phase == Phase.UNDECIDED
 
 
@@ -164,8 +167,14 @@ LR = 0.1
 def kernel_game_run(x0, reg, *, n_steps=300, blowup=10.0):
     data = df.Measure(np.array([[0.0]]), np.array([1.0]))
     game = df.KernelGame(data=data, discriminator=df.ExactRKHS(df.Gaussian(bandwidth=1.0)), reg=reg)
-    sol = df.solve(game, df.Measure(np.array([[x0]]), np.array([1.0])),
-                   df.GDA(lr_g=LR, lr_d=LR, order="simultaneous"), n_steps=n_steps, throw=False, blowup=blowup)
+    sol = df.solve(
+        game,
+        df.Measure(np.array([[x0]]), np.array([1.0])),
+        df.GDA(lr_g=LR, lr_d=LR, order="simultaneous"),
+        n_steps=n_steps,
+        throw=False,
+        blowup=blowup,
+    )
     return game, sol
 
 

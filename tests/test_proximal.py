@@ -64,9 +64,14 @@ def test_bilinear_joint_prox_unequal_rates_energy():
 def test_fixed_point_iteration_root_finder_agrees_with_newton():
     s, tau, n = 1.0, 0.3, 20  # tau s < 1: plain fixed-point iteration contracts
     newton = df.solve(df.bilinear(s), ONE, df.ProximalGDA(tau, tau, coupling="joint"), n_steps=n)
-    picard = df.solve(df.bilinear(s), ONE, df.ProximalGDA(
-        tau, tau, coupling="joint", max_iterations=500,
-        root_finder=optx.FixedPointIteration(rtol=1e-14, atol=1e-14)), n_steps=n)
+    picard = df.solve(
+        df.bilinear(s),
+        ONE,
+        df.ProximalGDA(
+            tau, tau, coupling="joint", max_iterations=500, root_finder=optx.FixedPointIteration(rtol=1e-14, atol=1e-14)
+        ),
+        n_steps=n,
+    )
     np.testing.assert_allclose(picard.points, newton.points, atol=1e-12)
 
 
@@ -99,19 +104,22 @@ def _kernel_setup(dim, velocity, reg=0.5):
     rng = np.random.default_rng(dim)
     y, p = rng.normal(size=(3, dim)), np.array([0.2, 0.5, 0.3])
     x0, m = rng.normal(size=(4, dim)) + 0.5, np.array([0.1, 0.4, 0.3, 0.2])
-    game = df.KernelGame(df.Measure(jnp.asarray(y), jnp.asarray(p)), df.ExactRKHS(df.Gaussian(SIGMA)), reg=reg,
-                         velocity=velocity)
+    game = df.KernelGame(
+        df.Measure(jnp.asarray(y), jnp.asarray(p)), df.ExactRKHS(df.Gaussian(SIGMA)), reg=reg, velocity=velocity
+    )
     return game, y, p, x0, m
 
 
-@pytest.mark.parametrize("dim, velocity, order", [(1, "mass_weighted", "simultaneous"),
-                                                  (2, "wasserstein", "alternating_d_first")])
+@pytest.mark.parametrize(
+    "dim, velocity, order", [(1, "mass_weighted", "simultaneous"), (2, "wasserstein", "alternating_d_first")]
+)
 def test_exact_rkhs_decoupled_steps_match_numpy(dim, velocity, order):
     """D: f' = (f + lr_d (m_nu - m_mu))/(1 + lr_d reg); G: x' = x + lr_g w grad f(x') solved by scipy's fsolve."""
     reg, lr_g, lr_d, n = 0.5, 0.3, 0.4, 6
     game, y, p, x0, m = _kernel_setup(dim, velocity, reg)
-    sol = df.solve(game, df.Measure(jnp.asarray(x0), jnp.asarray(m)), df.ProximalGDA(lr_g, lr_d, order=order),
-                   n_steps=n)
+    sol = df.solve(
+        game, df.Measure(jnp.asarray(x0), jnp.asarray(m)), df.ProximalGDA(lr_g, lr_d, order=order), n_steps=n
+    )
     w = m if velocity == "mass_weighted" else np.ones_like(m)
     centres, coefs = np.zeros((0, dim)), np.zeros(0)  # f_0 = 0
     x = x0
@@ -133,8 +141,9 @@ def test_exact_rkhs_decoupled_steps_match_numpy(dim, velocity, order):
     assert worst_residual < 1e-13
     assert np.abs(x - x0).max() > 0.05  # the particles did move
     probes = np.random.default_rng(7).normal(size=(9, dim))
-    f_lib, g_lib = game.discriminator.witness(game, sol.final_discriminator, sol.final_points, sol.masses,
-                                              jnp.asarray(probes))
+    f_lib, g_lib = game.discriminator.witness(
+        game, sol.final_discriminator, sol.final_points, sol.masses, jnp.asarray(probes)
+    )
     f_np, g_np = _witness(probes, centres, coefs)
     np.testing.assert_allclose(f_lib, f_np, atol=1e-13)
     np.testing.assert_allclose(g_lib, g_np, atol=1e-13)
@@ -158,8 +167,9 @@ def test_exact_rkhs_nonlinear_payoff_prox_matches_scipy():
     rng = np.random.default_rng(3)
     y, p = rng.normal(size=(3, 2)), np.array([0.2, 0.5, 0.3])
     x0, m = rng.normal(size=(2, 2)), np.array([0.6, 0.4])
-    game = df.KernelGame(df.Measure(jnp.asarray(y), jnp.asarray(p)), df.ExactRKHS(df.Gaussian(SIGMA)), reg=reg,
-                         payoff=df.Logistic())
+    game = df.KernelGame(
+        df.Measure(jnp.asarray(y), jnp.asarray(p)), df.ExactRKHS(df.Gaussian(SIGMA)), reg=reg, payoff=df.Logistic()
+    )
     gen = Particles(df.Measure(jnp.asarray(x0), jnp.asarray(m)))
     step = eqx.filter_jit(df.ProximalGDA(0.1, lr_d).fixed_step(game, gen, 0.1))
     disc = game.discriminator.init(game, gen.points(gen.init()), gen.masses, 4)
@@ -173,8 +183,9 @@ def test_exact_rkhs_nonlinear_payoff_prox_matches_scipy():
         return np.concatenate([1 - sig[:3], -sig[3:]])
 
     gram = _gauss(z, z)
-    u = scipy.optimize.fsolve(lambda u: u - lr_d * gram @ (omega * slopes(u)) / (1 + lr_d * reg), np.zeros(5),
-                              xtol=1e-12)
+    u = scipy.optimize.fsolve(
+        lambda u: u - lr_d * gram @ (omega * slopes(u)) / (1 + lr_d * reg), np.zeros(5), xtol=1e-12
+    )
     probes = rng.normal(size=(6, 2))
     f_np, _ = _witness(probes, z, lr_d * omega * slopes(u) / (1 + lr_d * reg))
     f_lib, _ = game.discriminator.witness(game, disc1, jnp.asarray(x0), jnp.asarray(m), jnp.asarray(probes))
@@ -262,8 +273,10 @@ def test_finite_rank_joint_is_implicit_euler_and_more_damped():
 
     start = df.Measure(jnp.asarray((Y1 + np.array([0.05, -0.03]))[:, None]), jnp.asarray(M1))
     distances = {}
-    for name, solver in [("explicit", df.GDA(lr_g, lr_d, order="simultaneous")),
-                         ("joint", df.ProximalGDA(lr_g, lr_d, coupling="joint"))]:
+    for name, solver in [
+        ("explicit", df.GDA(lr_g, lr_d, order="simultaneous")),
+        ("joint", df.ProximalGDA(lr_g, lr_d, coupling="joint")),
+    ]:
         sol = df.solve(game, start, solver, n_steps=n)
         offsets = np.concatenate([np.asarray(sol.points)[:, :, 0] - Y1, np.asarray(sol.discriminator_trace)], 1)
         distances[name] = np.linalg.norm(offsets, axis=1)
@@ -273,9 +286,17 @@ def test_finite_rank_joint_is_implicit_euler_and_more_damped():
 
     term = diffrax.ODETerm(dual_flow_field)
     implicit = diffrax.diffeqsolve(
-        term, diffrax.ImplicitEuler(root_finder=optx.Newton(rtol=1e-13, atol=1e-13)), 0.0, n * lr_g, lr_g,
-        (start.points, FiniteRankState(jnp.zeros(D))), args=(game, Particles(start), jnp.asarray(kappa)),
-        stepsize_controller=diffrax.ConstantStepSize(), saveat=diffrax.SaveAt(t1=True), max_steps=n + 1)
+        term,
+        diffrax.ImplicitEuler(root_finder=optx.Newton(rtol=1e-13, atol=1e-13)),
+        0.0,
+        n * lr_g,
+        lr_g,
+        (start.points, FiniteRankState(jnp.zeros(D))),
+        args=(game, Particles(start), jnp.asarray(kappa)),
+        stepsize_controller=diffrax.ConstantStepSize(),
+        saveat=diffrax.SaveAt(t1=True),
+        max_steps=n + 1,
+    )
     np.testing.assert_allclose(implicit.ys[0][0], sol.final_points, atol=1e-12)
     np.testing.assert_allclose(implicit.ys[1].theta[0], sol.final_discriminator.theta, atol=1e-12)
 
@@ -298,8 +319,11 @@ def test_neural_generator_joint_step_solves_the_pulled_back_equation():
     _, vjp = jax.vjp(gen.points, g1)
     residual = jax.tree_util.tree_map(lambda a, b, c: a - b - lr_g * c, g1, gen.init(), vjp(velocity)[0])
     assert max(float(jnp.max(jnp.abs(r))) for r in jax.tree_util.tree_leaves(residual)) < 1e-10
-    residual_theta = (np.asarray(d1.theta) - np.asarray(theta0.theta)
-                      - lr_d * (P1 @ _phi(Y1)[0] - np.asarray(gen.masses) @ phi_x - reg * np.asarray(d1.theta)))
+    residual_theta = (
+        np.asarray(d1.theta)
+        - np.asarray(theta0.theta)
+        - lr_d * (P1 @ _phi(Y1)[0] - np.asarray(gen.masses) @ phi_x - reg * np.asarray(d1.theta))
+    )
     assert np.abs(residual_theta).max() < 1e-10
 
     # decoupled: the proximal step of the generator's loss in the parameters, against theta_0
@@ -314,17 +338,20 @@ def test_neural_generator_joint_step_solves_the_pulled_back_equation():
 
 
 # ---- bad inputs -------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(lr_g=-0.1, lr_d=0.1), "lr_g"),
-    (dict(lr_g=0.1, lr_d=0.0), "lr_d"),
-    (dict(lr_g=0.1, lr_d=0.1, coupling="coupled"), "coupling"),
-    (dict(lr_g=0.1, lr_d=0.1, order="random"), "order"),
-    (dict(lr_g=0.1, lr_d=0.1, coupling="joint", order="alternating_d_first"), "no order"),
-    (dict(lr_g=0.1, lr_d=0.1, max_iterations=0), "max_iterations"),
-    (dict(lr_g=0.1, lr_d=0.1, rtol=-1.0), "rtol"),
-    (dict(lr_g=0.1, lr_d=0.1, root_finder="newton"), "root_finder"),
-    (dict(lr_g=0.1, lr_d=0.1, atol=1e-8, root_finder=optx.Newton(1e-8, 1e-8)), "own tolerances"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(lr_g=-0.1, lr_d=0.1), "lr_g"),
+        (dict(lr_g=0.1, lr_d=0.0), "lr_d"),
+        (dict(lr_g=0.1, lr_d=0.1, coupling="coupled"), "coupling"),
+        (dict(lr_g=0.1, lr_d=0.1, order="random"), "order"),
+        (dict(lr_g=0.1, lr_d=0.1, coupling="joint", order="alternating_d_first"), "no order"),
+        (dict(lr_g=0.1, lr_d=0.1, max_iterations=0), "max_iterations"),
+        (dict(lr_g=0.1, lr_d=0.1, rtol=-1.0), "rtol"),
+        (dict(lr_g=0.1, lr_d=0.1, root_finder="newton"), "root_finder"),
+        (dict(lr_g=0.1, lr_d=0.1, atol=1e-8, root_finder=optx.Newton(1e-8, 1e-8)), "own tolerances"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         df.ProximalGDA(**kwargs)
@@ -333,8 +360,9 @@ def test_bad_arguments(kwargs, match):
 def test_exact_rkhs_joint_is_refused():
     game, _, _, x0, m = _kernel_setup(1, "mass_weighted")
     with pytest.raises(ValueError, match="joint"):
-        df.solve(game, df.Measure(jnp.asarray(x0), jnp.asarray(m)), df.ProximalGDA(0.1, 0.1, coupling="joint"),
-                 n_steps=2)
+        df.solve(
+            game, df.Measure(jnp.asarray(x0), jnp.asarray(m)), df.ProximalGDA(0.1, 0.1, coupling="joint"), n_steps=2
+        )
 
 
 def test_float32_run_matches_float64():

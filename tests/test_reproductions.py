@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 
@@ -133,9 +132,14 @@ RING8 = 2.0 * np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * 
 GRID25 = np.stack(np.meshgrid(np.arange(-2.0, 3.0), np.arange(-2.0, 3.0), indexing="ij"), axis=-1).reshape(25, 2)
 
 
-@pytest.mark.parametrize("example, study, name", [("mode_collapse_ring8", "kappa", "ring8_kappa"),
-                                                  ("mode_collapse_ring8", "ncritic_tau", "ring8_ncritic_tau"),
-                                                  ("mode_collapse_grid25", "ncritic", "grid25_ncritic")])
+@pytest.mark.parametrize(
+    "example, study, name",
+    [
+        ("mode_collapse_ring8", "kappa", "ring8_kappa"),
+        ("mode_collapse_ring8", "ncritic_tau", "ring8_ncritic_tau"),
+        ("mode_collapse_grid25", "ncritic", "grid25_ncritic"),
+    ],
+)
 def test_mode_collapse_quick(tmp_path, example, study, name):
     results = load(example).main(["--quick", "--study", study, "--out", str(tmp_path)])
     assert list(results) == [name]

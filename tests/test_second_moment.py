@@ -37,8 +37,9 @@ def symmetric_cloud(scale, n=8, seed=1):
 def exact_and_model(params, points, n_steps, save_every=1):
     """Eigenvalues of the exact cloud and the SMM's, started from the same covariance, `(S, d)` each."""
     n = points.shape[0]
-    sol = exact_cloud_dynamics(points, jnp.full(n, params["w"], dtype=float), **rates(params), n_steps=n_steps,
-                               save_every=save_every)
+    sol = exact_cloud_dynamics(
+        points, jnp.full(n, params["w"], dtype=float), **rates(params), n_steps=n_steps, save_every=save_every
+    )
     exact = np.asarray(cloud_covariance_eigenvalues(sol, jnp.zeros(points.shape[1], dtype=float)))
     nu, _ = second_moment_model(exact[0], 0.0, **params, n_steps=n_steps)
     return exact, np.sort(np.asarray(nu)[::save_every], axis=1)
@@ -198,21 +199,34 @@ def test_cloud_covariance_eigenvalues_against_numpy():
         np.testing.assert_allclose(eig, np.linalg.eigvalsh(cov), rtol=1e-12)
 
 
-SMM_ARGS = dict(nu0=jnp.asarray([0.1, 0.2], dtype=float), c0=0.0, lr_g=0.01, lr_d=0.01, reg=0.1, bandwidth=1.0,
-                w=0.05, p=1.0, ptot=1.0, n_steps=10)
+SMM_ARGS = dict(
+    nu0=jnp.asarray([0.1, 0.2], dtype=float),
+    c0=0.0,
+    lr_g=0.01,
+    lr_d=0.01,
+    reg=0.1,
+    bandwidth=1.0,
+    w=0.05,
+    p=1.0,
+    ptot=1.0,
+    n_steps=10,
+)
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(bandwidth=0.0), "`bandwidth` must be finite and positive"),
-    (dict(bandwidth=-1.0), "`bandwidth` must be finite and positive"),
-    (dict(reg=-0.1), "`reg` must be finite and non-negative"),
-    (dict(lr_g=0.0), "`lr_g` must be finite and positive"),
-    (dict(w=float("nan")), "`w` must be finite and positive"),
-    (dict(nu0=jnp.ones((2, 2), dtype=float)), r"`nu0` must be a \(d,\) array"),
-    (dict(nu0=jnp.asarray([0.1, -0.2], dtype=float)), "`nu0` must be finite and non-negative"),
-    (dict(c0=jnp.zeros(3, dtype=float)), r"`c0` must be a scalar or have the shape \(2,\)"),
-    (dict(n_steps=0), "`n_steps` must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(bandwidth=0.0), "`bandwidth` must be finite and positive"),
+        (dict(bandwidth=-1.0), "`bandwidth` must be finite and positive"),
+        (dict(reg=-0.1), "`reg` must be finite and non-negative"),
+        (dict(lr_g=0.0), "`lr_g` must be finite and positive"),
+        (dict(w=float("nan")), "`w` must be finite and positive"),
+        (dict(nu0=jnp.ones((2, 2), dtype=float)), r"`nu0` must be a \(d,\) array"),
+        (dict(nu0=jnp.asarray([0.1, -0.2], dtype=float)), "`nu0` must be finite and non-negative"),
+        (dict(c0=jnp.zeros(3, dtype=float)), r"`c0` must be a scalar or have the shape \(2,\)"),
+        (dict(n_steps=0), "`n_steps` must be an integer >= 1"),
+    ],
+)
 def test_model_rejects_bad_arguments(change, message):
     with pytest.raises(ValueError, match=message):
         second_moment_model(**{**SMM_ARGS, **change})

@@ -33,8 +33,9 @@ ONE = df.Measure(jnp.zeros((1, 1)), jnp.ones(1))
 PAIR = df.Measure(jnp.zeros((2, 1)), jnp.full(2, 0.5))
 BANDWIDTHS = ("bandwidth", np.geomspace(0.2, 5, 5))
 REGS = ("reg", np.geomspace(0.01, 1, 3))  # 15 grid points: not a multiple of 4
-HOST_DEVICE_FLAGS = ("--xla_force_host_platform_device_count={devices} "
-                     "--xla_cpu_enable_concurrency_optimized_scheduler=false")
+HOST_DEVICE_FLAGS = (
+    "--xla_force_host_platform_device_count={devices} --xla_cpu_enable_concurrency_optimized_scheduler=false"
+)
 
 
 def problem(n):
@@ -57,12 +58,16 @@ def run_script(script: str, out_dir: Path, name: str, *, devices: int, args=()):
     `HOST_DEVICE_FLAGS` also turns off XLA:CPU's concurrency-optimized scheduler, which in
     jaxlib 0.10.2 can deadlock batched LAPACK calls (`eig`) run by several host devices at once
     (see docs/howto/multi_device.md)."""
-    env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=HOST_DEVICE_FLAGS.format(devices=devices),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    out, err = (open(out_dir / f"{name}.{ext}", "w") for ext in ("out", "err"))
-    with out, err:
-        proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], env=env, cwd=ROOT,
-                                stdout=out, stderr=err, text=True)
+    env = dict(
+        os.environ,
+        JAX_PLATFORMS="cpu",
+        XLA_FLAGS=HOST_DEVICE_FLAGS.format(devices=devices),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    with open(out_dir / f"{name}.out", "w") as out, open(out_dir / f"{name}.err", "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(script), *args], env=env, cwd=ROOT, stdout=out, stderr=err, text=True
+        )
     return proc, out_dir / name
 
 
@@ -100,7 +105,10 @@ SETUP = """
     REGS = ("reg", np.geomspace(0.01, 1, 3))
 """
 
-FOUR_DEVICES = PREAMBLE + SETUP + """
+FOUR_DEVICES = (
+    PREAMBLE
+    + SETUP
+    + """
     assert len(jax.devices()) == 4, jax.devices()
     mesh = device_mesh()
     assert mesh.size == 4
@@ -158,10 +166,15 @@ FOUR_DEVICES = PREAMBLE + SETUP + """
     out["measure"] = [m.measured.tolist(), np.nan_to_num(m.measured_rate, nan=-1.0).tolist()]
     print(json.dumps(out))
 """
+)
 
-TWO_HOSTS = PREAMBLE + """
+TWO_HOSTS = (
+    PREAMBLE
+    + """
     jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=2, process_id=int(sys.argv[2]))
-""" + SETUP + """
+"""
+    + SETUP
+    + """
     from jax.experimental import multihost_utils
     assert jax.process_count() == 2 and jax.device_count() == 4 and jax.local_device_count() == 2
     mesh = device_mesh()
@@ -176,6 +189,7 @@ TWO_HOSTS = PREAMBLE + """
     print(json.dumps({"process": jax.process_index(), "sums": [np.asarray(values).tolist(), np.asarray(grads).tolist()],
                       "predict": [d.growth.tolist(), d.predicted.tolist()]}))
 """
+)
 
 
 def single_device_references():
@@ -184,8 +198,10 @@ def single_device_references():
     sums = {}
     for n, block in ((1000, None), (1000, 64), (1001, None), (1001, 64)):
         x, z, beta = problem(n)
-        sums[n, block] = (kernel_sums(df.Gaussian(SIGMA), x, z, beta, block=block),
-                          numpy_gaussian_sums(x, z, beta, SIGMA))
+        sums[n, block] = (
+            kernel_sums(df.Gaussian(SIGMA), x, z, beta, block=block),
+            numpy_gaussian_sums(x, z, beta, SIGMA),
+        )
     diagrams = {scheme: plain_diagram(scheme) for scheme in ("alternating_d_first", "flow")}
     measured = df.measure_phase_diagram(plain_diagram("measure"), n_steps=200)
     return sums, diagrams, measured
@@ -194,8 +210,9 @@ def single_device_references():
 def plain_diagram(scheme):
     base = dict(lr_g=0.1, lr_d=0.1) if scheme == "measure" else dict(lr_g=0.05, lr_d=0.2)
     equilibrium = ONE if scheme == "measure" else PAIR
-    return df.predict_phase_diagram(ONE, equilibrium, x=BANDWIDTHS, y=REGS, base=base,
-                                    scheme="simultaneous" if scheme == "measure" else scheme)
+    return df.predict_phase_diagram(
+        ONE, equilibrium, x=BANDWIDTHS, y=REGS, base=base, scheme="simultaneous" if scheme == "measure" else scheme
+    )
 
 
 @pytest.fixture(scope="module")
@@ -207,8 +224,9 @@ def runs(tmp_path_factory):
         s.bind(("localhost", 0))
         port = s.getsockname()[1]
     four = run_script(FOUR_DEVICES, out_dir, "four", devices=4)
-    hosts = [run_script(TWO_HOSTS, out_dir, f"host{i}", devices=2, args=(f"localhost:{port}", str(i)))
-             for i in range(2)]
+    hosts = [
+        run_script(TWO_HOSTS, out_dir, f"host{i}", devices=2, args=(f"localhost:{port}", str(i))) for i in range(2)
+    ]
     try:
         references = single_device_references()
     finally:
@@ -263,16 +281,20 @@ def test_one_device_mesh_gives_the_plain_functions():
         x, z, beta = problem(n)
         values, grads = sharded_kernel_sums(df.Gaussian(SIGMA), x, z, beta, block=block)
         assert values.dtype == jnp.float64
-        assert_sums_match(values, grads, [kernel_sums(df.Gaussian(SIGMA), x, z, beta, block=block),
-                                          numpy_gaussian_sums(x, z, beta, SIGMA)])
+        assert_sums_match(
+            values,
+            grads,
+            [kernel_sums(df.Gaussian(SIGMA), x, z, beta, block=block), numpy_gaussian_sums(x, z, beta, SIGMA)],
+        )
     placed = shard_rows({"a": jnp.arange(5.0), "b": jnp.ones((5, 2))}, mesh)
     assert placed["a"].shape == (5,) and placed["b"].shape == (5, 2)
     rates = jnp.linspace(0.01, 1.0, 7)
     decay = map_rows(jax.vmap(lambda r, t: jnp.exp(-r * t), in_axes=(0, None)), rates, 2.0)
     np.testing.assert_allclose(decay, np.exp(-2.0 * np.asarray(rates)), rtol=1e-15)
     plain = plain_diagram("alternating_d_first")
-    sharded = df.predict_phase_diagram(ONE, PAIR, x=BANDWIDTHS, y=REGS, base=dict(lr_g=0.05, lr_d=0.2),
-                                       scheme="alternating_d_first", mesh=mesh)
+    sharded = df.predict_phase_diagram(
+        ONE, PAIR, x=BANDWIDTHS, y=REGS, base=dict(lr_g=0.05, lr_d=0.2), scheme="alternating_d_first", mesh=mesh
+    )
     np.testing.assert_array_equal(sharded.growth, plain.growth)
     np.testing.assert_array_equal(sharded.predicted, plain.predicted)
 

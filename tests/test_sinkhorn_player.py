@@ -54,8 +54,7 @@ def test_velocity_is_minus_the_gradient_of_the_sinkhorn_divergence(key):
     np.testing.assert_allclose(velocity(player, data, x, masses), -grad, atol=1e-10)
     # Wasserstein convention: grad f(x_j) = -(dS/dx_j) / m_j, minus the gradient of the first
     # variation of mu -> S(mu / |mu|, nu) (with |mu| = 1.7 here, not 1)
-    np.testing.assert_allclose(velocity(player, data, x, masses, "wasserstein"), -grad / masses[:, None],
-                               atol=1e-9)
+    np.testing.assert_allclose(velocity(player, data, x, masses, "wasserstein"), -grad / masses[:, None], atol=1e-9)
 
 
 def pot_plan(a, b, x, y):
@@ -63,8 +62,9 @@ def pot_plan(a, b, x, y):
     the same optimal plan as ott's KL(P | a x b) regularization with reg = epsilon (the two
     differ by a constant on the transport polytope); and POT's dual vector on `y`,
     g = reg log v (P = diag(u) K diag(v))."""
-    plan, log = ot.sinkhorn(a, b, ot.dist(x, y), reg=EPS, method="sinkhorn_log", stopThr=1e-14,
-                            numItermax=20_000, log=True)
+    plan, log = ot.sinkhorn(
+        a, b, ot.dist(x, y), reg=EPS, method="sinkhorn_log", stopThr=1e-14, numItermax=20_000, log=True
+    )
     assert np.abs(plan.sum(0) - b).sum() < 1e-12 and np.abs(plan.sum(1) - a).sum() < 1e-12
     return plan, EPS * log["log_v"]
 
@@ -108,8 +108,9 @@ def test_velocity_matches_finite_differences_of_pot_divergence(key):
     a, b = np.asarray(masses / jnp.sum(masses)), np.asarray(data.masses)
 
     def divergence(points):  # the nu-nu term does not depend on the particles
-        return (entropic_cost(pot_plan(a, b, points, yn)[0], a, b, points, yn)
-                - 0.5 * entropic_cost(symmetric_plan(a, points)[0], a, a, points, points))
+        return entropic_cost(pot_plan(a, b, points, yn)[0], a, b, points, yn) - 0.5 * entropic_cost(
+            symmetric_plan(a, points)[0], a, a, points, points
+        )
 
     h = 1e-5
     fd = np.zeros_like(xn)
@@ -149,8 +150,9 @@ def test_witness_at_arbitrary_points_matches_numpy_potentials(key):
     f_cross, t_cross = c_transform(z, yn, np.ones_like(b), g_xy)  # POT's g absorbs reg log b
     f_self, t_self = c_transform(z, xn, a, f_xx)
     total = float(jnp.sum(masses))
-    values, grads = witness(df.KernelGame(data, df.SinkhornPotentials(epsilon=EPS, threshold=1e-10)),
-                            x, masses, jnp.asarray(z))
+    values, grads = witness(
+        df.KernelGame(data, df.SinkhornPotentials(epsilon=EPS, threshold=1e-10)), x, masses, jnp.asarray(z)
+    )
     expected = (f_self - f_cross) / total  # a first variation: defined up to an additive constant
     np.testing.assert_allclose(values - values[0], expected - expected[0], atol=1e-9)
     np.testing.assert_allclose(grads, 2 * (t_cross - t_self) / total, atol=1e-9)
@@ -166,16 +168,22 @@ def test_two_diracs_move_straight_at_twice_the_distance():
 def test_reg_is_not_used(key):
     x, masses, data = small_problem(key)
     player = df.SinkhornPotentials(epsilon=EPS)
-    np.testing.assert_array_equal(generator_velocity(df.KernelGame(data, player, reg=0.0), x, masses),
-                                  generator_velocity(df.KernelGame(data, player, reg=3.0), x, masses))
+    np.testing.assert_array_equal(
+        generator_velocity(df.KernelGame(data, player, reg=0.0), x, masses),
+        generator_velocity(df.KernelGame(data, player, reg=3.0), x, masses),
+    )
 
 
 def test_float32_data_run_in_float32(key):
     x, masses, data = small_problem(key)
     v64 = velocity(df.SinkhornPotentials(epsilon=EPS, threshold=1e-6), data, x, masses)
     data32 = df.Measure(data.points.astype(jnp.float32), data.masses.astype(jnp.float32))
-    v32 = velocity(df.SinkhornPotentials(epsilon=EPS, threshold=1e-5, batch_size=4), data32,
-                   x.astype(jnp.float32), masses.astype(jnp.float32))
+    v32 = velocity(
+        df.SinkhornPotentials(epsilon=EPS, threshold=1e-5, batch_size=4),
+        data32,
+        x.astype(jnp.float32),
+        masses.astype(jnp.float32),
+    )
     assert v32.dtype == jnp.float32
     np.testing.assert_allclose(v32, v64, atol=1e-4)
 
@@ -187,8 +195,9 @@ def ring_problem(n=24):
 
 
 def divergences(sol, data):
-    return np.array([float(sinkhorn_divergence(df.Measure(p), data, 0.05, threshold=1e-6))
-                     for p in np.asarray(sol.points)])
+    return np.array(
+        [float(sinkhorn_divergence(df.Measure(p), data, 0.05, threshold=1e-6)) for p in np.asarray(sol.points)]
+    )
 
 
 def test_flow_decreases_the_sinkhorn_divergence_monotonically():

@@ -7,9 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from numpy_gda import numpy_gda
 
 import dualflow as df
-from numpy_gda import numpy_gda
 
 SIGMA, REG, LR_G, LR_D = 0.7, 0.3, 0.2, 0.25
 
@@ -21,10 +21,15 @@ def _problem(seed=1, n=4, m=5):
     return y, p, x, q
 
 
-@pytest.mark.parametrize("order, n_critic, velocity", [("simultaneous", 1, "mass_weighted"),
-                                                       ("alternating_d_first", 3, "wasserstein"),
-                                                       ("alternating_g_first", 1, "wasserstein"),
-                                                       ("alternating_d_first", 1, "mass_weighted")])
+@pytest.mark.parametrize(
+    "order, n_critic, velocity",
+    [
+        ("simultaneous", 1, "mass_weighted"),
+        ("alternating_d_first", 3, "wasserstein"),
+        ("alternating_g_first", 1, "wasserstein"),
+        ("alternating_d_first", 1, "mass_weighted"),
+    ],
+)
 def test_spectral_gda_matches_numpy_and_the_history(order, n_critic, velocity):
     """300 steps: within 1e-8 of the never-truncated NumPy GDA and of ExactRKHS."""
     y, p, x, q = _problem()
@@ -44,13 +49,17 @@ def test_spectral_gda_matches_numpy_and_the_history(order, n_critic, velocity):
 def test_spectral_gda_with_the_logistic_payoff_matches_the_history():
     y, p, x, q = _problem(seed=3)
     solver = df.GDA(lr_g=0.3, lr_d=0.3, n_critic=2)
-    games = [df.KernelGame(df.Measure(y, p), d(df.Gaussian(SIGMA)), reg=0.1, payoff=df.Logistic())
-             for d in (df.SpectralRKHS, df.ExactRKHS)]
+    games = [
+        df.KernelGame(df.Measure(y, p), d(df.Gaussian(SIGMA)), reg=0.1, payoff=df.Logistic())
+        for d in (df.SpectralRKHS, df.ExactRKHS)
+    ]
     a, b = (df.solve(g, df.Measure(x, q), solver, n_steps=200, save_every=20) for g in games)
     np.testing.assert_allclose(np.asarray(a.points), np.asarray(b.points), rtol=0, atol=1e-8)
     # the best response of a non-linear payoff starts both at the same f*
-    a, b = (df.solve(g, df.Measure(x, q), solver, n_steps=40, save_every=20, init_discriminator="best_response")
-            for g in games)
+    a, b = (
+        df.solve(g, df.Measure(x, q), solver, n_steps=40, save_every=20, init_discriminator="best_response")
+        for g in games
+    )
     np.testing.assert_allclose(np.asarray(a.points), np.asarray(b.points), rtol=0, atol=1e-8)
 
 
@@ -82,8 +91,13 @@ def test_gda_tends_to_the_spectral_flow_at_first_order():
     taus = np.array([0.04, 0.02, 0.01])
     errors = []
     for tau in taus:
-        gda = df.solve(game, df.Measure(x, q), df.GDA(lr_g=tau, lr_d=kappa * tau), n_steps=int(round(t1 / tau)),
-                       save_every=int(round(t1 / tau)))
+        gda = df.solve(
+            game,
+            df.Measure(x, q),
+            df.GDA(lr_g=tau, lr_d=kappa * tau),
+            n_steps=int(round(t1 / tau)),
+            save_every=int(round(t1 / tau)),
+        )
         errors.append(np.max(np.abs(np.asarray(gda.points[-1] - flow.points[-1]))))
     slope = np.polyfit(np.log(taus), np.log(errors), 1)[0]
     assert 0.9 < slope < 1.1, (errors, slope)
@@ -98,8 +112,10 @@ def _runaway():
     return game, start
 
 
-@pytest.mark.parametrize("solver, options, edge", [(df.GDA(lr_g=0.5, lr_d=0.5), dict(n_steps=3000), 2.0),
-                                                   (df.DualFlow(kappa=1.0), dict(t1=1500.0), 3.0 - 1e-6)])
+@pytest.mark.parametrize(
+    "solver, options, edge",
+    [(df.GDA(lr_g=0.5, lr_d=0.5), dict(n_steps=3000), 2.0), (df.DualFlow(kappa=1.0), dict(t1=1500.0), 3.0 - 1e-6)],
+)
 def test_a_particle_leaving_the_box_ends_the_run_labelled(solver, options, edge):
     """GDA keeps the last step inside the box; the adaptive flow ends on the box's edge (the
     event's root finder), where the particle was leaving."""
@@ -129,11 +145,17 @@ def test_vmapped_sweep_over_bandwidth_reg_and_rates_matches_the_loop():
 
     def one(bandwidth, reg, rate, discriminator):
         game = df.KernelGame(df.Measure(jnp.asarray(y), jnp.asarray(p)), discriminator(df.Gaussian(bandwidth)), reg=reg)
-        return df.solve(game, df.Measure(jnp.asarray(x), jnp.asarray(q)), df.GDA(lr_g=rate, lr_d=2 * rate),
-                        n_steps=100, save_every=100).points[-1]
+        return df.solve(
+            game,
+            df.Measure(jnp.asarray(x), jnp.asarray(q)),
+            df.GDA(lr_g=rate, lr_d=2 * rate),
+            n_steps=100,
+            save_every=100,
+        ).points[-1]
 
     spectral = jax.vmap(lambda b, r, e: one(b, r, e, lambda k: df.SpectralRKHS(k, lattice=lattice)))(
-        bandwidths, regs, rates)
+        bandwidths, regs, rates
+    )
     loop = [one(b, r, e, df.ExactRKHS) for b, r, e in zip(bandwidths, regs, rates)]
     np.testing.assert_allclose(np.asarray(spectral), np.stack([np.asarray(a) for a in loop]), rtol=0, atol=1e-8)
 
@@ -157,14 +179,25 @@ def test_linearization_of_the_lattice_state_contains_the_kernel_trick_spectrum()
     unmatched = [v for v in lattice if np.min(np.abs(kernel_trick - v)) > 1e-6]
     np.testing.assert_allclose(unmatched, rest, atol=1e-6)
     # method="auto" linearizes the spectral game by the kernel trick on its Gaussian kernel
-    np.testing.assert_allclose(np.sort_complex(np.asarray(df.linearize(spectral, eq.measure, flow).eigenvalues)),
-                               np.sort_complex(kernel_trick), atol=1e-12)
+    np.testing.assert_allclose(
+        np.sort_complex(np.asarray(df.linearize(spectral, eq.measure, flow).eigenvalues)),
+        np.sort_complex(kernel_trick),
+        atol=1e-12,
+    )
 
 
 def test_spectral_mmd_flow_matches_brute_force():
     y, p, x, q = _problem(seed=6, n=6)
-    a, b = (df.solve(df.KernelGame(df.Measure(y, p), df.OptimalWitness(df.Gaussian(SIGMA), method=m), reg=REG),
-                     df.Measure(x, q), df.DualFlow(rtol=1e-10, atol=1e-12), t1=2.0, n_saves=3) for m in ("spectral", "brute"))
+    a, b = (
+        df.solve(
+            df.KernelGame(df.Measure(y, p), df.OptimalWitness(df.Gaussian(SIGMA), method=m), reg=REG),
+            df.Measure(x, q),
+            df.DualFlow(rtol=1e-10, atol=1e-12),
+            t1=2.0,
+            n_saves=3,
+        )
+        for m in ("spectral", "brute")
+    )
     np.testing.assert_allclose(np.asarray(a.points), np.asarray(b.points), rtol=0, atol=1e-8)
 
 

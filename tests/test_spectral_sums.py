@@ -25,8 +25,10 @@ def numpy_sums(x, z, c, sigmas, weights):
     return values, grads
 
 
-KERNELS = {"gaussian": (df.Gaussian(0.45), [0.45], [1.0]),
-           "multiscale": (df.Multiscale([df.Gaussian(0.3), df.Gaussian(1.2)], [1.0, 0.5]), [0.3, 1.2], [1.0, 0.5])}
+KERNELS = {
+    "gaussian": (df.Gaussian(0.45), [0.45], [1.0]),
+    "multiscale": (df.Multiscale([df.Gaussian(0.3), df.Gaussian(1.2)], [1.0, 0.5]), [0.3, 1.2], [1.0, 0.5]),
+}
 
 
 def _points(rng, n, m, dim):
@@ -61,13 +63,25 @@ def test_spectral_sums_float32():
     rng = np.random.default_rng(4)
     x, z, c = _points(rng, 200, 150, 2)
     ev, eg = numpy_sums(x, z, c, [0.45], [1.0])
-    v, g = kernel_sums(df.Gaussian(0.45), jnp.asarray(x, jnp.float32), jnp.asarray(z, jnp.float32),
-                       jnp.asarray(c, jnp.float32), method="spectral", tol=1e-5)
+    v, g = kernel_sums(
+        df.Gaussian(0.45),
+        jnp.asarray(x, jnp.float32),
+        jnp.asarray(z, jnp.float32),
+        jnp.asarray(c, jnp.float32),
+        method="spectral",
+        tol=1e-5,
+    )
     assert v.dtype == jnp.float32
     assert np.max(np.abs(np.asarray(v, float) - ev)) <= 1e-5 * np.sum(np.abs(c))
     with pytest.raises(ValueError, match="float32 spectral sums reach tol >= 1e-05"):
-        kernel_sums(df.Gaussian(0.45), jnp.asarray(x, jnp.float32), jnp.asarray(z, jnp.float32),
-                    jnp.asarray(c, jnp.float32), method="spectral", tol=1e-8)
+        kernel_sums(
+            df.Gaussian(0.45),
+            jnp.asarray(x, jnp.float32),
+            jnp.asarray(z, jnp.float32),
+            jnp.asarray(c, jnp.float32),
+            method="spectral",
+            tol=1e-8,
+        )
 
 
 def test_lattice_size_of_the_ring():
@@ -77,6 +91,7 @@ def test_lattice_size_of_the_ring():
     assert lattice.modes == 47
     assert float(lattice.side) == pytest.approx(8.0, rel=0.01)
     from dualflow.kernels.spectral import cutoff_factor, margin_factor
+
     a, b = cutoff_factor(1e-10, 2), margin_factor(1e-10, 2)
     assert a**2 == pytest.approx(2 * np.log(8 / 1e-10))
     assert b**2 == pytest.approx(2 * np.log(8 * (1 + b) / 1e-10), rel=1e-6)
@@ -92,7 +107,7 @@ def test_the_lattice_reproduces_the_gaussian_kernel_entrywise():
     w = np.asarray(lattice.weights(kernel))
     r = np.linspace(-2.0, 2.0, 41)  # every difference of two points in [-1, 1]
     lattice_kernel = np.real(np.exp(1j * r[:, None] * omega[None, :]) @ w)
-    np.testing.assert_allclose(lattice_kernel, np.exp(-r**2 / (2 * 0.25)), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(lattice_kernel, np.exp(-(r**2) / (2 * 0.25)), rtol=0, atol=1e-12)
 
 
 def test_nufft_under_vmap_matches_loops():
@@ -131,8 +146,10 @@ def test_spectral_sums_under_jit_need_a_lattice():
     np.testing.assert_allclose(v, 3.0, atol=1e-9)
 
 
-@pytest.mark.parametrize("kernel", [df.Laplace(1.0), df.RationalQuadratic(1.0), df.Energy(),
-                                    df.Multiscale([df.Gaussian(1.0), df.Laplace(1.0)])])
+@pytest.mark.parametrize(
+    "kernel",
+    [df.Laplace(1.0), df.RationalQuadratic(1.0), df.Energy(), df.Multiscale([df.Gaussian(1.0), df.Laplace(1.0)])],
+)
 def test_kernels_without_a_lattice_are_refused_by_name(kernel):
     x = jnp.zeros((2, 2))
     with pytest.raises(ValueError, match=r"has no spectral lattice"):

@@ -7,13 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from dualflow.experiments.runners import build, study
 from dualflow.experiments.cli import main
+from dualflow.experiments.runners import build, study
 from dualflow.experiments.runners.study import run_study
 from dualflow.experiments.store.runs import ResultsFolderError, load_folder_config
 
 SMALL = {
-    "name": "small", "seeds": 2,
+    "name": "small",
+    "seeds": 2,
     "target": {"n_data": 16},
     "generator": {"n_particles": 8},
     "discriminator": {"n_features": 16},
@@ -159,18 +160,24 @@ def test_segments_give_the_unsegmented_run(tmp_path):
     """GDA in segments takes the very same steps; the adaptive flow restarts its step-size
     controller at each segment, so it agrees to the solver's tolerance."""
     one = tmp_path / "one"
-    run_study(small(seeds=1, sweep={"kappa": [2.0]}, dynamics={"flow_rtol": 1e-9, "flow_atol": 1e-12}), one,
-              log=False)
+    run_study(small(seeds=1, sweep={"kappa": [2.0]}, dynamics={"flow_rtol": 1e-9, "flow_atol": 1e-12}), one, log=False)
     four = tmp_path / "four"
-    run_study(small(seeds=1, sweep={"kappa": [2.0]},
-                    dynamics={"flow_rtol": 1e-9, "flow_atol": 1e-12, "checkpoint_every": 0.25}), four, log=False)
+    run_study(
+        small(
+            seeds=1, sweep={"kappa": [2.0]}, dynamics={"flow_rtol": 1e-9, "flow_atol": 1e-12, "checkpoint_every": 0.25}
+        ),
+        four,
+        log=False,
+    )
     a, b = arrays(one), arrays(four)
     np.testing.assert_allclose(b["ts"], a["ts"], rtol=0, atol=1e-14)
     gda, flow = 1, 0
     np.testing.assert_allclose(b["points"][0, gda], a["points"][0, gda], rtol=0, atol=1e-6)  # float32 storage
     np.testing.assert_allclose(b["points"][0, flow], a["points"][0, flow], rtol=0, atol=1e-6)
-    with np.load(one / "runs" / "kappa-2__gda__seed0.npz") as f1, \
-            np.load(four / "runs" / "kappa-2__gda__seed0.npz") as f4:
+    with (
+        np.load(one / "runs" / "kappa-2__gda__seed0.npz") as f1,
+        np.load(four / "runs" / "kappa-2__gda__seed0.npz") as f4,
+    ):
         np.testing.assert_allclose(f4["points"], f1["points"], rtol=0, atol=1e-13)  # float64, every save
         np.testing.assert_allclose(f4["discriminator_trace"], f1["discriminator_trace"], rtol=0, atol=1e-12)
         assert int(f4["stats_num_steps"]) == int(f1["stats_num_steps"]) == 20

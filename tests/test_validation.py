@@ -11,35 +11,38 @@ GAME = df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), reg=0.1)
 GEN = df.Measure(np.ones((2, 2)))
 
 
-@pytest.mark.parametrize("make,name", [
-    (lambda: df.Gaussian(0.0), "bandwidth"),
-    (lambda: df.Gaussian(-1.0), "bandwidth"),
-    (lambda: df.Laplace(np.nan), "bandwidth"),
-    (lambda: df.RationalQuadratic(1.0, alpha=0.0), "alpha"),
-    (lambda: df.Multiscale([df.Gaussian(1.0)], [-1.0]), "weights"),
-    (lambda: df.Measure(np.array([[0.0, np.nan]])), "points"),
-    (lambda: df.Measure(np.zeros((3, 2)), np.ones(2)), "masses"),
-    (lambda: df.Measure(np.zeros((2, 2)), np.array([1.0, -1.0])), "masses"),
-    (lambda: df.Measure(np.zeros((2, 2)), np.array([1.0, 0.0])), "masses"),
-    (lambda: df.Measure(np.zeros((2, 2, 2))), "points"),
-    (lambda: df.GDA(lr_g=0.0, lr_d=0.1), "lr_g"),
-    (lambda: df.GDA(lr_g=0.1, lr_d=-0.1), "lr_d"),
-    (lambda: df.GDA(0.1, 0.1, order="leapfrog"), "order"),
-    (lambda: df.GDA(0.1, 0.1, n_critic=0), "n_critic"),
-    (lambda: df.DualFlow(kappa=-1.0), "kappa"),
-    (lambda: df.DualFlow(dt0=0.0), "dt0"),
-    (lambda: df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), reg=-0.1), "reg"),
-    (lambda: df.KernelGame(DATA, df.OptimalWitness(df.Gaussian(1.0)), reg=0.0), "reg"),
-    (lambda: df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), velocity="euclid"), "velocity"),
-    (lambda: df.KernelGame(DATA, df.OptimalWitness(df.Gaussian(1.0)), reg=1.0, payoff=df.Logistic()), "Logistic"),
-    (lambda: df.KernelGame(np.zeros((3, 2)), df.ExactRKHS(df.Gaussian(1.0))), "data"),
-    (lambda: df.ExactRKHS(df.Gaussian(1.0), history_size=0), "history_size"),
-    (lambda: df.solve(GAME, df.Measure(np.ones((2, 3))), df.GDA(0.1, 0.1), n_steps=3), "dimension"),
-    (lambda: df.solve(GAME, GEN, df.GDA(0.1, 0.1), n_steps=10, save_every=3), "save_every"),
-    (lambda: df.solve(GAME, GEN, df.GDA(0.1, 0.1)), "n_steps"),
-    (lambda: df.solve(GAME, GEN, df.DualFlow()), "t1"),
-    (lambda: df.solve(GAME, GEN, "gda", n_steps=3), "solver"),
-])
+@pytest.mark.parametrize(
+    "make,name",
+    [
+        (lambda: df.Gaussian(0.0), "bandwidth"),
+        (lambda: df.Gaussian(-1.0), "bandwidth"),
+        (lambda: df.Laplace(np.nan), "bandwidth"),
+        (lambda: df.RationalQuadratic(1.0, alpha=0.0), "alpha"),
+        (lambda: df.Multiscale([df.Gaussian(1.0)], [-1.0]), "weights"),
+        (lambda: df.Measure(np.array([[0.0, np.nan]])), "points"),
+        (lambda: df.Measure(np.zeros((3, 2)), np.ones(2)), "masses"),
+        (lambda: df.Measure(np.zeros((2, 2)), np.array([1.0, -1.0])), "masses"),
+        (lambda: df.Measure(np.zeros((2, 2)), np.array([1.0, 0.0])), "masses"),
+        (lambda: df.Measure(np.zeros((2, 2, 2))), "points"),
+        (lambda: df.GDA(lr_g=0.0, lr_d=0.1), "lr_g"),
+        (lambda: df.GDA(lr_g=0.1, lr_d=-0.1), "lr_d"),
+        (lambda: df.GDA(0.1, 0.1, order="leapfrog"), "order"),
+        (lambda: df.GDA(0.1, 0.1, n_critic=0), "n_critic"),
+        (lambda: df.DualFlow(kappa=-1.0), "kappa"),
+        (lambda: df.DualFlow(dt0=0.0), "dt0"),
+        (lambda: df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), reg=-0.1), "reg"),
+        (lambda: df.KernelGame(DATA, df.OptimalWitness(df.Gaussian(1.0)), reg=0.0), "reg"),
+        (lambda: df.KernelGame(DATA, df.ExactRKHS(df.Gaussian(1.0)), velocity="euclid"), "velocity"),
+        (lambda: df.KernelGame(DATA, df.OptimalWitness(df.Gaussian(1.0)), reg=1.0, payoff=df.Logistic()), "Logistic"),
+        (lambda: df.KernelGame(np.zeros((3, 2)), df.ExactRKHS(df.Gaussian(1.0))), "data"),
+        (lambda: df.ExactRKHS(df.Gaussian(1.0), history_size=0), "history_size"),
+        (lambda: df.solve(GAME, df.Measure(np.ones((2, 3))), df.GDA(0.1, 0.1), n_steps=3), "dimension"),
+        (lambda: df.solve(GAME, GEN, df.GDA(0.1, 0.1), n_steps=10, save_every=3), "save_every"),
+        (lambda: df.solve(GAME, GEN, df.GDA(0.1, 0.1)), "n_steps"),
+        (lambda: df.solve(GAME, GEN, df.DualFlow()), "t1"),
+        (lambda: df.solve(GAME, GEN, "gda", n_steps=3), "solver"),
+    ],
+)
 def test_bad_input_raises_value_error_naming_it(make, name):
     with pytest.raises(ValueError, match=name):
         make()
@@ -62,8 +65,9 @@ def test_integer_points_become_floating_with_uniform_masses():
     np.testing.assert_allclose(np.asarray(m.masses), [0.5, 0.5])
 
 
-@pytest.mark.parametrize("solver,kwargs", [(df.GDA(0.1, 1.0), dict(n_steps=5)),
-                                           (df.DualFlow(kappa=10.0, dt0=0.1), dict(t1=0.5))])
+@pytest.mark.parametrize(
+    "solver,kwargs", [(df.GDA(0.1, 1.0), dict(n_steps=5)), (df.DualFlow(kappa=10.0, dt0=0.1), dict(t1=0.5))]
+)
 def test_float32_data_give_a_float32_run(solver, kwargs):
     data = df.Measure(np.array([[-1.0], [1.0]], np.float32))
     game = df.KernelGame(data, df.ExactRKHS(df.Gaussian(0.5)), reg=1.0)

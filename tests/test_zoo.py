@@ -74,8 +74,12 @@ def test_dirac_gan_eigenvalues():
 
 
 def test_dirac_gan_flow_is_a_centre():
-    sol = df.solve(df.dirac_gan(), df.Measure(jnp.full((1, 1), 0.1), jnp.ones(1)),
-                   df.DualFlow(rtol=1e-11, atol=1e-13), t1=4 * np.pi)
+    sol = df.solve(
+        df.dirac_gan(),
+        df.Measure(jnp.full((1, 1), 0.1), jnp.ones(1)),
+        df.DualFlow(rtol=1e-11, atol=1e-13),
+        t1=4 * np.pi,
+    )
     # near the equilibrium the linear flow rotates with angular speed 1/2: after 4 pi, one turn
     x, psi = _x_psi(sol)
     assert np.hypot(x, psi) == pytest.approx(0.1, rel=1e-3)

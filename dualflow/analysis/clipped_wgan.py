@@ -215,8 +215,9 @@ def clipped_orbit(theta0, psi0, clip, *, max_events: int = 10_000, tol: float = 
     clip = float(clip)
     psi = np.asarray(psi0, dtype=float).reshape(-1).copy()
     if psi.size == 0 or not np.all(np.isfinite(psi)) or not math.isfinite(float(theta0)):
-        raise ValueError("`theta0` and `psi0` must be finite, with at least one parameter; "
-                         f"received {theta0!r}, {psi0!r}.")
+        raise ValueError(
+            f"`theta0` and `psi0` must be finite, with at least one parameter; received {theta0!r}, {psi0!r}."
+        )
     if np.any(np.abs(psi) > clip + tol):
         raise ValueError(f"`psi0` must lie in the box [-{clip}, {clip}]; received {psi.tolist()}.")
     psi = np.clip(psi, -clip, clip)
@@ -270,7 +271,15 @@ def clipped_orbit(theta0, psi0, clip, *, max_events: int = 10_000, tol: float = 
         raise RuntimeError(f"the toy did not become periodic within {max_events} events (t = {t:.6g}).")
     _, theta_end, psi_end, _ = segments[-1]
     mean = float(np.mean(psi_end))
-    return ClippedOrbit(clip=clip, num_critics=k, event_times=np.asarray(times), event_kinds=tuple(kinds),
-                        aggregation_time=aggregation, entry_time=times[-1] if times else 0.0,
-                        final_radius=math.hypot(theta_end, mean), final_spread=float(np.ptp(psi_end)),
-                        period=CYCLE_PERIOD, _segments=tuple(segments))
+    return ClippedOrbit(
+        clip=clip,
+        num_critics=k,
+        event_times=np.asarray(times),
+        event_kinds=tuple(kinds),
+        aggregation_time=aggregation,
+        entry_time=times[-1] if times else 0.0,
+        final_radius=math.hypot(theta_end, mean),
+        final_spread=float(np.ptp(psi_end)),
+        period=CYCLE_PERIOD,
+        _segments=tuple(segments),
+    )

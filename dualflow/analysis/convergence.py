@@ -58,11 +58,14 @@ def flow_gda_errors(ts, flow_points, gda_points, taus, *, flow_end=math.inf, gda
     gda_points = np.asarray(gda_points, dtype=np.float64)
     taus = np.asarray(taus, dtype=np.float64)
     if flow_points.ndim != 3 or flow_points.shape[0] != ts.shape[0]:
-        raise ValueError(f"`flow_points` must have shape (S, N, d) with S = len(ts) = {ts.shape[0]}; "
-                         f"received {flow_points.shape}.")
+        raise ValueError(
+            f"`flow_points` must have shape (S, N, d) with S = len(ts) = {ts.shape[0]}; received {flow_points.shape}."
+        )
     if gda_points.shape != (taus.shape[0],) + flow_points.shape:
-        raise ValueError(f"`gda_points` must have shape (len(taus), S, N, d) = {(taus.shape[0],) + flow_points.shape}; "
-                         f"received {gda_points.shape}.")
+        raise ValueError(
+            f"`gda_points` must have shape (len(taus), S, N, d) = {(taus.shape[0],) + flow_points.shape}; "
+            f"received {gda_points.shape}."
+        )
     gda_ends = np.full(taus.shape, np.inf) if gda_ends is None else np.asarray(gda_ends, dtype=np.float64)
     slack = 1e-9 * max(1.0, float(np.max(np.abs(ts))) if ts.size else 1.0)
     errors = np.linalg.norm(gda_points - flow_points[None], axis=-1).max(axis=-1)  # (n, S)
@@ -78,8 +81,16 @@ def flow_gda_errors(ts, flow_points, gda_points, taus, *, flow_end=math.inf, gda
     return {"errors": errors, "max_errors": max_errors, "final_errors": final_errors, "slope": slope}
 
 
-def gda_flow_convergence(game, generator, *, kappa: float, horizon: float, taus, order="alternating_d_first",
-                         reference_dt: float | None = None) -> ConvergenceStudy:
+def gda_flow_convergence(
+    game,
+    generator,
+    *,
+    kappa: float,
+    horizon: float,
+    taus,
+    order="alternating_d_first",
+    reference_dt: float | None = None,
+) -> ConvergenceStudy:
     r"""Run GDA with $\eta_g = \tau$, $\eta_d = \kappa\tau$ for $T/\tau$ steps, for each $\tau$ in
     `taus`, and measure $\max_j |x_j^{\text{GDA}}(T/\tau) - x_j^{\text{flow}}(T)|$ (Euclidean:
     `flow_gda_errors` at the one time $T$).
@@ -104,8 +115,12 @@ def gda_flow_convergence(game, generator, *, kappa: float, horizon: float, taus,
     else:
         flow = DualFlow(kappa=kappa, rtol=1e-12, atol=1e-12)
     reference = np.asarray(solve(game, generator, flow, t1=horizon, n_saves=2).final_points)
-    finals = [solve(game, generator, GDA(lr_g=tau, lr_d=kappa * tau, order=order), n_steps=int(n),
-                    save_every=int(n)).final_points for tau, n in zip(taus, np.round(steps).astype(int))]
+    finals = [
+        solve(
+            game, generator, GDA(lr_g=tau, lr_d=kappa * tau, order=order), n_steps=int(n), save_every=int(n)
+        ).final_points
+        for tau, n in zip(taus, np.round(steps).astype(int))
+    ]
     measured = flow_gda_errors([horizon], reference[None], np.stack([np.asarray(x) for x in finals])[:, None], taus)
     errors = measured["final_errors"]
     return ConvergenceStudy(taus=taus, errors=errors, slope=loglog_slope(taus, errors), reference=reference)

@@ -53,8 +53,9 @@ def witness_gradients(game: KernelGame, x, masses):
     return jax.vmap(jax.grad(best_response_witness(game, x, masses)))(x)
 
 
-def find_equilibrium(game: KernelGame, generator: Measure, *, atol: float = 1e-12, rtol: float = 1e-10,
-                     max_steps: int = 100) -> Equilibrium:
+def find_equilibrium(
+    game: KernelGame, generator: Measure, *, atol: float = 1e-12, rtol: float = 1e-10, max_steps: int = 100
+) -> Equilibrium:
     r"""Newton's method for $\nabla f^*_X(x_j) = 0$ from the configuration `generator`.
 
     **Arguments:**
@@ -77,8 +78,10 @@ def find_equilibrium(game: KernelGame, generator: Measure, *, atol: float = 1e-1
     """
     check_game_and_measure(game, generator, "generator")
     if not game.payoff.linear:
-        raise ValueError("equilibria are computed for the kernel IPM payoff (f* = (m_nu - m_mu)/reg); "
-                         f"received {type(game.payoff).__name__}.")
+        raise ValueError(
+            "equilibria are computed for the kernel IPM payoff (f* = (m_nu - m_mu)/reg); "
+            f"received {type(game.payoff).__name__}."
+        )
     if is_concrete(game.reg) and not float(jnp.min(game.reg)) > 0:
         raise ValueError(f"`find_equilibrium` needs reg > 0 (f* = (m_nu - m_mu)/reg); received {game.reg}.")
     check_positive("atol", atol)
@@ -99,6 +102,6 @@ def _newton(game, x0, masses, atol, rtol, max_steps):
     x = sol.value
     size = jnp.maximum(1.0, jnp.max(jnp.abs(jax.vmap(best_response_witness(game, x, masses))(x))))
     res = jnp.max(jnp.abs(residual(x, None)))
-    return Equilibrium(points=x, masses=masses, residual=res, converged=res <= atol * size,
-                       num_steps=sol.stats["num_steps"])
-
+    return Equilibrium(
+        points=x, masses=masses, residual=res, converged=res <= atol * size, num_steps=sol.stats["num_steps"]
+    )

@@ -29,8 +29,9 @@ def discriminator_field(game, disc_state, points, masses, z):
     """
     points = jnp.asarray(points, dtype=game.data.points.dtype)
     if points.ndim != 2 or points.shape[1] != game.data.dim:
-        raise ValueError(f"`points` must have shape (N, {game.data.dim}) like the game's data; "
-                         f"received {points.shape}.")
+        raise ValueError(
+            f"`points` must have shape (N, {game.data.dim}) like the game's data; received {points.shape}."
+        )
     if masses is None:
         masses = jnp.full(points.shape[0], 1.0 / points.shape[0], dtype=points.dtype)
     masses = jnp.asarray(masses, dtype=points.dtype)

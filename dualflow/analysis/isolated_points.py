@@ -42,7 +42,7 @@ def isolated_flow_modes(lr_g, lr_d, reg, bandwidth, w, p, n=1):
     $-b$ exists only for $n \ge 2$. Note $ab + c = \eta_g\eta_d w p/\sigma^2 > 0$."""
     a, b, c = isolated_coefficients(lr_g, lr_d, reg, bandwidth, w, p, n)
     a, b, c = jnp.broadcast_arrays(a, b, c)
-    cplx = lambda v: jax.lax.complex(v, jnp.zeros_like(v))  # noqa: E731
+    cplx = lambda v: jax.lax.complex(v, jnp.zeros_like(v))
     root = jnp.sqrt(cplx((a - b) ** 2 / 4 - c))
     mid = cplx(-(a + b) / 2)
     return jnp.stack([cplx(-a), cplx(-b), mid + root, mid - root])

@@ -142,8 +142,10 @@ def _kernel_trick(game, x, masses, solver, kernel):
     w = jnp.repeat(game.velocity_weights(masses), d)
     m = jnp.repeat(masses, d)
     z_all = jnp.concatenate([game.data.points, x])
-    residual = jnp.maximum(jnp.max(jnp.abs(game.velocity_weights(masses)[:, None] * grads)),
-                           jnp.max(jnp.abs(jax.vmap(gap)(z_all) - game.reg * jax.vmap(witness)(z_all))))
+    residual = jnp.maximum(
+        jnp.max(jnp.abs(game.velocity_weights(masses)[:, None] * grads)),
+        jnp.max(jnp.abs(jax.vmap(gap)(z_all) - game.reg * jax.vmap(witness)(z_all))),
+    )
     weights = jax.scipy.linalg.block_diag(eye, gram)
 
     def generator_field(xi, a):  # the linearized velocity W (H xi + G a)
@@ -182,8 +184,9 @@ def _jacfwd(game, x, masses, solver, disc_state):
     return jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(step(*unravel(y)))[0])(flat), residual
 
 
-def linearize(game: KernelGame, equilibrium: Measure, solver: AbstractSolver, *, method: str = "auto",
-              discriminator_state=None) -> Linearization:
+def linearize(
+    game: KernelGame, equilibrium: Measure, solver: AbstractSolver, *, method: str = "auto", discriminator_state=None
+) -> Linearization:
     r"""Linearize the flow (`DualFlow(kappa)`) or one GDA step (`GDA(lr_g, lr_d, order, n_critic)`)
     at the generator configuration `equilibrium` with the discriminator at its best response.
 
@@ -224,12 +227,16 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: AbstractSolver, *,
     if method == "auto":
         method = disc.linearization
     if method == "kernel" and (isinstance(disc, AbstractOptimalDiscriminator) or not game.payoff.linear):
-        raise ValueError("method='kernel' needs an ExactRKHS or FiniteRank discriminator and the KernelIPM "
-                         f"payoff; received {type(disc).__name__} with {type(game.payoff).__name__}. "
-                         "Use method='jacfwd'.")
+        raise ValueError(
+            "method='kernel' needs an ExactRKHS or FiniteRank discriminator and the KernelIPM "
+            f"payoff; received {type(disc).__name__} with {type(game.payoff).__name__}. "
+            "Use method='jacfwd'."
+        )
     if method == "jacfwd" and disc.flows_by_history:
-        raise ValueError("method='jacfwd' needs a finite discriminator state (FiniteRank, OptimalWitness); "
-                         "the exact RKHS discriminator is linearized by method='kernel'.")
+        raise ValueError(
+            "method='jacfwd' needs a finite discriminator state (FiniteRank, OptimalWitness); "
+            "the exact RKHS discriminator is linearized by method='kernel'."
+        )
     x = equilibrium.points.astype(game.data.points.dtype)
     masses = equilibrium.masses.astype(x.dtype)
     game = eqx.tree_at(lambda g: g.discriminator, game, disc.prepared(game, x))
@@ -243,7 +250,13 @@ def linearize(game: KernelGame, equilibrium: Measure, solver: AbstractSolver, *,
         matrix, residual = _jacfwd(game, x, masses, solver, state)
         rest, weights = None, None
     eigenvalues, eigenvectors = jnp.linalg.eig(matrix)
-    return Linearization(matrix=matrix, eigenvalues=eigenvalues, eigenvectors=eigenvectors,
-                         rest_eigenvalue=None if rest is None else jnp.asarray(rest, dtype=x.dtype),
-                         mode_weights=weights, residual=residual, num_generator=x.size,
-                         discrete=solver.discrete)
+    return Linearization(
+        matrix=matrix,
+        eigenvalues=eigenvalues,
+        eigenvectors=eigenvectors,
+        rest_eigenvalue=None if rest is None else jnp.asarray(rest, dtype=x.dtype),
+        mode_weights=weights,
+        residual=residual,
+        num_generator=x.size,
+        discrete=solver.discrete,
+    )

@@ -44,8 +44,8 @@ import numpy as np
 
 from ..games.kernel_game import KernelGame
 from ..kernels.radial import Gaussian
-from ..measures.measure import Measure
 from ..kernels.spectral import SpectralLattice, default_box
+from ..measures.measure import Measure
 from ..players.exact_rkhs import ExactRKHS
 from ..players.spectral import SpectralRKHS
 from ..sharding import map_rows
@@ -61,8 +61,12 @@ from .phases import Phase, classify_trajectory
 AXES = ("bandwidth", "reg", "lr_g", "lr_d", "ratio", "imbalance")
 BASE = {"bandwidth": 1.0, "reg": 0.1, "lr_g": 0.1, "lr_d": 0.1}
 CRITICS = ("exact", "spectral")
-COARSE = {Phase.CONVERGES: "converges", Phase.CONVERGES_OSCILLATING: "converges", Phase.OSCILLATES: "oscillates",
-          Phase.DIVERGES: "diverges"}
+COARSE = {
+    Phase.CONVERGES: "converges",
+    Phase.CONVERGES_OSCILLATING: "converges",
+    Phase.OSCILLATES: "oscillates",
+    Phase.DIVERGES: "diverges",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,13 +114,23 @@ class PhaseDiagram:
     def to_json(self) -> dict:
         """A JSON-able summary (label names, growth, agreement)."""
         names = np.vectorize(lambda k: Phase(k).name)
-        out = {"x_name": self.x_name, "y_name": self.y_name, "x_values": self.x_values.tolist(),
-               "y_values": self.y_values.tolist(), "scheme": self.scheme, "growth": self.growth.tolist(),
-               "predicted": names(self.predicted).tolist(), "max_residual": float(np.max(self.residual)),
-               "critic": "exact" if self.lattice is None else "spectral"}
+        out = {
+            "x_name": self.x_name,
+            "y_name": self.y_name,
+            "x_values": self.x_values.tolist(),
+            "y_values": self.y_values.tolist(),
+            "scheme": self.scheme,
+            "growth": self.growth.tolist(),
+            "predicted": names(self.predicted).tolist(),
+            "max_residual": float(np.max(self.residual)),
+            "critic": "exact" if self.lattice is None else "spectral",
+        }
         if self.measured is not None:
-            out.update(measured=names(self.measured).tolist(), agreement_coarse=self.agreement(True),
-                       agreement_fine=self.agreement(False))
+            out.update(
+                measured=names(self.measured).tolist(),
+                agreement_coarse=self.agreement(True),
+                agreement_fine=self.agreement(False),
+            )
         return out
 
 
@@ -132,8 +146,10 @@ def _check_axis(name, values):
 
 def _setup(data, equilibrium, x, y, base, solver_kind):
     if not isinstance(data, Measure) or not isinstance(equilibrium, Measure):
-        raise ValueError("`data` and `equilibrium` must be dualflow Measures; received "
-                         f"{type(data).__name__} and {type(equilibrium).__name__}.")
+        raise ValueError(
+            "`data` and `equilibrium` must be dualflow Measures; received "
+            f"{type(data).__name__} and {type(equilibrium).__name__}."
+        )
     if data.dim != equilibrium.dim:
         raise ValueError(f"`equilibrium` has dimension {equilibrium.dim} but the data have dimension {data.dim}.")
     (x_name, x_values), (y_name, y_values) = x, y
@@ -159,8 +175,9 @@ def _lattice_for(critic, tol, data, equilibrium, grid):
     bandwidths = np.asarray(grid["bandwidth"])
     points = np.concatenate([np.asarray(data.points), np.asarray(equilibrium.points)])
     lower, upper = default_box(points, bandwidths.max())
-    return SpectralLattice.fit(Gaussian(1.0), lower, upper, data.dim, tol,
-                               bandwidths=(bandwidths.min(), bandwidths.max()))
+    return SpectralLattice.fit(
+        Gaussian(1.0), lower, upper, data.dim, tol, bandwidths=(bandwidths.min(), bandwidths.max())
+    )
 
 
 def _critic(bandwidth, lattice):
@@ -175,8 +192,9 @@ def _build(data, equilibrium, params, scheme, n_critic, velocity, lattice):
     masses = data.masses
     if "imbalance" in params:
         masses = masses * (jnp.sum(equilibrium.masses) + params["imbalance"]) / jnp.sum(data.masses)
-    game = KernelGame(Measure(data.points, masses), _critic(params["bandwidth"], lattice), reg=params["reg"],
-                      velocity=velocity)
+    game = KernelGame(
+        Measure(data.points, masses), _critic(params["bandwidth"], lattice), reg=params["reg"], velocity=velocity
+    )
     if scheme == "flow":
         return game, DualFlow(kappa=lr_d / lr_g)
     return game, GDA(lr_g=lr_g, lr_d=lr_d, order=scheme, n_critic=n_critic)
@@ -208,9 +226,21 @@ def _predict(data, equilibrium, grid, scheme, n_critic, velocity, lattice, mesh)
     return _over_grid(one, grid, mesh)
 
 
-def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=None, scheme="alternating_d_first",
-                          n_critic: int = 1, velocity="mass_weighted", neutral_tol: float = 1e-9,
-                          critic: str = "exact", tol: float = 1e-10, mesh=None) -> PhaseDiagram:
+def predict_phase_diagram(
+    data: Measure,
+    equilibrium: Measure,
+    *,
+    x,
+    y,
+    base=None,
+    scheme="alternating_d_first",
+    n_critic: int = 1,
+    velocity="mass_weighted",
+    neutral_tol: float = 1e-9,
+    critic: str = "exact",
+    tol: float = 1e-10,
+    mesh=None,
+) -> PhaseDiagram:
     r"""The predicted phase diagram: `linearize` at every grid point, in one compiled `vmap`.
 
     **Arguments:**
@@ -239,30 +269,65 @@ def predict_phase_diagram(data: Measure, equilibrium: Measure, *, x, y, base=Non
     shape = (len(y[1]), len(x[1]))
     growth, complex_pair = np.asarray(growth).reshape(shape), np.asarray(complex_pair).reshape(shape)
     neutral = 0.0 if scheme == "flow" else 1.0
-    labels = np.where(growth > neutral + neutral_tol, Phase.DIVERGES,
-                      np.where(growth >= neutral - neutral_tol, Phase.OSCILLATES,
-                               np.where(complex_pair, Phase.CONVERGES_OSCILLATING, Phase.CONVERGES)))
-    return PhaseDiagram(x_name=x[0], y_name=y[0], x_values=x[1], y_values=y[1], growth=growth,
-                        predicted=labels.astype(int), residual=np.asarray(residual).reshape(shape), scheme=scheme,
-                        discrete=scheme != "flow", data=data, equilibrium=equilibrium, base=params,
-                        n_critic=n_critic, velocity=velocity, lattice=lattice)
+    labels = np.where(
+        growth > neutral + neutral_tol,
+        Phase.DIVERGES,
+        np.where(
+            growth >= neutral - neutral_tol,
+            Phase.OSCILLATES,
+            np.where(complex_pair, Phase.CONVERGES_OSCILLATING, Phase.CONVERGES),
+        ),
+    )
+    return PhaseDiagram(
+        x_name=x[0],
+        y_name=y[0],
+        x_values=x[1],
+        y_values=y[1],
+        growth=growth,
+        predicted=labels.astype(int),
+        residual=np.asarray(residual).reshape(shape),
+        scheme=scheme,
+        discrete=scheme != "flow",
+        data=data,
+        equilibrium=equilibrium,
+        base=params,
+        n_critic=n_critic,
+        velocity=velocity,
+        lattice=lattice,
+    )
 
 
 @eqx.filter_jit
-def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, lattice, n_steps, save_every, blowup,
-              mesh):
+def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, lattice, n_steps, save_every, blowup, mesh):
     def one(params):
         game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity, lattice)
-        sol = solve(game, start, solver, n_steps=n_steps, save_every=save_every, blowup=blowup, throw=False,
-                    init_discriminator=equilibrium)
+        sol = solve(
+            game,
+            start,
+            solver,
+            n_steps=n_steps,
+            save_every=save_every,
+            blowup=blowup,
+            throw=False,
+            init_discriminator=equilibrium,
+        )
         return sol.ts, sol.points, sol.result
 
     return _over_grid(one, grid, mesh)
 
 
-def measure_phase_diagram(diagram: PhaseDiagram, *, n_steps: int = 1000, save_every: int = 1, offset: float = 1e-6,
-                          escape: float = 1e3, blowup: float = 1e3, key=None, mesh=None,
-                          **classify_options) -> PhaseDiagram:
+def measure_phase_diagram(
+    diagram: PhaseDiagram,
+    *,
+    n_steps: int = 1000,
+    save_every: int = 1,
+    offset: float = 1e-6,
+    escape: float = 1e3,
+    blowup: float = 1e3,
+    key=None,
+    mesh=None,
+    **classify_options,
+) -> PhaseDiagram:
     r"""Simulate every grid point of `diagram` (GDA in its order; the flow is not simulated here)
     in one compiled `vmap`, label the runs with `classify_trajectory` and return the diagram
     with `measured` and `measured_rate` filled in.
@@ -284,9 +349,20 @@ def measure_phase_diagram(diagram: PhaseDiagram, *, n_steps: int = 1000, save_ev
     key = jax.random.PRNGKey(0) if key is None else key
     direction = jax.random.normal(key, equilibrium.points.shape, dtype=equilibrium.points.dtype)
     start = Measure(equilibrium.points + offset * direction / jnp.max(jnp.abs(direction)), equilibrium.masses)
-    ts, points, results = _simulate(data, equilibrium, start, _grid(x, y, diagram.base), diagram.scheme,
-                                    diagram.n_critic, diagram.velocity, diagram.lattice, n_steps, save_every, blowup,
-                                    mesh)
+    ts, points, results = _simulate(
+        data,
+        equilibrium,
+        start,
+        _grid(x, y, diagram.base),
+        diagram.scheme,
+        diagram.n_critic,
+        diagram.velocity,
+        diagram.lattice,
+        n_steps,
+        save_every,
+        blowup,
+        mesh,
+    )
     ts, points, results = np.asarray(ts), np.asarray(points), np.asarray(results)
     reference = np.asarray(equilibrium.points)
     reports = []
@@ -318,10 +394,14 @@ def theory_curves(diagram, *, w, p, n=1):
     curves = {}
     if abs(delta) < 1e-12 and diagram.scheme == "simultaneous":
         curves[r"simultaneous threshold $\lambda = \eta_g w p_{tot}/\sigma^2$"] = (
-            sigma, np.asarray(ip.simultaneous_critical_reg(lr_g, w, ptot, sigma)))
+            sigma,
+            np.asarray(ip.simultaneous_critical_reg(lr_g, w, ptot, sigma)),
+        )
     if delta > 0:
         curves[r"$\lambda_{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$"] = (
-            sigma, np.asarray(ip.optimal_reg(w, delta, sigma, lr_g, lr_d)))
+            sigma,
+            np.asarray(ip.optimal_reg(w, delta, sigma, lr_g, lr_d)),
+        )
     reg = np.geomspace(diagram.y_values.min(), diagram.y_values.max(), 200)
     low, high = (np.asarray(g) for g in ip.oscillation_band(lr_g, lr_d, reg, w, p, n))
     for edge, gamma in ((r"flow oscillation band edges", low), (None, high)):

@@ -94,10 +94,22 @@ class _Envelope:
     trend: float  # max(last window) / max(first window)
 
 
-def classify_trajectory(ts, points, *, reference=None, data=None, result=None, tail: float = 0.5,
-                        window: float = 0.1, rate_tol: float = 0.1, settle_tol: float = 1e-6,
-                        data_tol: float = 1e-3, far_tol: float = 1.0, min_sign_changes: int = 2,
-                        min_saves: int = 8) -> PhaseReport:
+def classify_trajectory(
+    ts,
+    points,
+    *,
+    reference=None,
+    data=None,
+    result=None,
+    tail: float = 0.5,
+    window: float = 0.1,
+    rate_tol: float = 0.1,
+    settle_tol: float = 1e-6,
+    data_tol: float = 1e-3,
+    far_tol: float = 1.0,
+    min_sign_changes: int = 2,
+    min_saves: int = 8,
+) -> PhaseReport:
     r"""Label a trajectory with its `Phase` and attach the evidence.
 
     **Arguments:**
@@ -171,8 +183,12 @@ def classify_trajectory(ts, points, *, reference=None, data=None, result=None, t
     reference = _as_points("reference", reference, dim, n_particles)
     data = _as_points("data", data, dim)
     result = _as_result(result)
-    for name, value in (("rate_tol", rate_tol), ("settle_tol", settle_tol), ("data_tol", data_tol),
-                        ("far_tol", far_tol)):
+    for name, value in (
+        ("rate_tol", rate_tol),
+        ("settle_tol", settle_tol),
+        ("data_tol", data_tol),
+        ("far_tol", far_tol),
+    ):
         check_positive(name, value)
     for name, value in (("tail", tail), ("window", window)):
         if not 0 < value <= 1:
@@ -206,10 +222,20 @@ def classify_trajectory(ts, points, *, reference=None, data=None, result=None, t
         distances = np.min(pairwise, axis=1)
 
     def report(phase, reason):
-        return PhaseReport(phase=phase, reason=reason, rate=amp_env.rate, factor=amp_env.factor,
-                           trend=amp_env.trend, motion_rate=motion_env.rate, sign_changes=sign_changes,
-                           final_speed=final_speed, final_offset=final_offset, data_distances=distances,
-                           times=times, amplitude=amplitude)
+        return PhaseReport(
+            phase=phase,
+            reason=reason,
+            rate=amp_env.rate,
+            factor=amp_env.factor,
+            trend=amp_env.trend,
+            motion_rate=motion_env.rate,
+            sign_changes=sign_changes,
+            final_speed=final_speed,
+            final_offset=final_offset,
+            data_distances=distances,
+            times=times,
+            amplitude=amplitude,
+        )
 
     oscillating = sign_changes >= min_sign_changes
     converges = Phase.CONVERGES_OSCILLATING if oscillating else Phase.CONVERGES
@@ -223,28 +249,42 @@ def classify_trajectory(ts, points, *, reference=None, data=None, result=None, t
     if len(ts) < min_saves:
         return report(Phase.UNDECIDED, f"only {len(ts)} finite saves; at least {min_saves} are needed.")
     if amp_env.change > rate_tol and not motion_env.change < -rate_tol:
-        return report(Phase.DIVERGES, f"the amplitude grows: rate {amp_env.rate:.4g} per unit time (x"
-                                      f"{amp_env.factor:.6g} per save), log-change {amp_env.change:.3g} over the tail.")
+        return report(
+            Phase.DIVERGES,
+            f"the amplitude grows: rate {amp_env.rate:.4g} per unit time (x"
+            f"{amp_env.factor:.6g} per save), log-change {amp_env.change:.3g} over the tail.",
+        )
     if reference is not None and (amp_env.change < -rate_tol or amplitude[-1] <= amp_env.floor):
         decays = amp_env.change < -rate_tol
         how = f"decays at rate {amp_env.rate:.4g} per unit time" if decays else "ends below its floor"
-        return report(converges, f"the offset from the reference {how} (final offset {amplitude[-1]:.3g}) "
-                                 f"with {swings}.")
+        return report(
+            converges, f"the offset from the reference {how} (final offset {amplitude[-1]:.3g}) with {swings}."
+        )
     at_rest = motion_env.change < -rate_tol or motion[-1] <= motion_env.floor or result == Result.STATIONARY
     if at_rest:
         rest = f"the motion dies out (final speed {final_speed:.3g})"
         if data is not None:
-            return _rest_on_data(report, rest, pairwise, data_tol=data_tol, far_tol=far_tol, converges=converges,
-                                 swings=swings)
+            return _rest_on_data(
+                report, rest, pairwise, data_tol=data_tol, far_tol=far_tol, converges=converges, swings=swings
+            )
         if reference is not None:
-            return report(Phase.UNDECIDED, f"{rest} at offset {amplitude[-1]:.3g} from the reference; pass `data` "
-                                           "to tell a converged run from a stuck or collapsed one.")
+            return report(
+                Phase.UNDECIDED,
+                f"{rest} at offset {amplitude[-1]:.3g} from the reference; pass `data` "
+                "to tell a converged run from a stuck or collapsed one.",
+            )
         return report(converges, f"{rest} with {swings}.")
     if oscillating:
-        return report(Phase.OSCILLATES, f"the amplitude is flat (log-change {amp_env.change:.3g} over the tail) and "
-                                        f"the motion persists with {swings}.")
-    return report(Phase.UNDECIDED, f"steady motion (log-change {amp_env.change:.3g}) with only {swings}: too short "
-                                   "to tell a slow oscillation from a drift.")
+        return report(
+            Phase.OSCILLATES,
+            f"the amplitude is flat (log-change {amp_env.change:.3g} over the tail) and "
+            f"the motion persists with {swings}.",
+        )
+    return report(
+        Phase.UNDECIDED,
+        f"steady motion (log-change {amp_env.change:.3g}) with only {swings}: too short "
+        "to tell a slow oscillation from a drift.",
+    )
 
 
 def classify_solution(solution: Solution, *, reference=None, data=None, **options) -> PhaseReport:
@@ -261,8 +301,9 @@ def classify_solution(solution: Solution, *, reference=None, data=None, **option
     """
     if not isinstance(solution, Solution):
         raise TypeError(f"`solution` must be a dualflow Solution; received {type(solution).__name__}.")
-    return classify_trajectory(solution.ts, solution.points, reference=reference, data=data,
-                               result=int(np.asarray(solution.result)), **options)
+    return classify_trajectory(
+        solution.ts, solution.points, reference=reference, data=data, result=int(np.asarray(solution.result)), **options
+    )
 
 
 def _rest_on_data(report, rest, pairwise, *, data_tol, far_tol, converges, swings):
@@ -272,18 +313,26 @@ def _rest_on_data(report, rest, pairwise, *, data_tol, far_tol, converges, swing
     far = np.flatnonzero(distances >= far_tol)
     if far.size:
         j = int(far[np.argmax(distances[far])])
-        return report(Phase.STUCK, f"{rest} with particle {j} at distance {distances[j]:.3g} >= far_tol = {far_tol:g} "
-                                   "from every data point.")
+        return report(
+            Phase.STUCK,
+            f"{rest} with particle {j} at distance {distances[j]:.3g} >= far_tol = {far_tol:g} from every data point.",
+        )
     near = np.flatnonzero(distances > data_tol)
     if near.size:
         j = int(near[np.argmax(distances[near])])
-        return report(Phase.MODE_COLLAPSE, f"{rest} with particle {j} at offset {distances[j]:.3g} from the nearest "
-                                           f"data point (between data_tol = {data_tol:g} and far_tol = {far_tol:g}).")
+        return report(
+            Phase.MODE_COLLAPSE,
+            f"{rest} with particle {j} at offset {distances[j]:.3g} from the nearest "
+            f"data point (between data_tol = {data_tol:g} and far_tol = {far_tol:g}).",
+        )
     counts = np.bincount(np.argmin(pairwise, axis=1), minlength=pairwise.shape[1])
     if np.any(counts == 0) and np.any(counts >= 2):
-        return report(Phase.MODE_COLLAPSE, f"{rest} on the data, but data point {int(np.argmin(counts))} holds no "
-                                           f"particle while data point {int(np.argmax(counts))} holds "
-                                           f"{int(counts.max())}.")
+        return report(
+            Phase.MODE_COLLAPSE,
+            f"{rest} on the data, but data point {int(np.argmin(counts))} holds no "
+            f"particle while data point {int(np.argmax(counts))} holds "
+            f"{int(counts.max())}.",
+        )
     return report(converges, f"{rest} on the data (every particle within data_tol = {data_tol:g}) with {swings}.")
 
 
@@ -333,8 +382,9 @@ def _check_trajectory(ts, points):
     if points.ndim != 3 or 0 in points.shape:
         raise ValueError(f"`points` must be an (S, N, d) array with S, N, d >= 1; received shape {points.shape}.")
     if ts.shape != points.shape[:1]:
-        raise ValueError(f"`ts` must have shape ({points.shape[0]},) to match `points` {points.shape}; "
-                         f"received shape {ts.shape}.")
+        raise ValueError(
+            f"`ts` must have shape ({points.shape[0]},) to match `points` {points.shape}; received shape {ts.shape}."
+        )
     return ts, points
 
 
@@ -357,5 +407,6 @@ def _as_result(result):
     try:
         return Result(int(np.asarray(result)))
     except (TypeError, ValueError):
-        raise ValueError(f"`result` must be a dualflow Result code {[r.value for r in Result]} or None; "
-                         f"received {result!r}.") from None
+        raise ValueError(
+            f"`result` must be a dualflow Result code {[r.value for r in Result]} or None; received {result!r}."
+        ) from None

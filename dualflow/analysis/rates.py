@@ -44,7 +44,7 @@ def fitted_eigenvalues(offsets, *, delays: int | None = None, rank_tol: float = 
     q = delays if delays is not None else -(-(2 * dim + 1) // dim)
     if series.shape[0] - q < 2:
         raise ValueError(f"`offsets` keeps {series.shape[0]} saves above the floor, too few for {q} delays.")
-    hankel = np.stack([series[i:series.shape[0] - q + i + 1].T for i in range(q)]).reshape(q * dim, -1)
+    hankel = np.stack([series[i : series.shape[0] - q + i + 1].T for i in range(q)]).reshape(q * dim, -1)
     scale = np.max(np.abs(hankel), axis=0)  # one scale per column keeps decaying tails well conditioned
     before, after = hankel[:, :-1] / scale[:-1], hankel[:, 1:] / scale[:-1]
     u, s, vt = np.linalg.svd(before, full_matrices=False)

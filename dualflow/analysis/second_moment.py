@@ -72,13 +72,13 @@ def _initial_state(nu0, c0):
     """Check and convert the initial eigenvalues $\\nu_0$ `(d,)` and curvatures $c_0$ (`()` or `(d,)`)."""
     nu0 = _float("nu0", nu0)
     if nu0.ndim != 1 or nu0.shape[0] == 0:
-        raise ValueError(f"`nu0` must be a (d,) array of covariance eigenvalues with d >= 1; "
-                         f"received shape {nu0.shape}.")
+        raise ValueError(
+            f"`nu0` must be a (d,) array of covariance eigenvalues with d >= 1; received shape {nu0.shape}."
+        )
     check_positive("nu0", nu0, allow_zero=True)
     c0 = _float("c0", c0)
     if c0.shape not in ((), nu0.shape):
-        raise ValueError(f"`c0` must be a scalar or have the shape {nu0.shape} of `nu0`; "
-                         f"received shape {c0.shape}.")
+        raise ValueError(f"`c0` must be a scalar or have the shape {nu0.shape} of `nu0`; received shape {c0.shape}.")
     return nu0, jnp.broadcast_to(c0, nu0.shape)
 
 
@@ -143,8 +143,9 @@ def second_moment_model(nu0, c0, *, lr_g, lr_d, reg, bandwidth, w, p, ptot, n_st
     check_positive("reg", reg, allow_zero=True)
     check_int("n_steps", n_steps, minimum=1)
     gamma, w, delta, ptot = _masses(bandwidth, w, p, ptot)
-    return _smm_scan(nu0, c0, _float("lr_g", lr_g), _float("lr_d", lr_d), _float("reg", reg), gamma, w, delta, ptot,
-                     n_steps)
+    return _smm_scan(
+        nu0, c0, _float("lr_g", lr_g), _float("lr_d", lr_d), _float("reg", reg), gamma, w, delta, ptot, n_steps
+    )
 
 
 def _smm_field(t, state, args):
@@ -157,15 +158,37 @@ def _smm_field(t, state, args):
 def _smm_ode(nu0, c0, kappa, reg, gamma, w, delta, ptot, t1, n_saves, rtol, atol, max_steps):
     ts = jnp.linspace(0.0, t1, n_saves, dtype=nu0.dtype)
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(_smm_field), diffrax.Tsit5(), t0=ts[0], t1=ts[-1], dt0=None, y0=(nu0, c0),
-        args=(kappa, reg, gamma, w, delta, ptot), saveat=diffrax.SaveAt(ts=ts),
-        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol), max_steps=max_steps)
+        diffrax.ODETerm(_smm_field),
+        diffrax.Tsit5(),
+        t0=ts[0],
+        t1=ts[-1],
+        dt0=None,
+        y0=(nu0, c0),
+        args=(kappa, reg, gamma, w, delta, ptot),
+        saveat=diffrax.SaveAt(ts=ts),
+        stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
+        max_steps=max_steps,
+    )
     nu, c = sol.ys
     return sol.ts, nu, c
 
 
-def second_moment_flow(nu0, c0, *, kappa, reg, bandwidth, w, p, ptot, t1, n_saves: int = 101, rtol: float = 1e-10,
-                       atol: float = 1e-12, max_steps: int = 100_000):
+def second_moment_flow(
+    nu0,
+    c0,
+    *,
+    kappa,
+    reg,
+    bandwidth,
+    w,
+    p,
+    ptot,
+    t1,
+    n_saves: int = 101,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    max_steps: int = 100_000,
+):
     r"""The continuous-time SMM, the limit $\eta_g \to 0$ of `second_moment_model` in generator
     time $t = k\eta_g$ with $\kappa = \eta_d/\eta_g$ fixed:
 
@@ -194,8 +217,21 @@ def second_moment_flow(nu0, c0, *, kappa, reg, bandwidth, w, p, ptot, t1, n_save
     check_positive("atol", atol)
     check_int("max_steps", max_steps, minimum=1)
     gamma, w, delta, ptot = _masses(bandwidth, w, p, ptot)
-    return _smm_ode(nu0, c0, _float("kappa", kappa), _float("reg", reg), gamma, w, delta, ptot, _float("t1", t1),
-                    n_saves, float(rtol), float(atol), max_steps)
+    return _smm_ode(
+        nu0,
+        c0,
+        _float("kappa", kappa),
+        _float("reg", reg),
+        gamma,
+        w,
+        delta,
+        ptot,
+        _float("t1", t1),
+        n_saves,
+        float(rtol),
+        float(atol),
+        max_steps,
+    )
 
 
 def smm_balanced_asymptote(k, *, lr_g, reg, bandwidth, w, ptot, dim: int = 1):
@@ -221,8 +257,11 @@ def smm_balanced_asymptote(k, *, lr_g, reg, bandwidth, w, ptot, dim: int = 1):
     for name, value in (("lr_g", lr_g), ("reg", reg), ("bandwidth", bandwidth), ("w", w), ("ptot", ptot)):
         check_positive(name, value)
     check_int("dim", dim, minimum=1)
-    return _float("reg", reg) * _float("bandwidth", bandwidth) ** 4 / (
-        (2 + dim) * _float("lr_g", lr_g) * _float("w", w) * _float("ptot", ptot) * _float("k", k))
+    return (
+        _float("reg", reg)
+        * _float("bandwidth", bandwidth) ** 4
+        / ((2 + dim) * _float("lr_g", lr_g) * _float("w", w) * _float("ptot", ptot) * _float("k", k))
+    )
 
 
 def smm_geometric_factor(*, lr_g, reg, bandwidth, w, p, ptot):
@@ -246,8 +285,9 @@ def smm_geometric_factor(*, lr_g, reg, bandwidth, w, p, ptot):
     return (1 - _float("lr_g", lr_g) * w * delta * gamma / _float("reg", reg)) ** 2
 
 
-def exact_cloud_dynamics(points, masses=None, *, lr_g, lr_d, reg, bandwidth, p, n_steps: int,
-                         save_every: int = 1, throw: bool = True) -> Solution:
+def exact_cloud_dynamics(
+    points, masses=None, *, lr_g, lr_d, reg, bandwidth, p, n_steps: int, save_every: int = 1, throw: bool = True
+) -> Solution:
     r"""The exact dynamics the SMM approximates: alternating GDA (discriminator first) with the
     exact RKHS discriminator of a Gaussian kernel, starting from $f_0 = 0$, one true point of
     mass $p$ at the origin, and the mass-weighted velocity $\dot x_j = m_j\nabla f(x_j)$.
@@ -262,11 +302,19 @@ def exact_cloud_dynamics(points, masses=None, *, lr_g, lr_d, reg, bandwidth, p, 
     **Returns:** the `Solution` of `dualflow.solve`; feed it to `cloud_covariance_eigenvalues`.
     """
     generator = Measure(points, masses)
-    data = Measure(jnp.zeros((1, generator.dim), dtype=generator.points.dtype),
-                   jnp.reshape(jnp.asarray(p, dtype=generator.points.dtype), (1,)))
+    data = Measure(
+        jnp.zeros((1, generator.dim), dtype=generator.points.dtype),
+        jnp.reshape(jnp.asarray(p, dtype=generator.points.dtype), (1,)),
+    )
     game = KernelGame(data, ExactRKHS(Gaussian(bandwidth)), reg=reg)
-    return solve(game, generator, GDA(lr_g, lr_d, order="alternating_d_first"), n_steps=n_steps,
-                 save_every=save_every, throw=throw)
+    return solve(
+        game,
+        generator,
+        GDA(lr_g, lr_d, order="alternating_d_first"),
+        n_steps=n_steps,
+        save_every=save_every,
+        throw=throw,
+    )
 
 
 @jax.jit
@@ -294,6 +342,7 @@ def cloud_covariance_eigenvalues(solution: Solution, centre):
     centre = _float("centre", centre)
     dim = solution.points.shape[-1]
     if centre.shape != (dim,):
-        raise ValueError(f"`centre` must have shape ({dim},) to match the solution's points; "
-                         f"received shape {centre.shape}.")
+        raise ValueError(
+            f"`centre` must have shape ({dim},) to match the solution's points; received shape {centre.shape}."
+        )
     return _covariance_eigenvalues(solution.points, solution.masses, centre.astype(solution.points.dtype))

@@ -27,8 +27,10 @@ def kernel_function(discriminator):
     kernel = source
     for part in kernel.kernels if isinstance(kernel, Multiscale) else (kernel,):
         if isinstance(part, (Laplace, Energy)):
-            raise ValueError(f"second derivatives need a kernel twice differentiable at coincident points; "
-                             f"received {type(part).__name__}. Use Gaussian, RationalQuadratic or Multiscale of those.")
+            raise ValueError(
+                f"second derivatives need a kernel twice differentiable at coincident points; "
+                f"received {type(part).__name__}. Use Gaussian, RationalQuadratic or Multiscale of those."
+            )
     return kernel
 
 

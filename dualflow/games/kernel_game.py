@@ -21,9 +21,9 @@ import jax
 import jax.numpy as jnp
 
 from ..measures.measure import Measure
-from ..precision import cast_floating
 from ..players.base import AbstractDiscriminator
 from ..players.optimal import OptimalWitness
+from ..precision import cast_floating
 from ..validation import check_choice, checked_positive
 from .payoffs import AbstractPayoff, KernelIPM
 
@@ -72,7 +72,8 @@ class KernelGame(eqx.Module):
         if payoff.constrained and not discriminator.supports_constraints:
             raise ValueError(
                 f"{type(payoff).__name__}'s Lipschitz constraints (clipping, gradient penalty) act on a critic's "
-                f"parameters; `{type(discriminator).__name__}` has none. Use FiniteRank or NeuralDiscriminator.")
+                f"parameters; `{type(discriminator).__name__}` has none. Use FiniteRank or NeuralDiscriminator."
+            )
         if discriminator.requires_linear_payoff and not payoff.linear:
             raise ValueError(
                 f"`{type(discriminator).__name__}` has a closed form only for payoffs linear in f "
@@ -80,8 +81,9 @@ class KernelGame(eqx.Module):
             )
         self.data = data
         self.discriminator = cast_floating(discriminator, data.points.dtype)
-        self.reg = checked_positive("reg", reg, allow_zero=not isinstance(discriminator, OptimalWitness),
-                                    dtype=data.points.dtype)
+        self.reg = checked_positive(
+            "reg", reg, allow_zero=not isinstance(discriminator, OptimalWitness), dtype=data.points.dtype
+        )
         self.payoff = payoff
         self.velocity = velocity
 
@@ -115,5 +117,4 @@ def check_game_and_measure(game, measure, name: str) -> None:
     if not isinstance(measure, Measure):
         raise ValueError(f"`{name}` must be a dualflow Measure; received {type(measure).__name__}.")
     if measure.dim != game.data.dim:
-        raise ValueError(f"`{name}` points have dimension {measure.dim} but the data have dimension "
-                         f"{game.data.dim}.")
+        raise ValueError(f"`{name}` points have dimension {measure.dim} but the data have dimension {game.data.dim}.")

@@ -146,8 +146,10 @@ class WGAN(AbstractPayoff):
             check_positive("clip", self.clip)
         check_positive("gradient_penalty", self.gradient_penalty, allow_zero=True)
         if self.clip is None and self.gradient_penalty == 0:
-            raise ValueError("WGAN needs `clip` or `gradient_penalty` > 0 (a Lipschitz constraint); for an "
-                             "unconstrained critic use KernelIPM with a ridge `reg`.")
+            raise ValueError(
+                "WGAN needs `clip` or `gradient_penalty` > 0 (a Lipschitz constraint); for an "
+                "unconstrained critic use KernelIPM with a ridge `reg`."
+            )
 
     def real(self, t):
         return t

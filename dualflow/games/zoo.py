@@ -30,8 +30,9 @@ from .payoffs import WGAN, Logistic
 def bilinear(s=1.0) -> KernelGame:
     """The bilinear game $L = s\\,x\\,\\psi$ on $\\mathbb R \\times \\mathbb R$ (start the
     generator as `Measure([[x0]], [1.0])`)."""
-    return KernelGame(data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),
-                      discriminator=FiniteRank(Identity(1, scale=s)), reg=0.0)
+    return KernelGame(
+        data=Measure(jnp.zeros((1, 1)), jnp.ones(1)), discriminator=FiniteRank(Identity(1, scale=s)), reg=0.0
+    )
 
 
 def dirac_gan(gradient_penalty=0.0) -> KernelGame:
@@ -40,8 +41,12 @@ def dirac_gan(gradient_penalty=0.0) -> KernelGame:
     `gradient_penalty` $g \ge 0$ adds $-\frac g2|\nabla_z f|^2 = -\frac g2\psi^2$ to the critic's
     payoff (for a linear critic the gradient penalty is this ridge): the Jacobian at the
     equilibrium then has eigenvalues $-g/2 \pm \sqrt{g^2/4 - h'(0)^2}$, $h'(0) = 1/2$."""
-    return KernelGame(data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),
-                      discriminator=FiniteRank(Identity(1)), reg=gradient_penalty, payoff=Logistic())
+    return KernelGame(
+        data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),
+        discriminator=FiniteRank(Identity(1)),
+        reg=gradient_penalty,
+        payoff=Logistic(),
+    )
 
 
 def linear_critic(data: Measure, a=1.0) -> KernelGame:
@@ -78,6 +83,9 @@ def clipped_wgan_toy(num_critics: int, clip=1.0) -> KernelGame:
     """
     check_int("num_critics", num_critics, minimum=1)
     check_positive("clip", clip)
-    return KernelGame(data=Measure(jnp.zeros((1, 1)), jnp.ones(1)), discriminator=FiniteRank(Copies(num_critics, dim=1)),
-                      reg=0.0,
-                      payoff=WGAN(clip=clip))
+    return KernelGame(
+        data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),
+        discriminator=FiniteRank(Copies(num_critics, dim=1)),
+        reg=0.0,
+        payoff=WGAN(clip=clip),
+    )

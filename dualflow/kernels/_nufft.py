@@ -41,8 +41,8 @@ from jax._src.interpreters import batching
 if not hasattr(batching, "not_mapped"):  # jax >= 0.10 (see the module docstring)
     batching.not_mapped = None
 
-from jax_finufft import nufft1, nufft2  # noqa: E402  (after the workaround above)
-from jax_finufft.options import Opts  # noqa: E402
+from jax_finufft import nufft1, nufft2
+from jax_finufft.options import Opts
 
 #: The complex dtype of each real dtype.
 COMPLEX = {"float32": jnp.complex64, "float64": jnp.complex128}

@@ -65,8 +65,10 @@ class AbstractRadialKernel(eqx.Module):
     def sample_frequencies(self, key, num: int, dim: int, dtype=float):
         """Draw `num` frequencies $\\omega$ from the kernel's spectral measure, so that
         $K(x, z) = K(0)\\,\\mathbb E[\\cos(\\omega^\\top(x - z))]$ (Bochner)."""
-        raise ValueError(f"{type(self).__name__} has no spectral measure; random Fourier features need a "
-                         "shift-invariant positive-definite kernel (Gaussian, Laplace, rational quadratic, multiscale).")
+        raise ValueError(
+            f"{type(self).__name__} has no spectral measure; random Fourier features need a "
+            "shift-invariant positive-definite kernel (Gaussian, Laplace, rational quadratic, multiscale)."
+        )
 
     # --- pairwise evaluations -------------------------------------------------------
     def __call__(self, x, z):
@@ -99,10 +101,12 @@ class AbstractRadialKernel(eqx.Module):
 
 
 def _no_lattice(kernel) -> ValueError:
-    return ValueError(f"{type(kernel).__name__} has no spectral lattice: spectral kernel sums and SpectralRKHS are "
-                      "implemented for Gaussian kernels and Multiscale mixtures of Gaussians, whose spectral density "
-                      "decays like a Gaussian (others need a lattice that grows like a power of 1/tol). Use the "
-                      "brute-force sums (method='brute', ExactRKHS) for this kernel.")
+    return ValueError(
+        f"{type(kernel).__name__} has no spectral lattice: spectral kernel sums and SpectralRKHS are "
+        "implemented for Gaussian kernels and Multiscale mixtures of Gaussians, whose spectral density "
+        "decays like a Gaussian (others need a lattice that grows like a power of 1/tol). Use the "
+        "brute-force sums (method='brute', ExactRKHS) for this kernel."
+    )
 
 
 def squared_distances(x, z):

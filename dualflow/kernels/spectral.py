@@ -75,16 +75,20 @@ def check_lattice_kernel(kernel, dim: int) -> None:
         raise ValueError(f"`kernel` must be a radial kernel; received {kernel!r}.")
     kernel.spectral_bandwidths()  # raises, naming the kernel, when it has no lattice
     if not 1 <= dim <= MAX_DIM:
-        raise ValueError(f"the spectral lattice is for points in dimension 1 to {MAX_DIM} (its size grows like "
-                         f"(Omega L / pi)^d); received dimension {dim}. Use the brute-force sums (ExactRKHS) or "
-                         "random features above.")
+        raise ValueError(
+            f"the spectral lattice is for points in dimension 1 to {MAX_DIM} (its size grows like "
+            f"(Omega L / pi)^d); received dimension {dim}. Use the brute-force sums (ExactRKHS) or "
+            "random features above."
+        )
 
 
 def _concrete_float(name, value) -> float:
     if not is_concrete(value):
-        raise ValueError(f"the spectral lattice's size is fixed before compilation and needs a concrete {name}; "
-                         "received a traced value (inside jit or vmap). Build the lattice outside the transformation "
-                         "(SpectralLattice.fit with the smallest and largest bandwidth of the sweep) and pass it in.")
+        raise ValueError(
+            f"the spectral lattice's size is fixed before compilation and needs a concrete {name}; "
+            "received a traced value (inside jit or vmap). Build the lattice outside the transformation "
+            "(SpectralLattice.fit with the smallest and largest bandwidth of the sweep) and pass it in."
+        )
     return float(np.asarray(value))
 
 
@@ -104,7 +108,7 @@ class SpectralLattice(eqx.Module):
     eps: float = eqx.field(static=True)
 
     @staticmethod
-    def fit(kernel, lower, upper, dim: int, tol: float = 1e-10, *, bandwidths=None) -> "SpectralLattice":
+    def fit(kernel, lower, upper, dim: int, tol: float = 1e-10, *, bandwidths=None) -> SpectralLattice:
         r"""The lattice that holds `kernel` to `tol` for points in $[\ell, u]^d$ = `[lower, upper]^dim`.
 
         `bandwidths`: `(smallest, largest)` bandwidth to size it for (default the kernel's own):
@@ -119,8 +123,14 @@ class SpectralLattice(eqx.Module):
             raise ValueError(f"the lattice's region needs upper > lower; received [{lower}, {upper}].")
         side = (upper - lower) + margin_factor(tol, dim) * large
         half_modes = math.ceil(cutoff_factor(tol, dim) / small * side / (2 * math.pi))
-        return SpectralLattice(lower=jnp.asarray(lower), upper=jnp.asarray(upper), side=jnp.asarray(side),
-                               modes=2 * half_modes + 1, dim=dim, eps=tol / 4)
+        return SpectralLattice(
+            lower=jnp.asarray(lower),
+            upper=jnp.asarray(upper),
+            side=jnp.asarray(side),
+            modes=2 * half_modes + 1,
+            dim=dim,
+            eps=tol / 4,
+        )
 
     @property
     def size(self) -> int:
@@ -147,8 +157,7 @@ class SpectralLattice(eqx.Module):
         r"""$w_k = \hat s(\omega_k)(2\pi/L)^d$, shape `(modes,) * d`."""
         own = jnp.asarray(kernel.spectral_bandwidths()[0]).dtype  # evaluated in the kernel's dtype, then cast
         omega = self.frequencies(own)
-        omega_sq = sum(jnp.expand_dims(omega**2, [a for a in range(self.dim) if a != axis])
-                       for axis in range(self.dim))
+        omega_sq = sum(jnp.expand_dims(omega**2, [a for a in range(self.dim) if a != axis]) for axis in range(self.dim))
         cell = (2 * jnp.pi / self.side).astype(own) ** self.dim
         return (kernel.spectral_density(omega_sq, self.dim) * cell).astype(dtype)
 
@@ -156,8 +165,9 @@ class SpectralLattice(eqx.Module):
         """Raise unless the NUFFT can deliver this lattice's tolerance in `dtype`."""
         floor = TOL_FLOOR[jnp.dtype(dtype).name]
         if 4 * self.eps < floor:
-            raise ValueError(f"{jnp.dtype(dtype).name} spectral sums reach tol >= {floor:g}; received "
-                             f"tol = {4 * self.eps:g}.")
+            raise ValueError(
+                f"{jnp.dtype(dtype).name} spectral sums reach tol >= {floor:g}; received tol = {4 * self.eps:g}."
+            )
 
     def transform(self, points, coefs):
         r"""$\hat\beta_k = \sum_j \beta_j e^{-i\omega_k\cdot(z_j - c)}$, complex, shape `(modes,) * d` (type-1 NUFFT)."""
@@ -169,8 +179,10 @@ class SpectralLattice(eqx.Module):
         coefficients `coefs_hat` (complex, `(modes,) * d`): one batched type-2 NUFFT, shapes `(n,)`, `(n, d)`."""
         self.check_precision(x.dtype)
         omega = self.frequencies(x.dtype).astype(coefs_hat.dtype)
-        derivs = [1j * jnp.expand_dims(omega, [a for a in range(self.dim) if a != axis]) * coefs_hat
-                  for axis in range(self.dim)]
+        derivs = [
+            1j * jnp.expand_dims(omega, [a for a in range(self.dim) if a != axis]) * coefs_hat
+            for axis in range(self.dim)
+        ]
         out = jnp.real(lattice_to_points(jnp.stack([coefs_hat, *derivs]), self.angles(x), self.eps))
         return out[0], out[1:].T
 
@@ -192,8 +204,10 @@ def fit_to_points(kernel, tol: float, *arrays) -> SpectralLattice:
     """The lattice for the region spanned by the concrete point arrays `arrays` (no room to move)."""
     for a in arrays:
         if not is_concrete(a):
-            raise ValueError("spectral kernel sums choose their lattice from the points, which must then be concrete; "
-                             "inside jit or vmap pass `lattice=SpectralLattice.fit(...)` to kernel_sums.")
+            raise ValueError(
+                "spectral kernel sums choose their lattice from the points, which must then be concrete; "
+                "inside jit or vmap pass `lattice=SpectralLattice.fit(...)` to kernel_sums."
+            )
     stacked = np.concatenate([np.asarray(a) for a in arrays])
     return SpectralLattice.fit(kernel, stacked.min(), stacked.max(), stacked.shape[1], tol)
 
@@ -231,13 +245,17 @@ def run_lattice(kernel, tol, box, data_points, x0) -> SpectralLattice:
     """The lattice of a run: `box` (or the default box around the data and `x0`), checked to hold
     the data and the initial particles (concrete values; before compilation)."""
     if not (is_concrete(data_points) and is_concrete(x0)):
-        raise ValueError("a spectral player fixes its lattice before compilation from concrete data and initial "
-                         "particles; inside jit or vmap pass `lattice=SpectralLattice.fit(...)`.")
+        raise ValueError(
+            "a spectral player fixes its lattice before compilation from concrete data and initial "
+            "particles; inside jit or vmap pass `lattice=SpectralLattice.fit(...)`."
+        )
     points = np.concatenate([np.asarray(data_points), np.asarray(x0)])
     lower, upper = box if box is not None else default_box(points, kernel.spectral_bandwidths()[1])
     if points.min() < lower or points.max() > upper:
-        raise ValueError(f"the data and the initial particles span [{points.min():.6g}, {points.max():.6g}] but the "
-                         f"spectral box is [{lower:.6g}, {upper:.6g}]; pass a box that holds them.")
+        raise ValueError(
+            f"the data and the initial particles span [{points.min():.6g}, {points.max():.6g}] but the "
+            f"spectral box is [{lower:.6g}, {upper:.6g}]; pass a box that holds them."
+        )
     return SpectralLattice.fit(kernel, lower, upper, points.shape[1], tol)
 
 
@@ -245,5 +263,7 @@ def advice_for(lattice: SpectralLattice) -> str:
     """The message for a run that left `lattice`'s box, with a box twice as wide to pass instead."""
     lower, upper = float(np.asarray(lattice.lower)), float(np.asarray(lattice.upper))
     centre, width = (lower + upper) / 2, upper - lower
-    return (f"a particle left the spectral box [{lower:.4g}, {upper:.4g}]^d, where the lattice no longer holds the "
-            f"kernel; pass a wider box, e.g. box=({centre - width:.4g}, {centre + width:.4g})")
+    return (
+        f"a particle left the spectral box [{lower:.4g}, {upper:.4g}]^d, where the lattice no longer holds the "
+        f"kernel; pass a wider box, e.g. box=({centre - width:.4g}, {centre + width:.4g})"
+    )

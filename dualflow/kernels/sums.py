@@ -147,8 +147,17 @@ METHODS = ("brute", "spectral", "auto")
 """The values of `kernel_sums(method=...)`."""
 
 
-def kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, method: str = "brute", tol: float = 1e-10,
-                lattice: SpectralLattice | None = None, block: int | None = None):
+def kernel_sums(
+    kernel: AbstractRadialKernel,
+    x,
+    centres,
+    coefs,
+    *,
+    method: str = "brute",
+    tol: float = 1e-10,
+    lattice: SpectralLattice | None = None,
+    block: int | None = None,
+):
     """Witness values and gradients $\\big(\\sum_k \\beta_k K(x_n, z_k),\\ \\sum_k \\beta_k \\nabla_x K(x_n, z_k)\\big)$.
 
     **Arguments:**
@@ -188,8 +197,10 @@ def kernel_sums(kernel: AbstractRadialKernel, x, centres, coefs, *, method: str 
         return spectral_sums(kernel, x, centres, coefs, lattice)
     if isinstance(kernel, Multiscale):  # linearity: each component on its own (Gaussians: one exp per pair)
         parts = [kernel_sums(k, x, centres, coefs, block=block) for k in kernel.kernels]
-        return (sum(w * v for w, (v, _) in zip(kernel.weights, parts)),
-                sum(w * g for w, (_, g) in zip(kernel.weights, parts)))
+        return (
+            sum(w * v for w, (v, _) in zip(kernel.weights, parts)),
+            sum(w * g for w, (_, g) in zip(kernel.weights, parts)),
+        )
     n, m = x.shape[0], centres.shape[0]
     if block is None:
         if n * m <= DENSE_PAIRS:
@@ -210,5 +221,9 @@ def spectral_is_cheaper(kernel, x, centres, tol: float) -> bool:
         lattice = fit_to_points(kernel, tol, x, centres)
     except ValueError:  # no lattice for this kernel, or traced points
         return False
-    cost = SPECTRAL_COST_FIXED + SPECTRAL_COST_PER_POINT * (x.shape[0] + centres.shape[0]) + SPECTRAL_COST_PER_MODE * lattice.size
+    cost = (
+        SPECTRAL_COST_FIXED
+        + SPECTRAL_COST_PER_POINT * (x.shape[0] + centres.shape[0])
+        + SPECTRAL_COST_PER_MODE * lattice.size
+    )
     return cost < x.shape[0] * centres.shape[0]

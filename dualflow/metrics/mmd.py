@@ -25,8 +25,7 @@ from ._checks import check_measure_pair
 def _check_kernel(kernel) -> None:
     if not isinstance(kernel, AbstractRadialKernel):
         raise TypeError(
-            f"`kernel` must be a dualflow radial kernel (e.g. `Gaussian`, `Laplace`); "
-            f"received {type(kernel).__name__}."
+            f"`kernel` must be a dualflow radial kernel (e.g. `Gaussian`, `Laplace`); received {type(kernel).__name__}."
         )
 
 

@@ -126,8 +126,10 @@ def mode_hops(occupancy, ts, *, min_fraction: float = 0.05, persistence: int = 3
     if occupancy.ndim != 2 or occupancy.shape[0] == 0 or occupancy.shape[1] == 0:
         raise ValueError(f"`occupancy` must be an (S, K) array with S, K >= 1; received shape {occupancy.shape}.")
     if ts.shape != occupancy.shape[:1]:
-        raise ValueError(f"`ts` must have shape ({occupancy.shape[0]},) to match `occupancy` {occupancy.shape}; "
-                         f"received shape {ts.shape}.")
+        raise ValueError(
+            f"`ts` must have shape ({occupancy.shape[0]},) to match `occupancy` {occupancy.shape}; "
+            f"received shape {ts.shape}."
+        )
     if not 0.0 <= float(min_fraction) <= 1.0:
         raise ValueError(f"`min_fraction` must lie in [0, 1]; received {min_fraction!r}.")
     check_int("persistence", persistence, minimum=1)
@@ -141,8 +143,9 @@ def mode_hops(occupancy, ts, *, min_fraction: float = 0.05, persistence: int = 3
     filled = established_labels(dominant[None, :], persistence)[0]
     first = np.flatnonzero(filled != NO_MODE)
     starts = first[:1].tolist() + np.flatnonzero(_hops(filled[None, :])[0]).tolist()
-    return ModeHops(dominant=dominant, modes=filled[starts].astype(int), start_times=ts[starts],
-                    num_hops=max(len(starts) - 1, 0))
+    return ModeHops(
+        dominant=dominant, modes=filled[starts].astype(int), start_times=ts[starts], num_hops=max(len(starts) - 1, 0)
+    )
 
 
 def particle_hops(points, centres, std, *, ts=None, radius_stds: float = 3.0, persistence: int = 3) -> np.ndarray:
@@ -183,8 +186,10 @@ def particle_hops(points, centres, std, *, ts=None, radius_stds: float = 3.0, pe
     if ts is not None:
         ts = np.asarray(ts, dtype=np.float64)
         if ts.shape != points.shape[:1]:
-            raise ValueError(f"`ts` must have shape ({points.shape[0]},) to match `points` {points.shape}; "
-                             f"received shape {ts.shape}.")
+            raise ValueError(
+                f"`ts` must have shape ({points.shape[0]},) to match `points` {points.shape}; "
+                f"received shape {ts.shape}."
+            )
         finite &= np.isfinite(ts)[:, None]
 
     safe = jnp.asarray(np.where(finite[..., None], points, 0.0))

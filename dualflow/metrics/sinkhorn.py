@@ -37,9 +37,11 @@ def _divergence(x, a, y, b, epsilon, threshold, max_iterations: int):
     """With momentum; where that breaks down (a non-finite value reported as converged, seen at
     very small epsilon), the plain iteration instead."""
     accelerated = _solve_divergence(x, a, y, b, epsilon, threshold, max_iterations, True)
-    return jax.lax.cond(jnp.isinf(accelerated),
-                        lambda: _solve_divergence(x, a, y, b, epsilon, threshold, max_iterations, False),
-                        lambda: accelerated)
+    return jax.lax.cond(
+        jnp.isinf(accelerated),
+        lambda: _solve_divergence(x, a, y, b, epsilon, threshold, max_iterations, False),
+        lambda: accelerated,
+    )
 
 
 def _solve_divergence(x, a, y, b, epsilon, threshold, max_iterations: int, momentum: bool):

@@ -111,8 +111,10 @@ def default_bandwidth(centres) -> float:
     gaps = np.sqrt(np.sum((centres[:, None, :] - centres[None, :, :]) ** 2, axis=-1))
     gaps = gaps[gaps > 0]
     if gaps.size == 0:
-        raise ValueError("the default MMD bandwidth is the mode spacing, which needs at least two distinct "
-                         f"centres; received {centres.shape[0]}. Pass `kernel=` explicitly.")
+        raise ValueError(
+            "the default MMD bandwidth is the mode spacing, which needs at least two distinct "
+            f"centres; received {centres.shape[0]}. Pass `kernel=` explicitly."
+        )
     return float(gaps.min())
 
 
@@ -131,13 +133,16 @@ def _unpack_run(run):
     if points.dtype.kind != "f":
         points = points.astype(np.float64)
     if points.ndim != 3 or ts.ndim != 1 or ts.shape[0] != points.shape[0]:
-        raise ValueError(f"expected `ts` of shape (S,) and `points` of shape (S, N, d); received {ts.shape} "
-                         f"and {points.shape}.")
+        raise ValueError(
+            f"expected `ts` of shape (S,) and `points` of shape (S, N, d); received {ts.shape} and {points.shape}."
+        )
     if masses is not None:
         masses = np.asarray(masses, dtype=points.dtype)
         if masses.shape != points.shape[1:2] or not np.all(np.isfinite(masses) & (masses > 0)):
-            raise ValueError(f"`masses` must be a finite positive array of shape ({points.shape[1]},); "
-                             f"received shape {masses.shape}.")
+            raise ValueError(
+                f"`masses` must be a finite positive array of shape ({points.shape[1]},); "
+                f"received shape {masses.shape}."
+            )
     return ts, points, masses
 
 
@@ -224,8 +229,10 @@ def metrics_over_time(
     if target_weights is not None:
         target_weights = np.asarray(target_weights, dtype=points.dtype)
         if target_weights.shape != (num_modes,):
-            raise ValueError(f"`target_weights` must have shape ({num_modes},) to match `centres`; "
-                             f"received shape {target_weights.shape}.")
+            raise ValueError(
+                f"`target_weights` must have shape ({num_modes},) to match `centres`; "
+                f"received shape {target_weights.shape}."
+            )
         check_positive("target_weights", target_weights)
 
     indices = evaluated_indices(points.shape[0], every)
@@ -243,11 +250,18 @@ def metrics_over_time(
             # rounded (passed in, not built inside the compiled function, where XLA would fold the
             # constant total into a multiplication by its inaccurate reciprocal)
             unit_or_given = jnp.ones(good.shape[1], good.dtype) if masses is None else jnp.asarray(masses)
-            cov = _coverage_over_time(good, jnp.asarray(centres), unit_or_given,
-                                      *(jnp.asarray(v, dtype=good.dtype) for v in (std, radius_stds, min_fraction)))
-            values.update(occupancy=cov.occupancy, num_covered=cov.num_covered,
-                          high_quality_fraction=cov.high_quality_fraction,
-                          kl_occupancy=occupancy_kl(cov.occupancy, target_weights))
+            cov = _coverage_over_time(
+                good,
+                jnp.asarray(centres),
+                unit_or_given,
+                *(jnp.asarray(v, dtype=good.dtype) for v in (std, radius_stds, min_fraction)),
+            )
+            values.update(
+                occupancy=cov.occupancy,
+                num_covered=cov.num_covered,
+                high_quality_fraction=cov.high_quality_fraction,
+                kl_occupancy=occupancy_kl(cov.occupancy, target_weights),
+            )
         if "w2" in which:
             squared = np.array([w2_squared(Measure(x, weights), data) for x in good])
             values.update(w2_squared=squared, w2=np.sqrt(squared))
@@ -263,8 +277,12 @@ def metrics_over_time(
 
     bandwidth = getattr(kernel, "bandwidth", None)
     settings = {
-        "std": float(std), "radius_stds": float(radius_stds), "min_fraction": float(min_fraction),
-        "epsilon": float(epsilon), "every": int(every), "which": list(which),
+        "std": float(std),
+        "radius_stds": float(radius_stds),
+        "min_fraction": float(min_fraction),
+        "epsilon": float(epsilon),
+        "every": int(every),
+        "which": list(which),
         "kernel": None if kernel is None else type(kernel).__name__,
         "bandwidth": None if bandwidth is None else float(np.asarray(bandwidth)),
         "target_weights": None if target_weights is None else target_weights.tolist(),
@@ -275,5 +293,6 @@ def metrics_over_time(
 
 @eqx.filter_jit
 def _coverage_over_time(xs, centres, masses, std, radius_stds, min_fraction):
-    return jax.vmap(lambda x: mode_coverage(x, centres, std, masses, radius_stds=radius_stds,
-                                            min_fraction=min_fraction))(xs)
+    return jax.vmap(
+        lambda x: mode_coverage(x, centres, std, masses, radius_stds=radius_stds, min_fraction=min_fraction)
+    )(xs)

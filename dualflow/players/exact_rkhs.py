@@ -142,8 +142,13 @@ class ExactRKHS(AbstractDiscriminator):
             data_coef, weight = inv * slopes[:m], -inv * slopes[m:]
         slot = (state.head - 1) % state.history_weights.shape[0]
         weights = jnp.zeros_like(state.history_weights).at[slot].set(weight)
-        return ExactState(data_coef=data_coef, history_points=state.history_points.at[slot].set(x),
-                          history_weights=weights, head=state.head, dropped=jnp.zeros_like(state.dropped))
+        return ExactState(
+            data_coef=data_coef,
+            history_points=state.history_points.at[slot].set(x),
+            history_weights=weights,
+            head=state.head,
+            dropped=jnp.zeros_like(state.dropped),
+        )
 
     def expansion(self, game, state, masses):
         r"""Centres and coefficients $(z_k, \beta_k)$ with $f = \sum_k \beta_k K(\cdot, z_k)$."""
@@ -184,17 +189,22 @@ class ExactRKHS(AbstractDiscriminator):
         for i in range(n_critic):  # the first step pushes x, the others add to its slot
             real, fake = self._ascent_coefficients(game, state, x, masses)
             data_inc, weight = lr_d * real / game.data.masses, -lr_d * fake / masses
-            state = (state.advance(x, decay, data_inc, 0.0, weight) if i == 0
-                     else state.accumulate(decay, data_inc, weight))
+            state = (
+                state.advance(x, decay, data_inc, 0.0, weight) if i == 0 else state.accumulate(decay, data_inc, weight)
+            )
         return state
 
     def time_derivative(self, game, state, x, masses, kappa):
-        raise ValueError("ExactRKHS's state is a history, which has no finite time derivative: `DualFlow` integrates "
-                         "it by the history quadrature (`flows_by_history`).")
+        raise ValueError(
+            "ExactRKHS's state is a history, which has no finite time derivative: `DualFlow` integrates "
+            "it by the history quadrature (`flows_by_history`)."
+        )
 
     def ascent_direction(self, game, state, x, masses):
-        raise ValueError("ExactRKHS's ascent direction is a function outside its history's span; its steps are "
-                         "closed forms (`ascent_step`, `proximal_ascent`).")
+        raise ValueError(
+            "ExactRKHS's ascent direction is a function outside its history's span; its steps are "
+            "closed forms (`ascent_step`, `proximal_ascent`)."
+        )
 
     def proximal_ascent(self, game, state, x, masses, lr_d, fixed_point):
         r"""$f' = \big(f + \eta_d(\sum_i p_i h_r'(f'(y_i))K(\cdot,y_i) + \sum_j m_j h_f'(f'(x_j))K(\cdot,x_j))\big)/(1+\eta_d\lambda)$:

@@ -71,8 +71,10 @@ class FiniteRank(AbstractDiscriminator):
             phi = self._phi(jnp.concatenate([game.data.points, x]))
             return FiniteRankState(inverse_reg(game) * (jnp.concatenate([game.data.masses, -masses]) @ phi))
         if game.payoff.constrained:
-            raise ValueError(f"no best response is computed under {type(game.payoff).__name__}'s constraints; "
-                             "start the discriminator at zero.")
+            raise ValueError(
+                f"no best response is computed under {type(game.payoff).__name__}'s constraints; "
+                "start the discriminator at zero."
+            )
 
         def ascent(theta, _):
             return self._ascent_theta(game, FiniteRankState(theta), x, masses)
@@ -92,8 +94,9 @@ class FiniteRank(AbstractDiscriminator):
     def _ascent_theta(self, game, state, x, masses):
         """$\\partial_\\theta L(\\theta, \\mu)$ as an array."""
         if game.payoff.constrained:
-            return parameter_ascent(game, lambda theta, z: self.witness(game, FiniteRankState(theta), x, masses, z),
-                                    state.theta, x, masses)
+            return parameter_ascent(
+                game, lambda theta, z: self.witness(game, FiniteRankState(theta), x, masses, z), state.theta, x, masses
+            )
         phi_x = self._phi(x)
         fake = (masses * game.payoff.fake_slope(phi_x @ state.theta)) @ phi_x
         if self.data_embedding is not None and game.payoff.linear:
@@ -114,7 +117,9 @@ class FiniteRank(AbstractDiscriminator):
 
     def ascent_step(self, game, state, x, masses, lr_d, n_critic):
         for _ in range(n_critic):
-            state = FiniteRankState(game.payoff.project(state.theta + lr_d * self._ascent_theta(game, state, x, masses)))
+            state = FiniteRankState(
+                game.payoff.project(state.theta + lr_d * self._ascent_theta(game, state, x, masses))
+            )
         return state
 
     def time_derivative(self, game, state, x, masses, kappa):

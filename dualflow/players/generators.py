@@ -145,5 +145,7 @@ def as_generator(generator) -> AbstractGenerator:
         return generator
     if isinstance(generator, Measure):
         return Particles(generator)
-    raise ValueError("`generator` must be a Measure (free particles) or a generator player such as "
-                     f"NeuralGenerator; received {type(generator).__name__}.")
+    raise ValueError(
+        "`generator` must be a Measure (free particles) or a generator player such as "
+        f"NeuralGenerator; received {type(generator).__name__}."
+    )

@@ -57,8 +57,10 @@ class NeuralDiscriminator(AbstractDiscriminator):
         return self.params0
 
     def best_response(self, game, state, x, masses):
-        raise ValueError("a neural discriminator has no closed-form best response; use init_discriminator='zero' "
-                         "(the network's initial parameters).")
+        raise ValueError(
+            "a neural discriminator has no closed-form best response; use init_discriminator='zero' "
+            "(the network's initial parameters)."
+        )
 
     def _witness(self, params, z):
         model = self.model(params)

@@ -86,6 +86,8 @@ class OptimalWitness(AbstractOptimalDiscriminator):
         if isinstance(self.kernel, AbstractFeatureMap):
             return self.kernel.witness(coefs @ self.kernel.values(centres), z)
         if self.method == "spectral" and self.lattice is None:
-            raise ValueError("this spectral OptimalWitness has no lattice yet: `solve` fixes it from the data and the "
-                             "initial particles; elsewhere call `discriminator.prepared(game, x0)` first.")
+            raise ValueError(
+                "this spectral OptimalWitness has no lattice yet: `solve` fixes it from the data and the "
+                "initial particles; elsewhere call `discriminator.prepared(game, x0)` first."
+            )
         return kernel_sums(self.kernel, z, centres, coefs, method=self.method, lattice=self.lattice)

@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 
 from .._ott import ott
-from ..validation import positive_leaf, check_int
+from ..validation import check_int, positive_leaf
 from .optimal import AbstractOptimalDiscriminator
 
 
@@ -86,8 +86,10 @@ def _blocked_point_cloud():
             $\varepsilon\log\sum_j e^{(g_j - C_{ij})/\varepsilon}$ for every row $i$, `axis=0`
             $\varepsilon\log\sum_i e^{(f_i - C_{ij})/\varepsilon}$ for every column $j$; signs are $+1$."""
             if vec is not None:
-                raise NotImplementedError("SinkhornPotentials does not differentiate through its Sinkhorn solves "
-                                          "(its gradients come from the dual potentials).")
+                raise NotImplementedError(
+                    "SinkhornPotentials does not differentiate through its Sinkhorn solves "
+                    "(its gradients come from the dual potentials)."
+                )
             points, centres, potential = (self.x, self.y, g) if axis == 1 else (self.y, self.x, f)
             columns = centres.T
 
@@ -138,8 +140,9 @@ def _solve(x, a, y, b, epsilon, threshold, max_iterations: int, batch_size, symm
     with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
         cloud = ott().pointcloud.PointCloud if batch_size is None else _blocked_point_cloud()
         geom = cloud(x, y, cost_fn=ott().costs.SqEuclidean(), epsilon=epsilon, batch_size=batch_size)
-        solver = ott().sinkhorn.Sinkhorn(threshold=threshold, max_iterations=max_iterations, momentum=momentum,
-                                   parallel_dual_updates=parallel)
+        solver = ott().sinkhorn.Sinkhorn(
+            threshold=threshold, max_iterations=max_iterations, momentum=momentum, parallel_dual_updates=parallel
+        )
         out = solver(ott().linear_problem.LinearProblem(geom, a=a, b=b))
         return out.g.astype(x.dtype), jnp.asarray(out.converged), jnp.asarray(out.n_iters, jnp.int32)
 
@@ -227,8 +230,12 @@ class SinkhornPotentials(AbstractOptimalDiscriminator):
         data = game.data
         y = data.points.astype(x.dtype)
         b = data.masses.astype(x.dtype) / jnp.sum(data.masses.astype(x.dtype))
-        options = dict(epsilon=self.epsilon.astype(x.dtype), threshold=self.threshold.astype(x.dtype),
-                       max_iterations=self.max_iterations, batch_size=self.batch_size)
+        options = dict(
+            epsilon=self.epsilon.astype(x.dtype),
+            threshold=self.threshold.astype(x.dtype),
+            max_iterations=self.max_iterations,
+            batch_size=self.batch_size,
+        )
         g_cross, ok_cross, it_cross = _solve(x, a, y, b, symmetric=False, **options)
         g_self, ok_self, it_self = _solve(x, a, x, a, symmetric=True, **options)
         return SinkhornDuals(g_cross, g_self, jnp.stack([ok_cross, ok_self]), jnp.stack([it_cross, it_self]))
@@ -236,8 +243,9 @@ class SinkhornPotentials(AbstractOptimalDiscriminator):
     def witness(self, game, state, x, masses, z):
         duals = self.potentials(game, x, masses)
         epsilon = self.epsilon.astype(x.dtype)
-        f_cross, t_cross = _c_transform(z, game.data.points.astype(x.dtype), duals.data_vector, epsilon,
-                                        self.batch_size)
+        f_cross, t_cross = _c_transform(
+            z, game.data.points.astype(x.dtype), duals.data_vector, epsilon, self.batch_size
+        )
         f_self, t_self = _c_transform(z, x, duals.self_vector, epsilon, self.batch_size)
         total = jnp.sum(masses)
         values = (f_self - f_cross) / total
@@ -245,4 +253,3 @@ class SinkhornPotentials(AbstractOptimalDiscriminator):
         converged = jnp.all(duals.converged)
         nan = jnp.asarray(jnp.nan, dtype=x.dtype)
         return jnp.where(converged, values, nan), jnp.where(converged, grads, nan)
-

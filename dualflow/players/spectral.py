@@ -40,6 +40,7 @@ from ..validation import check_positive
 from .ascent import best_response_slopes, geometric_sum, inverse_reg
 from .base import AbstractDiscriminator
 
+
 class SpectralState(eqx.Module):
     r"""$\theta$ of $f = \operatorname{Re}\sum_k w_k\theta_k e^{i\omega_k\cdot(x - c)}$: real and imaginary
     parts stacked, shape `(2,) + (modes,) * d`."""
@@ -103,16 +104,20 @@ class SpectralRKHS(AbstractDiscriminator):
         if self.lattice is not None:
             check_lattice_kernel(self.kernel, x0.shape[1])
             if self.lattice.dim != x0.shape[1]:
-                raise ValueError(f"the lattice is for points in dimension {self.lattice.dim}; the particles have "
-                                 f"dimension {x0.shape[1]}.")
+                raise ValueError(
+                    f"the lattice is for points in dimension {self.lattice.dim}; the particles have "
+                    f"dimension {x0.shape[1]}."
+                )
             return self
         lattice = run_lattice(self.kernel, self.tol, self.box, game.data.points, x0)
         return SpectralRKHS(self.kernel, self.tol, self.box, lattice)
 
     def _lattice(self) -> SpectralLattice:
         if self.lattice is None:
-            raise ValueError("this SpectralRKHS has no lattice yet: `solve` and `linearize` fix it from the data and "
-                             "the initial particles; elsewhere call `discriminator.prepared(game, x0)` first.")
+            raise ValueError(
+                "this SpectralRKHS has no lattice yet: `solve` and `linearize` fix it from the data and "
+                "the initial particles; elsewhere call `discriminator.prepared(game, x0)` first."
+            )
         return self.lattice
 
     def domain_margin(self, x):
@@ -169,7 +174,6 @@ class SpectralRKHS(AbstractDiscriminator):
 
     def time_derivative(self, game, state, x, masses, kappa):
         return SpectralState(kappa * self.ascent_direction(game, state, x, masses).coefs)
-
 
     def best_response(self, game, state, x, masses):
         r"""$\theta^* = \hat D(\theta^*)/\lambda$: $(\hat\nu - \hat\mu)/\lambda$ for the kernel IPM; for other

@@ -135,26 +135,43 @@ def animate_runs(
         window = _window([points[label][chosen[label]] for label, _ in runs] + [data_points])
     xlim, ylim = window
 
-    fig = Figure(figsize=(panel_size * len(runs) + (0.9 if field is not None else 0.2), panel_size + 0.7),
-                 layout="constrained", dpi=dpi)
+    fig = Figure(
+        figsize=(panel_size * len(runs) + (0.9 if field is not None else 0.2), panel_size + 0.7),
+        layout="constrained",
+        dpi=dpi,
+    )
     FigureCanvasAgg(fig)
     axes = np.atleast_1d(fig.subplots(1, len(runs), sharex=True, sharey=True))
     fields = _field_frames(field, runs, chosen, xlim, ylim, grid, arrows, field_scale) if field is not None else None
 
     scatters, titles, field_artists = {}, {}, {}
-    for i, (ax, (label, sol)) in enumerate(zip(axes, runs)):
+    for i, (ax, (label, _sol)) in enumerate(zip(axes, runs)):
         first = chosen[label][0]
         if fields is not None:
             f, velocity = fields["values"][label][0]
-            field_artists[label] = draw_field(ax, fields["xs"], fields["ys"], f, fields["axs"], fields["ays"],
-                                              velocity, colorbar_label=fields["label"] if i == len(runs) - 1 else None,
-                                              **fields["scales"][0])
-        ax.scatter(data_points[:, 0], data_points[:, 1], s=8, c="0.5", alpha=0.35, linewidths=0, label="data",
-                   zorder=1)
+            field_artists[label] = draw_field(
+                ax,
+                fields["xs"],
+                fields["ys"],
+                f,
+                fields["axs"],
+                fields["ays"],
+                velocity,
+                colorbar_label=fields["label"] if i == len(runs) - 1 else None,
+                **fields["scales"][0],
+            )
+        ax.scatter(data_points[:, 0], data_points[:, 1], s=8, c="0.5", alpha=0.35, linewidths=0, label="data", zorder=1)
         colour = "k" if fields is not None else f"C{i}"
-        scatters[label] = ax.scatter(points[label][first, :, 0], points[label][first, :, 1], s=10, c=colour,
-                                     edgecolors="w" if fields is not None else "k", linewidths=0.3,
-                                     label="generator", zorder=4)
+        scatters[label] = ax.scatter(
+            points[label][first, :, 0],
+            points[label][first, :, 1],
+            s=10,
+            c=colour,
+            edgecolors="w" if fields is not None else "k",
+            linewidths=0.3,
+            label="generator",
+            zorder=4,
+        )
         titles[label] = ax.set_title(_panel_title(label, saved[label][first]), fontsize=10)
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
@@ -222,17 +239,33 @@ def _field_frames(field, runs, chosen, xlim, ylim, grid, arrows, field_scale):
     frames = range(len(next(iter(values.values()))))
     if field_scale == "shared":
         shared = _scales([frame for run in values.values() for frame in run])
-        return {"xs": xs, "ys": ys, "axs": axs, "ays": ays, "values": values, "scales": [shared for _ in frames],
-                "f_max": None, "label": FIELD_LABEL}
+        return {
+            "xs": xs,
+            "ys": ys,
+            "axs": axs,
+            "ays": ays,
+            "values": values,
+            "scales": [shared for _ in frames],
+            "f_max": None,
+            "label": FIELD_LABEL,
+        }
     # one scale per frame, common to the panels: f is divided by its largest value on the
     # panels of the frame, so the colour bar stays put and the title gives the factor
     scales = [_scales([run[frame] for run in values.values()]) for frame in frames]
     f_max = np.array([scale["vmax"] for scale in scales])
-    normalized = {label: [(f / max(f_max[frame], 1e-300), v) for frame, (f, v) in enumerate(run)]
-                  for label, run in values.items()}
-    return {"xs": xs, "ys": ys, "axs": axs, "ays": ays, "values": normalized,
-            "scales": [{"vmax": 1.0, "max_speed": scale["max_speed"]} for scale in scales], "f_max": f_max,
-            "label": "$f(z)\\,/\\max|f|$ (per frame)"}
+    normalized = {
+        label: [(f / max(f_max[frame], 1e-300), v) for frame, (f, v) in enumerate(run)] for label, run in values.items()
+    }
+    return {
+        "xs": xs,
+        "ys": ys,
+        "axs": axs,
+        "ays": ays,
+        "values": normalized,
+        "scales": [{"vmax": 1.0, "max_speed": scale["max_speed"]} for scale in scales],
+        "f_max": f_max,
+        "label": "$f(z)\\,/\\max|f|$ (per frame)",
+    }
 
 
 def _scales(fields) -> dict:

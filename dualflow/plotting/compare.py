@@ -36,15 +36,21 @@ def _check(ts, flow_points, gda_points, taus, errors, max_errors):
     errors = np.asarray(errors, dtype=float)
     max_errors = np.asarray(max_errors, dtype=float)
     if ts.ndim != 1 or flow_points.shape[:1] != ts.shape or flow_points.ndim != 3 or flow_points.shape[2] != 2:
-        raise ValueError(f"`ts` must be 1-D and `flow_points` of shape (S, N, 2) with S = len(ts); received shapes "
-                         f"{ts.shape} and {flow_points.shape}.")
+        raise ValueError(
+            f"`ts` must be 1-D and `flow_points` of shape (S, N, 2) with S = len(ts); received shapes "
+            f"{ts.shape} and {flow_points.shape}."
+        )
     n = taus.shape[0] if taus.ndim == 1 else -1
     if n < 1 or gda_points.shape != (n,) + flow_points.shape:
-        raise ValueError(f"`gda_points` must have shape (len(taus), S, N, 2) = {(n,) + flow_points.shape}; "
-                         f"received {gda_points.shape}.")
+        raise ValueError(
+            f"`gda_points` must have shape (len(taus), S, N, 2) = {(n,) + flow_points.shape}; "
+            f"received {gda_points.shape}."
+        )
     if errors.shape != (n, ts.shape[0]) or max_errors.shape != (n,):
-        raise ValueError(f"`errors` must have shape (len(taus), S) = {(n, ts.shape[0])} and `max_errors` ({n},); "
-                         f"received {errors.shape} and {max_errors.shape}.")
+        raise ValueError(
+            f"`errors` must have shape (len(taus), S) = {(n, ts.shape[0])} and `max_errors` ({n},); "
+            f"received {errors.shape} and {max_errors.shape}."
+        )
     return ts, flow_points, gda_points, taus, errors, max_errors
 
 
@@ -89,8 +95,9 @@ def plot_compare(
     fig.savefig("compare.png", dpi=130)
     ```
     """
-    ts, flow_points, gda_points, taus, errors, max_errors = _check(ts, flow_points, gda_points, taus, errors,
-                                                                   max_errors)
+    ts, flow_points, gda_points, taus, errors, max_errors = _check(
+        ts, flow_points, gda_points, taus, errors, max_errors
+    )
     horizon = float(np.nanmax(np.where(np.isfinite(ts), ts, np.nan)))
     times = [0.0, horizon / 4, horizon / 2, horizon] if times is None else [float(t) for t in times]
     if not times:
@@ -114,17 +121,34 @@ def plot_compare(
         for col, index in enumerate(indices):
             ax = axes[row, col]
             if data_points is not None:
-                ax.scatter(data_points[:, 0], data_points[:, 1], s=8, c="0.6", alpha=0.35, linewidths=0, zorder=1,
-                           label="data")
+                ax.scatter(
+                    data_points[:, 0], data_points[:, 1], s=8, c="0.6", alpha=0.35, linewidths=0, zorder=1, label="data"
+                )
             if centres is not None:
-                ax.scatter(centres[:, 0], centres[:, 1], s=30, marker="+", c="k", linewidths=0.9, zorder=2,
-                           label="mode centres")
+                ax.scatter(
+                    centres[:, 0],
+                    centres[:, 1],
+                    s=30,
+                    marker="+",
+                    c="k",
+                    linewidths=0.9,
+                    zorder=2,
+                    label="mode centres",
+                )
             if row == 1:
                 segments = np.stack([flow_points[index], points[index]], axis=1)  # (N, 2 ends, 2)
                 for seg in segments:
                     ax.plot(seg[:, 0], seg[:, 1], color="0.25", linewidth=0.5, zorder=3)
-            ax.scatter(points[index, :, 0], points[index, :, 1], s=10, c=colors, edgecolors="k", linewidths=0.25,
-                       zorder=4, label="particles")
+            ax.scatter(
+                points[index, :, 0],
+                points[index, :, 1],
+                s=10,
+                c=colors,
+                edgecolors="k",
+                linewidths=0.25,
+                zorder=4,
+                label="particles",
+            )
             ax.set_title(f"{label}, t = {ts[index]:.3g}", fontsize=9)
             ax.set_xlim(*xlim)
             ax.set_ylim(*ylim)
@@ -135,9 +159,17 @@ def plot_compare(
             if row == 1:
                 ax.set_xlabel("$x_1$", fontsize=9)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    top.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, frameon=False,
-               markerscale=1.3, title="GDA row: a line joins each particle to the same particle of the flow",
-               title_fontsize=8)
+    top.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=len(labels),
+        fontsize=8,
+        frameon=False,
+        markerscale=1.3,
+        title="GDA row: a line joins each particle to the same particle of the flow",
+        title_fontsize=8,
+    )
 
     ax_t, ax_tau = bottom.subplots(1, 2)
     order = np.argsort(-taus)
@@ -161,13 +193,32 @@ def plot_compare(
         fitted = slope if slope is not None and math.isfinite(slope) else float(np.polyfit(log_h, log_e, 1)[0])
         intercept = float(np.mean(log_e) - fitted * np.mean(log_h))  # the least-squares line passes the means
         grid = np.geomspace(h.min() / 1.3, h.max() * 1.3, 50)
-        ax_tau.plot(grid, np.exp(intercept) * grid ** fitted, "-", color="C0", linewidth=1.2,
-                    label=f"least-squares fit: slope {fitted:.2f}")
-        ax_tau.plot(grid, np.exp(np.mean(log_e) - np.mean(log_h)) * grid, ":", color="k", linewidth=1.2,
-                    label="slope 1 (first order)")
+        ax_tau.plot(
+            grid,
+            np.exp(intercept) * grid**fitted,
+            "-",
+            color="C0",
+            linewidth=1.2,
+            label=f"least-squares fit: slope {fitted:.2f}",
+        )
+        ax_tau.plot(
+            grid,
+            np.exp(np.mean(log_e) - np.mean(log_h)) * grid,
+            ":",
+            color="k",
+            linewidth=1.2,
+            label="slope 1 (first order)",
+        )
     elif not h.size:
-        ax_tau.text(0.5, 0.5, "no finite error\n(a run ended early)", transform=ax_tau.transAxes, ha="center",
-                    va="center", fontsize=9)
+        ax_tau.text(
+            0.5,
+            0.5,
+            "no finite error\n(a run ended early)",
+            transform=ax_tau.transAxes,
+            ha="center",
+            va="center",
+            fontsize=9,
+        )
     ax_tau.set_xscale("log")
     ax_tau.set_yscale("log")
     ax_tau.set_xlabel("step size $\\tau$ ($\\eta_g = \\tau$, $\\eta_d = \\kappa\\tau$)")

@@ -56,8 +56,9 @@ def _stack_seeds(label, results, metric):
     if any(v is None for v in values):
         raise ValueError(f"run {label!r}: metric {metric!r} is missing from some of its results.")
     if any(t.shape != ts[0].shape or v.shape != ts[0].shape for t, v in zip(ts, values)):
-        raise ValueError(f"run {label!r}: its results must share their saved times; received ts of shapes "
-                         f"{[t.shape for t in ts]}.")
+        raise ValueError(
+            f"run {label!r}: its results must share their saved times; received ts of shapes {[t.shape for t in ts]}."
+        )
     stacked = np.stack(ts)
     finite = np.isfinite(stacked)
     spread = np.where(finite, stacked, np.nan)
@@ -65,8 +66,10 @@ def _stack_seeds(label, results, metric):
         warnings.simplefilter("ignore", RuntimeWarning)
         common = np.nanmean(spread, axis=0)
         if np.any(np.nanmax(spread, axis=0) - np.nanmin(spread, axis=0) > 1e-9 * np.maximum(np.abs(common), 1.0)):
-            raise ValueError(f"run {label!r}: its results must be saved at the same times (seeds of one "
-                             "configuration); received different finite saved times.")
+            raise ValueError(
+                f"run {label!r}: its results must be saved at the same times (seeds of one "
+                "configuration); received different finite saved times."
+            )
     return common, np.stack(values)
 
 
@@ -135,8 +138,9 @@ def plot_coverage_curves(
         raise ValueError(f"`ncols` must be a positive integer; received {ncols!r}.")
 
     nrows = math.ceil(len(metrics) / ncols)
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.5 + (0.3 if title else 0.0)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.5 + (0.3 if title else 0.0)), layout="constrained"
+    )
     axes = np.asarray(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     settings = _settings(everything[0])
     num_modes = None
@@ -158,19 +162,32 @@ def plot_coverage_curves(
             (run_lines[label],) = draw(ts[keep], mean[keep], color=f"C{i}", linewidth=1.6, **extra)
             if seeds > 1:
                 lower = np.where(low > 0, low, np.nan) if metric in LOG_METRICS else low
-                ax.fill_between(ts[keep], lower[keep], high[keep], color=f"C{i}", alpha=0.2, linewidth=0,
-                                step="post" if metric == "num_covered" else None)
+                ax.fill_between(
+                    ts[keep],
+                    lower[keep],
+                    high[keep],
+                    color=f"C{i}",
+                    alpha=0.2,
+                    linewidth=0,
+                    step="post" if metric == "num_covered" else None,
+                )
         references = _decorate(ax, metric, settings, num_modes)
         if references:
             ax.legend(handles=references, fontsize=7, loc="best", framealpha=0.8)
         ax.set_xlabel(xlabel, fontsize=9)
         ax.tick_params(which="both", labelsize=8)
         ax.grid(True, alpha=0.3, linewidth=0.6)
-    for ax in axes[len(metrics):]:
+    for ax in axes[len(metrics) :]:
         ax.set_visible(False)
     labels = [_run_label(label, len(results), band) for label, results in grouped.items()]
-    fig.legend(list(run_lines.values()), labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize=9,
-               frameon=False)
+    fig.legend(
+        list(run_lines.values()),
+        labels,
+        loc="outside lower center",
+        ncols=min(len(labels), 3),
+        fontsize=9,
+        frameon=False,
+    )
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
@@ -206,8 +223,9 @@ def _decorate(ax, metric, settings, num_modes) -> list:
         ax.set_ylabel("modes with ≥ {:.0%} of the mass".format(settings.get("min_fraction", 0.05)), fontsize=9)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         if num_modes is not None:
-            references.append(ax.axhline(num_modes, color="0.4", linestyle="--", linewidth=1.0,
-                                         label=f"all {num_modes} modes"))
+            references.append(
+                ax.axhline(num_modes, color="0.4", linestyle="--", linewidth=1.0, label=f"all {num_modes} modes")
+            )
             ax.set_ylim(-0.3, num_modes + 0.6)
     elif metric == "high_quality_fraction":
         radius = settings.get("radius_stds", 3.0)
@@ -216,8 +234,11 @@ def _decorate(ax, metric, settings, num_modes) -> list:
     elif metric == "kl_occupancy":
         ax.set_ylabel("KL (nats)", fontsize=9)
         if num_modes is not None and settings.get("target_weights") is None:
-            references.append(ax.axhline(math.log(num_modes), color="0.4", linestyle="--", linewidth=1.0,
-                                         label=f"log {num_modes}: one mode"))
+            references.append(
+                ax.axhline(
+                    math.log(num_modes), color="0.4", linestyle="--", linewidth=1.0, label=f"log {num_modes}: one mode"
+                )
+            )
         ax.set_ylim(bottom=0.0)
     else:
         _log_axis(ax)
@@ -227,8 +248,10 @@ def _decorate(ax, metric, settings, num_modes) -> list:
             ax.set_ylabel("$W_2^2$", fontsize=9)
         elif metric == "sinkhorn":
             epsilon = settings.get("epsilon")
-            ax.set_ylabel("$S_\\varepsilon$" + (f", ε = {epsilon:g}" if epsilon is not None else "")
-                          + " (squared units)", fontsize=9)
+            ax.set_ylabel(
+                "$S_\\varepsilon$" + (f", ε = {epsilon:g}" if epsilon is not None else "") + " (squared units)",
+                fontsize=9,
+            )
         else:
             kernel, bandwidth = settings.get("kernel"), settings.get("bandwidth")
             detail = f"{kernel}, σ = {bandwidth:.3g}" if kernel and bandwidth is not None else (kernel or "")
@@ -279,13 +302,14 @@ def plot_coverage_heatmap(
     values = np.asarray(values, dtype=float)
     x_values, y_values = np.asarray(x_values).ravel(), np.asarray(y_values).ravel()
     if values.ndim != 2 or values.shape != (y_values.size, x_values.size):
-        raise ValueError(f"`values` must have shape (len(y_values), len(x_values)) = ({y_values.size}, "
-                         f"{x_values.size}); received shape {values.shape}.")
+        raise ValueError(
+            f"`values` must have shape (len(y_values), len(x_values)) = ({y_values.size}, "
+            f"{x_values.size}); received shape {values.shape}."
+        )
     if values.size == 0:
         raise ValueError("`values` is empty.")
     if ax is None:
-        fig = Figure(figsize=(1.0 + 0.8 * x_values.size + 1.2, 1.0 + 0.6 * y_values.size + 0.6),
-                     layout="constrained")
+        fig = Figure(figsize=(1.0 + 0.8 * x_values.size + 1.2, 1.0 + 0.6 * y_values.size + 0.6), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.get_figure()
@@ -297,8 +321,9 @@ def plot_coverage_heatmap(
     norm = Normalize(low, high)
     colours = colormaps[cmap]
     ax.set_facecolor("0.8")
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=colours, norm=norm, origin="lower", aspect="auto",
-                      interpolation="nearest")
+    image = ax.imshow(
+        np.ma.masked_invalid(values), cmap=colours, norm=norm, origin="lower", aspect="auto", interpolation="nearest"
+    )
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             value = values[i, j]

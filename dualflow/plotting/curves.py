@@ -20,8 +20,9 @@ __all__ = ["plot_curves"]
 
 def _check_series(series):
     if not isinstance(series, Mapping) or not series:
-        raise ValueError("`series` must be a non-empty mapping metric -> {run: (ts, values)}; "
-                         f"received {type(series).__name__}.")
+        raise ValueError(
+            f"`series` must be a non-empty mapping metric -> {{run: (ts, values)}}; received {type(series).__name__}."
+        )
     checked = {}
     for metric, runs in series.items():
         if not isinstance(runs, Mapping) or not runs:
@@ -32,8 +33,10 @@ def _check_series(series):
                 raise ValueError(f"metric {metric!r}, run {run!r}: expected a pair (ts, values); received {pair!r}.")
             ts, values = np.asarray(pair[0], dtype=float), np.asarray(pair[1], dtype=float)
             if ts.ndim != 1 or values.shape != ts.shape:
-                raise ValueError(f"metric {metric!r}, run {run!r}: `ts` and `values` must be 1-D arrays of the same "
-                                 f"length; received shapes {ts.shape} and {values.shape}.")
+                raise ValueError(
+                    f"metric {metric!r}, run {run!r}: `ts` and `values` must be 1-D arrays of the same "
+                    f"length; received shapes {ts.shape} and {values.shape}."
+                )
             checked[metric][run] = (ts, values)
     return checked
 
@@ -79,8 +82,9 @@ def plot_curves(
     ylim = dict(ylim or {})
     unknown = (set(logy) | set(ylim) | set(steps) | set(ylabels)) - set(series)
     if unknown:
-        raise ValueError(f"options name metrics that are not in `series`: {sorted(unknown)}; "
-                         f"available: {list(series)}.")
+        raise ValueError(
+            f"options name metrics that are not in `series`: {sorted(unknown)}; available: {list(series)}."
+        )
     run_order = list(dict.fromkeys(run for runs in series.values() for run in runs))
     colors = {run: f"C{i}" for i, run in enumerate(run_order)}
 
@@ -89,8 +93,9 @@ def plot_curves(
     if not (isinstance(ncols, int) and ncols >= 1):
         raise ValueError(f"`ncols` must be a positive integer; received {ncols!r}.")
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + (0.4 if title else 0.0) + 0.3),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(panel_size[0] * ncols, panel_size[1] * nrows + (0.4 if title else 0.0) + 0.3), layout="constrained"
+    )
     axes = np.asarray(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, (metric, runs) in zip(axes, series.items()):
         for run, (ts, values) in runs.items():
@@ -126,7 +131,6 @@ def plot_curves(
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
-
 
 
 def _plain_log_labels(ax) -> None:

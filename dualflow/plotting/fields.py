@@ -113,12 +113,30 @@ def plot_field_panel(
     f, _ = discriminator_field(game, disc_state, points, masses, z)
     ax_, ay_, za = _grid(xlim, ylim, arrows)
     _, velocity = discriminator_field(game, disc_state, points, masses, za)
-    draw_field(ax, xs, ys, f.reshape(grid, grid), ax_, ay_, velocity.reshape(arrows, arrows, 2),
-               vmax=vmax, max_speed=max_speed, colorbar_label=FIELD_LABEL if colorbar else None)
+    draw_field(
+        ax,
+        xs,
+        ys,
+        f.reshape(grid, grid),
+        ax_,
+        ay_,
+        velocity.reshape(arrows, arrows, 2),
+        vmax=vmax,
+        max_speed=max_speed,
+        colorbar_label=FIELD_LABEL if colorbar else None,
+    )
     if show_data:
         ax.scatter(data[:, 0], data[:, 1], s=6, c="0.35", alpha=0.45, linewidths=0, label="data", zorder=2)
-    ax.scatter(points_np[:, 0], points_np[:, 1], s=marker_size, c="k", edgecolors="w", linewidths=0.5,
-               label="generator", zorder=4)
+    ax.scatter(
+        points_np[:, 0],
+        points_np[:, 1],
+        s=marker_size,
+        c="k",
+        edgecolors="w",
+        linewidths=0.5,
+        label="generator",
+        zorder=4,
+    )
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
@@ -130,8 +148,9 @@ def plot_field_panel(
     return ax
 
 
-def draw_field(ax, xs, ys, f, arrow_xs, arrow_ys, velocity, *, vmax=None, max_speed=None,
-               colorbar_label: str | None = FIELD_LABEL):
+def draw_field(
+    ax, xs, ys, f, arrow_xs, arrow_ys, velocity, *, vmax=None, max_speed=None, colorbar_label: str | None = FIELD_LABEL
+):
     """Heat map of `f` `(len(ys), len(xs))` and arrows of `velocity` `(len(arrow_ys), len(arrow_xs), 2)`,
     with a colour bar labelled `colorbar_label` (none when `None`).
 
@@ -140,8 +159,18 @@ def draw_field(ax, xs, ys, f, arrow_xs, arrow_ys, velocity, *, vmax=None, max_sp
     mesh = ax.pcolormesh(xs, ys, f, cmap=FIELD_CMAP, shading="gouraud", zorder=0, rasterized=True)
     if colorbar_label is not None:
         ax.get_figure().colorbar(mesh, ax=ax, shrink=0.85, label=colorbar_label)
-    quiver = ax.quiver(arrow_xs, arrow_ys, velocity[..., 0], velocity[..., 1], angles="xy", scale_units="xy",
-                       width=0.004, color="0.1", alpha=0.75, zorder=3)
+    quiver = ax.quiver(
+        arrow_xs,
+        arrow_ys,
+        velocity[..., 0],
+        velocity[..., 1],
+        angles="xy",
+        scale_units="xy",
+        width=0.004,
+        color="0.1",
+        alpha=0.75,
+        zorder=3,
+    )
     key = ax.quiverkey(quiver, 0.70, 0.94, 1.0, "", labelpos="E", coordinates="axes", fontproperties={"size": 7})
     key.text.set_bbox(dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1.5))
     artists = FieldArtists(mesh=mesh, quiver=quiver, key=key, spacing=float(arrow_xs[1] - arrow_xs[0]))
@@ -162,8 +191,9 @@ class FieldArtists:
         r"""Show new values: colours on $[-v_{\max}, v_{\max}]$ (default $\max|f|$), the arrow of
         speed `max_speed` (default: the largest) 0.9 arrow-grid cells long, and the key saying so."""
         vmax = float(np.nanmax(np.abs(f))) if vmax is None else float(vmax)
-        max_speed = float(np.nanmax(np.hypot(velocity[..., 0], velocity[..., 1]))) if max_speed is None \
-            else float(max_speed)
+        max_speed = (
+            float(np.nanmax(np.hypot(velocity[..., 0], velocity[..., 1]))) if max_speed is None else float(max_speed)
+        )
         self.mesh.set_array(f)
         self.mesh.set_clim(-vmax if vmax > 0 else -1.0, vmax if vmax > 0 else 1.0)
         self.quiver.set_UVC(velocity[..., 0], velocity[..., 1])
@@ -191,6 +221,7 @@ def plot_final_state(game, solution, *, title: str | None = "final state", **pan
     ```
     """
     fig = Figure(figsize=(5.2, 4.8), layout="constrained")
-    plot_field_panel(fig, game, solution.final_discriminator, solution.final_points, solution.masses, title=title,
-                     **panel_options)
+    plot_field_panel(
+        fig, game, solution.final_discriminator, solution.final_points, solution.masses, title=title, **panel_options
+    )
     return fig

@@ -132,8 +132,9 @@ def plot_particles(
     xlim, ylim = _window(drawn + ([data_points] if data_points is not None else []))
 
     n_rows, n_cols = len(runs), len(times)
-    fig = Figure(figsize=(panel_size * n_cols + 0.6, panel_size * n_rows + (0.5 if title else 0.2)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(panel_size * n_cols + 0.6, panel_size * n_rows + (0.5 if title else 0.2)), layout="constrained"
+    )
     axes = np.asarray(fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
     for row, (label, sol) in enumerate(runs):
         points = np.asarray(sol.points, dtype=float)
@@ -145,10 +146,26 @@ def plot_particles(
         for col, index in enumerate(chosen[label]):
             ax = axes[row, col]
             if data_points is not None:
-                ax.scatter(data_points[:, 0], data_points[:, 1], s=10, c="0.55", alpha=0.35, linewidths=0,
-                           label="data", zorder=1)
-            ax.scatter(points[index, :, 0], points[index, :, 1], s=marker_size, c=colors, edgecolors="k",
-                       linewidths=0.3, label="generator", zorder=2)
+                ax.scatter(
+                    data_points[:, 0],
+                    data_points[:, 1],
+                    s=10,
+                    c="0.55",
+                    alpha=0.35,
+                    linewidths=0,
+                    label="data",
+                    zorder=1,
+                )
+            ax.scatter(
+                points[index, :, 0],
+                points[index, :, 1],
+                s=marker_size,
+                c=colors,
+                edgecolors="k",
+                linewidths=0.3,
+                label="generator",
+                zorder=2,
+            )
             heading = f"{label}, t = {ts[index]:.3g}"
             note = annotate(label, sol, index) if annotate is not None else ""
             ax.set_title(f"{heading}\n{note}" if note else heading, fontsize=9.5)
@@ -161,8 +178,9 @@ def plot_particles(
             if row == n_rows - 1:
                 ax.set_xlabel("$x_1$", fontsize=10)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, markerscale=1.5,
-               frameon=False)
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, markerscale=1.5, frameon=False
+    )
     if title:
         fig.suptitle(title, fontsize=11)
     return fig

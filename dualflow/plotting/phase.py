@@ -15,14 +15,20 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-
 __all__ = ["plot_phase_diagram", "plot_growth"]
 
 #: Colour of each `Phase` value (UNDECIDED, CONVERGES, CONVERGES_OSCILLATING, OSCILLATES,
 #: DIVERGES, STUCK, MODE_COLLAPSE).
 PHASE_COLOURS = ["#bdbdbd", "#1a9850", "#91cf60", "#fee08b", "#d73027", "#4575b4", "#984ea3"]
-PHASE_NAMES = ["undecided", "converges", "converges (oscillating)", "oscillates (neutral)", "diverges", "stuck",
-               "mode collapse"]
+PHASE_NAMES = [
+    "undecided",
+    "converges",
+    "converges (oscillating)",
+    "oscillates (neutral)",
+    "diverges",
+    "stuck",
+    "mode collapse",
+]
 
 
 def _grid_axes(ax, diagram):
@@ -35,8 +41,14 @@ def _grid_axes(ax, diagram):
 
 
 def _label(name):
-    return {"bandwidth": r"bandwidth $\sigma$", "reg": r"ridge $\lambda$", "lr_g": r"$\eta_g$", "lr_d": r"$\eta_d$",
-            "ratio": r"$\eta_d/\eta_g$", "imbalance": r"mass imbalance $\delta$"}[name]
+    return {
+        "bandwidth": r"bandwidth $\sigma$",
+        "reg": r"ridge $\lambda$",
+        "lr_g": r"$\eta_g$",
+        "lr_d": r"$\eta_d$",
+        "ratio": r"$\eta_d/\eta_g$",
+        "imbalance": r"mass imbalance $\delta$",
+    }[name]
 
 
 def _overlay(ax, curves):
@@ -60,8 +72,9 @@ def plot_phase_diagram(diagram, *, curves=None, title=None) -> Figure:
         _overlay(ax, curves or {})
         _grid_axes(ax, diagram)
         ax.set_title(name, fontsize=10)
-    present = sorted(set(np.unique(diagram.predicted)) | set(np.unique(
-        diagram.measured if diagram.measured is not None else [])))
+    present = sorted(
+        set(np.unique(diagram.predicted)) | set(np.unique(diagram.measured if diagram.measured is not None else []))
+    )
     handles = [Patch(color=PHASE_COLOURS[k], label=PHASE_NAMES[k]) for k in present]
     handles += [line for line in axes[0].get_lines() if not line.get_label().startswith("_")]
     fig.legend(handles=handles, loc="outside right center", fontsize=8)

@@ -65,8 +65,10 @@ def plot_summary_tables(
     for name, table in tables.items():
         for key in ("mean", "std", "min", "max"):
             if np.asarray(table[key]).shape != shape:
-                raise ValueError(f"table {name!r}: {key!r} must have shape {shape} (rows, columns); received "
-                                 f"{np.asarray(table[key]).shape}.")
+                raise ValueError(
+                    f"table {name!r}: {key!r} must have shape {shape} (rows, columns); received "
+                    f"{np.asarray(table[key]).shape}."
+                )
     means = np.concatenate([np.asarray(t["mean"], dtype=float).ravel() for t in tables.values()])
     finite = means[np.isfinite(means)]
     low = vmin if vmin is not None else (finite.min() if finite.size else 0.0)
@@ -74,15 +76,19 @@ def plot_summary_tables(
     norm = Normalize(low, high if high > low else low + 1.0)
     colours = colormaps[cmap]
     cell_w, cell_h = 1.25, 0.62
-    fig = Figure(figsize=(len(tables) * (cell_w * len(x_values) + 1.1) + 1.4,
-                          cell_h * len(y_values) + 1.5 + (0.3 if title else 0.0)), layout="constrained")
+    fig = Figure(
+        figsize=(
+            len(tables) * (cell_w * len(x_values) + 1.1) + 1.4,
+            cell_h * len(y_values) + 1.5 + (0.3 if title else 0.0),
+        ),
+        layout="constrained",
+    )
     axes = np.atleast_1d(fig.subplots(1, len(tables), squeeze=False)[0])
     image = None
     for ax, (name, table) in zip(axes, tables.items()):
         mean = np.asarray(table["mean"], dtype=float)
         ax.set_facecolor("0.85")
-        image = ax.imshow(np.ma.masked_invalid(mean), cmap=colours, norm=norm, aspect="auto",
-                          interpolation="nearest")
+        image = ax.imshow(np.ma.masked_invalid(mean), cmap=colours, norm=norm, aspect="auto", interpolation="nearest")
         for i in range(shape[0]):
             for j in range(shape[1]):
                 m = mean[i, j]
@@ -92,8 +98,16 @@ def plot_summary_tables(
                 r, g, b, _ = colours(norm(m))
                 ink = "k" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "w"
                 s, lo, hi = (float(np.asarray(table[k], dtype=float)[i, j]) for k in ("std", "min", "max"))
-                ax.text(j, i, f"{fmt.format(m)} ± {fmt.format(s)}\n[{range_fmt.format(lo)}, {range_fmt.format(hi)}]",
-                        ha="center", va="center", color=ink, fontsize=8, linespacing=1.15)
+                ax.text(
+                    j,
+                    i,
+                    f"{fmt.format(m)} ± {fmt.format(s)}\n[{range_fmt.format(lo)}, {range_fmt.format(hi)}]",
+                    ha="center",
+                    va="center",
+                    color=ink,
+                    fontsize=8,
+                    linespacing=1.15,
+                )
         ax.set_xticks(range(shape[1]), [_label(v) for v in x_values])
         ax.set_yticks(range(shape[0]), [_label(v) for v in y_values])
         ax.set_xlabel(x_label)
@@ -170,10 +184,15 @@ def plot_setting_curves(
         if k >= len(curves) - ncols:
             ax.set_xlabel(xlabel, fontsize=9)
             ax.tick_params(labelbottom=True)
-    labels = [f"{label}: mean over {n} seeds, band min to max" if n > 1 else label
-              for label, (_, n) in handles.items()]
-    fig.legend([h for h, _ in handles.values()], labels, loc="outside lower center", ncols=min(len(labels), 3),
-               fontsize=8, frameon=False)
+    labels = [f"{label}: mean over {n} seeds, band min to max" if n > 1 else label for label, (_, n) in handles.items()]
+    fig.legend(
+        [h for h, _ in handles.values()],
+        labels,
+        loc="outside lower center",
+        ncols=min(len(labels), 3),
+        fontsize=8,
+        frameon=False,
+    )
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -220,8 +239,10 @@ def plot_field_grid(
         lo, hi = stacked.min(axis=0), stacked.max(axis=0)
         centre, half = (lo + hi) / 2, 1.08 * max(float(np.max(hi - lo)) / 2, 1e-6)
         window = ((centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half))
-    fig = Figure(figsize=(ncols * (panel_size + 0.75), len(rows) * (panel_size + 0.35) + (0.4 if title else 0.1)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(ncols * (panel_size + 0.75), len(rows) * (panel_size + 0.35) + (0.4 if title else 0.1)),
+        layout="constrained",
+    )
     axes = np.asarray(fig.subplots(len(rows), ncols, squeeze=False))
     for r, (label, panels) in enumerate(rows.items()):
         for c, (game, state, points, masses, panel_title) in enumerate(panels):
@@ -238,8 +259,18 @@ def plot_field_grid(
                 ax.set_ylabel("$x_2$")
                 ax.set_title(f"{label}: {panel_title}\n(discriminator not saved here)", fontsize=9)
             else:
-                plot_field_panel(ax, game, state, points, masses, window=window, arrows=arrows, grid=grid,
-                                 title=f"{label}: {panel_title}", marker_size=9.0)
+                plot_field_panel(
+                    ax,
+                    game,
+                    state,
+                    points,
+                    masses,
+                    window=window,
+                    arrows=arrows,
+                    grid=grid,
+                    title=f"{label}: {panel_title}",
+                    marker_size=9.0,
+                )
             if c > 0:
                 ax.set_ylabel("")
             if r < len(rows) - 1:

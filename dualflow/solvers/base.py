@@ -83,5 +83,14 @@ class AbstractSteppedSolver(AbstractSolver):
             raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
         decay = concrete_or_none(self.decay_per_push(game.reg))
         capacity = game.discriminator.capacity(history_pushes(n_steps, options), decay)
-        return run_fixed_steps(game, self, generator, self.lr_g, n_steps // save_every + 1, save_every, capacity,
-                               label="GDA steps", **options)
+        return run_fixed_steps(
+            game,
+            self,
+            generator,
+            self.lr_g,
+            n_steps // save_every + 1,
+            save_every,
+            capacity,
+            label="GDA steps",
+            **options,
+        )

@@ -13,7 +13,7 @@ import numpy as np
 import optimistix as optx
 
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
-from ..validation import positive_leaf, check_int, check_positive, concrete_or_none
+from ..validation import check_int, check_positive, concrete_or_none, positive_leaf
 from .base import AbstractSolver
 from .runs import history_pushes, run_adaptive_flow, run_fixed_steps
 from .stepping import all_finite
@@ -65,16 +65,19 @@ class DualFlow(AbstractSolver):
             raise ValueError(
                 "the exact-kernel flow (history quadrature) is implemented for payoffs linear in f (KernelIPM); "
                 f"received {type(game.payoff).__name__}. Play it with GDA, or use a spectral, FiniteRank or neural "
-                "discriminator for the flow.")
+                "discriminator for the flow."
+            )
         t1 = float(t1)
         dt_max = self.dt0 if self.dt0 is not None else t1 / 1000
         steps_per_save = max(1, math.ceil(t1 / (n_saves - 1) / dt_max * (1 - 1e-12)))
         dt = t1 / ((n_saves - 1) * steps_per_save)
         rate = concrete_or_none(self.kappa * game.reg)
-        capacity = game.discriminator.capacity(history_pushes((n_saves - 1) * steps_per_save, options),
-                                               None if rate is None else np.exp(-rate * dt))
-        return run_fixed_steps(game, self, generator, dt, n_saves, steps_per_save, capacity, label="flow steps",
-                               **options)
+        capacity = game.discriminator.capacity(
+            history_pushes((n_saves - 1) * steps_per_save, options), None if rate is None else np.exp(-rate * dt)
+        )
+        return run_fixed_steps(
+            game, self, generator, dt, n_saves, steps_per_save, capacity, label="flow steps", **options
+        )
 
     def local_map(self, game, generator):
         r"""The time derivative $(\dot g, \dot f) = (J^\top v, \kappa\,\partial_f L)$ of a finite state
@@ -90,8 +93,10 @@ class DualFlow(AbstractSolver):
         """The step `(g, disc, t) -> (g, disc)` of the exact-kernel flow (history quadrature)."""
         solver = diffrax.Heun() if self.solver is None else self.solver
         if isinstance(solver, diffrax.AbstractImplicitSolver):
-            raise ValueError(f"the exact-kernel flow (history quadrature) needs an explicit diffrax solver; "
-                             f"received {type(solver).__name__}.")
+            raise ValueError(
+                f"the exact-kernel flow (history quadrature) needs an explicit diffrax solver; "
+                f"received {type(solver).__name__}."
+            )
         term = diffrax.ODETerm(history_quadrature_field)
 
         def step(g, disc, t):
@@ -128,12 +133,19 @@ class DualFlow(AbstractSolver):
         else:  # no error estimate (e.g. Euler): fixed steps
             controller, dt0 = diffrax.ConstantStepSize(), self.dt0 if self.dt0 is not None else (ts[-1] - ts[0]) / 1000
         return diffrax.diffeqsolve(
-            diffrax.ODETerm(dual_flow_field), solver,
-            t0=ts[0], t1=ts[-1], dt0=dt0, y0=(g0, disc0), args=(game, generator, self.kappa),
+            diffrax.ODETerm(dual_flow_field),
+            solver,
+            t0=ts[0],
+            t1=ts[-1],
+            dt0=dt0,
+            y0=(g0, disc0),
+            args=(game, generator, self.kappa),
             saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]),
             stepsize_controller=controller,
-            event=diffrax.Event(cond_fn=(blew_up, nonfinite, stationary, left_domain),
-                                root_finder=optx.Newton(rtol=1e-8, atol=1e-10)),
-            max_steps=max_steps, throw=False,
+            event=diffrax.Event(
+                cond_fn=(blew_up, nonfinite, stationary, left_domain), root_finder=optx.Newton(rtol=1e-8, atol=1e-10)
+            ),
+            max_steps=max_steps,
+            throw=False,
             progress_meter=diffrax.TextProgressMeter() if progress else diffrax.NoProgressMeter(),
         )

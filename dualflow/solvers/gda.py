@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 
 from ..dynamics.gda_maps import STEP_ORDERS, ascent_decay, gda_step, ordered_step
-from ..validation import positive_leaf, check_choice, check_int
+from ..validation import check_choice, check_int, positive_leaf
 from .base import AbstractSteppedSolver
 
 

@@ -84,12 +84,16 @@ import optimistix as optx
 
 from ..dynamics.gda_maps import STEP_ORDERS, ordered_step
 from ..players.generators import Particles
-from ..validation import positive_leaf, check_choice, check_int, check_positive
+from ..validation import check_choice, check_int, check_positive, positive_leaf
 from .base import AbstractSteppedSolver
 
 COUPLINGS = ("decoupled", "joint")
-ROOT_FINDERS = (optx.AbstractRootFinder, optx.AbstractFixedPointSolver, optx.AbstractLeastSquaresSolver,
-                optx.AbstractMinimiser)
+ROOT_FINDERS = (
+    optx.AbstractRootFinder,
+    optx.AbstractFixedPointSolver,
+    optx.AbstractLeastSquaresSolver,
+    optx.AbstractMinimiser,
+)
 
 
 class ProximalGDA(AbstractSteppedSolver):
@@ -143,26 +147,37 @@ class ProximalGDA(AbstractSteppedSolver):
     max_iterations: int = eqx.field(static=True, default=100)
     rtol: float | None = eqx.field(static=True, default=None)
     atol: float | None = eqx.field(static=True, default=None)
-    root_finder: (optx.AbstractRootFinder | optx.AbstractFixedPointSolver | optx.AbstractLeastSquaresSolver
-                  | optx.AbstractMinimiser | None) = None
+    root_finder: (
+        optx.AbstractRootFinder
+        | optx.AbstractFixedPointSolver
+        | optx.AbstractLeastSquaresSolver
+        | optx.AbstractMinimiser
+        | None
+    ) = None
 
     def __check_init__(self):
         check_choice("coupling", self.coupling, COUPLINGS)
         check_choice("order", self.order, STEP_ORDERS)
         if self.coupling == "joint" and self.order != "simultaneous":
-            raise ValueError("the joint proximal step is one implicit step of the whole state and has no order; "
-                             f"leave `order` as 'simultaneous' (received {self.order!r}).")
+            raise ValueError(
+                "the joint proximal step is one implicit step of the whole state and has no order; "
+                f"leave `order` as 'simultaneous' (received {self.order!r})."
+            )
         check_int("max_iterations", self.max_iterations, minimum=1)
         for name in ("rtol", "atol"):
             if getattr(self, name) is not None:
                 check_positive(name, getattr(self, name))
         if self.root_finder is not None:
             if not isinstance(self.root_finder, ROOT_FINDERS):
-                raise ValueError("`root_finder` must be an optimistix solver that optx.fixed_point accepts, such as "
-                                 f"optx.Newton(rtol, atol); received {self.root_finder!r}.")
+                raise ValueError(
+                    "`root_finder` must be an optimistix solver that optx.fixed_point accepts, such as "
+                    f"optx.Newton(rtol, atol); received {self.root_finder!r}."
+                )
             if self.rtol is not None or self.atol is not None:
-                raise ValueError("`rtol`/`atol` configure the default solver; a custom `root_finder` carries its own "
-                                 "tolerances: pass one or the other.")
+                raise ValueError(
+                    "`rtol`/`atol` configure the default solver; a custom `root_finder` carries its own "
+                    "tolerances: pass one or the other."
+                )
 
     def decay_per_push(self, reg):
         r"""$1/(1 + \eta_d\lambda)$: the factor by which `ExactRKHS` history weights decay per
@@ -173,11 +188,13 @@ class ProximalGDA(AbstractSteppedSolver):
         r"""The step function `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`
         (`dt` is `lr_g`: one step advances generator time by $\eta_g$)."""
         if self.coupling == "joint" and not game.discriminator.joint_proximal:
-            raise ValueError("coupling='joint' needs a small finite discriminator state (FiniteRank, "
-                             "NeuralDiscriminator) or a stateless one (OptimalWitness); "
-                             f"{type(game.discriminator).__name__} holds an infinite-dimensional f (a history) or one "
-                             "too large for a dense Newton solve (a spectral lattice). Use coupling='decoupled', or "
-                             "FiniteRank features.")
+            raise ValueError(
+                "coupling='joint' needs a small finite discriminator state (FiniteRank, "
+                "NeuralDiscriminator) or a stateless one (OptimalWitness); "
+                f"{type(game.discriminator).__name__} holds an infinite-dimensional f (a history) or one "
+                "too large for a dense Newton solve (a spectral lattice). Use coupling='decoupled', or "
+                "FiniteRank features."
+            )
 
         def step(g, disc, t):
             if self.coupling == "joint":
@@ -191,8 +208,7 @@ class ProximalGDA(AbstractSteppedSolver):
         def d_step(disc, g):
             return self._discriminator_prox(game, disc, generator.points(g), generator.masses)
 
-        return ordered_step(self.order, lambda g, disc: self._generator_prox(game, generator, g, disc), d_step, g,
-                            disc)
+        return ordered_step(self.order, lambda g, disc: self._generator_prox(game, generator, g, disc), d_step, g, disc)
 
     def _joint_step(self, game, generator, g, disc):
         masses, lr_g, lr_d = generator.masses, self.lr_g, self.lr_d
@@ -202,6 +218,7 @@ class ProximalGDA(AbstractSteppedSolver):
             return _scaled(lr_g, generator.pullback(g_new, game.generator_velocity(d_new, x_new, masses)))
 
         if disc is None:  # stateless discriminator: only the generator is implicit
+
             def fn(g_new, _):
                 return _add(g, velocity(g_new, None))
 
@@ -210,7 +227,9 @@ class ProximalGDA(AbstractSteppedSolver):
 
         def d_update(g_new, d_new):
             x_new = generator.points(g_new)
-            return game.payoff.project(_add(disc, _scaled(lr_d, game.discriminator.ascent_direction(game, d_new, x_new, masses))))
+            return game.payoff.project(
+                _add(disc, _scaled(lr_d, game.discriminator.ascent_direction(game, d_new, x_new, masses)))
+            )
 
         def fn(y, _):
             g_new, d_new = y
@@ -230,6 +249,7 @@ class ProximalGDA(AbstractSteppedSolver):
             return game.velocity_from_witness(f, grad, w)
 
         if isinstance(generator, Particles):  # independent d-dimensional problems, one per particle
+
             def one(x_j, w_j):
                 def fn(z, _):
                     return x_j + self.lr_g * velocity_at(z[None], w_j[None])[0]
@@ -248,8 +268,9 @@ class ProximalGDA(AbstractSteppedSolver):
 
         def objective(g_new, _):  # sum_j m_j h_gen(f(x_j(g'))) + |g' - g|^2 / (2 eta_g): mass-weighted, zero-sum
             f, _ = game.discriminator.witness(game, disc, x_k, masses, generator.points(g_new))
-            distance = sum(jnp.sum((a - b) ** 2) for a, b in zip(jax.tree_util.tree_leaves(g_new),
-                                                                  jax.tree_util.tree_leaves(g)))
+            distance = sum(
+                jnp.sum((a - b) ** 2) for a, b in zip(jax.tree_util.tree_leaves(g_new), jax.tree_util.tree_leaves(g))
+            )
             return masses @ game.payoff.fake(f) + distance / (2 * self.lr_g)
 
         potential = game.payoff.zero_sum and game.velocity == "mass_weighted"
@@ -258,16 +279,18 @@ class ProximalGDA(AbstractSteppedSolver):
     def _discriminator_prox(self, game, disc, x, masses):
         r"""$f' = f + \eta_d\,\partial_f L(f', \mu)$ with $\mu$ held (projected for clipped critics): the
         player's own implicit step, solved by this solver's root finder."""
-        return game.discriminator.proximal_ascent(game, disc, x, masses, self.lr_d,
-                                                  lambda fn, guess: self._solve(fn, guess, x.dtype))
+        return game.discriminator.proximal_ascent(
+            game, disc, x, masses, self.lr_d, lambda fn, guess: self._solve(fn, guess, x.dtype)
+        )
 
     # ---- the implicit solve ------------------------------------------------------------
     def _solver(self, dtype):
         if self.root_finder is not None:
             return self.root_finder
         default = float(np.finfo(dtype).eps) ** (2 / 3)
-        tolerances = dict(rtol=default if self.rtol is None else self.rtol,
-                          atol=default if self.atol is None else self.atol)
+        tolerances = dict(
+            rtol=default if self.rtol is None else self.rtol, atol=default if self.atol is None else self.atol
+        )
         if jnp.zeros(()).dtype != dtype:
             # optimistix 0.1.0's Dogleg starts its state with `jnp.array(0.0)`, which is float64 under
             # `jax_enable_x64` and breaks its `lax.cond` for a float32 problem: plain Newton there.
@@ -280,8 +303,13 @@ class ProximalGDA(AbstractSteppedSolver):
         check of the module docstring."""
         solver = self._solver(dtype)
         if objective is not None and self.root_finder is None:  # descend to a minimiser, then polish by Newton
-            descent = optx.minimise(objective, optx.BFGS(rtol=solver.rtol, atol=solver.atol), guess,
-                                    max_steps=self.max_iterations, throw=False)
+            descent = optx.minimise(
+                objective,
+                optx.BFGS(rtol=solver.rtol, atol=solver.atol),
+                guess,
+                max_steps=self.max_iterations,
+                throw=False,
+            )
             guess, solver = descent.value, optx.Newton(rtol=solver.rtol, atol=solver.atol)  # a local min: no TR
         sol = optx.fixed_point(fn, solver, guess, max_steps=self.max_iterations, throw=False)
         y = sol.value

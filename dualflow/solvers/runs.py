@@ -43,22 +43,55 @@ def _with_run_constants(game):
 
 
 @eqx.filter_jit
-def run_fixed_steps(game, solver, generator, dt, n_saves, steps_per_save, capacity, *, label, blowup,
-                    stationary_tol, progress, reference, disc_state):
+def run_fixed_steps(
+    game,
+    solver,
+    generator,
+    dt,
+    n_saves,
+    steps_per_save,
+    capacity,
+    *,
+    label,
+    blowup,
+    stationary_tol,
+    progress,
+    reference,
+    disc_state,
+):
     """`solver.fixed_step` on a uniform grid of spacing `dt`, saving every `steps_per_save` steps."""
     game = _with_run_constants(game)
     masses = generator.masses
     disc0 = _initial_discriminator(game, generator, capacity, reference, disc_state)
     ts, xs, (gaps, traces), final = guarded_loop(
-        solver.fixed_step(game, generator, dt), generator.init(), disc0, points=generator.points, dt=dt,
-        n_saves=n_saves, steps_per_save=steps_per_save, summary=_summary(game, masses),
+        solver.fixed_step(game, generator, dt),
+        generator.init(),
+        disc0,
+        points=generator.points,
+        dt=dt,
+        n_saves=n_saves,
+        steps_per_save=steps_per_save,
+        summary=_summary(game, masses),
         residual=lambda x, disc: game.stationarity_residual(disc, x, masses),
-        domain_margin=game.discriminator.domain_margin, blowup=blowup, stationary_tol=stationary_tol,
-        progress_label=label if progress else None)
+        domain_margin=game.discriminator.domain_margin,
+        blowup=blowup,
+        stationary_tol=stationary_tol,
+        progress_label=label if progress else None,
+    )
     stats = {"num_steps": final.num_steps, **game.discriminator.run_stats(final.disc)}
-    return Solution(ts=ts, points=xs, masses=masses, payoff_gap=gaps, discriminator_trace=traces,
-                    final_points=generator.points(final.g), final_generator=final.g,
-                    final_discriminator=final.disc, final_time=final.t, result=final.result, stats=stats)
+    return Solution(
+        ts=ts,
+        points=xs,
+        masses=masses,
+        payoff_gap=gaps,
+        discriminator_trace=traces,
+        final_points=generator.points(final.g),
+        final_generator=final.g,
+        final_discriminator=final.disc,
+        final_time=final.t,
+        result=final.result,
+        stats=stats,
+    )
 
 
 def _result_code(sol):
@@ -66,25 +99,45 @@ def _result_code(sol):
     blew, _, stationary, left = sol.event_mask
     event = sol.result == diffrax.RESULTS.event_occurred
     return jnp.where(
-        sol.result == diffrax.RESULTS.successful, Result.SUCCESSFUL,
-        jnp.where(event & blew, Result.BLEW_UP,
-                  jnp.where(event & stationary, Result.STATIONARY,
-                            jnp.where(event & left, Result.LEFT_BOX,
-                                      jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Result.MAX_STEPS,
-                                                Result.NONFINITE))))).astype(jnp.int32)
+        sol.result == diffrax.RESULTS.successful,
+        Result.SUCCESSFUL,
+        jnp.where(
+            event & blew,
+            Result.BLEW_UP,
+            jnp.where(
+                event & stationary,
+                Result.STATIONARY,
+                jnp.where(
+                    event & left,
+                    Result.LEFT_BOX,
+                    jnp.where(sol.result == diffrax.RESULTS.max_steps_reached, Result.MAX_STEPS, Result.NONFINITE),
+                ),
+            ),
+        ),
+    ).astype(jnp.int32)
 
 
 @eqx.filter_jit
-def run_adaptive_flow(game, solver, generator, t1, n_saves, max_steps, *, blowup, stationary_tol, progress,
-                      reference, disc_state):
+def run_adaptive_flow(
+    game, solver, generator, t1, n_saves, max_steps, *, blowup, stationary_tol, progress, reference, disc_state
+):
     """`solver.integrate` (an adaptive diffrax solve) saving at `n_saves` equally spaced times; saves
     after an early end (diffrax leaves them `inf`) repeat the last state at the end time."""
     game = _with_run_constants(game)
     masses = generator.masses
     disc0 = _initial_discriminator(game, generator, 0, reference, disc_state)
     ts = jnp.linspace(0.0, t1, n_saves, dtype=masses.dtype)
-    sol = solver.integrate(game, generator, generator.init(), disc0, ts, max_steps=max_steps, blowup=blowup,
-                           stationary_tol=stationary_tol, progress=progress)
+    sol = solver.integrate(
+        game,
+        generator,
+        generator.init(),
+        disc0,
+        ts,
+        max_steps=max_steps,
+        blowup=blowup,
+        stationary_tol=stationary_tol,
+        progress=progress,
+    )
     (gs, discs), end = sol.ys
     g_end, disc_end = jax.tree_util.tree_map(lambda a: a[0], end)
     final_time = sol.ts[1][0]
@@ -98,6 +151,16 @@ def run_adaptive_flow(game, solver, generator, t1, n_saves, max_steps, *, blowup
     xs = jax.vmap(generator.points)(gs)
     gaps, traces = jax.vmap(_summary(game, masses))(xs, discs)
     stats = {k: sol.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")}
-    return Solution(ts=jnp.where(saved, sol.ts[0], final_time), points=xs, masses=masses, payoff_gap=gaps,
-                    discriminator_trace=traces, final_points=generator.points(g_end), final_generator=g_end,
-                    final_discriminator=disc_end, final_time=final_time, result=_result_code(sol), stats=stats)
+    return Solution(
+        ts=jnp.where(saved, sol.ts[0], final_time),
+        points=xs,
+        masses=masses,
+        payoff_gap=gaps,
+        discriminator_trace=traces,
+        final_points=generator.points(g_end),
+        final_generator=g_end,
+        final_discriminator=disc_end,
+        final_time=final_time,
+        result=_result_code(sol),
+        stats=stats,
+    )

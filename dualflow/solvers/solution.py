@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from .._custom_types import Masses, Points, TimeSeries, Times, Trajectory
+from .._custom_types import Masses, Points, Times, TimeSeries, Trajectory
 
 
 class Result(enum.IntEnum):

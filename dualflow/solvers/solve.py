@@ -18,11 +18,22 @@ from .solution import Result, Solution
 INIT_DISCRIMINATOR = ("zero", "best_response")
 
 
-def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: AbstractSolver, *,
-          n_steps: int | None = None, save_every: int | None = None, t1: float | None = None,
-          n_saves: int | None = None, max_steps: int | None = None, blowup: float = 1e6,
-          stationary_tol: float | None = None, throw: bool = True, progress: bool = False,
-          init_discriminator="zero") -> Solution:
+def solve(
+    game: KernelGame,
+    generator: Measure | AbstractGenerator,
+    solver: AbstractSolver,
+    *,
+    n_steps: int | None = None,
+    save_every: int | None = None,
+    t1: float | None = None,
+    n_saves: int | None = None,
+    max_steps: int | None = None,
+    blowup: float = 1e6,
+    stationary_tol: float | None = None,
+    throw: bool = True,
+    progress: bool = False,
+    init_discriminator="zero",
+) -> Solution:
     r"""Run the game from the generator `generator` with a discrete or continuous solver.
 
     **Arguments:**
@@ -73,21 +84,32 @@ def solve(game: KernelGame, generator: Measure | AbstractGenerator, solver: Abst
     dtype = game.data.points.dtype  # the run lives in the data's dtype
     generator = cast_floating(generator, dtype)
     # what a player must fix before compilation (a spectral lattice's box) is fixed on concrete values
-    game = eqx.tree_at(lambda g: g.discriminator, game,
-                       cast_floating(game.discriminator.prepared(game, generator.points(generator.init())), dtype))
+    game = eqx.tree_at(
+        lambda g: g.discriminator,
+        game,
+        cast_floating(game.discriminator.prepared(game, generator.points(generator.init())), dtype),
+    )
     reference, disc_state = _discriminator_start(game, init_discriminator, generator)
     if not isinstance(solver, AbstractSolver):
-        raise ValueError(f"`solver` must be GDA(...), ProximalGDA(...) or DualFlow(...); "
-                         f"received {type(solver).__name__}.")
+        raise ValueError(
+            f"`solver` must be GDA(...), ProximalGDA(...) or DualFlow(...); received {type(solver).__name__}."
+        )
     given = dict(n_steps=n_steps, save_every=save_every, t1=t1, n_saves=n_saves, max_steps=max_steps)
     given = {name: value for name, value in given.items() if value is not None}
     misplaced = sorted(set(given) - set(solver.arguments))
     if misplaced:
-        raise ValueError(f"{type(solver).__name__} runs take {', '.join(f'`{a}`' for a in solver.arguments)}; "
-                         f"received {', '.join(f'`{a}`' for a in misplaced)}, which apply to other solvers.")
+        raise ValueError(
+            f"{type(solver).__name__} runs take {', '.join(f'`{a}`' for a in solver.arguments)}; "
+            f"received {', '.join(f'`{a}`' for a in misplaced)}, which apply to other solvers."
+        )
     solver = cast_floating(solver, dtype)
-    options = dict(blowup=blowup, stationary_tol=stationary_tol, progress=progress, disc_state=disc_state,
-                   reference=None if reference is None else reference.astype(dtype))
+    options = dict(
+        blowup=blowup,
+        stationary_tol=stationary_tol,
+        progress=progress,
+        disc_state=disc_state,
+        reference=None if reference is None else reference.astype(dtype),
+    )
     sol = solver.run(game, generator, options, **{**solver.defaults, **given})
     if throw and is_concrete(sol.result) and Result(int(np.asarray(sol.result))).failed:
         advice = game.discriminator.left_box_advice() if sol.result_name == "LEFT_BOX" else ""
@@ -104,21 +126,29 @@ def _discriminator_start(game, init, generator):
     measure = generator.measure(generator.init())
     if isinstance(init, Measure):
         same_masses = not (is_concrete(init.masses) and is_concrete(measure.masses)) or np.allclose(
-            init.masses, measure.masses)
+            init.masses, measure.masses
+        )
         if init.points.shape != measure.points.shape or not same_masses:
-            raise ValueError("`init_discriminator` as a Measure must have the generator's shape "
-                             f"{measure.points.shape} and masses; received shape {init.points.shape}.")
+            raise ValueError(
+                "`init_discriminator` as a Measure must have the generator's shape "
+                f"{measure.points.shape} and masses; received shape {init.points.shape}."
+            )
         return init.points, None
     if isinstance(init, str):
         check_choice("init_discriminator", init, INIT_DISCRIMINATOR)
         return (measure.points if init == "best_response" else None), None
     if game.discriminator.flows_by_history:
-        raise ValueError("the exact RKHS discriminator starts at 'zero', at 'best_response' or at the best response "
-                         f"to a Measure; received {type(init).__name__}.")
+        raise ValueError(
+            "the exact RKHS discriminator starts at 'zero', at 'best_response' or at the best response "
+            f"to a Measure; received {type(init).__name__}."
+        )
     expected = jax.eval_shape(lambda: game.discriminator.init(game, measure.points, measure.masses, 0))
     shapes = jax.tree_util.tree_map(lambda a: jnp.shape(a), init)
-    if (jax.tree_util.tree_structure(init) != jax.tree_util.tree_structure(expected)
-            or shapes != jax.tree_util.tree_map(lambda a: a.shape, expected)):
-        raise ValueError(f"`init_discriminator` as a state must have the structure and shapes of "
-                         f"{type(game.discriminator).__name__}'s state {expected}; received {init!r}.")
+    if jax.tree_util.tree_structure(init) != jax.tree_util.tree_structure(expected) or shapes != jax.tree_util.tree_map(
+        lambda a: a.shape, expected
+    ):
+        raise ValueError(
+            f"`init_discriminator` as a state must have the structure and shapes of "
+            f"{type(game.discriminator).__name__}'s state {expected}; received {init!r}."
+        )
     return None, cast_floating(jax.tree_util.tree_map(jnp.asarray, init), measure.points.dtype)

@@ -37,8 +37,22 @@ def _select(pred, new, old):
     return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), new, old)
 
 
-def guarded_loop(step, g0, disc0, *, points, dt, n_saves: int, steps_per_save: int, summary, residual,
-                 domain_margin, blowup, stationary_tol, progress_label: str | None):
+def guarded_loop(
+    step,
+    g0,
+    disc0,
+    *,
+    points,
+    dt,
+    n_saves: int,
+    steps_per_save: int,
+    summary,
+    residual,
+    domain_margin,
+    blowup,
+    stationary_tol,
+    progress_label: str | None,
+):
     """Run `step(g, disc, t) -> (g, disc)` on a uniform grid of spacing `dt`; `points(g)` are the
     generator's positions (checked against `blowup` and `domain_margin(x) >= 0`, and saved), `summary(x, disc)`
     is saved with each state, `residual(x, disc)` is compared with `stationary_tol`.
@@ -46,30 +60,38 @@ def guarded_loop(step, g0, disc0, *, points, dt, n_saves: int, steps_per_save: i
     **Returns:** `(ts, saved_points, saved_summaries, final LoopState)`.
     """
     x0 = points(g0)
-    init = LoopState(g0, disc0, jnp.zeros((), x0.dtype), jnp.asarray(Result.SUCCESSFUL, jnp.int32),
-                     jnp.zeros((), jnp.int32))
+    init = LoopState(
+        g0, disc0, jnp.zeros((), x0.dtype), jnp.asarray(Result.SUCCESSFUL, jnp.int32), jnp.zeros((), jnp.int32)
+    )
 
     def one_step(state: LoopState, _):
         running = state.result == Result.SUCCESSFUL
         # a stopped run skips the step (an implicit step that failed is not retried to the end)
-        g_new, disc_new = jax.lax.cond(running, lambda: step(state.g, state.disc, state.t),
-                                       lambda: (state.g, state.disc))
+        g_new, disc_new = jax.lax.cond(
+            running, lambda: step(state.g, state.disc, state.t), lambda: (state.g, state.disc)
+        )
         x_new = points(g_new)
         finite = all_finite((g_new, x_new))
         x_checked = jnp.where(finite, x_new, 0.0)
         inside = jnp.max(jnp.abs(x_checked)) <= blowup
         in_domain = domain_margin(x_checked) >= 0
         accept = running & finite & inside & in_domain
-        result = jnp.where(~running, state.result,
-                           jnp.where(~finite, Result.NONFINITE,
-                                     jnp.where(~inside, Result.BLEW_UP,
-                                               jnp.where(~in_domain, Result.LEFT_BOX, Result.SUCCESSFUL))))
+        result = jnp.where(
+            ~running,
+            state.result,
+            jnp.where(
+                ~finite,
+                Result.NONFINITE,
+                jnp.where(~inside, Result.BLEW_UP, jnp.where(~in_domain, Result.LEFT_BOX, Result.SUCCESSFUL)),
+            ),
+        )
         if stationary_tol is not None:
             at_rest = residual(x_new, disc_new) < stationary_tol
             result = jnp.where(accept & at_rest, Result.STATIONARY, result)
         # t = k dt exactly (no drift from summing dt)
-        new = LoopState(g_new, disc_new, (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32),
-                        state.num_steps + 1)
+        new = LoopState(
+            g_new, disc_new, (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32), state.num_steps + 1
+        )
         kept = LoopState(state.g, state.disc, state.t, result.astype(jnp.int32), state.num_steps)
         return _select(accept, new, kept), None
 

@@ -102,7 +102,6 @@ import difflib
 import math
 
 
-
 class ConfigError(ValueError):
     """A study configuration is invalid; the message lists every problem with its key path."""
 
@@ -238,8 +237,14 @@ def _suggest(key: str, valid) -> str:
 
 
 def type_name(value) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def is_number(value) -> bool:
@@ -252,7 +257,7 @@ def _check_kappa(value, where, problems):
         return math.inf
     if is_number(value) and (value > 0 and not math.isnan(value)):
         return float(value)
-    problems.append(f"{where}: expected a positive number or \"inf\", received {value!r}")
+    problems.append(f'{where}: expected a positive number or "inf", received {value!r}')
     return None
 
 
@@ -271,8 +276,10 @@ def _check_scalar(field: Field, value, where, problems):
             return None
         if field.choices and value not in field.choices:
             hint = difflib.get_close_matches(value, field.choices, n=1, cutoff=0.5)
-            problems.append(f"{where}: expected one of {list(field.choices)}, received {value!r}"
-                            + (f"; did you mean {hint[0]!r}?" if hint else ""))
+            problems.append(
+                f"{where}: expected one of {list(field.choices)}, received {value!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+            )
             return None
         return value
     if kind == "int":
@@ -287,8 +294,9 @@ def _check_scalar(field: Field, value, where, problems):
     else:  # pragma: no cover - schema bug
         raise AssertionError(kind)
     if field.minimum is not None and (value <= field.minimum if field.strict else value < field.minimum):
-        problems.append(f"{where}: expected a number {'>' if field.strict else '>='} {field.minimum:g}, "
-                        f"received {value!r}")
+        problems.append(
+            f"{where}: expected a number {'>' if field.strict else '>='} {field.minimum:g}, received {value!r}"
+        )
         return None
     if field.maximum is not None and value > field.maximum:
         problems.append(f"{where}: expected a number <= {field.maximum:g}, received {value!r}")
@@ -315,30 +323,39 @@ def _check_value(field: Field, value, where, problems):
                 problems.append(f"{where}: expected a count >= 1 or a list of seeds, received {value!r}")
                 return None
             return list(range(value))
-        seeds = _check_list(value, where, problems,
-                            lambda s, w: _check_scalar(Field("int", 0, minimum=0), s, w, problems))
+        seeds = _check_list(
+            value, where, problems, lambda s, w: _check_scalar(Field("int", 0, minimum=0), s, w, problems)
+        )
         if seeds is not None and len(set(seeds)) != len(seeds):
             problems.append(f"{where}: the seeds must be distinct, received {value!r}")
             return None
         return seeds
     if kind == "dynamics":
-        out = _check_list(value, where, problems,
-                          lambda s, w: _check_scalar(Field("str", "", choices=DYNAMICS), s, w, problems))
+        out = _check_list(
+            value, where, problems, lambda s, w: _check_scalar(Field("str", "", choices=DYNAMICS), s, w, problems)
+        )
         if out is not None and len(set(out)) != len(out):
             problems.append(f"{where}: each dynamics at most once, received {value!r}")
             return None
         return out
     if kind == "distances":
-        return _check_list(value, where, problems,
-                           lambda s, w: _check_scalar(Field("str", "", choices=DISTANCES), s, w, problems),
-                           allow_empty=True)
+        return _check_list(
+            value,
+            where,
+            problems,
+            lambda s, w: _check_scalar(Field("str", "", choices=DISTANCES), s, w, problems),
+            allow_empty=True,
+        )
     if kind == "floats":
-        return _check_list(value, where, problems,
-                           lambda s, w: _check_scalar(Field("float", 0.0, minimum=0), s, w, problems),
-                           allow_empty=True)
+        return _check_list(
+            value,
+            where,
+            problems,
+            lambda s, w: _check_scalar(Field("float", 0.0, minimum=0), s, w, problems),
+            allow_empty=True,
+        )
     if kind == "settings":
-        return _check_list(value, where, problems, lambda s, w: _check_setting_table(s, w, problems),
-                           allow_empty=True)
+        return _check_list(value, where, problems, lambda s, w: _check_setting_table(s, w, problems), allow_empty=True)
     if kind == "setting":
         return _check_setting_table(value, where, problems)
     return _check_scalar(field, value, where, problems)
@@ -385,8 +402,10 @@ def discriminator_choice(value) -> tuple[str, int | None]:
     `"neural"`, `"rff"` (`n_features` from the config) or `"rff:D"` (`D` features)."""
     kind, _, count = str(value).partition(":") if isinstance(value, str) else ("", "", "")
     if kind not in DISCRIMINATORS or (count and (kind != "rff" or not count.isdigit() or int(count) < 1)):
-        raise ValueError(f"expected one of {', '.join(repr(k) for k in DISCRIMINATORS)} or \"rff:D\" with an integer "
-                         f"D >= 1; received {value!r}")
+        raise ValueError(
+            f'expected one of {", ".join(repr(k) for k in DISCRIMINATORS)} or "rff:D" with an integer '
+            f"D >= 1; received {value!r}"
+        )
     return kind, int(count) if count else None
 
 

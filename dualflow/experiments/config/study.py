@@ -79,9 +79,14 @@ class StudyConfig:
         `kind` and `n_features`, `kappa_flow` =
         `n_critic * kappa`, `lr_g`, `lr_d`, `n_steps`, `save_every`)."""
         d = self.data
-        p = {"kappa": d["dynamics"]["kappa"], "tau": d["dynamics"]["tau"], "n_critic": d["dynamics"]["n_critic"],
-             "payoff": d["game"]["payoff"], "bandwidth": d["discriminator"]["bandwidth"],
-             "discriminator": d["discriminator"]["kind"]}
+        p = {
+            "kappa": d["dynamics"]["kappa"],
+            "tau": d["dynamics"]["tau"],
+            "n_critic": d["dynamics"]["n_critic"],
+            "payoff": d["game"]["payoff"],
+            "bandwidth": d["discriminator"]["bandwidth"],
+            "discriminator": d["discriminator"]["kind"],
+        }
         p.update(setting)
         kind, n_features = discriminator_choice(p["discriminator"])
         p["kind"], p["n_features"] = kind, n_features or d["discriminator"]["n_features"]
@@ -118,7 +123,7 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
     d = cfg.data
     dyn, game = d["dynamics"], d["game"]
     if not dyn["compare"]:
-        problems.append("dynamics.compare: expected a non-empty list of \"flow\" and/or \"gda\"")
+        problems.append('dynamics.compare: expected a non-empty list of "flow" and/or "gda"')
     if d["outputs"]["trajectory_every"] > dyn["n_saves"]:
         problems.append(f"outputs.trajectory_every: must be at most dynamics.n_saves ({dyn['n_saves']})")
     if d["metrics"]["every"] > dyn["n_saves"]:
@@ -138,20 +143,28 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
             for reason in reasons:
                 problems.append(f"{where}: kappa = inf (the best response) is not available: {reason}")
         if p["payoff"].startswith("wgan") and p["kind"] in ("exact", "spectral"):
-            problems.append(f"{where}: payoff {p['payoff']!r} constrains a critic's parameters; use "
-                            f"discriminator.kind = \"rff\" or \"neural\", not {p['kind']!r}")
+            problems.append(
+                f"{where}: payoff {p['payoff']!r} constrains a critic's parameters; use "
+                f'discriminator.kind = "rff" or "neural", not {p["kind"]!r}'
+            )
         if p["kind"] == "exact" and "flow" in dyn["compare"] and p["payoff"] != "kernel_ipm":
-            problems.append(f"{where}: the exact-kernel flow is implemented for payoff \"kernel_ipm\" only; "
-                            f"received {p['payoff']!r} (use discriminator.kind = \"rff\")")
+            problems.append(
+                f'{where}: the exact-kernel flow is implemented for payoff "kernel_ipm" only; '
+                f'received {p["payoff"]!r} (use discriminator.kind = "rff")'
+            )
         if "gda" in dyn["compare"] and p["tau"] not in seen:
             seen.add(p["tau"])
             steps = dyn["horizon"] / p["tau"]
             if p["n_steps"] < 1 or not math.isclose(steps, p["n_steps"], rel_tol=1e-9, abs_tol=1e-9):
-                problems.append(f"dynamics.horizon ({dyn['horizon']:g}) must be a whole number of GDA steps of "
-                                f"tau = {p['tau']:g}; received {steps:g} steps")
+                problems.append(
+                    f"dynamics.horizon ({dyn['horizon']:g}) must be a whole number of GDA steps of "
+                    f"tau = {p['tau']:g}; received {steps:g} steps"
+                )
             elif p["n_steps"] % (dyn["n_saves"] - 1):
-                problems.append(f"dynamics.n_saves - 1 ({dyn['n_saves'] - 1}) must divide the number of GDA steps "
-                                f"horizon / tau = {p['n_steps']} (tau = {p['tau']:g})")
+                problems.append(
+                    f"dynamics.n_saves - 1 ({dyn['n_saves'] - 1}) must divide the number of GDA steps "
+                    f"horizon / tau = {p['n_steps']} (tau = {p['tau']:g})"
+                )
     _check_checkpoints(cfg, problems)
     names = [name for name, _ in cfg.axes]
     outputs = d["outputs"]
@@ -160,8 +173,10 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
         chosen.append(("outputs.animation_setting", outputs["animation_setting"]))
     for where, setting in chosen:
         if set(setting) != set(names):
-            problems.append(f"{where}: name a value of every swept axis ({', '.join(names)}); received "
-                            f"{setting_label(setting) or 'none'}")
+            problems.append(
+                f"{where}: name a value of every swept axis ({', '.join(names)}); received "
+                f"{setting_label(setting) or 'none'}"
+            )
         elif not any(all(s[k] == setting[k] for k in names) for s in cfg.settings):
             problems.append(f"{where}: {setting_label(setting)} is not one of the swept settings")
     for t in outputs["panel_times"]:
@@ -177,19 +192,31 @@ def _check_checkpoints(cfg: StudyConfig, problems: list) -> None:
         return
     segments = dyn["horizon"] / every
     if round(segments) < 1 or not math.isclose(segments, round(segments), rel_tol=1e-9):
-        problems.append(f"dynamics.checkpoint_every ({every:g}) must divide the horizon ({dyn['horizon']:g}) into "
-                        f"whole segments; received {segments:g} segments")
+        problems.append(
+            f"dynamics.checkpoint_every ({every:g}) must divide the horizon ({dyn['horizon']:g}) into "
+            f"whole segments; received {segments:g} segments"
+        )
     elif (dyn["n_saves"] - 1) % round(segments):
-        problems.append(f"dynamics.checkpoint_every: the {round(segments)} segments must each end on a save, so "
-                        f"they must divide dynamics.n_saves - 1 ({dyn['n_saves'] - 1})")
-    elif any(cfg.parameters(s)["kind"] == "exact" and math.isfinite(cfg.parameters(s)["kappa"])
-             for s in cfg.settings):
-        problems.append("dynamics.checkpoint_every: the exact RKHS discriminator's state is its whole history and "
-                        "cannot be restarted; use 0 (no segments) or discriminator.kind = \"rff\"")
+        problems.append(
+            f"dynamics.checkpoint_every: the {round(segments)} segments must each end on a save, so "
+            f"they must divide dynamics.n_saves - 1 ({dyn['n_saves'] - 1})"
+        )
+    elif any(cfg.parameters(s)["kind"] == "exact" and math.isfinite(cfg.parameters(s)["kappa"]) for s in cfg.settings):
+        problems.append(
+            "dynamics.checkpoint_every: the exact RKHS discriminator's state is its whole history and "
+            'cannot be restarted; use 0 (no segments) or discriminator.kind = "rff"'
+        )
 
 
-def parse_study(raw: dict, *, quick: bool = False, source: str | None = None,
-                source_text: str | None = None, name: str | None = None, sweep: dict | None = None) -> StudyConfig:
+def parse_study(
+    raw: dict,
+    *,
+    quick: bool = False,
+    source: str | None = None,
+    source_text: str | None = None,
+    name: str | None = None,
+    sweep: dict | None = None,
+) -> StudyConfig:
     """Validate a parsed study configuration (a dict as `tomllib` returns it).
 
     **Arguments:**
@@ -258,13 +285,21 @@ def _quick_defaults(raw: dict) -> dict:
         out["seeds"] = seeds[:2]
     elif isinstance(seeds, int) and not isinstance(seeds, bool):
         out["seeds"] = min(seeds, 2)
-    for table, key in (("generator", "n_particles"), ("target", "n_data"), ("discriminator", "n_features"),
-                       ("discriminator", "width"), ("dynamics", "n_saves")):
+    for table, key in (
+        ("generator", "n_particles"),
+        ("target", "n_data"),
+        ("discriminator", "n_features"),
+        ("discriminator", "width"),
+        ("dynamics", "n_saves"),
+    ):
         given = raw.get(table, {}).get(key) if isinstance(raw.get(table), dict) else None
         if is_number(given):
             out[table][key] = min(given, out[table][key])
-    horizon = raw.get("dynamics", {}).get("horizon", SCHEMA["dynamics"]["horizon"].default) \
-        if isinstance(raw.get("dynamics"), dict) else SCHEMA["dynamics"]["horizon"].default
+    horizon = (
+        raw.get("dynamics", {}).get("horizon", SCHEMA["dynamics"]["horizon"].default)
+        if isinstance(raw.get("dynamics"), dict)
+        else SCHEMA["dynamics"]["horizon"].default
+    )
     if is_number(horizon):
         out["dynamics"]["horizon"] = float(horizon) / 4
     every = raw.get("dynamics", {}).get("checkpoint_every") if isinstance(raw.get("dynamics"), dict) else None
@@ -333,15 +368,18 @@ def centres_of(cfg: StudyConfig) -> np.ndarray:
 def as_config(config, quick: bool, sweep) -> StudyConfig:
     if isinstance(config, StudyConfig):
         if (quick and not config.quick) or sweep is not None:
-            raise ValueError("pass the path or the parsed dict to apply --quick or a sweep; this StudyConfig is "
-                             "already resolved (load_study(path, quick=..., sweep=...)).")
+            raise ValueError(
+                "pass the path or the parsed dict to apply --quick or a sweep; this StudyConfig is "
+                "already resolved (load_study(path, quick=..., sweep=...))."
+            )
         return config
     if isinstance(config, dict):
         return parse_study(config, quick=quick, sweep=sweep)
     if isinstance(config, (str, Path)):
         return load_study(config, quick=quick, sweep=sweep)
-    raise TypeError(f"`config` must be a path to a TOML file, a parsed dict or a StudyConfig; received "
-                    f"{type(config).__name__}.")
+    raise TypeError(
+        f"`config` must be a path to a TOML file, a parsed dict or a StudyConfig; received {type(config).__name__}."
+    )
 
 
 def default_folder(cfg: StudyConfig) -> Path:

@@ -10,10 +10,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..config.study import StudyConfig
-from ..store.checkpoints import solve_in_segments
 from ...games.kernel_game import KernelGame
-from ...games.payoffs import KernelIPM, Logistic, NonSaturating, WGAN
+from ...games.payoffs import WGAN, KernelIPM, Logistic, NonSaturating
 from ...kernels.features import RandomFourier
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
@@ -26,6 +24,8 @@ from ...players.spectral import SpectralRKHS
 from ...solvers.dual_flow import DualFlow
 from ...solvers.gda import GDA
 from ...solvers.solve import solve
+from ..config.study import StudyConfig
+from ..store.checkpoints import solve_in_segments
 
 
 def run_dtype(cfg: StudyConfig):
@@ -52,10 +52,13 @@ def build_problem(cfg: StudyConfig, seed: int):
 
 def _payoff(cfg: StudyConfig, name: str):
     game = cfg.data["game"]
-    return {"kernel_ipm": lambda: KernelIPM(), "logistic": lambda: Logistic(),
-            "non_saturating": lambda: NonSaturating(),
-            "wgan_gp": lambda: WGAN(gradient_penalty=game["gradient_penalty"]),
-            "wgan_clip": lambda: WGAN(clip=game["clip"])}[name]()
+    return {
+        "kernel_ipm": lambda: KernelIPM(),
+        "logistic": lambda: Logistic(),
+        "non_saturating": lambda: NonSaturating(),
+        "wgan_gp": lambda: WGAN(gradient_penalty=game["gradient_penalty"]),
+        "wgan_clip": lambda: WGAN(clip=game["clip"]),
+    }[name]()
 
 
 def build_game(cfg: StudyConfig, params: dict, data, keys, x0):
@@ -75,19 +78,24 @@ def build_game(cfg: StudyConfig, params: dict, data, keys, x0):
     kind = params["kind"]
     if kind == "spectral":
         box = (-disc_cfg["box"], disc_cfg["box"]) if disc_cfg["box"] > 0 else None
-        disc = (OptimalWitness(kernel, method="spectral", tol=disc_cfg["tol"], box=box) if best_response
-                else SpectralRKHS(kernel, tol=disc_cfg["tol"], box=box))
+        disc = (
+            OptimalWitness(kernel, method="spectral", tol=disc_cfg["tol"], box=box)
+            if best_response
+            else SpectralRKHS(kernel, tol=disc_cfg["tol"], box=box)
+        )
     elif kind == "rff":
         features = RandomFourier(kernel, params["n_features"], 2, key=keys["features"])
         disc = OptimalWitness(features) if best_response else FiniteRank(features)
     elif kind == "exact":
         disc = OptimalWitness(kernel) if best_response else ExactRKHS(kernel, history_tol=disc_cfg["history_tol"])
     else:
-        mlp = eqx.nn.MLP(2, "scalar", disc_cfg["width"], disc_cfg["depth"], activation=jax.nn.softplus,
-                         key=keys["network"])
+        mlp = eqx.nn.MLP(
+            2, "scalar", disc_cfg["width"], disc_cfg["depth"], activation=jax.nn.softplus, key=keys["network"]
+        )
         disc = NeuralDiscriminator(mlp)
-    game = KernelGame(data, disc, reg=game_cfg["reg"], payoff=_payoff(cfg, params["payoff"]),
-                         velocity=game_cfg["velocity"])
+    game = KernelGame(
+        data, disc, reg=game_cfg["reg"], payoff=_payoff(cfg, params["payoff"]), velocity=game_cfg["velocity"]
+    )
     return eqx.tree_at(lambda g: g.discriminator, game, game.discriminator.prepared(game, x0))
 
 
@@ -97,25 +105,55 @@ def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkp
     segments = n_segments(cfg)
     if dynamics == "gda":
         lr_d = params["lr_d"] if params["lr_d"] is not None else params["tau"]  # unused by a best response
-        solver = GDA(lr_g=jnp.asarray(params["tau"], dtype), lr_d=jnp.asarray(lr_d, dtype), order=dyn["order"],
-                        n_critic=params["n_critic"])
+        solver = GDA(
+            lr_g=jnp.asarray(params["tau"], dtype),
+            lr_d=jnp.asarray(lr_d, dtype),
+            order=dyn["order"],
+            n_critic=params["n_critic"],
+        )
 
         def piece(x, disc):
-            return solve(game, Measure(x), solver, n_steps=params["n_steps"] // segments,
-                            save_every=params["save_every"], blowup=dyn["blowup"], throw=False, init_discriminator=disc)
+            return solve(
+                game,
+                Measure(x),
+                solver,
+                n_steps=params["n_steps"] // segments,
+                save_every=params["save_every"],
+                blowup=dyn["blowup"],
+                throw=False,
+                init_discriminator=disc,
+            )
     else:
         kappa = params["kappa_flow"] if math.isfinite(params["kappa_flow"]) else 1.0  # unused by a best response
-        solver = DualFlow(kappa=jnp.asarray(kappa, dtype), rtol=dyn["flow_rtol"], atol=dyn["flow_atol"],
-                             dt0=dyn["flow_dt0"] or None)
+        solver = DualFlow(
+            kappa=jnp.asarray(kappa, dtype), rtol=dyn["flow_rtol"], atol=dyn["flow_atol"], dt0=dyn["flow_dt0"] or None
+        )
 
         def piece(x, disc):
-            return solve(game, Measure(x), solver, t1=dyn["horizon"] / segments,
-                            n_saves=(dyn["n_saves"] - 1) // segments + 1, max_steps=dyn["flow_max_steps"],
-                            blowup=dyn["blowup"], throw=False, init_discriminator=disc)
+            return solve(
+                game,
+                Measure(x),
+                solver,
+                t1=dyn["horizon"] / segments,
+                n_saves=(dyn["n_saves"] - 1) // segments + 1,
+                max_steps=dyn["flow_max_steps"],
+                blowup=dyn["blowup"],
+                throw=False,
+                init_discriminator=disc,
+            )
+
     if segments == 1:
         return piece(x0, "zero")
-    return solve_in_segments(piece, x0, segments, dyn["horizon"] / segments, state_template(game, x0),
-                             checkpoint=checkpoint, fixed_grid=dynamics == "gda", on_segment=on_segment)
+    return solve_in_segments(
+        piece,
+        x0,
+        segments,
+        dyn["horizon"] / segments,
+        state_template(game, x0),
+        checkpoint=checkpoint,
+        fixed_grid=dynamics == "gda",
+        on_segment=on_segment,
+    )
 
 
 def n_segments(cfg: StudyConfig) -> int:

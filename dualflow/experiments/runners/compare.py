@@ -79,11 +79,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .build import build_game, build_problem, solve_run
-from .precision import float64
 from ..._json import json_float, json_list, json_ready
-from ..store.records import run_failed, versions
-from ..store.files import write_figure, write_json, write_npz
+from ...analysis.convergence import flow_gda_errors
+from ...measures.measure import Measure
+from ...metrics.trajectory import metrics_over_time
 from ..config.schema import AXES
 from ..config.study import (
     ConfigError,
@@ -95,9 +94,10 @@ from ..config.study import (
     parse_study,
     setting_label,
 )
-from ...analysis.convergence import flow_gda_errors
-from ...measures.measure import Measure
-from ...metrics.trajectory import metrics_over_time
+from ..store.files import write_figure, write_json, write_npz
+from ..store.records import run_failed, versions
+from .build import build_game, build_problem, solve_run
+from .precision import float64
 
 __all__ = ["redraw_compare", "run_compare"]
 
@@ -139,8 +139,11 @@ def _resolve(cfg: StudyConfig, setting: dict | None) -> tuple[StudyConfig, dict]
     for axis in setting:
         if axis not in AXES:
             close = difflib.get_close_matches(str(axis), list(AXES), n=1, cutoff=0.5)
-            problems.append(f"--set {axis}: unknown axis" + (f"; did you mean {close[0]!r}?" if close else "")
-                            + f" (axes: {', '.join(AXES)})")
+            problems.append(
+                f"--set {axis}: unknown axis"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + f" (axes: {', '.join(AXES)})"
+            )
     if problems:
         raise ConfigError(problems, cfg.source)
     raw = cfg.to_json()
@@ -159,7 +162,7 @@ def _resolve(cfg: StudyConfig, setting: dict | None) -> tuple[StudyConfig, dict]
         for problem in error.problems:
             for path, axis in paths.items():
                 if problem.startswith(f"{path}:"):
-                    problem = f"--set {axis}" + problem[len(path):]
+                    problem = f"--set {axis}" + problem[len(path) :]
             renamed.append(problem)
         raise ConfigError(renamed, cfg.source) from None
     base = resolved.parameters({})
@@ -172,8 +175,12 @@ def _check_taus(taus, horizon: float) -> tuple[list[float], list[int]]:
     problems = []
     checked = []
     for tau in taus:
-        if isinstance(tau, bool) or not isinstance(tau, (int, float, np.floating, np.integer)) \
-                or not math.isfinite(tau) or tau <= 0:
+        if (
+            isinstance(tau, bool)
+            or not isinstance(tau, (int, float, np.floating, np.integer))
+            or not math.isfinite(tau)
+            or tau <= 0
+        ):
             problems.append(f"--taus: expected positive finite numbers, received {tau!r}")
             continue
         checked.append(float(tau))
@@ -185,8 +192,10 @@ def _check_taus(taus, horizon: float) -> tuple[list[float], list[int]]:
     for tau in checked:
         n = horizon / tau
         if round(n) < 1 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
-            problems.append(f"--taus: the horizon dynamics.horizon = {horizon:g} must be a whole number of GDA steps "
-                            f"of every tau; tau = {tau:g} gives {n:.6g} steps")
+            problems.append(
+                f"--taus: the horizon dynamics.horizon = {horizon:g} must be a whole number of GDA steps "
+                f"of every tau; tau = {tau:g} gives {n:.6g} steps"
+            )
         steps.append(round(n))
     if problems:
         raise ConfigError(problems)
@@ -225,8 +234,12 @@ def _flow_settings(run_cfg: StudyConfig) -> dict:
     dyn = run_cfg.data["dynamics"]
     if run_cfg.data["discriminator"]["kind"] == "exact" and math.isfinite(run_cfg.parameters({})["kappa"]):
         return {"method": "history quadrature (trapezoidal memory, Heun particle steps)", "dt_max": dyn["flow_dt0"]}
-    return {"method": "adaptive Tsit5 + PID controller", "rtol": dyn["flow_rtol"], "atol": dyn["flow_atol"],
-            "max_steps": dyn["flow_max_steps"]}
+    return {
+        "method": "adaptive Tsit5 + PID controller",
+        "rtol": dyn["flow_rtol"],
+        "atol": dyn["flow_atol"],
+        "max_steps": dyn["flow_max_steps"],
+    }
 
 
 # ---- the comparison ----------------------------------------------------------------------------
@@ -239,27 +252,53 @@ def _final_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
         return {"t": None, "num_covered": None, "high_quality_fraction": None, "w2": None}
     last = int(finite[-1])
     m = cfg.data["metrics"]
-    run = (np.asarray(sol.ts, dtype=np.float64)[last:last + 1], points[last:last + 1],
-           np.asarray(sol.masses, dtype=np.float64))
+    run = (
+        np.asarray(sol.ts, dtype=np.float64)[last : last + 1],
+        points[last : last + 1],
+        np.asarray(sol.masses, dtype=np.float64),
+    )
     data64 = Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
-    out = metrics_over_time(run, data64, centres, cfg.data["target"]["std"], which=("modes", "w2"),
-                            radius_stds=m["radius_stds"], min_fraction=m["min_fraction"])
-    return {"t": json_float(run[0][0]), "num_covered": int(np.asarray(out.num_covered)[0]),
-            "high_quality_fraction": json_float(np.asarray(out.high_quality_fraction)[0]),
-            "w2": json_float(np.asarray(out.w2)[0])}
+    out = metrics_over_time(
+        run,
+        data64,
+        centres,
+        cfg.data["target"]["std"],
+        which=("modes", "w2"),
+        radius_stds=m["radius_stds"],
+        min_fraction=m["min_fraction"],
+    )
+    return {
+        "t": json_float(run[0][0]),
+        "num_covered": int(np.asarray(out.num_covered)[0]),
+        "high_quality_fraction": json_float(np.asarray(out.high_quality_fraction)[0]),
+        "w2": json_float(np.asarray(out.w2)[0]),
+    }
 
 
 def _run_record(name, sol, seconds, extra=None) -> dict:
-    record = {"run": name, "result": sol.result_name, "failed": bool(run_failed(sol)),
-              "final_time": json_float(np.asarray(sol.final_time)),
-              "num_steps": int(np.asarray(sol.stats["num_steps"])), "wall_s": round(seconds, 4)}
+    record = {
+        "run": name,
+        "result": sol.result_name,
+        "failed": bool(run_failed(sol)),
+        "final_time": json_float(np.asarray(sol.final_time)),
+        "num_steps": int(np.asarray(sol.stats["num_steps"])),
+        "wall_s": round(seconds, 4),
+    }
     record.update(extra or {})
     return record
 
 
 @float64
-def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None, seed: int = 0,
-                quick: bool = False, log: bool = True) -> dict:
+def run_compare(
+    config,
+    out_dir=None,
+    *,
+    taus=None,
+    setting: dict | None = None,
+    seed: int = 0,
+    quick: bool = False,
+    log: bool = True,
+) -> dict:
     r"""Run the dual flow once and GDA at several $\tau$ on one game; measure how GDA approaches the flow.
 
     GDA: $\eta_g = \tau$, $\eta_d = \kappa\tau$, the config's step order (`dynamics.order`:
@@ -316,10 +355,12 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
     say = _say if log else (lambda message: None)
     label = setting_label(setting) or "base values"
     total = len(taus) + 2
-    say(f"compare {cfg.name!r}{' (quick)' if cfg.quick else ''}, {label} (kappa = {format_value(params['kappa'])}, "
+    say(
+        f"compare {cfg.name!r}{' (quick)' if cfg.quick else ''}, {label} (kappa = {format_value(params['kappa'])}, "
         f"n_critic = {params['n_critic']}, payoff {params['payoff']}, bandwidth {params['bandwidth']:g}), seed {seed}: "
         f"the dual flow and GDA at tau = {', '.join(f'{t:g}' for t in taus)} to T = {horizon:g}, "
-        f"{intervals + 1} comparison times; writing to {out}")
+        f"{intervals + 1} comparison times; writing to {out}"
+    )
 
     data, x0, keys = build_problem(run_cfg, seed)
     centres = centres_of(run_cfg)
@@ -336,20 +377,32 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
     flow_info = _flow_settings(run_cfg)
     runs.append(_run_record("flow", flow, seconds, {"flow_settings": flow_info}))
     timings["flow_s"] = seconds
-    say(f"(1/{total}) dual flow, {flow_info['method']} "
-        + (f"(rtol {flow_info['rtol']:g}, atol {flow_info['atol']:g})" if "rtol" in flow_info
-           else f"(step <= {flow_info['dt_max']:g})")
-        + f": {flow.result_name} in {seconds:.1f} s, {int(np.asarray(flow.stats['num_steps']))} steps")
+    say(
+        f"(1/{total}) dual flow, {flow_info['method']} "
+        + (
+            f"(rtol {flow_info['rtol']:g}, atol {flow_info['atol']:g})"
+            if "rtol" in flow_info
+            else f"(step <= {flow_info['dt_max']:g})"
+        )
+        + f": {flow.result_name} in {seconds:.1f} s, {int(np.asarray(flow.stats['num_steps']))} steps"
+    )
 
     check, seconds = timed(check_cfg, params, "flow")
     check_info = _flow_settings(check_cfg)
-    check_diff = float(np.nanmax(np.linalg.norm(np.asarray(check.points, dtype=np.float64)
-                                                - np.asarray(flow.points, dtype=np.float64), axis=-1)))
+    check_diff = float(
+        np.nanmax(
+            np.linalg.norm(
+                np.asarray(check.points, dtype=np.float64) - np.asarray(flow.points, dtype=np.float64), axis=-1
+            )
+        )
+    )
     runs.append(_run_record("flow_check", check, seconds, {"flow_settings": check_info}))
     timings["flow_check_s"] = seconds
     looser = f"tolerances x{FLOW_CHECK_FACTOR:g}" if "rtol" in check_info else "step x2"
-    say(f"(2/{total}) check flow, {looser}: "
-        f"{check.result_name} in {seconds:.1f} s; max particle distance to the reference {check_diff:.2e}")
+    say(
+        f"(2/{total}) check flow, {looser}: "
+        f"{check.result_name} in {seconds:.1f} s; max particle distance to the reference {check_diff:.2e}"
+    )
 
     ts = np.asarray(flow.ts, dtype=np.float64)
     gda_sols = []
@@ -362,23 +415,49 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
             raise AssertionError(f"GDA at tau = {tau:g} saved at other times than the flow")
         gda_sols.append(sol)
         timings[f"gda_tau_{tau:g}_s"] = seconds
-        runs.append(_run_record("gda", sol, seconds, {"tau": tau, "lr_g": p["lr_g"],
-                                                      "lr_d": json_ready(p["lr_d"]) if p["lr_d"] is not None else None,
-                                                      "save_every": p["save_every"]}))
-        one = flow_gda_errors(ts, flow.points, np.asarray(sol.points)[None], [tau],
-                              flow_end=float(np.asarray(flow.final_time)), gda_ends=[float(np.asarray(sol.final_time))])
+        runs.append(
+            _run_record(
+                "gda",
+                sol,
+                seconds,
+                {
+                    "tau": tau,
+                    "lr_g": p["lr_g"],
+                    "lr_d": json_ready(p["lr_d"]) if p["lr_d"] is not None else None,
+                    "save_every": p["save_every"],
+                },
+            )
+        )
+        one = flow_gda_errors(
+            ts,
+            flow.points,
+            np.asarray(sol.points)[None],
+            [tau],
+            flow_end=float(np.asarray(flow.final_time)),
+            gda_ends=[float(np.asarray(sol.final_time))],
+        )
         e = one["errors"][0]
         if math.isfinite(one["max_errors"][0]):
-            told = (f"max_j |x_j^GDA - x_j^flow| up to {one['max_errors'][0]:.3e} over [0, {horizon:g}], "
-                    f"{e[-1]:.3e} at T")
+            told = (
+                f"max_j |x_j^GDA - x_j^flow| up to {one['max_errors'][0]:.3e} over [0, {horizon:g}], {e[-1]:.3e} at T"
+            )
         else:
-            told = (f"ended at t = {float(np.asarray(sol.final_time)):.4g}; max_j |x_j^GDA - x_j^flow| up to "
-                    f"{np.nanmax(e):.3e} before that" if np.any(np.isfinite(e)) else "no finite error")
+            told = (
+                f"ended at t = {float(np.asarray(sol.final_time)):.4g}; max_j |x_j^GDA - x_j^flow| up to "
+                f"{np.nanmax(e):.3e} before that"
+                if np.any(np.isfinite(e))
+                else "no finite error"
+            )
         say(f"({i + 3}/{total}) GDA tau = {tau:g} ({n} steps): {sol.result_name} in {seconds:.1f} s; {told}")
 
-    measured = flow_gda_errors(ts, flow.points, np.stack([np.asarray(s.points) for s in gda_sols]), taus,
-                               flow_end=float(np.asarray(flow.final_time)),
-                               gda_ends=[float(np.asarray(s.final_time)) for s in gda_sols])
+    measured = flow_gda_errors(
+        ts,
+        flow.points,
+        np.stack([np.asarray(s.points) for s in gda_sols]),
+        taus,
+        flow_end=float(np.asarray(flow.final_time)),
+        gda_ends=[float(np.asarray(s.final_time)) for s in gda_sols],
+    )
     smallest = np.nanmin(measured["max_errors"]) if np.any(np.isfinite(measured["max_errors"])) else math.nan
     flow_accurate = bool(math.isfinite(smallest) and check_diff <= 1e-2 * smallest)
 
@@ -388,17 +467,26 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
         final_metrics[f"gda tau={tau:g}"] = _final_metrics(run_cfg, sol, data, centres)
     timings["metrics_s"] = time.perf_counter() - t0
 
-    arrays = {"ts": ts, "taus": np.asarray(taus), "n_steps": np.asarray(n_steps),
-              "flow_points": np.asarray(flow.points, dtype=np.float64),
-              "gda_points": np.stack([np.asarray(s.points, dtype=np.float64) for s in gda_sols]),
-              "errors": measured["errors"], "max_errors": measured["max_errors"],
-              "final_errors": measured["final_errors"], "slope": np.asarray(measured["slope"]),
-              "result_flow": np.asarray(int(np.asarray(flow.result))),
-              "result_gda": np.asarray([int(np.asarray(s.result)) for s in gda_sols]),
-              "x0": np.asarray(x0, dtype=np.float64), "masses": np.asarray(flow.masses, dtype=np.float64),
-              "centres": centres, "std": np.asarray(run_cfg.data["target"]["std"]),
-              "data_points": np.asarray(data.points, dtype=np.float64),
-              "data_masses": np.asarray(data.masses, dtype=np.float64), "doc": np.asarray(ARRAYS_DOC)}
+    arrays = {
+        "ts": ts,
+        "taus": np.asarray(taus),
+        "n_steps": np.asarray(n_steps),
+        "flow_points": np.asarray(flow.points, dtype=np.float64),
+        "gda_points": np.stack([np.asarray(s.points, dtype=np.float64) for s in gda_sols]),
+        "errors": measured["errors"],
+        "max_errors": measured["max_errors"],
+        "final_errors": measured["final_errors"],
+        "slope": np.asarray(measured["slope"]),
+        "result_flow": np.asarray(int(np.asarray(flow.result))),
+        "result_gda": np.asarray([int(np.asarray(s.result)) for s in gda_sols]),
+        "x0": np.asarray(x0, dtype=np.float64),
+        "masses": np.asarray(flow.masses, dtype=np.float64),
+        "centres": centres,
+        "std": np.asarray(run_cfg.data["target"]["std"]),
+        "data_points": np.asarray(data.points, dtype=np.float64),
+        "data_masses": np.asarray(data.masses, dtype=np.float64),
+        "doc": np.asarray(ARRAYS_DOC),
+    }
     files = {"arrays": write_npz(out / "arrays.npz", arrays)}
 
     t0 = time.perf_counter()
@@ -416,37 +504,49 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
         "config": cfg.to_json(),
         "setting": json_ready(setting),
         "setting_label": label,
-        "parameters": {k: json_ready(v) for k, v in params.items()
-                       if k not in ("n_steps", "save_every", "lr_g", "lr_d")},
+        "parameters": {
+            k: json_ready(v) for k, v in params.items() if k not in ("n_steps", "save_every", "lr_g", "lr_d")
+        },
         "seed": int(seed),
-        "precision": "float64" + (" (promoted from the config's float32)"
-                                  if cfg.data["precision"] == "float32" else ""),
+        "precision": "float64"
+        + (" (promoted from the config's float32)" if cfg.data["precision"] == "float32" else ""),
         "horizon": horizon,
         "order": run_cfg.data["dynamics"]["order"],
         "velocity": run_cfg.data["game"]["velocity"],
         "taus": taus,
         "comparison_times": {"count": intervals + 1, "spacing": horizon / intervals},
         "errors": [
-            {"tau": tau, "n_steps": n, "max_error": json_float(max_e), "final_error": json_float(final_e),
-             "error_over_time": json_list(row)}
-            for tau, n, max_e, final_e, row in zip(taus, n_steps, measured["max_errors"], measured["final_errors"],
-                                                   measured["errors"])],
+            {
+                "tau": tau,
+                "n_steps": n,
+                "max_error": json_float(max_e),
+                "final_error": json_float(final_e),
+                "error_over_time": json_list(row),
+            }
+            for tau, n, max_e, final_e, row in zip(
+                taus, n_steps, measured["max_errors"], measured["final_errors"], measured["errors"]
+            )
+        ],
         "ts": ts.tolist(),
         "slope": json_float(slope),
         "flow": {"settings": flow_info, "result": flow.result_name},
-        "flow_check": {"settings": check_info, "max_difference": json_float(check_diff),
-                       "smallest_max_error": json_float(smallest), "accurate": flow_accurate},
+        "flow_check": {
+            "settings": check_info,
+            "max_difference": json_float(check_diff),
+            "smallest_max_error": json_float(smallest),
+            "accurate": flow_accurate,
+        },
         "final_metrics": final_metrics,
         "runs": runs,
         "definitions": {
             "error_over_time": "e_tau(t) = max_j |x_j^GDA(t) - x_j^flow(t)| (Euclidean) at the comparison times, GDA "
-                               "step k at t = k tau; null past an early end of either run",
+            "step k at t = k tau; null past an early end of either run",
             "max_error": "max of e_tau over the comparison times in [0, T] (null if a run ended early)",
             "final_error": "e_tau(T)",
             "slope": "least-squares slope of log max_error against log tau (1 expected: first order)",
             "flow_check": "max particle distance between the reference flow and one with looser tolerances (or twice "
-                          "the step): an estimate of the looser flow's error; 'accurate' if it is below 1% of the "
-                          "smallest max_error",
+            "the step): an estimate of the looser flow's error; 'accurate' if it is below 1% of the "
+            "smallest max_error",
             "kappa_flow": "the flow's kappa, n_critic * kappa",
             "final_metrics": "covered modes, high-quality fraction and exact W2 (POT) at the last finite save",
         },
@@ -457,12 +557,17 @@ def run_compare(config, out_dir=None, *, taus=None, setting: dict | None = None,
     files["compare"] = out / "compare.json"
     summary["files"] = {k: str(v) for k, v in files.items()}
     write_json(files["compare"], summary)
-    say(f"done in {timings['total_s']:.1f} s; max error "
+    say(
+        f"done in {timings['total_s']:.1f} s; max error "
         + ", ".join(f"{e:.3e} (tau = {t:g})" for t, e in zip(taus, measured["max_errors"]))
-        + f"; log-log slope {slope:.3f}" + ("" if flow_accurate else
-                                              "; WARNING: the reference flow's check difference is not below 1% of "
-                                              "the smallest error")
-        + f". Wrote {out}")
+        + f"; log-log slope {slope:.3f}"
+        + (
+            ""
+            if flow_accurate
+            else "; WARNING: the reference flow's check difference is not below 1% of the smallest error"
+        )
+        + f". Wrote {out}"
+    )
     return summary
 
 
@@ -483,8 +588,18 @@ def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, s
     horizon = float(arrays["ts"][-1])
     which = label if "kappa =" in label else f"{label}; kappa = {format_value(params['kappa'])}"
     title = f"{cfg.name}{' (quick)' if cfg.quick else ''}: dual flow vs GDA ({which}, seed {seed})"
-    fig = plot_compare(arrays["ts"], arrays["flow_points"], arrays["gda_points"], arrays["taus"], arrays["errors"],
-                       arrays["max_errors"], slope=float(arrays["slope"]), centres=arrays["centres"],
-                       data=arrays["data_points"], times=(0.0, horizon / 4, horizon / 2, horizon), title=title)
+    fig = plot_compare(
+        arrays["ts"],
+        arrays["flow_points"],
+        arrays["gda_points"],
+        arrays["taus"],
+        arrays["errors"],
+        arrays["max_errors"],
+        slope=float(arrays["slope"]),
+        centres=arrays["centres"],
+        data=arrays["data_points"],
+        times=(0.0, horizon / 4, horizon / 2, horizon),
+        title=title,
+    )
     png = write_figure(out / "compare.png", fig)  # and compare.svg
     return {"figure": png, "figure_svg": png.with_suffix(".svg")}

@@ -35,10 +35,6 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ..config.demo import DemoConfig, FULL, QUICK
-from ..store.files import write_figure, write_json, write_npz
-from ..store.records import versions
-from .precision import float64
 from ...games.kernel_game import KernelGame
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
@@ -47,6 +43,10 @@ from ...players.spectral import SpectralRKHS
 from ...solvers.dual_flow import DualFlow
 from ...solvers.gda import GDA
 from ...solvers.solve import solve
+from ..config.demo import FULL, QUICK, DemoConfig
+from ..store.files import write_figure, write_json, write_npz
+from ..store.records import versions
+from .precision import float64
 
 __all__ = ["run_demo"]
 
@@ -55,13 +55,9 @@ RUNS = ("dual flow", "GDA")
 RUN_KEYS = {"dual flow": "flow", "GDA": "gda"}
 
 
-
-
 # ---- the experiment ---------------------------------------------------------------------
 def _say(message: str) -> None:
     print(f"[dualflow demo] {message}", flush=True)
-
-
 
 
 def _measure_run(solution, data, kernel, config: DemoConfig) -> dict:
@@ -74,8 +70,15 @@ def _measure_run(solution, data, kernel, config: DemoConfig) -> dict:
     masses = solution.masses
     centres = ring8_centres(config.ring_radius)
     keep = np.flatnonzero(np.isfinite(ts))
-    out = {"ts": ts[keep], "mmd": [], "w2_squared": [], "modes_covered": [], "high_quality_fraction": [],
-           "kl_to_uniform": [], "occupancy": []}
+    out = {
+        "ts": ts[keep],
+        "mmd": [],
+        "w2_squared": [],
+        "modes_covered": [],
+        "high_quality_fraction": [],
+        "kl_to_uniform": [],
+        "occupancy": [],
+    }
     for i in keep:
         mu = Measure(points[i], masses)
         coverage = mode_coverage(points[i], centres, config.ring_std, masses)
@@ -124,8 +127,10 @@ def _first_time(ts, values, target):
 
 
 def _stats(solution) -> dict:
-    return {k: float(np.asarray(v)) if np.asarray(v).dtype.kind == "f" else int(np.asarray(v))
-            for k, v in solution.stats.items()}
+    return {
+        k: float(np.asarray(v)) if np.asarray(v).dtype.kind == "f" else int(np.asarray(v))
+        for k, v in solution.stats.items()
+    }
 
 
 @float64
@@ -165,29 +170,48 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     generator = Measure(blob)
     kernel = Gaussian(bandwidth=config.bandwidth)
 
-    game = KernelGame(data=data, discriminator=SpectralRKHS(kernel, tol=config.tol),
-                         reg=config.reg, velocity="wasserstein")
+    game = KernelGame(
+        data=data, discriminator=SpectralRKHS(kernel, tol=config.tol), reg=config.reg, velocity="wasserstein"
+    )
 
-    _say(f"{'quick' if quick else 'full'} configuration, seed {seed}: N = {config.n_particles} particles from a "
-         f"blob of std {config.blob_std}, M = {config.n_data} samples of the 8-Gaussian ring "
-         f"(radius {config.ring_radius}, std {config.ring_std})")
-    _say(f"exact Gaussian-kernel discriminator (spectral lattice, tol {config.tol:g}), bandwidth {config.bandwidth}, "
-         f"ridge {config.reg}; "
-         f"horizon t1 = {config.horizon}, kappa = lr_d / lr_g = {config.kappa:g}")
+    _say(
+        f"{'quick' if quick else 'full'} configuration, seed {seed}: N = {config.n_particles} particles from a "
+        f"blob of std {config.blob_std}, M = {config.n_data} samples of the 8-Gaussian ring "
+        f"(radius {config.ring_radius}, std {config.ring_std})"
+    )
+    _say(
+        f"exact Gaussian-kernel discriminator (spectral lattice, tol {config.tol:g}), bandwidth {config.bandwidth}, "
+        f"ridge {config.reg}; "
+        f"horizon t1 = {config.horizon}, kappa = lr_d / lr_g = {config.kappa:g}"
+    )
 
     t0 = time.perf_counter()
-    _say(f"GDA (alternating, discriminator first): {config.n_steps} steps of lr_g = {config.lr_g}, "
-         f"lr_d = {config.lr_d} ...")
-    gda = solve(game, generator, GDA(lr_g=config.lr_g, lr_d=config.lr_d, order="alternating_d_first"),
-                   n_steps=config.n_steps, save_every=config.save_every, throw=False)
+    _say(
+        f"GDA (alternating, discriminator first): {config.n_steps} steps of lr_g = {config.lr_g}, "
+        f"lr_d = {config.lr_d} ..."
+    )
+    gda = solve(
+        game,
+        generator,
+        GDA(lr_g=config.lr_g, lr_d=config.lr_d, order="alternating_d_first"),
+        n_steps=config.n_steps,
+        save_every=config.save_every,
+        throw=False,
+    )
     jax.block_until_ready(gda.points)
     timings["gda_s"] = time.perf_counter() - t0
     _say(f"  done in {timings['gda_s']:.1f} s ({gda.result_name})")
 
     t0 = time.perf_counter()
     _say(f"dual flow (exact kernel, adaptive Tsit5, rtol {config.flow_rtol:g}): kappa = {config.kappa:g} ...")
-    flow = solve(game, generator, DualFlow(kappa=config.kappa, rtol=config.flow_rtol, atol=config.flow_rtol / 100),
-                    t1=config.horizon, n_saves=config.n_saves, throw=False)
+    flow = solve(
+        game,
+        generator,
+        DualFlow(kappa=config.kappa, rtol=config.flow_rtol, atol=config.flow_rtol / 100),
+        t1=config.horizon,
+        n_saves=config.n_saves,
+        throw=False,
+    )
     jax.block_until_ready(flow.points)
     timings["flow_s"] = time.perf_counter() - t0
     _say(f"  done in {timings['flow_s']:.1f} s ({flow.result_name})")
@@ -211,11 +235,17 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         return f"{m['modes_covered'][i]}/8 modes, {100 * m['high_quality_fraction'][i]:.0f}% on a mode"
 
     particles = plot_particles(
-        solutions, config.plot_times, data=data, color_by="initial_angle", annotate=annotate,
-        title=(f"8-Gaussian ring, exact Gaussian kernel (bandwidth {config.bandwidth}, ridge {config.reg}); "
-               f"GDA lr_g = {config.lr_g}, lr_d = {config.lr_d}; flow kappa = {config.kappa:g}\n"
-               f"particle colour: angle of its start in the blob (same particle, same colour in every panel); "
-               f"'on a mode': within 3 std of a centre"),
+        solutions,
+        config.plot_times,
+        data=data,
+        color_by="initial_angle",
+        annotate=annotate,
+        title=(
+            f"8-Gaussian ring, exact Gaussian kernel (bandwidth {config.bandwidth}, ridge {config.reg}); "
+            f"GDA lr_g = {config.lr_g}, lr_d = {config.lr_d}; flow kappa = {config.kappa:g}\n"
+            f"particle colour: angle of its start in the blob (same particle, same colour in every panel); "
+            f"'on a mode': within 3 std of a centre"
+        ),
     )
     curves = {
         "MMD to the data": {run: (m["ts"], m["mmd"]) for run, m in metrics.items()},
@@ -223,22 +253,32 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         "modes covered (of 8)": {run: (m["ts"], m["modes_covered"]) for run, m in metrics.items()},
         "high-quality fraction": {run: (m["ts"], m["high_quality_fraction"]) for run, m in metrics.items()},
         "discriminator payoff gap": {run: (m["ts"], m["payoff_gap"]) for run, m in metrics.items()},
-        "flow vs GDA: particle distance": {"max over particles": (dev_ts, dev_max),
-                                           "mean over particles": (dev_ts, dev_mean)},
+        "flow vs GDA: particle distance": {
+            "max over particles": (dev_ts, dev_max),
+            "mean over particles": (dev_ts, dev_mean),
+        },
     }
     curve_fig = plot_curves(
         curves,
-        ylabels={"MMD to the data": "MMD (game kernel)", "squared W2 to the data": "W2²",
-                 "modes covered (of 8)": "modes", "high-quality fraction": "fraction within 3 std",
-                 "discriminator payoff gap": "Σ p f(y) − Σ m f(x)",
-                 "flow vs GDA: particle distance": "|x_flow − x_GDA|"},
+        ylabels={
+            "MMD to the data": "MMD (game kernel)",
+            "squared W2 to the data": "W2²",
+            "modes covered (of 8)": "modes",
+            "high-quality fraction": "fraction within 3 std",
+            "discriminator payoff gap": "Σ p f(y) − Σ m f(x)",
+            "flow vs GDA: particle distance": "|x_flow − x_GDA|",
+        },
         logy={"MMD to the data", "squared W2 to the data"},
         ylim={"modes covered (of 8)": (-0.3, 8.3), "high-quality fraction": (-0.02, 1.02)},
         steps={"modes covered (of 8)"},
         title=f"Flow versus GDA on the 8-Gaussian ring (lr_g = {config.lr_g}, kappa = {config.kappa:g})",
     )
-    files = {"particles": out / "demo.png", "metrics": out / "demo_metrics.png",
-             "summary": out / "summary.json", "trajectories": out / "trajectories.npz"}
+    files = {
+        "particles": out / "demo.png",
+        "metrics": out / "demo_metrics.png",
+        "summary": out / "summary.json",
+        "trajectories": out / "trajectories.npz",
+    }
     write_figure(files["particles"], particles, dpi=130)
     write_figure(files["metrics"], curve_fig, dpi=130)
     timings["plots_s"] = time.perf_counter() - t0
@@ -264,21 +304,35 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
             "initial": _final(m, 0),
             "final": _final(m, -1),
             "first_time_all_modes_covered": _first_time(m["ts"], m["modes_covered"], 8),
-            "series": {"ts": [_time(t) for t in m["ts"]],
-                       **{k: m[k].tolist() for k in ("mmd", "w2_squared", "modes_covered",
-                                                     "high_quality_fraction", "payoff_gap")}},
+            "series": {
+                "ts": [_time(t) for t in m["ts"]],
+                **{
+                    k: m[k].tolist()
+                    for k in ("mmd", "w2_squared", "modes_covered", "high_quality_fraction", "payoff_gap")
+                },
+            },
         }
     worst = int(np.argmax(dev_max))
     summary = {
         "experiment": "demo",
         "quick": bool(quick),
         "seed": int(seed),
-        "config": {**dataclasses.asdict(config), "kappa": config.kappa, "n_steps": config.n_steps,
-                   "save_every": config.save_every, "n_saves": config.n_saves, "velocity": "wasserstein",
-                   "payoff": "kernel IPM", "kernel": "Gaussian", "discriminator": "SpectralRKHS",
-                   "gda_order": "alternating_d_first", "flow_solver": "Tsit5, PID controller",
-                   "target": "ring8", "initial": "Gaussian blob at the origin",
-                   "mode_coverage": "within 3 std of a centre; covered with >= 5% of the particles"},
+        "config": {
+            **dataclasses.asdict(config),
+            "kappa": config.kappa,
+            "n_steps": config.n_steps,
+            "save_every": config.save_every,
+            "n_saves": config.n_saves,
+            "velocity": "wasserstein",
+            "payoff": "kernel IPM",
+            "kernel": "Gaussian",
+            "discriminator": "SpectralRKHS",
+            "gda_order": "alternating_d_first",
+            "flow_solver": "Tsit5, PID controller",
+            "target": "ring8",
+            "initial": "Gaussian blob at the origin",
+            "mode_coverage": "within 3 std of a centre; covered with >= 5% of the particles",
+        },
         "timings_s": timings,
         "runs": runs,
         "flow_vs_gda": {
@@ -296,11 +350,15 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
 
     for run in RUNS:
         f = runs[RUN_KEYS[run]]["final"]
-        _say(f"{run:>9}: t = {f['t']:g}: MMD {f['mmd']:.4f}, W2² {f['w2_squared']:.4f}, "
-             f"{f['modes_covered']}/8 modes covered, {100 * f['high_quality_fraction']:.0f}% high quality "
-             f"({runs[RUN_KEYS[run]]['result']})")
-    _say(f"flow vs GDA: largest particle distance {dev_max[worst]:.3f} at t = {dev_ts[worst]:g}, "
-         f"{dev_max[-1]:.3f} at t = {dev_ts[-1]:g}")
+        _say(
+            f"{run:>9}: t = {f['t']:g}: MMD {f['mmd']:.4f}, W2² {f['w2_squared']:.4f}, "
+            f"{f['modes_covered']}/8 modes covered, {100 * f['high_quality_fraction']:.0f}% high quality "
+            f"({runs[RUN_KEYS[run]]['result']})"
+        )
+    _say(
+        f"flow vs GDA: largest particle distance {dev_max[worst]:.3f} at t = {dev_ts[worst]:g}, "
+        f"{dev_max[-1]:.3f} at t = {dev_ts[-1]:g}"
+    )
     _say(f"total {timings['total_s']:.1f} s. Wrote:")
     for path in files.values():
         print(f"  {path}", flush=True)

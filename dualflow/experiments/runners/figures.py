@@ -18,8 +18,8 @@ import textwrap
 
 import numpy as np
 
-from ..store.files import write_figure
 from ..config.study import DYNAMICS_LABELS, StudyConfig, centres_of, format_value, setting_label, setting_slug
+from ..store.files import write_figure
 
 __all__ = ["draw_animation", "draw_figures", "figure_settings"]
 
@@ -65,15 +65,25 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
 
     # summary tables: covered modes and high-quality fraction over the sweep
     for metric, name, label, fmt, range_fmt, vmax in (
-            ("num_covered", "coverage_table", f"covered modes (of {num_modes})", "{:.1f}", "{:.0f}", num_modes),
-            ("high_quality_fraction", "hq_table", "high-quality fraction", "{:.2f}", "{:.2f}", 1.0)):
+        ("num_covered", "coverage_table", f"covered modes (of {num_modes})", "{:.1f}", "{:.0f}", num_modes),
+        ("high_quality_fraction", "hq_table", "high-quality fraction", "{:.2f}", "{:.2f}", 1.0),
+    ):
         tables, x_values, y_values, x_label, y_label = _tables(cfg, summary_settings, metric)
         title = _study_title(cfg, 60 * len(tables))
-        fig = plot_summary_tables(tables, x_values, y_values, x_label, y_label,
-                                  colorbar_label=f"mean {label}", fmt=fmt,
-                                  range_fmt=range_fmt, vmin=0.0, vmax=vmax,
-                                  title=f"{title}\nfinal {label} at t = {d['dynamics']['horizon']:g}:\n"
-                                        f"mean ± std [min, max] over {len(cfg.seeds)} seeds")
+        fig = plot_summary_tables(
+            tables,
+            x_values,
+            y_values,
+            x_label,
+            y_label,
+            colorbar_label=f"mean {label}",
+            fmt=fmt,
+            range_fmt=range_fmt,
+            vmin=0.0,
+            vmax=vmax,
+            title=f"{title}\nfinal {label} at t = {d['dynamics']['horizon']:g}:\n"
+            f"mean ± std [min, max] over {len(cfg.seeds)} seeds",
+        )
         files[name] = write_figure(out / f"{name}.png", fig)
 
     # covered modes over time for every setting
@@ -81,16 +91,25 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
     for p_index, setting in enumerate(cfg.settings):
         grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
         curves[setting_label(setting) or "base"] = {
-            DYNAMICS_LABELS[dyn]: (_common_ts(arrays["ts"][grid_index + (r,)]), arrays["num_covered"][grid_index + (r,)])
-            for r, dyn in enumerate(compare)}
-    fig = plot_setting_curves(curves, ylabel="covered modes", reference=num_modes,
-                              reference_label=f"all {num_modes} modes", ylim=(-0.3, num_modes + 0.5), integer=True,
-                              title=f"{wide}\ncovered modes over time (a mode holds ≥ "
-                                    f"{d['metrics']['min_fraction']:.0%} of the particles)")
+            DYNAMICS_LABELS[dyn]: (
+                _common_ts(arrays["ts"][grid_index + (r,)]),
+                arrays["num_covered"][grid_index + (r,)],
+            )
+            for r, dyn in enumerate(compare)
+        }
+    fig = plot_setting_curves(
+        curves,
+        ylabel="covered modes",
+        reference=num_modes,
+        reference_label=f"all {num_modes} modes",
+        ylim=(-0.3, num_modes + 0.5),
+        integer=True,
+        title=f"{wide}\ncovered modes over time (a mode holds ≥ {d['metrics']['min_fraction']:.0%} of the particles)",
+    )
     files["coverage_over_time"] = write_figure(out / "coverage_over_time.png", fig)
 
     # every metric over time for the panel settings, with spread over seeds
-    dist_index = arrays["distance_index"] if "distance_index" in arrays else None
+    dist_index = arrays.get("distance_index", None)
     for p_index in _panel_indices(cfg):
         setting = cfg.settings[p_index]
         grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
@@ -99,18 +118,21 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
             results = []
             for k in range(len(cfg.seeds)):
                 idx = grid_index + (r, k)
-                result = {"ts": arrays["ts"][idx][dist_index],
-                          "occupancy": arrays["occupancy"][idx][dist_index],
-                          "settings": _metric_settings(cfg)}
+                result = {
+                    "ts": arrays["ts"][idx][dist_index],
+                    "occupancy": arrays["occupancy"][idx][dist_index],
+                    "settings": _metric_settings(cfg),
+                }
                 for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
                     result[name] = arrays[name][idx][dist_index]
                 for name in d["metrics"]["distances"]:
                     result[name] = arrays[name][idx]
                 results.append(result)
             runs[DYNAMICS_LABELS[dyn]] = results
-        fig = plot_coverage_curves(runs, band="minmax",
-                                   title=f"{wide}\n{setting_label(setting) or 'base'}")
-        files[f"metrics_{setting_slug(setting)}"] = write_figure(out / f"metrics_{setting_slug(setting) or 'base'}.png", fig)
+        fig = plot_coverage_curves(runs, band="minmax", title=f"{wide}\n{setting_label(setting) or 'base'}")
+        files[f"metrics_{setting_slug(setting)}"] = write_figure(
+            out / f"metrics_{setting_slug(setting) or 'base'}.png", fig
+        )
 
     # field panels of the first seed
     for p_index in _panel_indices(cfg):
@@ -123,10 +145,15 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
 
 def _metric_settings(cfg) -> dict:
     m = cfg.data["metrics"]
-    return {"std": cfg.data["target"]["std"], "radius_stds": m["radius_stds"], "min_fraction": m["min_fraction"],
-            "epsilon": m["sinkhorn_epsilon"], "kernel": "Gaussian",
-            "bandwidth": m["mmd_bandwidth"] if m["mmd_bandwidth"] > 0 else _mode_spacing(centres_of(cfg)),
-            "target_weights": None}
+    return {
+        "std": cfg.data["target"]["std"],
+        "radius_stds": m["radius_stds"],
+        "min_fraction": m["min_fraction"],
+        "epsilon": m["sinkhorn_epsilon"],
+        "kernel": "Gaussian",
+        "bandwidth": m["mmd_bandwidth"] if m["mmd_bandwidth"] > 0 else _mode_spacing(centres_of(cfg)),
+        "target_weights": None,
+    }
 
 
 def _mode_spacing(centres) -> float:
@@ -145,9 +172,12 @@ def _common_ts(ts_seeds) -> np.ndarray:
 def critic_label(cfg, kind: str, n_features: int | None = None) -> str:
     """How a discriminator kind is named in titles and tables."""
     disc = cfg.data["discriminator"]
-    return {"spectral": f"exact Gaussian kernel (spectral, tol {disc['tol']:g})",
-            "rff": f"FiniteRank RFF (D = {n_features or disc['n_features']})", "exact": "exact RKHS (history)",
-            "neural": f"neural critic ({disc['depth']}x{disc['width']})"}[kind]
+    return {
+        "spectral": f"exact Gaussian kernel (spectral, tol {disc['tol']:g})",
+        "rff": f"FiniteRank RFF (D = {n_features or disc['n_features']})",
+        "exact": "exact RKHS (history)",
+        "neural": f"neural critic ({disc['depth']}x{disc['width']})",
+    }[kind]
 
 
 def _study_title(cfg, width: int = 72) -> str:
@@ -190,22 +220,32 @@ def _tables(cfg, summary_settings, metric):
         return {"": table}, [DYNAMICS_LABELS[dyn] for dyn in compare], ["base"], "dynamics", "setting"
     if len(axes) == 1:
         name, values = axes[0]
-        table = {key: np.array([[grab(key, i, dyn) for dyn in compare] for i in range(len(values))])
-                 for key in ("mean", "std", "min", "max")}
+        table = {
+            key: np.array([[grab(key, i, dyn) for dyn in compare] for i in range(len(values))])
+            for key in ("mean", "std", "min", "max")
+        }
         return ({"": table}, [DYNAMICS_LABELS[dyn] for dyn in compare], values, "dynamics", _axis_label(name))
     (name0, values0), (name1, values1) = axes
     tables = {}
     for dyn in compare:
         tables[DYNAMICS_LABELS[dyn]] = {
-            key: np.array([[grab(key, i * len(values1) + j, dyn) for j in range(len(values1))]
-                           for i in range(len(values0))]) for key in ("mean", "std", "min", "max")}
+            key: np.array(
+                [[grab(key, i * len(values1) + j, dyn) for j in range(len(values1))] for i in range(len(values0))]
+            )
+            for key in ("mean", "std", "min", "max")
+        }
     return tables, values1, values0, _axis_label(name1), _axis_label(name0)
 
 
 def _axis_label(name: str) -> str:
-    return {"kappa": "κ = η_d / η_g (time-scale ratio)", "n_critic": "n_critic (D-steps per G-step)",
-            "tau": "τ = η_g (GDA step)", "payoff": "payoff", "bandwidth": "bandwidth σ",
-            "discriminator": "discriminator (critic)"}[name]
+    return {
+        "kappa": "κ = η_d / η_g (time-scale ratio)",
+        "n_critic": "n_critic (D-steps per G-step)",
+        "tau": "τ = η_g (GDA step)",
+        "payoff": "payoff",
+        "bandwidth": "bandwidth σ",
+        "discriminator": "discriminator (critic)",
+    }[name]
 
 
 def _state_at(game, sol, index):
@@ -247,12 +287,16 @@ def _panels(cfg, p_index, kept, title):
         for t in _panel_times(cfg):
             index = nearest_saved_index(sol.ts, t)
             points = np.asarray(sol.points[index], dtype=np.float64)
-            panels.append((game, _state_at(game, sol, index), points, sol.masses,
-                           f"t = {float(np.asarray(sol.ts)[index]):.3g}"))
+            panels.append(
+                (game, _state_at(game, sol, index), points, sol.masses, f"t = {float(np.asarray(sol.ts)[index]):.3g}")
+            )
         rows[DYNAMICS_LABELS[dyn]] = panels
     setting = cfg.settings[p_index]
-    return plot_field_grid(rows, title=f"{title}\n{setting_label(setting) or 'base'}, seed {cfg.seeds[0]}: "
-                                       "discriminator f (colours, own scale per panel), generator velocity (arrows)")
+    return plot_field_grid(
+        rows,
+        title=f"{title}\n{setting_label(setting) or 'base'}, seed {cfg.seeds[0]}: "
+        "discriminator f (colours, own scale per panel), generator velocity (arrows)",
+    )
 
 
 def draw_animation(cfg, out, kept) -> dict:
@@ -273,7 +317,13 @@ def draw_animation(cfg, out, kept) -> dict:
 
     slug = setting_slug(cfg.settings[p_index]) or "base"
     data = next(iter(runs.values()))[2]
-    files = animate_runs({label: sol for label, (_, sol, _) in runs.items()}, data, out / f"animation_{slug}",
-                         fps=6, max_frames=cfg.data["outputs"]["animation_frames"],
-                         field=field if states_ok else None, mp4=False)
+    files = animate_runs(
+        {label: sol for label, (_, sol, _) in runs.items()},
+        data,
+        out / f"animation_{slug}",
+        fps=6,
+        max_frames=cfg.data["outputs"]["animation_frames"],
+        field=field if states_ok else None,
+        mp4=False,
+    )
     return {f"animation_{slug}": files.gif}

@@ -10,16 +10,26 @@ from collections import Counter
 import jax.numpy as jnp
 import numpy as np
 
-from ...metrics.mode_hopping import mode_hops, particle_hops
-from ...metrics.trajectory import evaluated_indices, metrics_over_time
-from ..config.study import DYNAMICS_LABELS, StudyConfig, setting_label
 from ..._json import json_list, json_ready
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
+from ...metrics.mode_hopping import mode_hops, particle_hops
+from ...metrics.trajectory import evaluated_indices, metrics_over_time
+from ..config.study import DYNAMICS_LABELS, StudyConfig, setting_label
 
 #: Final metrics summarized over seeds (mean, std, min, max) for every setting and dynamics.
-STAT_KEYS = ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd",
-             "mode_hops", "particle_hops_mean", "hopped_fraction")
+STAT_KEYS = (
+    "num_covered",
+    "high_quality_fraction",
+    "kl_occupancy",
+    "w2",
+    "w2_squared",
+    "sinkhorn",
+    "mmd",
+    "mode_hops",
+    "particle_hops_mean",
+    "hopped_fraction",
+)
 
 
 def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
@@ -31,10 +41,13 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     masses = np.asarray(sol.masses, dtype=np.float64)
     data64 = Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
     run = (ts, points, masses)
-    modes = metrics_over_time(run, data64, centres, std, which=("modes",), radius_stds=m["radius_stds"],
-                              min_fraction=m["min_fraction"])
-    out = {name: np.asarray(getattr(modes, name), dtype=np.float64)
-           for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy")}
+    modes = metrics_over_time(
+        run, data64, centres, std, which=("modes",), radius_stds=m["radius_stds"], min_fraction=m["min_fraction"]
+    )
+    out = {
+        name: np.asarray(getattr(modes, name), dtype=np.float64)
+        for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy")
+    }
     out["modes_settings"] = modes.settings
     distance_index = evaluated_indices(ts.shape[0], m["every"])
     out["distance_index"] = distance_index
@@ -44,17 +57,25 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     if m["distances"]:
         which = tuple(dict.fromkeys(m["distances"]))
         kernel = Gaussian(m["mmd_bandwidth"]) if m["mmd_bandwidth"] > 0 else None
-        dist = metrics_over_time(run, data64, centres, std, every=m["every"], which=which,
-                                 epsilon=m["sinkhorn_epsilon"], kernel=kernel, radius_stds=m["radius_stds"],
-                                 min_fraction=m["min_fraction"])
+        dist = metrics_over_time(
+            run,
+            data64,
+            centres,
+            std,
+            every=m["every"],
+            which=which,
+            epsilon=m["sinkhorn_epsilon"],
+            kernel=kernel,
+            radius_stds=m["radius_stds"],
+            min_fraction=m["min_fraction"],
+        )
         for name in ("w2", "w2_squared", "sinkhorn", "mmd"):
             value = getattr(dist, name)
             if value is not None:
                 out[name] = np.asarray(value, dtype=np.float64)
         out["distance_settings"] = dist.settings
     hops = mode_hops(out["occupancy"], ts, min_fraction=m["min_fraction"], persistence=m["hop_persistence"])
-    counts = particle_hops(points, centres, std, ts=ts, radius_stds=m["radius_stds"],
-                           persistence=m["hop_persistence"])
+    counts = particle_hops(points, centres, std, ts=ts, radius_stds=m["radius_stds"], persistence=m["hop_persistence"])
     out["mode_hops"] = int(hops.num_hops)
     out["particle_hops"] = np.asarray(counts)
     return out
@@ -68,8 +89,10 @@ def _last_finite(values) -> float:
 
 def final_values(measured: dict) -> dict:
     """Final values: the last save where the metric is finite."""
-    final = {name: _last_finite(measured[name]) for name in
-             ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd")}
+    final = {
+        name: _last_finite(measured[name])
+        for name in ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd")
+    }
     rows = np.flatnonzero(np.all(np.isfinite(measured["occupancy"]), axis=1))
     final["occupancy"] = measured["occupancy"][rows[-1]].tolist() if rows.size else None
     final["mode_hops"] = float(measured["mode_hops"])
@@ -83,8 +106,14 @@ def seed_stats(values) -> dict:
     finite = values[np.isfinite(values)]
     if not finite.size:
         return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": json_list(values)}
-    return {"mean": float(finite.mean()), "std": float(finite.std()), "min": float(finite.min()),
-            "max": float(finite.max()), "n": int(finite.size), "values": json_list(values)}
+    return {
+        "mean": float(finite.mean()),
+        "std": float(finite.std()),
+        "min": float(finite.min()),
+        "max": float(finite.max()),
+        "n": int(finite.size),
+        "values": json_list(values),
+    }
 
 
 def aggregate_runs(cfg: StudyConfig, runs: list) -> list:
@@ -93,9 +122,12 @@ def aggregate_runs(cfg: StudyConfig, runs: list) -> list:
     for setting in cfg.settings:
         key = json_ready(setting)
         params = cfg.parameters(setting)
-        entry = {"setting": key, "label": setting_label(setting) or "base",
-                 "parameters": {k: json_ready(v) if isinstance(v, float) else v for k, v in params.items()},
-                 "dynamics": {}}
+        entry = {
+            "setting": key,
+            "label": setting_label(setting) or "base",
+            "parameters": {k: json_ready(v) if isinstance(v, float) else v for k, v in params.items()},
+            "dynamics": {},
+        }
         for dynamics in compare:
             chosen = [r for r in runs if r["setting"] == key and r["dynamics"] == dynamics]
             stats = {name: seed_stats([_nan(r["final"][name]) for r in chosen]) for name in STAT_KEYS}

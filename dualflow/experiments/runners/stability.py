@@ -17,10 +17,6 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
-from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_points
-from .precision import float64
-
-from ..store.files import write_figure, write_json
 from ...analysis.equilibria import find_equilibrium
 from ...analysis.linearization import linearize
 from ...analysis.phase_diagram import measure_phase_diagram, predict_phase_diagram, theory_curves
@@ -30,6 +26,10 @@ from ...measures.measure import Measure
 from ...players.exact_rkhs import ExactRKHS
 from ...solvers.dual_flow import DualFlow
 from ...solvers.gda import GDA
+from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_points
+from ..store.files import write_figure, write_json
+from .precision import float64
+
 
 @float64
 def run_phase(config: PhaseConfig) -> dict:
@@ -38,14 +38,20 @@ def run_phase(config: PhaseConfig) -> dict:
     **Returns:** the summary written to `phase.json`."""
     from ...plotting import plot_growth, plot_phase_diagram  # matplotlib only when drawing
 
-
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     data = Measure(jnp.zeros((1, 1)), jnp.array([config.p]))
     cluster = Measure(jnp.zeros((config.cluster, 1)), jnp.full(config.cluster, config.w))
     base = dict(bandwidth=config.bandwidth, reg=config.reg, lr_g=config.lr_g, lr_d=config.lr_d)
-    diagram = predict_phase_diagram(data, cluster, x=parse_axis(config.x), y=parse_axis(config.y), base=base,
-                                       scheme=config.scheme, critic=config.critic)
+    diagram = predict_phase_diagram(
+        data,
+        cluster,
+        x=parse_axis(config.x),
+        y=parse_axis(config.y),
+        base=base,
+        scheme=config.scheme,
+        critic=config.critic,
+    )
     if config.measure:
         diagram = measure_phase_diagram(diagram, n_steps=config.steps)
     curves = theory_curves(diagram, w=config.w, p=config.p, n=config.cluster)
@@ -57,8 +63,10 @@ def run_phase(config: PhaseConfig) -> dict:
     counts = {str(name): int(np.sum(labels == name)) for name in np.unique(labels)}
     print(f"predicted phases: {counts}")
     if config.measure:
-        print(f"agreement with simulation: {100 * summary['agreement_coarse']:.1f}% (converge/oscillate/diverge), "
-              f"{100 * summary['agreement_fine']:.1f}% (exact label)")
+        print(
+            f"agreement with simulation: {100 * summary['agreement_coarse']:.1f}% (converge/oscillate/diverge), "
+            f"{100 * summary['agreement_fine']:.1f}% (exact label)"
+        )
     print(f"wrote {out / 'phase.png'}, {out / 'growth.png'} (and .svg), {out / 'phase.json'}")
     return summary
 
@@ -72,32 +80,52 @@ def run_linearize(config: LinearizeConfig) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     data_points, points = parse_points(config.data), parse_points(config.generator)
-    data = Measure(jnp.asarray(data_points), None if config.data_masses is None else
-                      jnp.asarray(parse_points(config.data_masses).ravel()))
-    generator = Measure(jnp.asarray(points), None if config.masses is None else
-                           jnp.asarray(parse_points(config.masses).ravel()))
+    data = Measure(
+        jnp.asarray(data_points),
+        None if config.data_masses is None else jnp.asarray(parse_points(config.data_masses).ravel()),
+    )
+    generator = Measure(
+        jnp.asarray(points), None if config.masses is None else jnp.asarray(parse_points(config.masses).ravel())
+    )
     game = KernelGame(data, ExactRKHS(Gaussian(config.bandwidth)), reg=config.reg, velocity=config.velocity)
     report = {}
     if config.find_equilibrium:
         eq = find_equilibrium(game, generator)
-        report["equilibrium"] = {"points": np.asarray(eq.points).tolist(), "converged": bool(eq.converged),
-                                 "residual": float(eq.residual)}
+        report["equilibrium"] = {
+            "points": np.asarray(eq.points).tolist(),
+            "converged": bool(eq.converged),
+            "residual": float(eq.residual),
+        }
         generator = eq.measure
-    solver = DualFlow(kappa=config.lr_d / config.lr_g) if config.scheme == "flow" else \
-        GDA(lr_g=config.lr_g, lr_d=config.lr_d, order=config.scheme, n_critic=config.n_critic)
+    solver = (
+        DualFlow(kappa=config.lr_d / config.lr_g)
+        if config.scheme == "flow"
+        else GDA(lr_g=config.lr_g, lr_d=config.lr_d, order=config.scheme, n_critic=config.n_critic)
+    )
     lin = linearize(game, generator, solver)
     eigs = np.asarray(lin.eigenvalues)
     eigs = eigs[np.argsort(-(np.abs(eigs) if lin.discrete else np.real(eigs)))]
-    report.update(scheme=config.scheme, growth=float(lin.growth), stable=bool(lin.stable),
-                  dominant_mode=lin.dominant_mode, residual=float(lin.residual),
-                  rest_eigenvalue=float(lin.rest_eigenvalue),
-                  eigenvalues=[[float(e.real), float(e.imag)] for e in eigs],
-                  convention="one GDA step" if lin.discrete else "flow Jacobian in generator time t = k lr_g")
+    report.update(
+        scheme=config.scheme,
+        growth=float(lin.growth),
+        stable=bool(lin.stable),
+        dominant_mode=lin.dominant_mode,
+        residual=float(lin.residual),
+        rest_eigenvalue=float(lin.rest_eigenvalue),
+        eigenvalues=[[float(e.real), float(e.imag)] for e in eigs],
+        convention="one GDA step" if lin.discrete else "flow Jacobian in generator time t = k lr_g",
+    )
     write_json(out / "linearization.json", {"kind": "linearization", **report})
     kind = "spectral radius" if lin.discrete else "spectral abscissa"
-    print(f"{kind} {report['growth']:.10g} ({'stable' if report['stable'] else 'not stable'}); "
-          f"dominant mode: {report['dominant_mode']}; residual {report['residual']:.2e}")
-    print("eigenvalues (real, imag): " + ", ".join(f"({e.real:.6g}, {e.imag:.6g})" for e in eigs[:8])
-          + (" ..." if len(eigs) > 8 else "") + f"; rest mode {report['rest_eigenvalue']:.6g}")
+    print(
+        f"{kind} {report['growth']:.10g} ({'stable' if report['stable'] else 'not stable'}); "
+        f"dominant mode: {report['dominant_mode']}; residual {report['residual']:.2e}"
+    )
+    print(
+        "eigenvalues (real, imag): "
+        + ", ".join(f"({e.real:.6g}, {e.imag:.6g})" for e in eigs[:8])
+        + (" ..." if len(eigs) > 8 else "")
+        + f"; rest mode {report['rest_eigenvalue']:.6g}"
+    )
     print(f"wrote {out / 'linearization.json'}")
     return report

@@ -58,6 +58,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from ..._json import json_float, json_ready
 from ...metrics.trajectory import evaluated_indices
 from ..config.study import (
     DYNAMICS_LABELS,
@@ -68,9 +69,8 @@ from ..config.study import (
     format_value,
     setting_label,
 )
-from ..._json import json_float, json_ready
-from ..store.records import run_failed, versions
 from ..store.files import write_json, write_npz, write_text
+from ..store.records import run_failed, versions
 from ..store.runs import ResultsFolderError, RunStore
 from .build import build_game, build_problem, n_segments, solve_run, state_template
 from .figures import draw_animation, draw_figures, figure_settings
@@ -93,8 +93,9 @@ trajectory_index (St,), points (G, R, K, St, N, 2) float32, data_points (K, M, 2
 
 # ---- the study -------------------------------------------------------------------------------
 @float64
-def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: bool = False,
-              sweep: dict | None = None) -> dict:
+def run_study(
+    config, out_dir=None, *, quick: bool = False, log=True, fresh: bool = False, sweep: dict | None = None
+) -> dict:
     r"""Run a mode-collapse study into its results folder, resuming what is already there.
 
     **Arguments:**
@@ -135,13 +136,22 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: boo
     compare, centres = d["dynamics"]["compare"], centres_of(cfg)
     jobs = [(setting, dynamics, seed) for setting in cfg.settings for dynamics in compare for seed in cfg.seeds]
     todo = [job for job in jobs if not store.done(store.run_id(*job))]
-    say(f"study {cfg.name!r}{' (quick)' if cfg.quick else ''}: {len(cfg.settings)} settings "
+    say(
+        f"study {cfg.name!r}{' (quick)' if cfg.quick else ''}: {len(cfg.settings)} settings "
         f"({', '.join(f'{n} x{len(v)}' for n, v in cfg.axes) or 'no sweep'}) x {len(compare)} dynamics x "
         f"{len(cfg.seeds)} seeds = {len(jobs)} runs ({len(jobs) - len(todo)} already in {out}, {len(todo)} to run); "
-        f"N = {d['generator']['n_particles']}, T = {d['dynamics']['horizon']:g}, {n_segments(cfg)} segment(s) per run")
+        f"N = {d['generator']['n_particles']}, T = {d['dynamics']['horizon']:g}, {n_segments(cfg)} segment(s) per run"
+    )
     problems = {}
-    with tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="run", desc=cfg.name, file=sys.stderr,
-              disable=None if log else True, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(jobs),
+        initial=len(jobs) - len(todo),
+        unit="run",
+        desc=cfg.name,
+        file=sys.stderr,
+        disable=None if log else True,
+        dynamic_ncols=True,
+    ) as bar:
         for count, (setting, dynamics, seed) in enumerate(todo, start=1):
             run_id = store.run_id(setting, dynamics, seed)
             if seed not in problems:
@@ -150,32 +160,64 @@ def run_study(config, out_dir=None, *, quick: bool = False, log=True, fresh: boo
             t0 = time.perf_counter()
             params = cfg.parameters(setting)
             game = build_game(cfg, params, data, keys, x0)
-            with tqdm(total=n_segments(cfg), unit="segment", desc=run_id, leave=False, file=sys.stderr,
-                      disable=None if log and n_segments(cfg) > 1 else True, dynamic_ncols=True) as segments:
-                sol = solve_run(cfg, params, dynamics, game, x0, checkpoint=store.checkpoint(run_id),
-                             on_segment=lambda k: segments.update(1))
+            with tqdm(
+                total=n_segments(cfg),
+                unit="segment",
+                desc=run_id,
+                leave=False,
+                file=sys.stderr,
+                disable=None if log and n_segments(cfg) > 1 else True,
+                dynamic_ncols=True,
+            ) as segments:
+                sol = solve_run(
+                    cfg,
+                    params,
+                    dynamics,
+                    game,
+                    x0,
+                    checkpoint=store.checkpoint(run_id),
+                    on_segment=lambda k: segments.update(1),
+                )
                 jax.block_until_ready(sol.points)
             solve_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             measured = measure_run(cfg, sol, data, centres)
             metrics_s = time.perf_counter() - t0
             final = final_values(measured)
-            store.save(run_id, sol, measured, {
-                "setting": json_ready(setting), "dynamics": dynamics, "seed": int(seed),
-                "result": sol.result_name, "failed": bool(run_failed(sol)),
-                "final_time": json_float(np.asarray(sol.final_time)),
-                "num_steps": int(np.asarray(sol.stats["num_steps"])),
-                "solve_s": round(solve_s, 4), "metrics_s": round(metrics_s, 4),
-                "final": {key: (json_float(v) if isinstance(v, float) else v) for key, v in final.items()},
-                "metrics_settings": {"modes": measured["modes_settings"], "distances": measured["distance_settings"]},
-            })
+            store.save(
+                run_id,
+                sol,
+                measured,
+                {
+                    "setting": json_ready(setting),
+                    "dynamics": dynamics,
+                    "seed": int(seed),
+                    "result": sol.result_name,
+                    "failed": bool(run_failed(sol)),
+                    "final_time": json_float(np.asarray(sol.final_time)),
+                    "num_steps": int(np.asarray(sol.stats["num_steps"])),
+                    "solve_s": round(solve_s, 4),
+                    "metrics_s": round(metrics_s, 4),
+                    "final": {key: (json_float(v) if isinstance(v, float) else v) for key, v in final.items()},
+                    "metrics_settings": {
+                        "modes": measured["modes_settings"],
+                        "distances": measured["distance_settings"],
+                    },
+                },
+            )
             bar.update(1)
-            say(f"({count}/{len(todo)}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
+            say(
+                f"({count}/{len(todo)}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
                 f"{sol.result_name} in {solve_s:.1f} s (+{metrics_s:.1f} s metrics); "
-                + (f"{final['num_covered']:.0f}/{centres.shape[0]} modes covered, "
-                   f"{final['high_quality_fraction']:.0%} high quality, "
-                   f"{final['hopped_fraction']:.0%} of the particles hopped between modes"
-                   if math.isfinite(final["num_covered"]) else "no finite saved state to measure"), bar)
+                + (
+                    f"{final['num_covered']:.0f}/{centres.shape[0]} modes covered, "
+                    f"{final['high_quality_fraction']:.0%} high quality, "
+                    f"{final['hopped_fraction']:.0%} of the particles hopped between modes"
+                    if math.isfinite(final["num_covered"])
+                    else "no finite saved state to measure"
+                ),
+                bar,
+            )
     return finish_study(cfg, out, log=log, started=start, store=store)
 
 
@@ -204,20 +246,31 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     say = _sayer(log)
     d = cfg.data
     compare, seeds, centres = d["dynamics"]["compare"], cfg.seeds, centres_of(cfg)
-    missing = [store.run_id(s, r, k) for s in cfg.settings for r in compare for k in seeds
-               if not store.done(store.run_id(s, r, k))]
+    missing = [
+        store.run_id(s, r, k)
+        for s in cfg.settings
+        for r in compare
+        for k in seeds
+        if not store.done(store.run_id(s, r, k))
+    ]
     if missing:
-        raise ResultsFolderError(f"{out}: {len(missing)} run(s) of the study are not finished (e.g. {missing[0]}); "
-                                 "run the study again into this folder to finish them.")
+        raise ResultsFolderError(
+            f"{out}: {len(missing)} run(s) of the study are not finished (e.g. {missing[0]}); "
+            "run the study again into this folder to finish them."
+        )
     num_modes, n_saves = centres.shape[0], d["dynamics"]["n_saves"]
     shape = cfg.shape + (len(compare), len(seeds))
-    arrays = {"ts": np.full(shape + (n_saves,), np.nan), "result": np.zeros(shape, dtype=np.int32),
-              "occupancy": np.full(shape + (n_saves, num_modes), np.nan)}
+    arrays = {
+        "ts": np.full(shape + (n_saves,), np.nan),
+        "result": np.zeros(shape, dtype=np.int32),
+        "occupancy": np.full(shape + (n_saves, num_modes), np.nan),
+    }
     for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
         arrays[name] = np.full(shape + (n_saves,), np.nan)
     trajectory_index = evaluated_indices(n_saves, d["outputs"]["trajectory_every"])
-    arrays["points"] = np.full(shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan,
-                               dtype=np.float32)
+    arrays["points"] = np.full(
+        shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan, dtype=np.float32
+    )
     problems = {seed: build_problem(cfg, seed) for seed in seeds}
     keep, runs, kept, n_dist = figure_settings(cfg), [], {}, None
     for p_index, setting in enumerate(cfg.settings):
@@ -261,8 +314,12 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     if d["outputs"]["animation"] and "flow" in compare and "gda" in compare:
         say("animating flow vs GDA ...")
         files.update(draw_animation(cfg, out, kept))
-    timings = {"solve_s": sum(r["solve_s"] for r in runs), "metrics_s": sum(r["metrics_s"] for r in runs),
-               "plots_s": time.perf_counter() - t_plots, "total_s": time.perf_counter() - start}
+    timings = {
+        "solve_s": sum(r["solve_s"] for r in runs),
+        "metrics_s": sum(r["metrics_s"] for r in runs),
+        "plots_s": time.perf_counter() - t_plots,
+        "total_s": time.perf_counter() - start,
+    }
     failed = [r for r in runs if r["failed"]]
     summary = {
         "kind": "study",
@@ -277,7 +334,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
         "seeds": seeds,
         "definitions": {
             "num_covered": f"modes holding at least {d['metrics']['min_fraction']:g} of the particles within "
-                           f"{d['metrics']['radius_stds']:g} std of their centre (nearest centre)",
+            f"{d['metrics']['radius_stds']:g} std of their centre (nearest centre)",
             "high_quality_fraction": "fraction of the particles within that radius of some centre",
             "kl_occupancy": "KL(occupancy / its sum || uniform over the modes), nats",
             "w2": "exact W2 to the data sample (POT); w2_squared its square",
@@ -288,30 +345,33 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
             "hopped_fraction": "fraction of the particles that hopped at least once",
             "final": "value at the last save with finite positions; stats over seeds ignore missing values",
             "kappa_flow": "the flow's kappa, n_critic * kappa: the tau -> 0 limit of GDA(lr_g = tau, "
-                          "lr_d = kappa tau, n_critic)",
+            "lr_d = kappa tau, n_critic)",
             "kappa_inf": "the discriminator is the best response (OptimalWitness over the same features/kernel): "
-                         "flow = MMD gradient flow, GDA = its explicit Euler scheme with step tau",
+            "flow = MMD gradient flow, GDA = its explicit Euler scheme with step tau",
         },
         "settings": summary_settings,
         "failed_runs": len(failed),
         "runs": runs,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "timings_note": "solve_s and metrics_s: summed over the runs (whenever they ran); total_s: "
-                        "this call, which may have reused finished runs",
+        "this call, which may have reused finished runs",
         "versions": versions(),
-        "platform": {"system": platform.platform(), "devices": [str(dev) for dev in jax.devices()],
-                     "precision": d["precision"]},
+        "platform": {
+            "system": platform.platform(),
+            "devices": [str(dev) for dev in jax.devices()],
+            "precision": d["precision"],
+        },
     }
     files["summary"] = out / "summary.json"
     summary["files"] = {k: str(v) for k, v in files.items()}
     write_json(files["summary"], summary)
-    say(f"done in {timings['total_s']:.1f} s (runs {timings['solve_s']:.1f} s, metrics "
-        f"{timings['metrics_s']:.1f} s, figures {timings['plots_s']:.1f} s); {len(failed)} failed runs. Wrote {out}")
+    say(
+        f"done in {timings['total_s']:.1f} s (runs {timings['solve_s']:.1f} s, metrics "
+        f"{timings['metrics_s']:.1f} s, figures {timings['plots_s']:.1f} s); {len(failed)} failed runs. Wrote {out}"
+    )
     for line in markdown_table(cfg, summary_settings).splitlines():
         say(line)
     return summary
-
-
 
 
 def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
@@ -320,8 +380,11 @@ def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
     compare = cfg.data["dynamics"]["compare"]
     names = [name for name, _ in cfg.axes]
     num_modes = centres_of(cfg).shape[0]
-    header = names + [f"{DYNAMICS_LABELS[d]}: covered modes (of {num_modes})" for d in compare] + \
-        [f"{DYNAMICS_LABELS[d]}: high-quality fraction" for d in compare]
+    header = (
+        names
+        + [f"{DYNAMICS_LABELS[d]}: covered modes (of {num_modes})" for d in compare]
+        + [f"{DYNAMICS_LABELS[d]}: high-quality fraction" for d in compare]
+    )
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for setting, entry in zip(cfg.settings, summary_settings):
         cells = [format_value(setting[name]) for name in names]
@@ -341,17 +404,21 @@ def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
 
 def _static_arrays(cfg, problems, centres, n_dist, trajectory_index) -> dict:
     d = cfg.data
-    out = {"axis_names": np.asarray([name for name, _ in cfg.axes]),
-           "dynamics": np.asarray(d["dynamics"]["compare"]), "seeds": np.asarray(cfg.seeds),
-           "centres": centres, "std": np.asarray(d["target"]["std"]),
-           "radius_stds": np.asarray(d["metrics"]["radius_stds"]),
-           "min_fraction": np.asarray(d["metrics"]["min_fraction"]),
-           "masses": np.full(d["generator"]["n_particles"], 1.0 / d["generator"]["n_particles"]),
-           "distance_index": np.asarray(n_dist if n_dist is not None else [], dtype=np.int64),
-           "trajectory_index": trajectory_index,
-           "data_points": np.stack([np.asarray(problems[s][0].points, dtype=np.float64) for s in cfg.seeds]),
-           "data_masses": np.stack([np.asarray(problems[s][0].masses, dtype=np.float64) for s in cfg.seeds]),
-           "doc": np.asarray(ARRAYS_DOC)}
+    out = {
+        "axis_names": np.asarray([name for name, _ in cfg.axes]),
+        "dynamics": np.asarray(d["dynamics"]["compare"]),
+        "seeds": np.asarray(cfg.seeds),
+        "centres": centres,
+        "std": np.asarray(d["target"]["std"]),
+        "radius_stds": np.asarray(d["metrics"]["radius_stds"]),
+        "min_fraction": np.asarray(d["metrics"]["min_fraction"]),
+        "masses": np.full(d["generator"]["n_particles"], 1.0 / d["generator"]["n_particles"]),
+        "distance_index": np.asarray(n_dist if n_dist is not None else [], dtype=np.int64),
+        "trajectory_index": trajectory_index,
+        "data_points": np.stack([np.asarray(problems[s][0].points, dtype=np.float64) for s in cfg.seeds]),
+        "data_masses": np.stack([np.asarray(problems[s][0].masses, dtype=np.float64) for s in cfg.seeds]),
+        "doc": np.asarray(ARRAYS_DOC),
+    }
     for i, (_, values) in enumerate(cfg.axes):
         out[f"axis{i}_labels"] = np.asarray([format_value(v) for v in values])
         out[f"axis{i}_values"] = np.asarray([float(v) if not isinstance(v, str) else np.nan for v in values])

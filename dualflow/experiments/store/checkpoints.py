@@ -39,8 +39,10 @@ _DISC = "disc_"
 def solution_arrays(sol: Solution) -> dict:
     """The arrays of a `Solution` of free particles, as a flat dict of NumPy arrays (the
     discriminator's final state as its array leaves `disc_0`, `disc_1`, ...)."""
-    out = {name: np.asarray(getattr(sol, name)) for name in
-           ("ts", "points", "masses", "payoff_gap", "final_points", "final_time", "result")}
+    out = {
+        name: np.asarray(getattr(sol, name))
+        for name in ("ts", "points", "masses", "payoff_gap", "final_points", "final_time", "result")
+    }
     if sol.discriminator_trace is not None:
         out["discriminator_trace"] = np.asarray(sol.discriminator_trace)
     for name, value in sol.stats.items():
@@ -67,14 +69,20 @@ def solution_from_arrays(arrays: dict, template) -> Solution:
     final discriminator is left out)."""
     final_points = jax.numpy.asarray(arrays["final_points"])
     return Solution(
-        ts=jax.numpy.asarray(arrays["ts"]), points=jax.numpy.asarray(arrays["points"]),
-        masses=jax.numpy.asarray(arrays["masses"]), payoff_gap=jax.numpy.asarray(arrays["payoff_gap"]),
-        discriminator_trace=(jax.numpy.asarray(arrays["discriminator_trace"]) if "discriminator_trace" in arrays
-                             else None),
-        final_points=final_points, final_generator=final_points,
-        final_discriminator=_restore_state(arrays, template), final_time=jax.numpy.asarray(arrays["final_time"]),
+        ts=jax.numpy.asarray(arrays["ts"]),
+        points=jax.numpy.asarray(arrays["points"]),
+        masses=jax.numpy.asarray(arrays["masses"]),
+        payoff_gap=jax.numpy.asarray(arrays["payoff_gap"]),
+        discriminator_trace=(
+            jax.numpy.asarray(arrays["discriminator_trace"]) if "discriminator_trace" in arrays else None
+        ),
+        final_points=final_points,
+        final_generator=final_points,
+        final_discriminator=_restore_state(arrays, template),
+        final_time=jax.numpy.asarray(arrays["final_time"]),
         result=jax.numpy.asarray(arrays["result"]),
-        stats={k[len(_STATS):]: jax.numpy.asarray(v) for k, v in arrays.items() if k.startswith(_STATS)})
+        stats={k[len(_STATS) :]: jax.numpy.asarray(v) for k, v in arrays.items() if k.startswith(_STATS)},
+    )
 
 
 def save_solution(path, sol: Solution, **extra) -> Path:
@@ -89,8 +97,9 @@ def load_solution(path, template) -> tuple[Solution, dict]:
     return solution_from_arrays(arrays, template), arrays
 
 
-def solve_in_segments(piece, x0, n_segments: int, segment_length: float, template, *, checkpoint=None,
-                      fixed_grid: bool, on_segment=None) -> Solution:
+def solve_in_segments(
+    piece, x0, n_segments: int, segment_length: float, template, *, checkpoint=None, fixed_grid: bool, on_segment=None
+) -> Solution:
     r"""Run `piece` over `n_segments` consecutive segments, checkpointing after each.
 
     **Arguments:**
@@ -125,8 +134,12 @@ def solve_in_segments(piece, x0, n_segments: int, segment_length: float, templat
         if on_segment is not None:
             on_segment(k)
         if Result(int(np.asarray(sol.result))).failed:
-            return _pad(parts[0], (n_segments - 1 - k) * (sol.ts.shape[0] - 1), segment_length / (sol.ts.shape[0] - 1),
-                        fixed_grid)
+            return _pad(
+                parts[0],
+                (n_segments - 1 - k) * (sol.ts.shape[0] - 1),
+                segment_length / (sol.ts.shape[0] - 1),
+                fixed_grid,
+            )
         if checkpoint is not None and k < n_segments - 1:
             save_solution(checkpoint, parts[0], segments_done=k + 1)
         x, disc = sol.final_points, sol.final_discriminator
@@ -137,13 +150,19 @@ def _join(first: Solution, second: Solution) -> Solution:
     def cat(a, b):
         return None if a is None else jax.numpy.concatenate([a, b[1:]])
 
-    return Solution(ts=cat(first.ts, second.ts), points=cat(first.points, second.points), masses=first.masses,
-                    payoff_gap=cat(first.payoff_gap, second.payoff_gap),
-                    discriminator_trace=cat(first.discriminator_trace, second.discriminator_trace),
-                    final_points=second.final_points, final_generator=second.final_generator,
-                    final_discriminator=second.final_discriminator, final_time=second.final_time,
-                    result=second.result,
-                    stats={k: first.stats[k] + second.stats[k] for k in second.stats if k in first.stats})
+    return Solution(
+        ts=cat(first.ts, second.ts),
+        points=cat(first.points, second.points),
+        masses=first.masses,
+        payoff_gap=cat(first.payoff_gap, second.payoff_gap),
+        discriminator_trace=cat(first.discriminator_trace, second.discriminator_trace),
+        final_points=second.final_points,
+        final_generator=second.final_generator,
+        final_discriminator=second.final_discriminator,
+        final_time=second.final_time,
+        result=second.result,
+        stats={k: first.stats[k] + second.stats[k] for k in second.stats if k in first.stats},
+    )
 
 
 def _pad(sol: Solution, extra: int, dt: float, fixed_grid: bool) -> Solution:
@@ -156,6 +175,10 @@ def _pad(sol: Solution, extra: int, dt: float, fixed_grid: bool) -> Solution:
 
     last = sol.ts[-1]
     more = last + dt * jax.numpy.arange(1, extra + 1) if fixed_grid else jax.numpy.full(extra, jax.numpy.inf)
-    return dataclasses.replace(sol, ts=jax.numpy.concatenate([sol.ts, more.astype(sol.ts.dtype)]),
-                               points=repeat(sol.points), payoff_gap=repeat(sol.payoff_gap),
-                               discriminator_trace=repeat(sol.discriminator_trace))
+    return dataclasses.replace(
+        sol,
+        ts=jax.numpy.concatenate([sol.ts, more.astype(sol.ts.dtype)]),
+        points=repeat(sol.points),
+        payoff_gap=repeat(sol.payoff_gap),
+        discriminator_trace=repeat(sol.discriminator_trace),
+    )

@@ -4,6 +4,7 @@ of the packages that made the numbers. (Values are made JSON-ready by `dualflow.
 
 from __future__ import annotations
 
+import contextlib
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
@@ -29,8 +30,6 @@ def versions() -> dict:
 
     out = {"dualflow": dualflow.__version__, "jax": jax.__version__, "python": platform.python_version()}
     for package in PACKAGES:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             out[package] = version(package)
-        except PackageNotFoundError:
-            pass
     return out

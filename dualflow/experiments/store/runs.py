@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config.study import StudyConfig, parse_study, setting_slug
 from .checkpoints import load_solution, save_solution
 from .files import write_json, write_text
-from ..config.study import StudyConfig, parse_study, setting_slug
 
 __all__ = ["ResultsFolderError", "RunStore", "load_folder_config"]
 
@@ -77,7 +77,8 @@ class RunStore:
                 raise ResultsFolderError(
                     f"{self.folder} holds runs of a different study; finished runs would not be comparable:\n"
                     + "\n".join(f"  - {line}" for line in different[:12])
-                    + "\nUse another --out, or --fresh to delete those runs.")
+                    + "\nUse another --out, or --fresh to delete those runs."
+                )
         self.runs.mkdir(parents=True, exist_ok=True)
         write_json(previous, cfg.to_json())
         write_json(self.folder / "study.json", {"kind": "study", "quick": cfg.quick})
@@ -120,7 +121,7 @@ class RunStore:
     def load(self, run_id: str, template) -> tuple:
         """`(solution, measured)` of a finished run (`template`: a discriminator state of the player)."""
         sol, arrays = load_solution(self.runs / f"{run_id}.npz", template)
-        return sol, {k[len(_MEASURED):]: v for k, v in arrays.items() if k.startswith(_MEASURED)}
+        return sol, {k[len(_MEASURED) :]: v for k, v in arrays.items() if k.startswith(_MEASURED)}
 
 
 def _is_array_like(value) -> bool:
@@ -139,11 +140,13 @@ def load_folder_config(folder) -> StudyConfig:
     folder = Path(folder)
     config, marker = folder / "config.json", folder / "study.json"
     if not (config.exists() and marker.exists()):
-        raise ResultsFolderError(f"{folder} is not a study folder (no config.json and study.json); "
-                                 "give the --out folder of `dualflow run` or `dualflow sweep`.")
+        raise ResultsFolderError(
+            f"{folder} is not a study folder (no config.json and study.json); "
+            "give the --out folder of `dualflow run` or `dualflow sweep`."
+        )
     quick = bool(json.loads(marker.read_text()).get("quick", False))
     data = parse_study(json.loads(config.read_text()), source=str(config)).data  # "inf" reads as kappa = inf
     source = folder / "config_source.toml"
-    return StudyConfig(data=data, quick=quick, source=str(config),
-                       source_text=source.read_text() if source.exists() else None)
-
+    return StudyConfig(
+        data=data, quick=quick, source=str(config), source_text=source.read_text() if source.exists() else None
+    )
