@@ -7,11 +7,15 @@ therefore cast to the data's dtype before anything is compiled.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import jax
 import jax.numpy as jnp
 
+Tree = TypeVar("Tree")
 
-def cast_floating(tree, dtype):
+
+def cast_floating(tree: Tree, dtype) -> Tree:
     """`tree` with every floating-point array leaf cast to `dtype` (other leaves untouched)."""
 
     def cast(leaf):

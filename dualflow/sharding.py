@@ -99,7 +99,9 @@ def _num_rows(tree) -> int:
             "every array of `rows` must have the same non-zero leading length (the rows); received "
             f"shapes {[jnp.shape(leaf) for leaf in leaves]}."
         )
-    return lengths.pop()
+    (length,) = lengths
+    assert length is not None  # refused above
+    return length
 
 
 def _pad_rows(tree, multiple: int):

@@ -296,7 +296,7 @@ def _main_compare(args: argparse.Namespace) -> int:
     **Returns:** the exit status: 0, or 2 after printing `dualflow compare: error: ...` on stderr
     for an invalid config, setting or taus (`ConfigError`).
     """
-    setting = {}
+    setting: dict = {}
     for axis, value in args.set or []:
         if axis in setting:
             print(

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from jax._src.interpreters import batching
 
 if not hasattr(batching, "not_mapped"):  # jax >= 0.10 (see the module docstring)
-    batching.not_mapped = None
+    batching.not_mapped = None  # type: ignore[attr-defined]  # the very name this restores
 
 from jax_finufft import nufft1, nufft2
 from jax_finufft.options import Opts

@@ -117,5 +117,5 @@ def sinkhorn_divergence(
     a = mu.masses / jnp.sum(mu.masses)
     b = nu.masses / jnp.sum(nu.masses)
     epsilon = jnp.asarray(epsilon, dtype=mu.points.dtype)
-    threshold = jnp.asarray(threshold, dtype=mu.points.dtype)
-    return _divergence(mu.points, a, nu.points, b, epsilon, threshold, int(max_iterations))
+    cutoff = jnp.asarray(threshold, dtype=mu.points.dtype)
+    return _divergence(mu.points, a, nu.points, b, epsilon, cutoff, int(max_iterations))

@@ -22,6 +22,7 @@ with non-finite positions are skipped: their rows are `nan`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -244,7 +245,7 @@ def metrics_over_time(
     if valid.any():
         good = jnp.asarray(selected[valid])  # (V, N, d): only the saves that can be measured
         weights = masses_for(good[0], masses)
-        values = {}
+        values: dict[str, Any] = {}
         if "modes" in which:
             # the masses as given; None: unit masses, so uniform fractions are counts / N correctly
             # rounded (passed in, not built inside the compiled function, where XLA would fold the
@@ -269,6 +270,7 @@ def metrics_over_time(
         if "sinkhorn" in which:
             values["sinkhorn"] = [sinkhorn_divergence(Measure(x, weights), data, epsilon) for x in good]
         if "mmd" in which:
+            assert kernel is not None  # chosen above whenever the MMD is measured
             target = Measure(data.points, data.masses / jnp.sum(data.masses))
             probabilities = weights / jnp.sum(weights)
             values["mmd"] = [mmd(kernel, Measure(x, probabilities), target) for x in good]

@@ -42,6 +42,7 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from .._ott import ott
 from ..validation import check_int, positive_leaf
@@ -213,8 +214,8 @@ class SinkhornPotentials(AbstractOptimalDiscriminator):
     ```
     """
 
-    epsilon: jax.Array = eqx.field(converter=positive_leaf("epsilon"), default=0.05)
-    threshold: jax.Array = eqx.field(converter=positive_leaf("threshold"), default=1e-3)
+    epsilon: ArrayLike = eqx.field(converter=positive_leaf("epsilon"), default=0.05)
+    threshold: ArrayLike = eqx.field(converter=positive_leaf("threshold"), default=1e-3)
     max_iterations: int = eqx.field(static=True, default=10_000)
     batch_size: int | None = eqx.field(static=True, default=None)
 
@@ -230,14 +231,10 @@ class SinkhornPotentials(AbstractOptimalDiscriminator):
         data = game.data
         y = data.points.astype(x.dtype)
         b = data.masses.astype(x.dtype) / jnp.sum(data.masses.astype(x.dtype))
-        options = dict(
-            epsilon=self.epsilon.astype(x.dtype),
-            threshold=self.threshold.astype(x.dtype),
-            max_iterations=self.max_iterations,
-            batch_size=self.batch_size,
-        )
-        g_cross, ok_cross, it_cross = _solve(x, a, y, b, symmetric=False, **options)
-        g_self, ok_self, it_self = _solve(x, a, x, a, symmetric=True, **options)
+        epsilon, threshold = (jnp.asarray(v, x.dtype) for v in (self.epsilon, self.threshold))
+        options = (epsilon, threshold, self.max_iterations, self.batch_size)
+        g_cross, ok_cross, it_cross = _solve(x, a, y, b, *options, symmetric=False)
+        g_self, ok_self, it_self = _solve(x, a, x, a, *options, symmetric=True)
         return SinkhornDuals(g_cross, g_self, jnp.stack([ok_cross, ok_self]), jnp.stack([it_cross, it_self]))
 
     def witness(self, game, state, x, masses, z):

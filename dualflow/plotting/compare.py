@@ -114,7 +114,7 @@ def plot_compare(
     n_cols = len(times)
     width = max(panel_size * n_cols + 0.8, 9.0)
     fig = Figure(figsize=(width, 2 * panel_size + 3.4 + (0.4 if title else 0)), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[2 * panel_size + 0.4, 3.2])
+    top, bottom = np.asarray(fig.subfigures(2, 1, height_ratios=[2 * panel_size + 0.4, 3.2]))
     axes = np.asarray(top.subplots(2, n_cols, squeeze=False, sharex=True, sharey=True))
     rows = [("dual flow", flow_points), (f"GDA, $\\tau$ = {taus[largest]:g}", gda)]
     for row, (label, points) in enumerate(rows):

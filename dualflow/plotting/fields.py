@@ -17,6 +17,7 @@ game's velocity rule); this module only draws them.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -182,9 +183,9 @@ def draw_field(
 class FieldArtists:
     """The heat map (`mesh`), the arrows (`quiver`) and the arrow key (`key`) of a field panel."""
 
-    mesh: object
-    quiver: object
-    key: object
+    mesh: Any
+    quiver: Any
+    key: Any
     spacing: float
 
     def update(self, f, velocity, *, vmax=None, max_speed=None) -> None:

@@ -14,6 +14,7 @@ the same particle to the same place.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -41,7 +42,7 @@ def nearest_saved_index(ts, time: float) -> int:
     return int(np.argmin(gaps))
 
 
-def _runs(solutions) -> list[tuple[str, object]]:
+def _runs(solutions) -> list[tuple[str, Any]]:
     if isinstance(solutions, Mapping):
         runs = list(solutions.items())
     else:

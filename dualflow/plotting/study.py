@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -84,7 +85,7 @@ def plot_summary_tables(
         layout="constrained",
     )
     axes = np.atleast_1d(fig.subplots(1, len(tables), squeeze=False)[0])
-    image = None
+    image: Any = None
     for ax, (name, table) in zip(axes, tables.items()):
         mean = np.asarray(table["mean"], dtype=float)
         ax.set_facecolor("0.85")

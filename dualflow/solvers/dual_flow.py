@@ -7,10 +7,10 @@ from typing import ClassVar
 
 import diffrax
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
+from jax.typing import ArrayLike
 
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
 from ..validation import check_int, check_positive, concrete_or_none, positive_leaf
@@ -41,7 +41,7 @@ class DualFlow(AbstractSolver):
     defaults: ClassVar[dict] = {"n_saves": 101, "max_steps": 100_000}
     discrete: ClassVar[bool] = False
 
-    kappa: jax.Array = eqx.field(converter=positive_leaf("kappa"), default=1.0)
+    kappa: ArrayLike = eqx.field(converter=positive_leaf("kappa"), default=1.0)
     solver: diffrax.AbstractSolver | None = None
     rtol: float = eqx.field(static=True, default=1e-6, converter=float)
     atol: float = eqx.field(static=True, default=1e-9, converter=float)

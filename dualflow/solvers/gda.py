@@ -3,7 +3,7 @@ r"""Discrete gradient descent-ascent as a solver."""
 from __future__ import annotations
 
 import equinox as eqx
-import jax
+from jax.typing import ArrayLike
 
 from ..dynamics.gda_maps import STEP_ORDERS, ascent_decay, gda_step, ordered_step
 from ..validation import check_choice, check_int, positive_leaf
@@ -29,8 +29,8 @@ class GDA(AbstractSteppedSolver):
     D-step is the exact best response, so `lr_d`, `n_critic` and `order` play no role.
     """
 
-    lr_g: jax.Array = eqx.field(converter=positive_leaf("lr_g"))
-    lr_d: jax.Array = eqx.field(converter=positive_leaf("lr_d"))
+    lr_g: ArrayLike = eqx.field(converter=positive_leaf("lr_g"))
+    lr_d: ArrayLike = eqx.field(converter=positive_leaf("lr_d"))
     order: str = eqx.field(static=True, default="alternating_d_first")
     n_critic: int = eqx.field(static=True, default=1)
 

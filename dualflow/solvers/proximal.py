@@ -81,6 +81,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
+from jax.typing import ArrayLike
 
 from ..dynamics.gda_maps import STEP_ORDERS, ordered_step
 from ..players.generators import Particles
@@ -140,8 +141,8 @@ class ProximalGDA(AbstractSteppedSolver):
     ```
     """
 
-    lr_g: jax.Array = eqx.field(converter=positive_leaf("lr_g"))
-    lr_d: jax.Array = eqx.field(converter=positive_leaf("lr_d"))
+    lr_g: ArrayLike = eqx.field(converter=positive_leaf("lr_g"))
+    lr_d: ArrayLike = eqx.field(converter=positive_leaf("lr_d"))
     coupling: str = eqx.field(static=True, default="decoupled")
     order: str = eqx.field(static=True, default="simultaneous")
     max_iterations: int = eqx.field(static=True, default=100)

@@ -100,6 +100,7 @@ import copy
 import dataclasses
 import difflib
 import math
+from typing import TypeGuard
 
 
 class ConfigError(ValueError):
@@ -216,7 +217,7 @@ AXES = {
 #: What `--quick` does before the config's own `[quick]` table: fewer seeds, particles, data,
 #: features, saves and a quarter of the horizon (a config whose taus do not divide the quick
 #: horizon sets `[quick.dynamics] horizon` itself).
-QUICK_DEFAULTS = {
+QUICK_DEFAULTS: dict = {
     "seeds": 2,
     "generator": {"n_particles": 32},
     "target": {"n_data": 64},
@@ -247,7 +248,7 @@ def type_name(value) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def is_number(value) -> bool:
+def is_number(value) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -412,7 +413,7 @@ def discriminator_choice(value) -> tuple[str, int | None]:
 def check_table(raw, schema, where, problems, *, partial: bool):
     """Check the keys of one table against its schema; returns the checked values (defaults
     filled unless `partial`)."""
-    out = {}
+    out: dict = {}
     if not isinstance(raw, dict):
         problems.append(f"{where}: expected a table, received {type_name(raw)} {raw!r}")
         return out

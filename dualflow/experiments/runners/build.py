@@ -16,11 +16,13 @@ from ...kernels.features import RandomFourier
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
 from ...measures.targets import grid25, ring8
+from ...players.base import AbstractDiscriminator
 from ...players.exact_rkhs import ExactRKHS
 from ...players.finite_rank import FiniteRank
 from ...players.neural import NeuralDiscriminator
 from ...players.optimal import OptimalWitness
 from ...players.spectral import SpectralRKHS
+from ...solvers.base import AbstractSolver
 from ...solvers.dual_flow import DualFlow
 from ...solvers.gda import GDA
 from ...solvers.solve import solve
@@ -75,6 +77,7 @@ def build_game(cfg: StudyConfig, params: dict, data, keys, x0):
     disc_cfg, game_cfg = cfg.data["discriminator"], cfg.data["game"]
     kernel = Gaussian(params["bandwidth"])
     best_response = math.isinf(params["kappa"])
+    disc: AbstractDiscriminator
     kind = params["kind"]
     if kind == "spectral":
         box = (-disc_cfg["box"], disc_cfg["box"]) if disc_cfg["box"] > 0 else None
@@ -103,6 +106,7 @@ def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkp
     """One run, in `n_segments(cfg)` restartable segments (`checkpoints.solve_in_segments`)."""
     dyn, dtype = cfg.data["dynamics"], run_dtype(cfg)
     segments = n_segments(cfg)
+    solver: AbstractSolver
     if dynamics == "gda":
         lr_d = params["lr_d"] if params["lr_d"] is not None else params["tau"]  # unused by a best response
         solver = GDA(

@@ -31,6 +31,7 @@ import dataclasses
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -38,7 +39,10 @@ import numpy as np
 from ...games.kernel_game import KernelGame
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
-from ...measures.targets import ring8
+from ...measures.targets import ring8, ring8_centres
+from ...metrics.mmd import mmd
+from ...metrics.modes import mode_coverage
+from ...metrics.wasserstein import w2_squared
 from ...players.spectral import SpectralRKHS
 from ...solvers.dual_flow import DualFlow
 from ...solvers.gda import GDA
@@ -62,15 +66,13 @@ def _say(message: str) -> None:
 
 def _measure_run(solution, data, kernel, config: DemoConfig) -> dict:
     """Metrics at every finite saved time of `solution`, as NumPy arrays."""
-    from ...measures import Measure, ring8_centres
-    from ...metrics import mmd, mode_coverage, w2_squared
 
     ts = np.asarray(solution.ts, dtype=float)
     points = np.asarray(solution.points)
     masses = solution.masses
     centres = ring8_centres(config.ring_radius)
     keep = np.flatnonzero(np.isfinite(ts))
-    out = {
+    out: dict[str, Any] = {
         "ts": ts[keep],
         "mmd": [],
         "w2_squared": [],

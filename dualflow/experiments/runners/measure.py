@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -44,7 +45,7 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     modes = metrics_over_time(
         run, data64, centres, std, which=("modes",), radius_stds=m["radius_stds"], min_fraction=m["min_fraction"]
     )
-    out = {
+    out: dict[str, Any] = {
         name: np.asarray(getattr(modes, name), dtype=np.float64)
         for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy")
     }
@@ -89,7 +90,7 @@ def _last_finite(values) -> float:
 
 def final_values(measured: dict) -> dict:
     """Final values: the last save where the metric is finite."""
-    final = {
+    final: dict[str, Any] = {
         name: _last_finite(measured[name])
         for name in ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd")
     }
@@ -130,7 +131,7 @@ def aggregate_runs(cfg: StudyConfig, runs: list) -> list:
         }
         for dynamics in compare:
             chosen = [r for r in runs if r["setting"] == key and r["dynamics"] == dynamics]
-            stats = {name: seed_stats([_nan(r["final"][name]) for r in chosen]) for name in STAT_KEYS}
+            stats: dict[str, Any] = {name: seed_stats([_nan(r["final"][name]) for r in chosen]) for name in STAT_KEYS}
             stats["results"] = dict(Counter(r["result"] for r in chosen))
             stats["n_failed"] = sum(r["failed"] for r in chosen)
             stats["label"] = DYNAMICS_LABELS[dynamics]

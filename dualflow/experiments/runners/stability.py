@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -88,7 +89,7 @@ def run_linearize(config: LinearizeConfig) -> dict:
         jnp.asarray(points), None if config.masses is None else jnp.asarray(parse_points(config.masses).ravel())
     )
     game = KernelGame(data, ExactRKHS(Gaussian(config.bandwidth)), reg=config.reg, velocity=config.velocity)
-    report = {}
+    report: dict[str, Any] = {}
     if config.find_equilibrium:
         eq = find_equilibrium(game, generator)
         report["equilibrium"] = {
@@ -111,7 +112,7 @@ def run_linearize(config: LinearizeConfig) -> dict:
         stable=bool(lin.stable),
         dominant_mode=lin.dominant_mode,
         residual=float(lin.residual),
-        rest_eigenvalue=float(lin.rest_eigenvalue),
+        rest_eigenvalue=float(np.asarray(lin.rest_eigenvalue)),  # the kernel trick (ExactRKHS) always has one
         eigenvalues=[[float(e.real), float(e.imag)] for e in eigs],
         convention="one GDA step" if lin.discrete else "flow Jacobian in generator time t = k lr_g",
     )

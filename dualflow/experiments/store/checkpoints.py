@@ -59,7 +59,7 @@ def _restore_state(arrays: dict, template):
         return None
     params, static = eqx.partition(template, eqx.is_array)
     treedef = jax.tree_util.tree_structure(params)
-    leaves = [jax.numpy.asarray(arrays[f"{_DISC}{i}"]) for i in range(treedef.num_leaves)]
+    leaves = [jax.numpy.asarray(arrays[f"{_DISC}{i}"]) for i in range(len(jax.tree_util.tree_leaves(params)))]
     return eqx.combine(jax.tree_util.tree_unflatten(treedef, leaves), static)
 
 
