@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from content_checks import assert_figure
 
 from dualflow.analysis import isolated_points as ip
 from dualflow.experiments.cli import main
@@ -35,7 +36,7 @@ def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
     growth = summary["growth"][0][0]  # sigma 0.2, reg 0.01, one point of mass 1 on a true point of mass 1
     assert growth == pytest.approx(float(ip.isolated_spectral_radius(0.1, 0.1, 0.01, 0.2, 1.0, 1.0)), rel=1e-12)
     for name in ("phase.png", "growth.png"):
-        assert (tmp_path / name).stat().st_size > 10_000
+        assert_figure(tmp_path / name)  # and its .svg
 
 
 def test_linearize_command_reports_the_closed_form(tmp_path, capsys):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from content_checks import assert_figure, assert_json, assert_npz
 from scipy.integrate import solve_ivp
 
 from dualflow.analysis.convergence import flow_gda_errors
@@ -88,8 +89,9 @@ def quick_run(tmp_path_factory):
 
 def test_files_and_summary(quick_run):
     out, summary = quick_run
-    for name in ("compare.json", "arrays.npz", "compare.png", "compare.svg"):
-        assert (out / name).stat().st_size > 1000, name
+    assert_json(out / "compare.json", ("kind", "taus", "errors", "slope", "runs"))
+    assert_npz(out / "arrays.npz", ("ts", "taus", "flow_points", "gda_points", "errors"))
+    assert_figure(out / "compare.png")  # and compare.svg
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes left no temporaries
     written = json.loads((out / "compare.json").read_text())
     assert written["kind"] == "compare" and written["quick"] and written["seed"] == 0
@@ -237,5 +239,4 @@ def test_plot_redraws_the_comparison(quick_run, tmp_path):
     for name in ("compare.png", "compare.svg"):
         (out / name).unlink()
     assert main(["plot", str(out)]) == 0
-    for name in ("compare.png", "compare.svg"):
-        assert (out / name).stat().st_size > 1000
+    assert_figure(out / "compare.png")  # and compare.svg

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.optimize
+from content_checks import assert_figure
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))  # examples import their shared `example_cli`
@@ -25,7 +26,7 @@ def test_flow_vs_gda_convergence_quick(tmp_path):
     results = load("flow_vs_gda_convergence").main(["--quick", "--out", str(tmp_path)])
     for study in results.values():
         assert 0.85 <= study["slope"] <= 1.15
-    assert (tmp_path / "convergence.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "convergence.png")
 
 
 def test_spectral_critic_quick(tmp_path):
@@ -49,7 +50,7 @@ def test_bilinear_and_dirac_gan_quick(tmp_path):
     )
     for game in summary.values():
         assert abs(game["flow"]["final_radius_sq"] - 1.0) < 1e-8  # the flow conserves x^2 + psi^2
-    assert (tmp_path / "exact_games.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "exact_games.png")
 
 
 def test_phase_diagrams_quick(tmp_path):
@@ -59,7 +60,7 @@ def test_phase_diagrams_quick(tmp_path):
     asilomar = results["asilomar"]  # the fastest ridge at the best bandwidth sits near lambda_opt
     assert 0.5 < asilomar["fastest_reg_at_that_sigma"] / asilomar["lambda_opt_at_that_sigma"] < 2
     for name in ("phase_sim_sigma_reg.png", "phase_alt_rates.png", "asilomar_rho2.png"):
-        assert (tmp_path / name).stat().st_size > 10_000
+        assert_figure(tmp_path / name)
 
 
 def numpy_cloud_gda(x, *, w, p, lr_g, lr_d, reg, sigma, n_steps):
@@ -109,7 +110,7 @@ def test_covariance_smm_quick(tmp_path):
             np.asarray(by_setting[reg, sigma, 21.0]["final_exact"])
             < np.asarray(by_setting[reg, sigma, 20.0]["final_exact"])
         )
-    assert (tmp_path / "covariance_smm.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "covariance_smm.png")
 
 
 def numpy_features(problem):
@@ -179,5 +180,5 @@ def test_flow_vs_gda_side_by_side_quick(tmp_path):
     assert 1.6 < early[1] / early[2] < 2.6
     assert 0.8 < results["early_deviation_slope"] < 1.3
     for name in ("flow_vs_gda_particles.png", "flow_vs_gda_curves.png"):
-        assert (tmp_path / name).stat().st_size > 10_000
+        assert_figure(tmp_path / name)
     assert (tmp_path / "flow_vs_gda_side_by_side.json").exists()

@@ -1,6 +1,7 @@
 """The proximal-steps example runs in quick mode and reports what it claims."""
 
 import pytest
+from content_checks import assert_figure
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 
@@ -23,4 +24,4 @@ def test_proximal_steps_quick(tmp_path):
     assert joint["mmd_final"] < 0.25 * ring["explicit GDA (simultaneous)"]["mmd_min_last_quarter"]
     assert joint["mmd_final"] < 0.5 * ring["explicit GDA (alternating)"]["mmd_min_last_quarter"]
     assert joint["mmd_final"] < 0.25 * ring["decoupled prox"]["mmd_min_last_quarter"]
-    assert (tmp_path / "proximal_steps.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "proximal_steps.png")

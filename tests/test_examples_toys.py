@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from content_checks import assert_figure
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 
@@ -31,7 +32,7 @@ def test_clipped_wgan_toy_quick(tmp_path):
             assert predicted["final_radius"] < clip - 0.1
             assert flow["final_spread"] == pytest.approx(predicted["final_spread"], abs=1e-6)
             assert gda["final_spread"] == pytest.approx(predicted["final_spread"], abs=10 * tau)
-    assert (tmp_path / "clipped_wgan_toy.png").stat().st_size > 20_000
+    assert_figure(tmp_path / "clipped_wgan_toy.png")
 
 
 def test_neural_gan_quick(tmp_path):
@@ -50,4 +51,4 @@ def test_neural_gan_quick(tmp_path):
     # free particles under the RFF critic with the kernel IPM (the kernel game) cover every mode
     best = runs["RFF critic / free particles / KernelIPM"]
     assert best["modes_covered"] == 8 and best["mmd_end"] < summary["mmd_start"] / 10
-    assert (tmp_path / "neural_gan.png").stat().st_size > 50_000
+    assert_figure(tmp_path / "neural_gan.png")

@@ -10,6 +10,7 @@ import sys
 import jax
 import numpy as np
 import pytest
+from content_checks import assert_animation, assert_figure, assert_json, assert_npz
 
 import dualflow as df
 from dualflow.experiments.config.study import ConfigError, load_study, parse_study
@@ -226,19 +227,19 @@ def test_tiny_study(tmp_path):
 
 
 def check_results_folder(out, summary):
+    assert_json(out / "summary.json", ("study", "settings", "runs", "seeds", "versions", "timings_s"))
+    assert_json(out / "config.json", ("name", "target", "dynamics", "sweep"))
+    assert_npz(out / "arrays.npz", ("ts", "num_covered", "occupancy", "points", "result", "centres"))
+    assert "covered modes" in (out / "table.md").read_text().splitlines()[0]
     for name in (
-        "summary.json",
-        "config.json",
-        "arrays.npz",
-        "table.md",
         "coverage_table.png",
         "hq_table.png",
         "coverage_over_time.png",
         "metrics_kappa-inf.png",
         "panels_kappa-inf.png",
-        "animation_kappa-100.gif",
     ):
-        assert (out / name).stat().st_size > 200, name
+        assert_figure(out / name)
+    assert_animation(out / "animation_kappa-100.gif")
     on_disk = json.loads((out / "summary.json").read_text())
     assert on_disk["study"] == "tiny" and on_disk["seeds"] == [0, 1]
     assert on_disk["versions"]["dualflow"] == df.__version__ and on_disk["versions"]["jax"] == jax.__version__
@@ -346,4 +347,4 @@ def test_grid25_example_quick(tmp_path):
     results = load_example("mode_collapse_grid25").main(["--quick", "--out", str(tmp_path)])
     summary = results["grid25_kappa"]
     assert summary["target"]["num_modes"] == 25 and summary["quick"]
-    assert (tmp_path / "grid25_kappa" / "coverage_table.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "grid25_kappa" / "coverage_table.png")

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from content_checks import assert_figure
 from test_examples import load  # tests/ is on sys.path under pytest; it also puts examples/ there
 
 
@@ -28,7 +29,7 @@ def test_becker_two_point_grid_quick(tmp_path):
     # balanced mass, oscillating regime: |rho| = sqrt(1 - lr_d reg) whatever sigma
     run = next(r for r in runs if (r["lr_d"], r["lr_g"], r["reg"], r["sigma"]) == (0.1, 0.01, 0.1, 1.0))
     assert run["predicted_rho"] == pytest.approx(math.sqrt(1 - 0.1 * 0.1), rel=1e-12)
-    assert (tmp_path / "becker_grid.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "becker_grid.png")
     assert (tmp_path / "becker_grid.json").exists()
 
 
@@ -54,7 +55,7 @@ def test_divergence_case_quick(tmp_path):
     assert results["runaway_sigma_threshold"] == pytest.approx(math.sqrt(0.1) * 0.5)
     # squared W2 is recorded over time and starts at the initial configuration's value
     assert wide["w2_squared"][0] == pytest.approx(0.5 * 2.6**2 + 0.5 * 0.7**2)
-    assert (tmp_path / "divergence_case.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "divergence_case.png")
 
 
 def test_dimension_study_quick(tmp_path):
@@ -71,7 +72,7 @@ def test_dimension_study_quick(tmp_path):
     assert results["max_pair_fit_relative_error"] < 1e-6
     # only the multiplicities grow with d: (n-1)d spread modes, d pairs, (n-1)d rest copies
     assert results["multiplicities_match"]
-    assert (tmp_path / "dimension_study.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "dimension_study.png")
 
 
 def test_multiscale_kernels_quick(tmp_path):
@@ -91,7 +92,7 @@ def test_multiscale_kernels_quick(tmp_path):
     for run in (narrow, wide, multi):
         assert run["fitted_rho_near_equilibrium"] == pytest.approx(run["local_rho"], rel=1e-6)
     assert multi["fitted_rho_linear_regime"] == pytest.approx(multi["local_rho"], rel=1e-3)
-    assert (tmp_path / "multiscale_kernels.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "multiscale_kernels.png")
 
 
 def test_dirac_gan_locus_quick(tmp_path):
@@ -110,7 +111,7 @@ def test_dirac_gan_locus_quick(tmp_path):
     for run in penalized.values():
         assert run["final_radius"] < 1e-2
     assert penalized["flow"]["fitted_rate"] == pytest.approx(-0.25, rel=0.1)
-    assert (tmp_path / "dirac_gan_locus.png").stat().st_size > 10_000
+    assert_figure(tmp_path / "dirac_gan_locus.png")
 
 
 def numpy_coverage(x, centres, std, min_fraction=0.05, radius_stds=3.0):
@@ -175,4 +176,4 @@ def test_mode_collapse_quick(tmp_path, example, study, name):
     else:
         assert sorted({s["setting"]["n_critic"] for s in settings}) == [1, 5]
     for figure in ("coverage_table.png", "coverage_over_time.png", "hq_table.png"):
-        assert (folder / figure).stat().st_size > 10_000
+        assert_figure(folder / figure)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..dynamics.gda_maps import STEP_ORDERS
 from ..validation import check_choice
@@ -149,3 +150,36 @@ def oscillation_band(lr_g, lr_d, reg, w, p, n=1):
     low = jnp.where(beta == 0, a**2 / (4 * c1), (lin - disc) / (2 * safe_beta**2))
     high = jnp.where(beta == 0, jnp.inf, (lin + disc) / (2 * safe_beta**2))
     return low, high
+
+
+def theory_curves(diagram, *, w, p, n=1):
+    r"""Curves `{label: (sigma, reg)}` of the isolated-points theory over a `PhaseDiagram`'s bandwidth
+    range, for the model of `n` generated points of mass `w` on a true point of mass `p` (empty
+    unless the axes are bandwidth and reg; the diagram's fixed rates): the balanced simultaneous
+    threshold $\lambda = \eta_g w p_{tot}/\sigma^2$, the optimal ridge
+    $\lambda_{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$ for $\delta = p - n w > 0$, and the edges of
+    the flow's oscillation band (`isolated_points.oscillation_band`). Labels starting with `_`
+    are drawn without a legend entry."""
+    if (diagram.x_name, diagram.y_name) != ("bandwidth", "reg"):
+        return {}
+    lr_g = diagram.base["lr_g"]
+    lr_d = diagram.base["ratio"] * lr_g if "ratio" in diagram.base else diagram.base["lr_d"]
+    sigma = np.geomspace(diagram.x_values.min(), diagram.x_values.max(), 200)
+    ptot, delta = n * w, p - n * w
+    curves = {}
+    if abs(delta) < 1e-12 and diagram.scheme == "simultaneous":
+        curves[r"simultaneous threshold $\lambda = \eta_g w p_{tot}/\sigma^2$"] = (
+            sigma,
+            np.asarray(simultaneous_critical_reg(lr_g, w, ptot, sigma)),
+        )
+    if delta > 0:
+        curves[r"$\lambda_{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$"] = (
+            sigma,
+            np.asarray(optimal_reg(w, delta, sigma, lr_g, lr_d)),
+        )
+    reg = np.geomspace(diagram.y_values.min(), diagram.y_values.max(), 200)
+    low, high = (np.asarray(g) for g in oscillation_band(lr_g, lr_d, reg, w, p, n))
+    for edge, gamma in ((r"flow oscillation band edges", low), (None, high)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curves[edge or "_band high"] = (1 / np.sqrt(np.where(gamma > 0, gamma, np.nan)), reg)
+    return curves

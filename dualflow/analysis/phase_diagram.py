@@ -54,7 +54,6 @@ from ..solvers.gda import GDA
 from ..solvers.solution import Result
 from ..solvers.solve import solve
 from ..validation import check_choice, check_int, check_positive
-from . import isolated_points as ip
 from .linearization import linearize
 from .phases import Phase, classify_trajectory
 
@@ -375,36 +374,3 @@ def measure_phase_diagram(
     measured = np.array([int(r.phase) for r in reports]).reshape(shape)
     rates = np.array([r.rate for r in reports]).reshape(shape)
     return dataclasses.replace(diagram, measured=measured, measured_rate=rates)
-
-
-def theory_curves(diagram, *, w, p, n=1):
-    r"""Curves `{label: (sigma, reg)}` of the isolated-points theory over a `PhaseDiagram`'s bandwidth
-    range, for the model of `n` generated points of mass `w` on a true point of mass `p` (empty
-    unless the axes are bandwidth and reg; the diagram's fixed rates): the balanced simultaneous
-    threshold $\lambda = \eta_g w p_{tot}/\sigma^2$, the optimal ridge
-    $\lambda_{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$ for $\delta = p - n w > 0$, and the edges of
-    the flow's oscillation band (`isolated_points.oscillation_band`). Labels starting with `_`
-    are drawn without a legend entry."""
-    if (diagram.x_name, diagram.y_name) != ("bandwidth", "reg"):
-        return {}
-    lr_g = diagram.base["lr_g"]
-    lr_d = diagram.base["ratio"] * lr_g if "ratio" in diagram.base else diagram.base["lr_d"]
-    sigma = np.geomspace(diagram.x_values.min(), diagram.x_values.max(), 200)
-    ptot, delta = n * w, p - n * w
-    curves = {}
-    if abs(delta) < 1e-12 and diagram.scheme == "simultaneous":
-        curves[r"simultaneous threshold $\lambda = \eta_g w p_{tot}/\sigma^2$"] = (
-            sigma,
-            np.asarray(ip.simultaneous_critical_reg(lr_g, w, ptot, sigma)),
-        )
-    if delta > 0:
-        curves[r"$\lambda_{opt} = \sqrt{(\eta_g/\eta_d) w\delta}/\sigma$"] = (
-            sigma,
-            np.asarray(ip.optimal_reg(w, delta, sigma, lr_g, lr_d)),
-        )
-    reg = np.geomspace(diagram.y_values.min(), diagram.y_values.max(), 200)
-    low, high = (np.asarray(g) for g in ip.oscillation_band(lr_g, lr_d, reg, w, p, n))
-    for edge, gamma in ((r"flow oscillation band edges", low), (None, high)):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            curves[edge or "_band high"] = (1 / np.sqrt(np.where(gamma > 0, gamma, np.nan)), reg)
-    return curves

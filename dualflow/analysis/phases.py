@@ -178,6 +178,7 @@ def classify_trajectory(
     report.phase, report.rate        # Phase.CONVERGES_OSCILLATING, log(0.9) / 0.1
     ```
     """
+    # Long on purpose: one decision procedure (blow-up, rest, decay, oscillation, mode collapse), read top to bottom.
     ts, points = _check_trajectory(ts, points)
     n_particles, dim = points.shape[1:]
     reference = _as_points("reference", reference, dim, n_particles)

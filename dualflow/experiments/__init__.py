@@ -14,14 +14,9 @@
 
 from .cli import main as main
 from .config.demo import DemoConfig as DemoConfig
-from .config.stability import LinearizeConfig as LinearizeConfig
-from .config.stability import PhaseConfig as PhaseConfig
-from .config.study import ConfigError as ConfigError
-from .config.study import StudyConfig as StudyConfig
-from .config.study import load_study as load_study
+from .config.stability import LinearizeConfig as LinearizeConfig, PhaseConfig as PhaseConfig
+from .config.study import ConfigError as ConfigError, StudyConfig as StudyConfig, load_study as load_study
 from .runners.compare import run_compare as run_compare
 from .runners.demo import run_demo as run_demo
-from .runners.stability import run_linearize as run_linearize
-from .runners.stability import run_phase as run_phase
-from .runners.study import finish_study as finish_study
-from .runners.study import run_study as run_study
+from .runners.stability import run_linearize as run_linearize, run_phase as run_phase
+from .runners.study import finish_study as finish_study, run_study as run_study

@@ -313,6 +313,7 @@ def _main_compare(args: argparse.Namespace) -> int:
 
 
 def _add_stability_commands(commands):
+    # Long on purpose: argparse declarations, one per option, each with its help.
     def rates(p):
         p.add_argument("--lr-g", type=float, default=0.1, help="generator rate eta_g (default 0.1)")
         p.add_argument(

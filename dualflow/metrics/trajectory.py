@@ -201,6 +201,7 @@ def metrics_over_time(
     m.num_covered, m.w2_squared
     ```
     """
+    # Long on purpose: the argument checks, then one pass per metric group over the evaluated saves.
     ts, points, masses = _unpack_run(run)
     if not isinstance(data, Measure):
         raise TypeError(f"`data` must be a dualflow `Measure`; received {type(data).__name__}.")

@@ -12,14 +12,9 @@ canvas). Nothing else in dualflow imports this package.
   (bands over seeds), and coverage tables over two swept parameters.
 """
 
-from .animation import AnimationFiles as AnimationFiles
-from .animation import animate_runs as animate_runs
-from .coverage import plot_coverage_curves as plot_coverage_curves
-from .coverage import plot_coverage_heatmap as plot_coverage_heatmap
+from .animation import AnimationFiles as AnimationFiles, animate_runs as animate_runs
+from .coverage import plot_coverage_curves as plot_coverage_curves, plot_coverage_heatmap as plot_coverage_heatmap
 from .curves import plot_curves as plot_curves
-from .fields import plot_field_panel as plot_field_panel
-from .fields import plot_final_state as plot_final_state
-from .particles import nearest_saved_index as nearest_saved_index
-from .particles import plot_particles as plot_particles
-from .phase import plot_growth as plot_growth
-from .phase import plot_phase_diagram as plot_phase_diagram
+from .fields import plot_field_panel as plot_field_panel, plot_final_state as plot_final_state
+from .particles import nearest_saved_index as nearest_saved_index, plot_particles as plot_particles
+from .phase import plot_growth as plot_growth, plot_phase_diagram as plot_phase_diagram

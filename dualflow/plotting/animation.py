@@ -114,6 +114,7 @@ def animate_runs(
     files.gif, files.mp4, files.notes   # mp4 None and a note when ffmpeg is missing
     ```
     """
+    # Long on purpose: a figure layout, then the frame update and the writers, artist by artist.
     runs = _runs(solutions)
     if field_scale not in FIELD_SCALES:
         raise ValueError(f"`field_scale` must be one of {list(FIELD_SCALES)}; received {field_scale!r}.")

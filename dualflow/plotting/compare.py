@@ -95,6 +95,7 @@ def plot_compare(
     fig.savefig("compare.png", dpi=130)
     ```
     """
+    # Long on purpose: a figure layout drawn panel by panel (particles, errors over time, errors against tau).
     ts, flow_points, gda_points, taus, errors, max_errors = _check(
         ts, flow_points, gda_points, taus, errors, max_errors
     )

@@ -1,10 +1,8 @@
 """Solvers behind one entry point: discrete GDA and continuous dual flows."""
 
-from .base import AbstractSolver as AbstractSolver
-from .base import AbstractSteppedSolver as AbstractSteppedSolver
+from .base import AbstractSolver as AbstractSolver, AbstractSteppedSolver as AbstractSteppedSolver
 from .dual_flow import DualFlow as DualFlow
 from .gda import GDA as GDA
 from .proximal import ProximalGDA as ProximalGDA
-from .solution import Result as Result
-from .solution import Solution as Solution
+from .solution import Result as Result, Solution as Solution
 from .solve import solve as solve

@@ -65,9 +65,6 @@ every file written atomically by `results_store`):
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import difflib
 import json
 import math
 import platform
@@ -83,35 +80,14 @@ from ..._json import json_float, json_list, json_ready
 from ...analysis.convergence import flow_gda_errors
 from ...measures.measure import Measure
 from ...metrics.trajectory import metrics_over_time
-from ..config.schema import AXES
-from ..config.study import (
-    ConfigError,
-    StudyConfig,
-    as_config,
-    centres_of,
-    default_folder,
-    format_value,
-    parse_study,
-    setting_label,
-)
+from ..config.compare import FLOW_CHECK_FACTOR, ComparisonPlan, flow_settings, plan_comparison
+from ..config.study import StudyConfig, as_config, centres_of, default_folder, format_value, parse_study
 from ..store.files import write_figure, write_json, write_npz
 from ..store.records import run_failed, versions
 from .build import build_game, build_problem, solve_run
 from .precision import float64
 
 __all__ = ["redraw_compare", "run_compare"]
-
-#: Tolerances of the reference flow (adaptive solvers): the tighter of these and the config's.
-FLOW_RTOL = 1e-10
-FLOW_ATOL = 1e-12
-#: Exact kernel: the reference flow's step is at most min(taus) / FLOW_DT_DIVISOR.
-FLOW_DT_DIVISOR = 4
-#: The check flow's tolerances are this many times looser (adaptive solvers).
-FLOW_CHECK_FACTOR = 1000.0
-#: At most this many comparison intervals on [0, T] (S).
-MAX_SAVES = 1000
-#: Default taus: the setting's tau divided by these.
-DEFAULT_TAU_DIVISORS = (1, 2, 4)
 
 ARRAYS_DOC = """\
 Arrays of a flow-versus-GDA comparison (dualflow compare). n = number of taus (descending), S+1 = comparison
@@ -128,118 +104,6 @@ centres (modes, 2), std (), data_points (M, 2), data_masses (M,).
 
 def _say(message: str) -> None:
     print(f"[dualflow compare] {message}", file=sys.stderr, flush=True)
-
-
-# ---- validation ------------------------------------------------------------------------------
-def _resolve(cfg: StudyConfig, setting: dict | None) -> tuple[StudyConfig, dict]:
-    """The config with `setting` written into its base values (validated like the file), and
-    the checked setting. Problems name the option (`--set`)."""
-    setting = dict(setting or {})
-    problems = []
-    for axis in setting:
-        if axis not in AXES:
-            close = difflib.get_close_matches(str(axis), list(AXES), n=1, cutoff=0.5)
-            problems.append(
-                f"--set {axis}: unknown axis"
-                + (f"; did you mean {close[0]!r}?" if close else "")
-                + f" (axes: {', '.join(AXES)})"
-            )
-    if problems:
-        raise ConfigError(problems, cfg.source)
-    raw = cfg.to_json()
-    raw["dynamics"]["compare"] = ["flow"]  # GDA's steps are checked against the taus below, not n_saves
-    if "checkpoint_every" in raw["dynamics"]:
-        raw["dynamics"]["checkpoint_every"] = 0.0  # the comparison runs in one piece
-    paths = {}
-    for axis, value in setting.items():
-        table, key = AXES[axis][1]
-        raw[table][key] = value
-        paths[f"{table}.{key}"] = axis
-    try:
-        resolved = parse_study(raw, source=cfg.source, sweep={})
-    except ConfigError as error:
-        renamed = []
-        for problem in error.problems:
-            for path, axis in paths.items():
-                if problem.startswith(f"{path}:"):
-                    problem = f"--set {axis}" + problem[len(path) :]
-            renamed.append(problem)
-        raise ConfigError(renamed, cfg.source) from None
-    base = resolved.parameters({})
-    return resolved, {axis: base[axis] for axis in setting}
-
-
-def _check_taus(taus, horizon: float) -> tuple[list[float], list[int]]:
-    """Positive, finite, distinct taus, each a whole number of steps of the horizon; sorted
-    descending, with their step counts."""
-    problems = []
-    checked = []
-    for tau in taus:
-        if (
-            isinstance(tau, bool)
-            or not isinstance(tau, (int, float, np.floating, np.integer))
-            or not math.isfinite(tau)
-            or tau <= 0
-        ):
-            problems.append(f"--taus: expected positive finite numbers, received {tau!r}")
-            continue
-        checked.append(float(tau))
-    if not checked and not problems:
-        problems.append("--taus: expected at least one step size, received none")
-    if len(set(checked)) != len(checked):
-        problems.append(f"--taus: the step sizes must be distinct, received {[format_value(t) for t in checked]}")
-    steps = []
-    for tau in checked:
-        n = horizon / tau
-        if round(n) < 1 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
-            problems.append(
-                f"--taus: the horizon dynamics.horizon = {horizon:g} must be a whole number of GDA steps "
-                f"of every tau; tau = {tau:g} gives {n:.6g} steps"
-            )
-        steps.append(round(n))
-    if problems:
-        raise ConfigError(problems)
-    order = sorted(range(len(checked)), key=lambda i: -checked[i])
-    return [checked[i] for i in order], [steps[i] for i in order]
-
-
-def _comparison_intervals(steps: list[int]) -> int:
-    """S: the largest divisor of gcd(steps) that is at most `MAX_SAVES` (every GDA run lands on
-    every comparison time)."""
-    g = math.gcd(*steps)
-    return max(d for d in range(1, min(g, MAX_SAVES) + 1) if g % d == 0)
-
-
-def _run_config(resolved: StudyConfig, intervals: int, taus: list[float], *, check: bool) -> StudyConfig:
-    """The configuration the runs use: float64, saves on the comparison grid, the reference
-    flow's tolerances (or the check flow's, looser)."""
-    data = copy.deepcopy(resolved.data)
-    dyn = data["dynamics"]
-    data["precision"] = "float64"
-    dyn["n_saves"] = intervals + 1
-    dyn["flow_rtol"] = min(FLOW_RTOL, dyn["flow_rtol"])
-    dyn["flow_atol"] = min(FLOW_ATOL, dyn["flow_atol"])
-    if data["discriminator"]["kind"] == "exact":
-        dt = min(taus) / FLOW_DT_DIVISOR
-        dyn["flow_dt0"] = min(dt, dyn["flow_dt0"]) if dyn["flow_dt0"] > 0 else dt
-    if check:
-        dyn["flow_rtol"] *= FLOW_CHECK_FACTOR
-        dyn["flow_atol"] *= FLOW_CHECK_FACTOR
-        if data["discriminator"]["kind"] == "exact":
-            dyn["flow_dt0"] *= 2
-    return dataclasses.replace(resolved, data=data)
-
-
-def _flow_settings(run_cfg: StudyConfig) -> dict:
-    dyn = run_cfg.data["dynamics"]
-    if run_cfg.data["discriminator"]["kind"] == "exact" and math.isfinite(run_cfg.parameters({})["kappa"]):
-        return {"method": "history quadrature (trapezoidal memory, Heun particle steps)", "dt_max": dyn["flow_dt0"]}
-    return {
-        "method": "adaptive Tsit5 + PID controller",
-        "rtol": dyn["flow_rtol"],
-        "atol": dyn["flow_atol"],
-        "max_steps": dyn["flow_max_steps"],
-    }
 
 
 # ---- the comparison ----------------------------------------------------------------------------
@@ -339,63 +203,89 @@ def run_compare(
     """
     start = time.perf_counter()
     cfg = as_config(config, quick, None)
-    resolved, setting = _resolve(cfg, setting)
-    params = resolved.parameters({})
-    horizon = resolved.data["dynamics"]["horizon"]
-    if taus is None:
-        taus = [params["tau"] / k for k in DEFAULT_TAU_DIVISORS]
-    elif isinstance(taus, (int, float)):
-        taus = [taus]
-    taus, n_steps = _check_taus(list(taus), horizon)
-    intervals = _comparison_intervals(n_steps)
-    run_cfg = _run_config(resolved, intervals, taus, check=False)
-    check_cfg = _run_config(resolved, intervals, taus, check=True)
+    plan = plan_comparison(cfg, setting, taus)
     out = Path(out_dir) if out_dir is not None else Path(f"{default_folder(cfg)}-compare")
     out.mkdir(parents=True, exist_ok=True)
     say = _say if log else (lambda message: None)
-    label = setting_label(setting) or "base values"
-    total = len(taus) + 2
+    params, taus = plan.parameters, plan.taus
     say(
-        f"compare {cfg.name!r}{' (quick)' if cfg.quick else ''}, {label} (kappa = {format_value(params['kappa'])}, "
-        f"n_critic = {params['n_critic']}, payoff {params['payoff']}, bandwidth {params['bandwidth']:g}), seed {seed}: "
-        f"the dual flow and GDA at tau = {', '.join(f'{t:g}' for t in taus)} to T = {horizon:g}, "
-        f"{intervals + 1} comparison times; writing to {out}"
+        f"compare {cfg.name!r}{' (quick)' if cfg.quick else ''}, {plan.label} (kappa = "
+        f"{format_value(params['kappa'])}, n_critic = {params['n_critic']}, payoff {params['payoff']}, bandwidth "
+        f"{params['bandwidth']:g}), seed {seed}: the dual flow and GDA at tau = {', '.join(f'{t:g}' for t in taus)} "
+        f"to T = {plan.horizon:g}, {plan.intervals + 1} comparison times; writing to {out}"
     )
+    data, x0, keys = build_problem(plan.runs, seed)
+    game = build_game(plan.runs, params, data, keys, x0)
+    runs: list[dict] = []
+    timings: dict[str, float] = {}
+    flow, check_diff = _reference_flows(plan, game, x0, runs, timings, say)
+    gda_sols = _gda_runs(plan, game, x0, flow, runs, timings, say)
+    measured = flow_gda_errors(
+        np.asarray(flow.ts, dtype=np.float64),
+        flow.points,
+        np.stack([np.asarray(s.points) for s in gda_sols]),
+        taus,
+        flow_end=float(np.asarray(flow.final_time)),
+        gda_ends=[float(np.asarray(s.final_time)) for s in gda_sols],
+    )
+    t0 = time.perf_counter()
+    centres = centres_of(plan.runs)
+    final_metrics = {"flow": _final_metrics(plan.runs, flow, data, centres)}
+    for tau, sol in zip(taus, gda_sols):
+        final_metrics[f"gda tau={tau:g}"] = _final_metrics(plan.runs, sol, data, centres)
+    timings["metrics_s"] = time.perf_counter() - t0
 
-    data, x0, keys = build_problem(run_cfg, seed)
-    centres = centres_of(run_cfg)
-    game = build_game(run_cfg, params, data, keys, x0)
-    runs, timings = [], {}
-
-    def timed(cfg_, p, dynamics):
-        t0 = time.perf_counter()
-        sol = solve_run(cfg_, p, dynamics, game, x0)
-        jax.block_until_ready(sol.points)
-        return sol, time.perf_counter() - t0
-
-    flow, seconds = timed(run_cfg, params, "flow")
-    flow_info = _flow_settings(run_cfg)
-    runs.append(_run_record("flow", flow, seconds, {"flow_settings": flow_info}))
-    timings["flow_s"] = seconds
+    arrays = _arrays(plan, flow, gda_sols, measured, x0, data, centres)
+    files = {"arrays": write_npz(out / "arrays.npz", arrays)}
+    t0 = time.perf_counter()
+    if cfg.data["outputs"]["figures"]:
+        files.update(_draw(cfg, out, arrays, plan.label, params, seed))
+    timings["plots_s"] = time.perf_counter() - t0
+    timings["total_s"] = time.perf_counter() - start
+    summary = _summary(plan, seed, flow, check_diff, measured, final_metrics, runs, timings)
+    files["compare"] = out / "compare.json"
+    summary["files"] = {k: str(v) for k, v in files.items()}
+    write_json(files["compare"], summary)
     say(
-        f"(1/{total}) dual flow, {flow_info['method']} "
+        f"done in {timings['total_s']:.1f} s; max error "
+        + ", ".join(f"{e:.3e} (tau = {t:g})" for t, e in zip(taus, measured["max_errors"]))
+        + f"; log-log slope {measured['slope']:.3f}"
         + (
-            f"(rtol {flow_info['rtol']:g}, atol {flow_info['atol']:g})"
-            if "rtol" in flow_info
-            else f"(step <= {flow_info['dt_max']:g})"
+            ""
+            if summary["flow_check"]["accurate"]
+            else "; WARNING: the reference flow's check difference is not below 1% of the smallest error"
         )
-        + f": {flow.result_name} in {seconds:.1f} s, {int(np.asarray(flow.stats['num_steps']))} steps"
+        + f". Wrote {out}"
     )
+    return summary
 
-    check, seconds = timed(check_cfg, params, "flow")
-    check_info = _flow_settings(check_cfg)
-    check_diff = float(
-        np.nanmax(
-            np.linalg.norm(
-                np.asarray(check.points, dtype=np.float64) - np.asarray(flow.points, dtype=np.float64), axis=-1
-            )
-        )
+
+def _timed(cfg, params, dynamics, game, x0):
+    t0 = time.perf_counter()
+    sol = solve_run(cfg, params, dynamics, game, x0)
+    jax.block_until_ready(sol.points)
+    return sol, time.perf_counter() - t0
+
+
+def _reference_flows(plan: ComparisonPlan, game, x0, runs: list, timings: dict, say):
+    """The reference flow and its check with looser tolerances (or twice the step); returns the
+    reference and the largest particle distance between the two (the check flow's error)."""
+    total = len(plan.taus) + 2
+    flow, seconds = _timed(plan.runs, plan.parameters, "flow", game, x0)
+    info = flow_settings(plan.runs)
+    runs.append(_run_record("flow", flow, seconds, {"flow_settings": info}))
+    timings["flow_s"] = seconds
+    tolerances = (
+        f"(rtol {info['rtol']:g}, atol {info['atol']:g})" if "rtol" in info else f"(step <= {info['dt_max']:g})"
     )
+    say(
+        f"(1/{total}) dual flow, {info['method']} {tolerances}: {flow.result_name} in {seconds:.1f} s, "
+        f"{int(np.asarray(flow.stats['num_steps']))} steps"
+    )
+    check, seconds = _timed(plan.check, plan.parameters, "flow", game, x0)
+    distance = np.linalg.norm(np.asarray(check.points, np.float64) - np.asarray(flow.points, np.float64), axis=-1)
+    check_diff = float(np.nanmax(distance))
+    check_info = flow_settings(plan.check)
     runs.append(_run_record("flow_check", check, seconds, {"flow_settings": check_info}))
     timings["flow_check_s"] = seconds
     looser = f"tolerances x{FLOW_CHECK_FACTOR:g}" if "rtol" in check_info else "step x2"
@@ -403,74 +293,48 @@ def run_compare(
         f"(2/{total}) check flow, {looser}: "
         f"{check.result_name} in {seconds:.1f} s; max particle distance to the reference {check_diff:.2e}"
     )
+    return flow, check_diff
 
-    ts = np.asarray(flow.ts, dtype=np.float64)
-    gda_sols = []
-    for i, (tau, n) in enumerate(zip(taus, n_steps)):
-        p = run_cfg.parameters({"tau": tau})
-        sol, seconds = timed(run_cfg, p, "gda")
-        gda_ts = np.asarray(sol.ts, dtype=np.float64)
+
+def _gda_runs(plan: ComparisonPlan, game, x0, flow, runs: list, timings: dict, say) -> list:
+    """GDA at every tau, saved on the flow's comparison times, each with its error logged."""
+    ts, horizon, total = np.asarray(flow.ts, dtype=np.float64), plan.horizon, len(plan.taus) + 2
+    sols = []
+    for i, (tau, n) in enumerate(zip(plan.taus, plan.n_steps)):
+        p = plan.runs.parameters({"tau": tau})
+        sol, seconds = _timed(plan.runs, p, "gda", game, x0)
         reached = ts <= float(np.asarray(sol.final_time)) + 1e-9 * horizon  # saves past an early end repeat it
-        if not np.allclose(gda_ts[reached], ts[reached], rtol=1e-9, atol=1e-9 * horizon):  # pragma: no cover
-            raise AssertionError(f"GDA at tau = {tau:g} saved at other times than the flow")
-        gda_sols.append(sol)
+        if not np.allclose(np.asarray(sol.ts, np.float64)[reached], ts[reached], rtol=1e-9, atol=1e-9 * horizon):
+            raise AssertionError(f"GDA at tau = {tau:g} saved at other times than the flow")  # pragma: no cover
+        sols.append(sol)
         timings[f"gda_tau_{tau:g}_s"] = seconds
-        runs.append(
-            _run_record(
-                "gda",
-                sol,
-                seconds,
-                {
-                    "tau": tau,
-                    "lr_g": p["lr_g"],
-                    "lr_d": json_ready(p["lr_d"]) if p["lr_d"] is not None else None,
-                    "save_every": p["save_every"],
-                },
-            )
-        )
+        lr_d = json_ready(p["lr_d"]) if p["lr_d"] is not None else None
+        extra = {"tau": tau, "lr_g": p["lr_g"], "lr_d": lr_d, "save_every": p["save_every"]}
+        runs.append(_run_record("gda", sol, seconds, extra))
+        end = float(np.asarray(sol.final_time))
         one = flow_gda_errors(
-            ts,
-            flow.points,
-            np.asarray(sol.points)[None],
-            [tau],
-            flow_end=float(np.asarray(flow.final_time)),
-            gda_ends=[float(np.asarray(sol.final_time))],
-        )
+            ts, flow.points, np.asarray(sol.points)[None], [tau], flow_end=float(np.asarray(flow.final_time)),
+            gda_ends=[end],
+        )  # fmt: skip
         e = one["errors"][0]
         if math.isfinite(one["max_errors"][0]):
             told = (
                 f"max_j |x_j^GDA - x_j^flow| up to {one['max_errors'][0]:.3e} over [0, {horizon:g}], {e[-1]:.3e} at T"
             )
+        elif np.any(np.isfinite(e)):
+            told = f"ended at t = {end:.4g}; max_j |x_j^GDA - x_j^flow| up to {np.nanmax(e):.3e} before that"
         else:
-            told = (
-                f"ended at t = {float(np.asarray(sol.final_time)):.4g}; max_j |x_j^GDA - x_j^flow| up to "
-                f"{np.nanmax(e):.3e} before that"
-                if np.any(np.isfinite(e))
-                else "no finite error"
-            )
+            told = "no finite error"
         say(f"({i + 3}/{total}) GDA tau = {tau:g} ({n} steps): {sol.result_name} in {seconds:.1f} s; {told}")
+    return sols
 
-    measured = flow_gda_errors(
-        ts,
-        flow.points,
-        np.stack([np.asarray(s.points) for s in gda_sols]),
-        taus,
-        flow_end=float(np.asarray(flow.final_time)),
-        gda_ends=[float(np.asarray(s.final_time)) for s in gda_sols],
-    )
-    smallest = np.nanmin(measured["max_errors"]) if np.any(np.isfinite(measured["max_errors"])) else math.nan
-    flow_accurate = bool(math.isfinite(smallest) and check_diff <= 1e-2 * smallest)
 
-    t0 = time.perf_counter()
-    final_metrics = {"flow": _final_metrics(run_cfg, flow, data, centres)}
-    for tau, sol in zip(taus, gda_sols):
-        final_metrics[f"gda tau={tau:g}"] = _final_metrics(run_cfg, sol, data, centres)
-    timings["metrics_s"] = time.perf_counter() - t0
-
-    arrays = {
-        "ts": ts,
-        "taus": np.asarray(taus),
-        "n_steps": np.asarray(n_steps),
+def _arrays(plan: ComparisonPlan, flow, gda_sols, measured, x0, data, centres) -> dict:
+    """`arrays.npz` (see `ARRAYS_DOC`)."""
+    return {
+        "ts": np.asarray(flow.ts, dtype=np.float64),
+        "taus": np.asarray(plan.taus),
+        "n_steps": np.asarray(plan.n_steps),
         "flow_points": np.asarray(flow.points, dtype=np.float64),
         "gda_points": np.stack([np.asarray(s.points, dtype=np.float64) for s in gda_sols]),
         "errors": measured["errors"],
@@ -482,39 +346,52 @@ def run_compare(
         "x0": np.asarray(x0, dtype=np.float64),
         "masses": np.asarray(flow.masses, dtype=np.float64),
         "centres": centres,
-        "std": np.asarray(run_cfg.data["target"]["std"]),
+        "std": np.asarray(plan.runs.data["target"]["std"]),
         "data_points": np.asarray(data.points, dtype=np.float64),
         "data_masses": np.asarray(data.masses, dtype=np.float64),
         "doc": np.asarray(ARRAYS_DOC),
     }
-    files = {"arrays": write_npz(out / "arrays.npz", arrays)}
 
-    t0 = time.perf_counter()
-    if cfg.data["outputs"]["figures"]:
-        files.update(_draw(cfg, out, arrays, label, params, seed))
-    timings["plots_s"] = time.perf_counter() - t0
-    timings["total_s"] = time.perf_counter() - start
 
-    slope = measured["slope"]
-    summary = {
+#: What the fields of `compare.json` mean (written into it).
+DEFINITIONS = {
+    "error_over_time": "e_tau(t) = max_j |x_j^GDA(t) - x_j^flow(t)| (Euclidean) at the comparison times, GDA "
+    "step k at t = k tau; null past an early end of either run",
+    "max_error": "max of e_tau over the comparison times in [0, T] (null if a run ended early)",
+    "final_error": "e_tau(T)",
+    "slope": "least-squares slope of log max_error against log tau (1 expected: first order)",
+    "flow_check": "max particle distance between the reference flow and one with looser tolerances (or twice "
+    "the step): an estimate of the looser flow's error; 'accurate' if it is below 1% of the "
+    "smallest max_error",
+    "kappa_flow": "the flow's kappa, n_critic * kappa",
+    "final_metrics": "covered modes, high-quality fraction and exact W2 (POT) at the last finite save",
+}
+
+
+def _summary(plan: ComparisonPlan, seed, flow, check_diff, measured, final_metrics, runs, timings) -> dict:
+    """The dict written to `compare.json`."""
+    cfg, params = plan.config, plan.parameters
+    smallest = np.nanmin(measured["max_errors"]) if np.any(np.isfinite(measured["max_errors"])) else math.nan
+    errors = zip(plan.taus, plan.n_steps, measured["max_errors"], measured["final_errors"], measured["errors"])
+    return {
         "kind": "compare",
         "study": cfg.name,
         "quick": cfg.quick,
         "config_file": cfg.source,
         "config": cfg.to_json(),
-        "setting": json_ready(setting),
-        "setting_label": label,
+        "setting": json_ready(plan.setting),
+        "setting_label": plan.label,
         "parameters": {
             k: json_ready(v) for k, v in params.items() if k not in ("n_steps", "save_every", "lr_g", "lr_d")
         },
         "seed": int(seed),
         "precision": "float64"
         + (" (promoted from the config's float32)" if cfg.data["precision"] == "float32" else ""),
-        "horizon": horizon,
-        "order": run_cfg.data["dynamics"]["order"],
-        "velocity": run_cfg.data["game"]["velocity"],
-        "taus": taus,
-        "comparison_times": {"count": intervals + 1, "spacing": horizon / intervals},
+        "horizon": plan.horizon,
+        "order": plan.runs.data["dynamics"]["order"],
+        "velocity": plan.runs.data["game"]["velocity"],
+        "taus": plan.taus,
+        "comparison_times": {"count": plan.intervals + 1, "spacing": plan.horizon / plan.intervals},
         "errors": [
             {
                 "tau": tau,
@@ -523,52 +400,24 @@ def run_compare(
                 "final_error": json_float(final_e),
                 "error_over_time": json_list(row),
             }
-            for tau, n, max_e, final_e, row in zip(
-                taus, n_steps, measured["max_errors"], measured["final_errors"], measured["errors"]
-            )
+            for tau, n, max_e, final_e, row in errors
         ],
-        "ts": ts.tolist(),
-        "slope": json_float(slope),
-        "flow": {"settings": flow_info, "result": flow.result_name},
+        "ts": np.asarray(flow.ts, dtype=np.float64).tolist(),
+        "slope": json_float(measured["slope"]),
+        "flow": {"settings": flow_settings(plan.runs), "result": flow.result_name},
         "flow_check": {
-            "settings": check_info,
+            "settings": flow_settings(plan.check),
             "max_difference": json_float(check_diff),
             "smallest_max_error": json_float(smallest),
-            "accurate": flow_accurate,
+            "accurate": bool(math.isfinite(smallest) and check_diff <= 1e-2 * smallest),
         },
         "final_metrics": final_metrics,
         "runs": runs,
-        "definitions": {
-            "error_over_time": "e_tau(t) = max_j |x_j^GDA(t) - x_j^flow(t)| (Euclidean) at the comparison times, GDA "
-            "step k at t = k tau; null past an early end of either run",
-            "max_error": "max of e_tau over the comparison times in [0, T] (null if a run ended early)",
-            "final_error": "e_tau(T)",
-            "slope": "least-squares slope of log max_error against log tau (1 expected: first order)",
-            "flow_check": "max particle distance between the reference flow and one with looser tolerances (or twice "
-            "the step): an estimate of the looser flow's error; 'accurate' if it is below 1% of the "
-            "smallest max_error",
-            "kappa_flow": "the flow's kappa, n_critic * kappa",
-            "final_metrics": "covered modes, high-quality fraction and exact W2 (POT) at the last finite save",
-        },
+        "definitions": DEFINITIONS,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "versions": versions(),
         "platform": {"system": platform.platform(), "devices": [str(dev) for dev in jax.devices()]},
     }
-    files["compare"] = out / "compare.json"
-    summary["files"] = {k: str(v) for k, v in files.items()}
-    write_json(files["compare"], summary)
-    say(
-        f"done in {timings['total_s']:.1f} s; max error "
-        + ", ".join(f"{e:.3e} (tau = {t:g})" for t, e in zip(taus, measured["max_errors"]))
-        + f"; log-log slope {slope:.3f}"
-        + (
-            ""
-            if flow_accurate
-            else "; WARNING: the reference flow's check difference is not below 1% of the smallest error"
-        )
-        + f". Wrote {out}"
-    )
-    return summary
 
 
 def redraw_compare(folder) -> dict:

@@ -155,16 +155,15 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     summary["runs"]["flow"]["final"]["modes_covered"]
     ```
     """
+    # Long on purpose: the demo's steps in order (build, solve, measure, draw, write, report), each a call.
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"`seed` must be a non-negative integer; received {seed!r}.")
-
-    from ...plotting import plot_curves, plot_particles
 
     config = QUICK if quick else FULL
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    timings = {}
+    timings: dict[str, float] = {}
 
     key_data, key_blob = jax.random.split(jax.random.PRNGKey(seed))
     data = ring8(key_data, config.n_data, radius=config.ring_radius, std=config.ring_std)
@@ -187,6 +186,64 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         f"horizon t1 = {config.horizon}, kappa = lr_d / lr_g = {config.kappa:g}"
     )
 
+    solutions = _solve_both(config, game, generator, timings)
+    flow, gda = solutions["dual flow"], solutions["GDA"]
+
+    t0 = time.perf_counter()
+    _say("measuring MMD, squared W2 (POT), mode coverage at every saved time ...")
+    metrics = {run: _measure_run(sol, data, kernel, config) for run, sol in solutions.items()}
+    dev_ts, dev_max, dev_mean = _deviation(flow, gda)
+    timings["metrics_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    _say("drawing figures ...")
+
+    particles, curve_fig = _figures(config, data, solutions, metrics, (dev_ts, dev_max, dev_mean))
+    files = {
+        "particles": out / "demo.png",
+        "metrics": out / "demo_metrics.png",
+        "summary": out / "summary.json",
+        "trajectories": out / "trajectories.npz",
+    }
+    write_figure(files["particles"], particles, dpi=130)
+    write_figure(files["metrics"], curve_fig, dpi=130)
+    timings["plots_s"] = time.perf_counter() - t0
+
+    arrays = {"data_points": np.asarray(data.points), "data_masses": np.asarray(data.masses)}
+    for run, sol in solutions.items():
+        key = RUN_KEYS[run]
+        arrays[f"{key}_ts"] = np.asarray(sol.ts)
+        arrays[f"{key}_points"] = np.asarray(sol.points)
+        arrays[f"{key}_masses"] = np.asarray(sol.masses)
+    write_npz(files["trajectories"], arrays)
+
+    timings["total_s"] = time.perf_counter() - start
+    summary = _summary(config, quick, seed, game, generator, solutions, metrics, (dev_ts, dev_max, dev_mean),
+                       timings)  # fmt: skip
+    runs = summary["runs"]
+    worst = int(np.argmax(dev_max))
+    write_json(files["summary"], summary)
+
+    for run in RUNS:
+        f = runs[RUN_KEYS[run]]["final"]
+        _say(
+            f"{run:>9}: t = {f['t']:g}: MMD {f['mmd']:.4f}, W2² {f['w2_squared']:.4f}, "
+            f"{f['modes_covered']}/8 modes covered, {100 * f['high_quality_fraction']:.0f}% high quality "
+            f"({runs[RUN_KEYS[run]]['result']})"
+        )
+    _say(
+        f"flow vs GDA: largest particle distance {dev_max[worst]:.3f} at t = {dev_ts[worst]:g}, "
+        f"{dev_max[-1]:.3f} at t = {dev_ts[-1]:g}"
+    )
+    _say(f"total {timings['total_s']:.1f} s. Wrote:")
+    for path in files.values():
+        print(f"  {path}", flush=True)
+    summary["files"] = {k: str(v) for k, v in files.items()}
+    return summary
+
+
+def _solve_both(config: DemoConfig, game, generator, timings: dict) -> dict:
+    """GDA and the dual flow on the same game from the same blob, timed."""
     t0 = time.perf_counter()
     _say(
         f"GDA (alternating, discriminator first): {config.n_steps} steps of lr_g = {config.lr_g}, "
@@ -217,16 +274,14 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     jax.block_until_ready(flow.points)
     timings["flow_s"] = time.perf_counter() - t0
     _say(f"  done in {timings['flow_s']:.1f} s ({flow.result_name})")
-    solutions = {"dual flow": flow, "GDA": gda}
+    return {"dual flow": flow, "GDA": gda}
 
-    t0 = time.perf_counter()
-    _say("measuring MMD, squared W2 (POT), mode coverage at every saved time ...")
-    metrics = {run: _measure_run(sol, data, kernel, config) for run, sol in solutions.items()}
-    dev_ts, dev_max, dev_mean = _deviation(flow, gda)
-    timings["metrics_s"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    _say("drawing figures ...")
+def _figures(config: DemoConfig, data, solutions: dict, metrics: dict, deviation) -> tuple:
+    """`demo.png` (particle panels) and `demo_metrics.png` (curves), as figures."""
+    from ...plotting import plot_curves, plot_particles  # matplotlib only when drawing
+
+    dev_ts, dev_max, dev_mean = deviation
 
     def annotate(run, sol, index):
         m = metrics[run]
@@ -275,25 +330,13 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         steps={"modes covered (of 8)"},
         title=f"Flow versus GDA on the 8-Gaussian ring (lr_g = {config.lr_g}, kappa = {config.kappa:g})",
     )
-    files = {
-        "particles": out / "demo.png",
-        "metrics": out / "demo_metrics.png",
-        "summary": out / "summary.json",
-        "trajectories": out / "trajectories.npz",
-    }
-    write_figure(files["particles"], particles, dpi=130)
-    write_figure(files["metrics"], curve_fig, dpi=130)
-    timings["plots_s"] = time.perf_counter() - t0
+    return particles, curve_fig
 
-    arrays = {"data_points": np.asarray(data.points), "data_masses": np.asarray(data.masses)}
-    for run, sol in solutions.items():
-        key = RUN_KEYS[run]
-        arrays[f"{key}_ts"] = np.asarray(sol.ts)
-        arrays[f"{key}_points"] = np.asarray(sol.points)
-        arrays[f"{key}_masses"] = np.asarray(sol.masses)
-    write_npz(files["trajectories"], arrays)
 
-    timings["total_s"] = time.perf_counter() - start
+def _summary(config: DemoConfig, quick: bool, seed: int, game, generator, solutions, metrics, deviation,
+             timings) -> dict:  # fmt: skip
+    """The dict written to `summary.json`."""
+    dev_ts, dev_max, dev_mean = deviation
     runs = {}
     for run, sol in solutions.items():
         m = metrics[run]
@@ -348,21 +391,4 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
         "versions": versions(),
         "platform": {"system": platform.platform(), "devices": [str(d) for d in jax.devices()]},
     }
-    write_json(files["summary"], summary)
-
-    for run in RUNS:
-        f = runs[RUN_KEYS[run]]["final"]
-        _say(
-            f"{run:>9}: t = {f['t']:g}: MMD {f['mmd']:.4f}, W2² {f['w2_squared']:.4f}, "
-            f"{f['modes_covered']}/8 modes covered, {100 * f['high_quality_fraction']:.0f}% high quality "
-            f"({runs[RUN_KEYS[run]]['result']})"
-        )
-    _say(
-        f"flow vs GDA: largest particle distance {dev_max[worst]:.3f} at t = {dev_ts[worst]:g}, "
-        f"{dev_max[-1]:.3f} at t = {dev_ts[-1]:g}"
-    )
-    _say(f"total {timings['total_s']:.1f} s. Wrote:")
-    for path in files.values():
-        print(f"  {path}", flush=True)
-    summary["files"] = {k: str(v) for k, v in files.items()}
     return summary

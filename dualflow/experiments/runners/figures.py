@@ -54,6 +54,7 @@ def _animation_index(cfg) -> int:
 
 
 def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
+    # Long on purpose: one block per figure of the results folder, in the order the docs list them.
     from ...plotting.coverage import plot_coverage_curves
     from ...plotting.study import plot_setting_curves, plot_summary_tables
 

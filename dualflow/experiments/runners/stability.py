@@ -19,8 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...analysis.equilibria import find_equilibrium
+from ...analysis.isolated_points import theory_curves
 from ...analysis.linearization import linearize
-from ...analysis.phase_diagram import measure_phase_diagram, predict_phase_diagram, theory_curves
+from ...analysis.phase_diagram import measure_phase_diagram, predict_phase_diagram
 from ...games.kernel_game import KernelGame
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure

@@ -124,6 +124,7 @@ def run_study(
     summary["settings"][0]["dynamics"]["flow"]["num_covered"]["mean"]
     ```
     """
+    # Long on purpose: the study's loop over runs with its progress bar, store and log lines in one place.
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
@@ -231,33 +232,11 @@ def _sayer(log: bool):
     return say
 
 
-@float64
-def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | None = None, store=None) -> dict:
-    """Gather a study folder's finished runs into `summary.json`, `arrays.npz`, `table.md` and the
-    figures (PNG and SVG) and the animation; used by `run_study` at the end and by `dualflow
-    plot` to redraw a folder without running anything.
-
-    **Returns:** the summary (as `run_study`). **Raises:** `ResultsFolderError` when a run of the
-    study is missing from the folder (the study was interrupted: run it again to finish it).
-    """
-    start = time.perf_counter() if started is None else started
-    out = Path(out)
-    store = store if store is not None else RunStore(out, cfg)
-    say = _sayer(log)
-    d = cfg.data
-    compare, seeds, centres = d["dynamics"]["compare"], cfg.seeds, centres_of(cfg)
-    missing = [
-        store.run_id(s, r, k)
-        for s in cfg.settings
-        for r in compare
-        for k in seeds
-        if not store.done(store.run_id(s, r, k))
-    ]
-    if missing:
-        raise ResultsFolderError(
-            f"{out}: {len(missing)} run(s) of the study are not finished (e.g. {missing[0]}); "
-            "run the study again into this folder to finish them."
-        )
+def _gather(cfg: StudyConfig, store, problems: dict, centres, trajectory_index):
+    """Every finished run of the folder into the study's arrays (`ARRAYS_DOC`), their records, and
+    the games and solutions of the settings drawn as panels (first seed); returns
+    `(arrays, runs, kept, distance_index)`."""
+    d, compare, seeds = cfg.data, cfg.data["dynamics"]["compare"], cfg.seeds
     num_modes, n_saves = centres.shape[0], d["dynamics"]["n_saves"]
     shape = cfg.shape + (len(compare), len(seeds))
     arrays = {
@@ -267,11 +246,9 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     }
     for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
         arrays[name] = np.full(shape + (n_saves,), np.nan)
-    trajectory_index = evaluated_indices(n_saves, d["outputs"]["trajectory_every"])
     arrays["points"] = np.full(
         shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan, dtype=np.float32
     )
-    problems = {seed: build_problem(cfg, seed) for seed in seeds}
     keep, runs, kept, n_dist = figure_settings(cfg), [], {}, None
     for p_index, setting in enumerate(cfg.settings):
         grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
@@ -299,27 +276,12 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
                 if game is not None:
                     kept[(p_index, dynamics)] = (game, sol, problems[seed][0])
 
-    summary_settings = aggregate_runs(cfg, runs)
-    t_plots = time.perf_counter()
-    files = {}
-    arrays.update(_static_arrays(cfg, problems, centres, n_dist, trajectory_index))
-    files["arrays"] = write_npz(out / "arrays.npz", arrays)
-    files["config"] = out / "config.json"
-    if cfg.source_text is not None:
-        files["config_source"] = out / "config_source.toml"
-    files["table"] = write_text(out / "table.md", markdown_table(cfg, summary_settings))
-    if d["outputs"]["figures"]:
-        say("drawing figures ...")
-        files.update(draw_figures(cfg, out, summary_settings, arrays, kept, centres))
-    if d["outputs"]["animation"] and "flow" in compare and "gda" in compare:
-        say("animating flow vs GDA ...")
-        files.update(draw_animation(cfg, out, kept))
-    timings = {
-        "solve_s": sum(r["solve_s"] for r in runs),
-        "metrics_s": sum(r["metrics_s"] for r in runs),
-        "plots_s": time.perf_counter() - t_plots,
-        "total_s": time.perf_counter() - start,
-    }
+    return arrays, runs, kept, n_dist
+
+
+def _study_summary(cfg: StudyConfig, summary_settings: list, runs: list, timings: dict, centres) -> dict:
+    """The dict written to `summary.json` (without its `files`)."""
+    d, compare, seeds = cfg.data, cfg.data["dynamics"]["compare"], cfg.seeds
     failed = [r for r in runs if r["failed"]]
     summary = {
         "kind": "study",
@@ -327,7 +289,7 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
         "description": d["description"],
         "quick": cfg.quick,
         "config_file": cfg.source,
-        "target": {**d["target"], "num_modes": num_modes},
+        "target": {**d["target"], "num_modes": int(centres.shape[0])},
         "axes": [{"name": name, "values": [json_ready(v) for v in values]} for name, values in cfg.axes],
         "dynamics": list(compare),
         "dynamics_labels": {k: DYNAMICS_LABELS[k] for k in compare},
@@ -362,12 +324,68 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
             "precision": d["precision"],
         },
     }
+    return summary
+
+
+@float64
+def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | None = None, store=None) -> dict:
+    """Gather a study folder's finished runs into `summary.json`, `arrays.npz`, `table.md` and the
+    figures (PNG and SVG) and the animation; used by `run_study` at the end and by `dualflow
+    plot` to redraw a folder without running anything.
+
+    **Returns:** the summary (as `run_study`). **Raises:** `ResultsFolderError` when a run of the
+    study is missing from the folder (the study was interrupted: run it again to finish it).
+    """
+    start = time.perf_counter() if started is None else started
+    out = Path(out)
+    store = store if store is not None else RunStore(out, cfg)
+    say = _sayer(log)
+    d = cfg.data
+    compare, seeds, centres = d["dynamics"]["compare"], cfg.seeds, centres_of(cfg)
+    missing = [
+        store.run_id(s, r, k)
+        for s in cfg.settings
+        for r in compare
+        for k in seeds
+        if not store.done(store.run_id(s, r, k))
+    ]
+    if missing:
+        raise ResultsFolderError(
+            f"{out}: {len(missing)} run(s) of the study are not finished (e.g. {missing[0]}); "
+            "run the study again into this folder to finish them."
+        )
+    trajectory_index = evaluated_indices(d["dynamics"]["n_saves"], d["outputs"]["trajectory_every"])
+    problems = {seed: build_problem(cfg, seed) for seed in seeds}
+    arrays, runs, kept, n_dist = _gather(cfg, store, problems, centres, trajectory_index)
+    summary_settings = aggregate_runs(cfg, runs)
+    t_plots = time.perf_counter()
+    files = {}
+    arrays.update(_static_arrays(cfg, problems, centres, n_dist, trajectory_index))
+    files["arrays"] = write_npz(out / "arrays.npz", arrays)
+    files["config"] = out / "config.json"
+    if cfg.source_text is not None:
+        files["config_source"] = out / "config_source.toml"
+    files["table"] = write_text(out / "table.md", markdown_table(cfg, summary_settings))
+    if d["outputs"]["figures"]:
+        say("drawing figures ...")
+        files.update(draw_figures(cfg, out, summary_settings, arrays, kept, centres))
+    if d["outputs"]["animation"] and "flow" in compare and "gda" in compare:
+        say("animating flow vs GDA ...")
+        files.update(draw_animation(cfg, out, kept))
+    timings = {
+        "solve_s": sum(r["solve_s"] for r in runs),
+        "metrics_s": sum(r["metrics_s"] for r in runs),
+        "plots_s": time.perf_counter() - t_plots,
+        "total_s": time.perf_counter() - start,
+    }
+    summary = _study_summary(cfg, summary_settings, runs, timings, centres)
+    failed = summary["failed_runs"]
     files["summary"] = out / "summary.json"
     summary["files"] = {k: str(v) for k, v in files.items()}
     write_json(files["summary"], summary)
     say(
         f"done in {timings['total_s']:.1f} s (runs {timings['solve_s']:.1f} s, metrics "
-        f"{timings['metrics_s']:.1f} s, figures {timings['plots_s']:.1f} s); {len(failed)} failed runs. Wrote {out}"
+        f"{timings['metrics_s']:.1f} s, figures {timings['plots_s']:.1f} s); {failed} failed runs. Wrote {out}"
     )
     for line in markdown_table(cfg, summary_settings).splitlines():
         say(line)
