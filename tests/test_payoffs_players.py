@@ -253,3 +253,32 @@ def test_optimal_witness_with_features_is_the_finite_rank_best_response():
     )
     slow_limit = df.solve(limit, df.Measure(X0, Q), df.DualFlow(kappa=1.0), t1=0.5, n_saves=2)
     np.testing.assert_allclose(fast.final_points, slow_limit.final_points, atol=1e-4)
+
+
+def test_wgan_constraints_and_feature_bandwidths_are_leaves_a_sweep_compiles_once():
+    """`WGAN.clip`, `WGAN.gradient_penalty` and the random-feature bandwidth are array leaves: one
+    compiled, vmapped sweep over them traces once and gives, point by point, the numbers of
+    separate runs (the features of every bandwidth from the same draws: common random numbers)."""
+    import equinox as eqx
+
+    data = df.Measure(jnp.array([[-1.0, 0.0], [1.0, 0.5]]))
+    gen = df.Measure(jnp.array([[0.2, 0.1], [0.4, -0.3]]))
+    traces = []
+
+    def final(clip, penalty, bandwidth):
+        traces.append(None)  # runs once per trace, not per call
+        features = df.RandomFourier(df.Gaussian(bandwidth), 32, 2, key=jax.random.PRNGKey(3))
+        payoff = df.WGAN(clip=clip, gradient_penalty=penalty)
+        game = df.KernelGame(data, df.FiniteRank(features), reg=0.1, payoff=payoff)
+        return df.solve(game, gen, df.GDA(lr_g=0.1, lr_d=0.3), n_steps=20).final_points
+
+    sweep = eqx.filter_jit(jax.vmap(final))
+    clips, penalties, bandwidths = jnp.array([0.05, 0.1, 0.5]), jnp.array([0.0, 1.0, 3.0]), jnp.array([0.5, 0.8, 2.0])
+    swept = np.asarray(sweep(clips, penalties, bandwidths))
+    assert len(traces) == 1
+    np.asarray(sweep(clips * 2, penalties + 1, bandwidths / 2))  # new values: no new trace
+    assert len(traces) == 1
+    for i in range(3):
+        one = final(float(clips[i]), float(penalties[i]), float(bandwidths[i]))
+        np.testing.assert_allclose(swept[i], np.asarray(one), rtol=0, atol=1e-12)
+    assert not np.allclose(swept[0], swept[2])  # the constraint changes the run

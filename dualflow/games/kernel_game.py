@@ -84,7 +84,7 @@ class KernelGame(eqx.Module):
         self.reg = checked_positive(
             "reg", reg, allow_zero=not isinstance(discriminator, OptimalWitness), dtype=data.points.dtype
         )
-        self.payoff = payoff
+        self.payoff = cast_floating(payoff, data.points.dtype)  # its array leaves (WGAN) in the data dtype
         self.velocity = velocity
 
     def velocity_weights(self, masses):

@@ -29,8 +29,10 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
 
-from ..validation import check_positive
+from ..validation import checked_positive, is_concrete, positive_leaf
 
 
 class AbstractPayoff(eqx.Module):
@@ -120,6 +122,15 @@ class NonSaturating(Logistic):
         return -jax.nn.sigmoid(-t)  # d/dt of -log(sigmoid(t))
 
 
+def _optional_clip(value):
+    return None if value is None else checked_positive("clip", value)
+
+
+def _is_zero(value) -> bool:
+    """`value` is concrete and zero (a traced weight may be anything: its terms are kept)."""
+    return is_concrete(value) and not np.any(np.asarray(value))
+
+
 class WGAN(AbstractPayoff):
     r"""Wasserstein GAN: $L = \sum_i p_i f(y_i) - \sum_j m_j f(x_j) - \frac\lambda2\|\theta\|^2 - P(f)$
     with a Lipschitz-constrained critic.
@@ -133,19 +144,17 @@ class WGAN(AbstractPayoff):
       over the data and generator points, $\omega = \frac12(p, m)$.
 
     At least one of the two must be set (without either the critic is unconstrained:
-    use `KernelIPM` with a ridge).
+    use `KernelIPM` with a ridge). Both are array leaves: a vmapped sweep over the clip or the
+    penalty weight compiles once (and checks them at run time, `validation.checked_positive`).
     """
 
     linear: ClassVar[bool] = False
     constrained: ClassVar[bool] = True
-    clip: float | None = eqx.field(static=True, default=None)
-    gradient_penalty: float = eqx.field(static=True, default=0.0, converter=float)
+    clip: ArrayLike | None = eqx.field(default=None, converter=_optional_clip)
+    gradient_penalty: ArrayLike = eqx.field(default=0.0, converter=positive_leaf("gradient_penalty", allow_zero=True))
 
     def __check_init__(self):
-        if self.clip is not None:
-            check_positive("clip", self.clip)
-        check_positive("gradient_penalty", self.gradient_penalty, allow_zero=True)
-        if self.clip is None and self.gradient_penalty == 0:
+        if self.clip is None and _is_zero(self.gradient_penalty):
             raise ValueError(
                 "WGAN needs `clip` or `gradient_penalty` > 0 (a Lipschitz constraint); for an "
                 "unconstrained critic use KernelIPM with a ridge `reg`."
@@ -159,7 +168,7 @@ class WGAN(AbstractPayoff):
 
     def value(self, f_real, f_fake, grad_real, grad_fake, real_masses, fake_masses):
         ipm = real_masses @ f_real - fake_masses @ f_fake
-        if self.gradient_penalty == 0:
+        if _is_zero(self.gradient_penalty):  # known to be zero at construction: no penalty terms
             return ipm
         grads = jnp.concatenate([grad_real, grad_fake])
         weights = 0.5 * jnp.concatenate([real_masses / jnp.sum(real_masses), fake_masses / jnp.sum(fake_masses)])

@@ -50,9 +50,15 @@ class AbstractFeatureMap(eqx.Module):
 
 
 class RandomFourier(AbstractFeatureMap):
-    """Random Fourier features of a shift-invariant kernel (frequencies drawn once from `key`)."""
+    r"""Random Fourier features of a shift-invariant kernel (frequencies drawn once from `key`).
 
-    frequencies: jax.Array
+    The frequencies are held at unit bandwidth, $\omega_k = u_k/\sigma$, with the bandwidth
+    $\sigma$ an array leaf (the kernel's `bandwidth`; for a `Multiscale` kernel a common factor of
+    all its bandwidths, 1 as given): a vmapped sweep over $\sigma$ compiles once and plays every
+    point on the same draws $u_k$ (common random numbers)."""
+
+    unit_frequencies: jax.Array
+    bandwidth: jax.Array
     phases: jax.Array
     scale: jax.Array
 
@@ -60,13 +66,20 @@ class RandomFourier(AbstractFeatureMap):
         check_int("num_features", num_features, minimum=1)
         check_int("dim", dim, minimum=1)
         kw, kb = jax.random.split(key)
-        self.frequencies = kernel.sample_frequencies(kw, num_features, dim)
-        self.phases = jax.random.uniform(kb, (num_features,), maxval=2 * jnp.pi, dtype=self.frequencies.dtype)
+        bandwidth = getattr(kernel, "bandwidth", jnp.ones(()))
+        self.bandwidth = jnp.asarray(bandwidth, dtype=float)
+        self.unit_frequencies = kernel.sample_frequencies(kw, num_features, dim) * self.bandwidth
+        self.phases = jax.random.uniform(kb, (num_features,), maxval=2 * jnp.pi, dtype=self.unit_frequencies.dtype)
         self.scale = jnp.sqrt(2 * kernel.profile(jnp.zeros(())) / num_features)
 
     @property
+    def frequencies(self) -> jax.Array:
+        r"""$\omega_k = u_k / \sigma$, shape `(D, d)`."""
+        return self.unit_frequencies / self.bandwidth
+
+    @property
     def num_features(self):
-        return self.frequencies.shape[0]
+        return self.unit_frequencies.shape[0]
 
     def __call__(self, x):
         return self.scale * jnp.cos(x @ self.frequencies.T + self.phases[None, :])
