@@ -31,19 +31,19 @@ def test_simultaneous_threshold_separates_predicted_phases():
     assert np.all(diverges[reg < critical * 0.99]) and not np.any(diverges[reg > critical * 1.01])
 
 
-def test_ratio_and_imbalance_axes():
+def test_kappa_and_imbalance_axes():
     diagram = df.predict_phase_diagram(
         ONE,
         ONE,
-        x=("ratio", [0.5, 2.0]),
+        x=("kappa", [0.5, 2.0]),
         y=("imbalance", [-0.5, 0.0, 0.5]),
         base=dict(lr_g=0.05, bandwidth=0.7, reg=0.4),
         scheme="alternating_d_first",
     )
     for i, delta in enumerate([-0.5, 0.0, 0.5]):
-        for j, ratio in enumerate([0.5, 2.0]):
+        for j, kappa in enumerate([0.5, 2.0]):
             closed = float(
-                ip.isolated_spectral_radius(0.05, 0.05 * ratio, 0.4, 0.7, 1.0, 1.0 + delta, 1, "alternating_d_first")
+                ip.isolated_spectral_radius(0.05, 0.05 * kappa, 0.4, 0.7, 1.0, 1.0 + delta, 1, "alternating_d_first")
             )
             assert diagram.growth[i, j] == pytest.approx(closed, rel=1e-12)
 
@@ -64,7 +64,10 @@ def test_bad_axes_are_refused():
     with pytest.raises(ValueError, match="differ"):
         df.predict_phase_diagram(ONE, ONE, x=REG, y=REG)
     with pytest.raises(ValueError, match="unknown `base`"):
-        df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(kappa=1.0))
+        df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(sigma=1.0))
+    for old in (dict(x=("ratio", [1.0]), y=REG), dict(x=SIGMA, y=REG, base=dict(ratio=2.0))):  # the former name
+        with pytest.raises(ValueError, match="'ratio' is now called 'kappa'"):
+            df.predict_phase_diagram(ONE, ONE, **old)
     with pytest.raises(ValueError, match="positive"):
         df.predict_phase_diagram(ONE, ONE, x=("bandwidth", [-1.0, 1.0]), y=REG)
 

@@ -163,7 +163,7 @@ def theory_curves(diagram, *, w, p, n=1):
     if (diagram.x_name, diagram.y_name) != ("bandwidth", "reg"):
         return {}
     lr_g = diagram.base["lr_g"]
-    lr_d = diagram.base["ratio"] * lr_g if "ratio" in diagram.base else diagram.base["lr_d"]
+    lr_d = diagram.base["kappa"] * lr_g if "kappa" in diagram.base else diagram.base["lr_d"]
     sigma = np.geomspace(diagram.x_values.min(), diagram.x_values.max(), 200)
     ptot, delta = n * w, p - n * w
     curves = {}

@@ -7,7 +7,7 @@ the exact linearization and measured by simulation, side by side.
 the parameters are swept:
 
 - `bandwidth` ($\sigma$), `reg` ($\lambda$), `lr_g` ($\eta_g$), `lr_d` ($\eta_d$);
-- `ratio` $= \eta_d/\eta_g$ (sets $\eta_d = $ ratio $\cdot\,\eta_g$; for the flow, $\kappa$);
+- `kappa` $= \eta_d/\eta_g$ (sets $\eta_d = \kappa\,\eta_g$; for the flow, its $\kappa$);
 - `imbalance` $\delta = \sum_i p_i - \sum_j m_j$ (the data masses are rescaled to total
   $\sum_j m_j + \delta$).
 
@@ -57,7 +57,9 @@ from ..validation import check_choice, check_int, check_positive
 from .linearization import linearize
 from .phases import Phase, classify_trajectory
 
-AXES = ("bandwidth", "reg", "lr_g", "lr_d", "ratio", "imbalance")
+AXES = ("bandwidth", "reg", "lr_g", "lr_d", "kappa", "imbalance")
+#: Former names of axes, refused with the current one named.
+RENAMED_AXES = {"ratio": "kappa"}
 BASE = {"bandwidth": 1.0, "reg": 0.1, "lr_g": 0.1, "lr_d": 0.1}
 CRITICS = ("exact", "spectral")
 COARSE = {
@@ -133,7 +135,13 @@ class PhaseDiagram:
         return out
 
 
+def _renamed(name):
+    if name in RENAMED_AXES:
+        raise ValueError(f"the axis {name!r} is now called {RENAMED_AXES[name]!r} (eta_d / eta_g, one name everywhere).")
+
+
 def _check_axis(name, values):
+    _renamed(name)
     check_choice("axis", name, AXES)
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size < 1:
@@ -154,7 +162,9 @@ def _setup(data, equilibrium, x, y, base, solver_kind):
     (x_name, x_values), (y_name, y_values) = x, y
     if x_name == y_name:
         raise ValueError(f"the two axes must differ; received {x_name!r} twice.")
-    unknown = set(base) - set(BASE) - {"ratio", "imbalance"}
+    for name in base:
+        _renamed(name)
+    unknown = set(base) - set(BASE) - {"kappa", "imbalance"}
     if unknown:
         raise ValueError(f"unknown `base` keys {sorted(unknown)}; expected some of {list(AXES)}.")
     params = dict(BASE, **base)
@@ -187,7 +197,7 @@ def _critic(bandwidth, lattice):
 def _build(data, equilibrium, params, scheme, n_critic, velocity, lattice):
     """Game and solver at one grid point (`params` may hold traced values)."""
     lr_g = params["lr_g"]
-    lr_d = params["ratio"] * lr_g if "ratio" in params else params["lr_d"]
+    lr_d = params["kappa"] * lr_g if "kappa" in params else params["lr_d"]
     masses = data.masses
     if "imbalance" in params:
         masses = masses * (jnp.sum(equilibrium.masses) + params["imbalance"]) / jnp.sum(data.masses)

@@ -344,7 +344,7 @@ def _add_stability_commands(commands):
         "--x",
         default="bandwidth:0.1:10:100",
         metavar="AXIS",
-        help="x axis NAME:START:STOP:NUM[:log|lin], NAME one of bandwidth, reg, lr_g, lr_d, ratio "
+        help="x axis NAME:START:STOP:NUM[:log|lin], NAME one of bandwidth, reg, lr_g, lr_d, kappa "
         "(lr_d / lr_g), imbalance (p - total generated mass) (default bandwidth:0.1:10:100)",
     )
     phase.add_argument(

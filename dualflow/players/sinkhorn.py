@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._ott import ott
+from .._ott import adaptive_momentum, ott, ott_promotion, symmetric_momentum
 from ..validation import check_int, positive_leaf
 from .optimal import AbstractOptimalDiscriminator
 
@@ -127,18 +127,10 @@ def _solve(x, a, y, b, epsilon, threshold, max_iterations: int, batch_size, symm
     r"""ott's Sinkhorn from `(x, a)` to `(y, b)`: the dual vector on `y`, whether it reached
     `threshold` on the $\ell^1$ marginal error, and the iterations taken."""
     if symmetric:
-        # Feydy et al. (2019), eq. 25: averaged (parallel) updates of the symmetric problem, as
-        # ott's own `sinkhorn_divergence` does for its $\mu\mu$ and $\nu\nu$ terms.
-        momentum, parallel = ott().acceleration.Momentum(start=0, value=jnp.full((), 0.5, x.dtype)), True
+        momentum, parallel = symmetric_momentum(x.dtype), True
     else:
-        # Adaptive over-relaxation (Lehmann et al. 2021), as in `metrics.sinkhorn_divergence`.
-        # (`value` in the data's dtype: with x64 enabled, ott's default Python float 1.0 makes
-        # float32 runs fail on mismatched `lax.cond` branches.)
-        momentum = ott().acceleration.Momentum(start=50, value=jnp.ones((), x.dtype), inner_iterations=10)
-        parallel = False
-    # ott-jax relies on implicit broadcasting and dtype promotion internally; it must not be
-    # subject to the strict settings that dualflow's own code is tested under.
-    with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
+        momentum, parallel = adaptive_momentum(x.dtype), False
+    with ott_promotion():
         cloud = ott().pointcloud.PointCloud if batch_size is None else _blocked_point_cloud()
         geom = cloud(x, y, cost_fn=ott().costs.SqEuclidean(), epsilon=epsilon, batch_size=batch_size)
         solver = ott().sinkhorn.Sinkhorn(

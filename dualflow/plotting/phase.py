@@ -46,7 +46,7 @@ def _label(name):
         "reg": r"ridge $\lambda$",
         "lr_g": r"$\eta_g$",
         "lr_d": r"$\eta_d$",
-        "ratio": r"$\eta_d/\eta_g$",
+        "kappa": r"$\kappa = \eta_d/\eta_g$",
         "imbalance": r"mass imbalance $\delta$",
     }[name]
 

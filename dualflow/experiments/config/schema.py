@@ -47,7 +47,7 @@ compare = ["flow", "gda"]     # which dynamics to run for every setting
 kappa = 10.0                  # time-scale ratio, > 0 or "inf" (or TOML's inf): the best response
 tau = 0.05                    # GDA: lr_g = tau, lr_d = kappa * tau; t = k * tau
 order = "alternating_d_first" # GDA step order ("simultaneous", "alternating_g_first")
-n_critic = 1                  # GDA: D-steps per G-step; the flow then uses kappa_eff = n_critic * kappa
+n_critic = 1                  # GDA: D-steps per G-step; the flow then uses kappa_flow = n_critic * kappa
 horizon = 20.0                # T in generator time, the same for flow and GDA (T / tau GDA steps)
 n_saves = 41                  # saved times in [0, T]; (n_saves - 1) must divide T / tau
 flow_rtol = 1e-5              # adaptive flow (Tsit5 + PID)
