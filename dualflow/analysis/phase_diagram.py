@@ -137,7 +137,9 @@ class PhaseDiagram:
 
 def _renamed(name):
     if name in RENAMED_AXES:
-        raise ValueError(f"the axis {name!r} is now called {RENAMED_AXES[name]!r} (eta_d / eta_g, one name everywhere).")
+        raise ValueError(
+            f"the axis {name!r} is now called {RENAMED_AXES[name]!r} (eta_d / eta_g, one name everywhere)."
+        )
 
 
 def _check_axis(name, values):

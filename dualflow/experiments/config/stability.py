@@ -32,15 +32,30 @@ def parse_points(text: str):
         raise ValueError(f"points are 'x1,y1;x2,y2;...' (rows ';', coordinates ','); received {text!r}") from None
 
 
-@dataclasses.dataclass(frozen=True)
-class PhaseConfig:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StabilityGame:
+    """What both stability commands share: the Gaussian-kernel game and its solver.
+
+    **Fields:** `lr_g`, `lr_d` (the rates; the flow's $\\kappa$ is `lr_d / lr_g`), `bandwidth`,
+    `reg` and `scheme` (a GDA step order or `"flow"`).
+    """
+
+    lr_g: float = 0.1
+    lr_d: float = 0.1
+    bandwidth: float = 1.0
+    reg: float = 0.1
+    scheme: str = "alternating_d_first"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PhaseConfig(StabilityGame):
     """A phase diagram of the isolated points model (`dualflow phase`).
 
     **Fields:** `x`, `y` (the swept axes, `NAME:START:STOP:NUM[:log|lin]`), `cluster` (generated
     points on the true point), `w` (mass of each), `p` (mass of the true point), `measure` (also
     simulate every grid point), `steps` (GDA steps per simulated run), `critic` (`"exact"` or
-    `"spectral"`), `out` (the output folder); `lr_g`, `lr_d`, `bandwidth`, `reg` (the values of
-    the parameters not swept) and `scheme` (a GDA step order or `"flow"`).
+    `"spectral"`), `out` (the output folder); the game's fields (`StabilityGame`) give the values
+    of the parameters not swept.
     """
 
     x: str = "bandwidth:0.1:10:100"
@@ -52,21 +67,16 @@ class PhaseConfig:
     steps: int = 1000
     critic: str = "exact"
     out: str = "dualflow-output/phase"
-    lr_g: float = 0.1
-    lr_d: float = 0.1
-    bandwidth: float = 1.0
-    reg: float = 0.1
-    scheme: str = "alternating_d_first"
 
 
-@dataclasses.dataclass(frozen=True)
-class LinearizeConfig:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LinearizeConfig(StabilityGame):
     """The exact linearization at one configuration (`dualflow linearize`).
 
     **Fields:** `data`, `generator` (points, `"x1,y1;x2,y2"`), `data_masses`, `masses` (their
     masses, same form; `None`: uniform), `find_equilibrium` (refine `generator` by Newton's method
-    first), `n_critic`, `velocity` (`"mass_weighted"` or `"wasserstein"`), `out`; `lr_g`, `lr_d`,
-    `bandwidth`, `reg`, `scheme` as for `PhaseConfig`.
+    first), `n_critic`, `velocity` (`"mass_weighted"` or `"wasserstein"`), `out`; and the game's
+    fields (`StabilityGame`).
     """
 
     data: str
@@ -77,11 +87,6 @@ class LinearizeConfig:
     n_critic: int = 1
     velocity: str = "mass_weighted"
     out: str = "dualflow-output/linearize"
-    lr_g: float = 0.1
-    lr_d: float = 0.1
-    bandwidth: float = 1.0
-    reg: float = 0.1
-    scheme: str = "alternating_d_first"
 
 
 def from_arguments(model, args):

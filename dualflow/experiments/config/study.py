@@ -14,16 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..._json import json_ready
-from .schema import (
-    QUICK_DEFAULTS,
-    SCHEMA,
-    ConfigError,
-    check_table,
-    discriminator_choice,
-    is_number,
-    merge_tables,
-    type_name,
-)
+from .schema import QUICK_DEFAULTS, SCHEMA, ConfigError
+from .validate import check_table, discriminator_choice, is_number, merge_tables, type_name
 
 #: How the dynamics are named in figures and tables.
 DYNAMICS_LABELS = {"flow": "dual flow", "gda": "GDA"}

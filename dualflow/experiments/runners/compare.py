@@ -73,18 +73,16 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..._json import json_float, json_list, json_ready
 from ...analysis.convergence import flow_gda_errors
-from ...measures.measure import Measure
-from ...metrics.trajectory import metrics_over_time
 from ..config.compare import FLOW_CHECK_FACTOR, ComparisonPlan, flow_settings, plan_comparison
 from ..config.study import StudyConfig, as_config, centres_of, default_folder, format_value, parse_study
 from ..store.files import write_figure, write_json, write_npz
 from ..store.records import run_failed, versions
 from .build import build_game, build_problem, solve_run
+from .measure import last_save_metrics
 from .precision import float64
 
 __all__ = ["redraw_compare", "run_compare"]
@@ -107,38 +105,6 @@ def _say(message: str) -> None:
 
 
 # ---- the comparison ----------------------------------------------------------------------------
-def _final_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
-    """Covered modes, high-quality fraction and W2 of the last finite save (float64)."""
-
-    points = np.asarray(sol.points, dtype=np.float64)
-    finite = np.flatnonzero(np.all(np.isfinite(points), axis=(1, 2)))
-    if not finite.size:
-        return {"t": None, "num_covered": None, "high_quality_fraction": None, "w2": None}
-    last = int(finite[-1])
-    m = cfg.data["metrics"]
-    run = (
-        np.asarray(sol.ts, dtype=np.float64)[last : last + 1],
-        points[last : last + 1],
-        np.asarray(sol.masses, dtype=np.float64),
-    )
-    data64 = Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
-    out = metrics_over_time(
-        run,
-        data64,
-        centres,
-        cfg.data["target"]["std"],
-        which=("modes", "w2"),
-        radius_stds=m["radius_stds"],
-        min_fraction=m["min_fraction"],
-    )
-    return {
-        "t": json_float(run[0][0]),
-        "num_covered": int(np.asarray(out.num_covered)[0]),
-        "high_quality_fraction": json_float(np.asarray(out.high_quality_fraction)[0]),
-        "w2": json_float(np.asarray(out.w2)[0]),
-    }
-
-
 def _run_record(name, sol, seconds, extra=None) -> dict:
     record = {
         "run": name,
@@ -230,9 +196,9 @@ def run_compare(
     )
     t0 = time.perf_counter()
     centres = centres_of(plan.runs)
-    final_metrics = {"flow": _final_metrics(plan.runs, flow, data, centres)}
+    final_metrics = {"flow": last_save_metrics(plan.runs, flow, data, centres)}
     for tau, sol in zip(taus, gda_sols):
-        final_metrics[f"gda tau={tau:g}"] = _final_metrics(plan.runs, sol, data, centres)
+        final_metrics[f"gda tau={tau:g}"] = last_save_metrics(plan.runs, sol, data, centres)
     timings["metrics_s"] = time.perf_counter() - t0
 
     arrays = _arrays(plan, flow, gda_sols, measured, x0, data, centres)

@@ -1,6 +1,8 @@
-r"""One measure-and-summarise pipeline for a study's runs: metrics over time and hops of a run
-(`measure_run`, NumPy float64), its final values (`final_values`: the last save where each metric is
-finite) and their statistics over seeds per setting and dynamics (`aggregate_runs`)."""
+r"""One measure-and-summarise pipeline for the runners: metrics over time and hops of a run
+(`measure_run`, NumPy float64), its final values (`final_values`: the last save where each metric
+is finite), the metrics of its last finite save alone (`last_save_metrics`, for comparisons), the
+statistics over seeds per setting and dynamics (`aggregate_runs`) and the covered-modes table
+(`markdown_table`)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from ..._json import json_list, json_ready
+from ..._json import json_float, json_list, json_ready
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
 from ...metrics.mode_hopping import mode_hops, particle_hops
 from ...metrics.trajectory import evaluated_indices, metrics_over_time
-from ..config.study import DYNAMICS_LABELS, StudyConfig, setting_label
+from ..config.study import DYNAMICS_LABELS, StudyConfig, centres_of, format_value, setting_label
 
 #: Final metrics summarized over seeds (mean, std, min, max) for every setting and dynamics.
 STAT_KEYS = (
@@ -142,3 +144,63 @@ def aggregate_runs(cfg: StudyConfig, runs: list) -> list:
 
 def _nan(value):
     return math.nan if value is None or isinstance(value, str) else float(value)
+
+
+def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
+    """Covered modes (mean ± std [min, max] over seeds) and the high-quality fraction per
+    setting (rows) and dynamics (columns), as a Markdown table."""
+    compare = cfg.data["dynamics"]["compare"]
+    names = [name for name, _ in cfg.axes]
+    num_modes = centres_of(cfg).shape[0]
+    header = (
+        names
+        + [f"{DYNAMICS_LABELS[d]}: covered modes (of {num_modes})" for d in compare]
+        + [f"{DYNAMICS_LABELS[d]}: high-quality fraction" for d in compare]
+    )
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for setting, entry in zip(cfg.settings, summary_settings):
+        cells = [format_value(setting[name]) for name in names]
+        for d in compare:
+            s = entry["dynamics"][d]["num_covered"]
+            fails = entry["dynamics"][d]["n_failed"]
+            cell = "n/a" if s["mean"] is None else f"{s['mean']:.1f} ± {s['std']:.1f} [{s['min']:.0f}, {s['max']:.0f}]"
+            if fails:
+                cell += f" ({fails} failed: {', '.join(k for k in entry['dynamics'][d]['results'] if k not in ('SUCCESSFUL', 'STATIONARY'))})"
+            cells.append(cell)
+        for d in compare:
+            s = entry["dynamics"][d]["high_quality_fraction"]
+            cells.append("n/a" if s["mean"] is None else f"{s['mean']:.2f} ± {s['std']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def last_save_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
+    """Covered modes, high-quality fraction and W2 of the last finite save (float64)."""
+
+    points = np.asarray(sol.points, dtype=np.float64)
+    finite = np.flatnonzero(np.all(np.isfinite(points), axis=(1, 2)))
+    if not finite.size:
+        return {"t": None, "num_covered": None, "high_quality_fraction": None, "w2": None}
+    last = int(finite[-1])
+    m = cfg.data["metrics"]
+    run = (
+        np.asarray(sol.ts, dtype=np.float64)[last : last + 1],
+        points[last : last + 1],
+        np.asarray(sol.masses, dtype=np.float64),
+    )
+    data64 = Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
+    out = metrics_over_time(
+        run,
+        data64,
+        centres,
+        cfg.data["target"]["std"],
+        which=("modes", "w2"),
+        radius_stds=m["radius_stds"],
+        min_fraction=m["min_fraction"],
+    )
+    return {
+        "t": json_float(run[0][0]),
+        "num_covered": int(np.asarray(out.num_covered)[0]),
+        "high_quality_fraction": json_float(np.asarray(out.high_quality_fraction)[0]),
+        "w2": json_float(np.asarray(out.w2)[0]),
+    }

@@ -74,7 +74,7 @@ from ..store.records import run_failed, versions
 from ..store.runs import ResultsFolderError, RunStore
 from .build import build_game, build_problem, n_segments, solve_run, state_template
 from .figures import draw_animation, draw_figures, figure_settings
-from .measure import aggregate_runs, final_values, measure_run
+from .measure import aggregate_runs, final_values, markdown_table, measure_run
 from .precision import float64
 
 __all__ = ["finish_study", "markdown_table", "run_study"]
@@ -390,34 +390,6 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     for line in markdown_table(cfg, summary_settings).splitlines():
         say(line)
     return summary
-
-
-def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
-    """Covered modes (mean ± std [min, max] over seeds) and the high-quality fraction per
-    setting (rows) and dynamics (columns), as a Markdown table."""
-    compare = cfg.data["dynamics"]["compare"]
-    names = [name for name, _ in cfg.axes]
-    num_modes = centres_of(cfg).shape[0]
-    header = (
-        names
-        + [f"{DYNAMICS_LABELS[d]}: covered modes (of {num_modes})" for d in compare]
-        + [f"{DYNAMICS_LABELS[d]}: high-quality fraction" for d in compare]
-    )
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for setting, entry in zip(cfg.settings, summary_settings):
-        cells = [format_value(setting[name]) for name in names]
-        for d in compare:
-            s = entry["dynamics"][d]["num_covered"]
-            fails = entry["dynamics"][d]["n_failed"]
-            cell = "n/a" if s["mean"] is None else f"{s['mean']:.1f} ± {s['std']:.1f} [{s['min']:.0f}, {s['max']:.0f}]"
-            if fails:
-                cell += f" ({fails} failed: {', '.join(k for k in entry['dynamics'][d]['results'] if k not in ('SUCCESSFUL', 'STATIONARY'))})"
-            cells.append(cell)
-        for d in compare:
-            s = entry["dynamics"][d]["high_quality_fraction"]
-            cells.append("n/a" if s["mean"] is None else f"{s['mean']:.2f} ± {s['std']:.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def _static_arrays(cfg, problems, centres, n_dist, trajectory_index) -> dict:
