@@ -34,7 +34,7 @@ def main(argv=None):
     fig, ax = plt.subplots(figsize=(5, 4))
     for name, disc in games.items():
         game = df.KernelGame(data, disc, reg=0.5, velocity="wasserstein")
-        study = gda_flow_convergence(game, gen, kappa=2.0, horizon=1.0 if quick else 2.0, taus=taus)
+        study = gda_flow_convergence(game, gen, kappa=2.0, t1=1.0 if quick else 2.0, taus=taus)
         results[name] = {"taus": study.taus.tolist(), "errors": study.errors.tolist(), "slope": study.slope}
         ax.loglog(study.taus, study.errors, "o-", label=f"{name}: slope {study.slope:.3f}")
         print(f"{name}: log-log slope {study.slope:.3f}")

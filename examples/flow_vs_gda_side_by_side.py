@@ -59,7 +59,7 @@ def build_problem(quick: bool) -> dict:
         "game": game,
         "kappa": KAPPA,
         "reg": REG,
-        "horizon": 4.0 if quick else 10.0,
+        "t1": 4.0 if quick else 10.0,
         "taus": [0.4, 0.2, 0.1] if quick else [0.4, 0.2, 0.1, 0.05],
     }
 
@@ -81,7 +81,7 @@ def measure(points, data, reference) -> dict:
 def main(argv=None):
     quick, out = parse(__doc__, "dualflow-output/flow_vs_gda_side_by_side", argv)
     problem = build_problem(quick)
-    game, start, data, horizon = problem["game"], problem["start"], problem["data"], problem["horizon"]
+    game, start, data, horizon = problem["game"], problem["start"], problem["data"], problem["t1"]
     n_saves = int(round(horizon / SAVE_DT)) + 1
 
     begin = time.perf_counter()
@@ -111,7 +111,7 @@ def main(argv=None):
         "bandwidth": BANDWIDTH,
         "n_particles": start.points.shape[0],
         "n_features": problem["features"].num_features,
-        "horizon": horizon,
+        "t1": horizon,
         "taus": problem["taus"],
         "ts": ts.tolist(),
         "early_time": float(ts[early]),

@@ -35,12 +35,13 @@ def test_run_quick_writes_the_results_folder(tmp_path, capsys):
 
 def test_run_rejects_a_bad_config_with_status_2(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text("[dynamics]\nkapa = 3\nhorizon = 'long'\n[sweep]\nkappa = [1]\n")
+    bad.write_text("[dynamics]\nkapa = 3\nt1 = 'long'\nflow_max_steps = 10\n[sweep]\nkappa = [1]\n")
     assert main(["run", str(bad), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "dualflow run: error: invalid study configuration" in err
     assert "dynamics.kapa: unknown key; did you mean 'kappa'?" in err
-    assert "dynamics.horizon: expected a finite number, received a string 'long'" in err
+    assert "dynamics.t1: expected a finite number, received a string 'long'" in err
+    assert "dynamics.flow_max_steps: renamed, write `dynamics.max_steps`" in err  # a former key names the new one
     assert not (tmp_path / "out").exists()  # nothing ran
     assert main(["run", str(tmp_path / "missing.toml")]) == 2
     assert "cannot read the file" in capsys.readouterr().err

@@ -39,7 +39,7 @@ def _numpy_game(kappa):
         x0=np.asarray(x0),
         reg=cfg.data["game"]["reg"],
         kappa=kappa,
-        horizon=cfg.data["dynamics"]["horizon"],
+        t1=cfg.data["dynamics"]["t1"],
     )
 
 
@@ -98,7 +98,7 @@ def test_files_and_summary(quick_run):
     assert written["setting"] == SETTING and written["parameters"]["kappa"] == KAPPA
     assert written["taus"] == [0.05, 0.025, 0.0125]  # the config's tau, tau/2, tau/4
     assert [e["n_steps"] for e in written["errors"]] == [100, 200, 400]  # quick horizon 5
-    assert written["config"]["dynamics"]["horizon"] == 5.0
+    assert written["config"]["dynamics"]["t1"] == 5.0
     assert [r["result"] for r in written["runs"]] == ["SUCCESSFUL"] * 5  # flow, check flow, three GDA runs
     assert written["flow"]["settings"]["rtol"] <= 1e-10 and written["flow_check"]["accurate"]
     assert {"dualflow", "jax", "numpy"} <= set(written["versions"])
@@ -115,7 +115,7 @@ def test_trajectories_and_errors_against_numpy_and_scipy(quick_run):
     np.testing.assert_array_equal(a["x0"], g["x0"])
     np.testing.assert_array_equal(a["data_points"], g["y"])
     ts = a["ts"]
-    np.testing.assert_allclose(ts, np.linspace(0.0, g["horizon"], 101), atol=1e-12)  # every step of tau = 0.05
+    np.testing.assert_allclose(ts, np.linspace(0.0, g["t1"], 101), atol=1e-12)  # every step of tau = 0.05
 
     flow = _numpy_flow(g, ts)
     np.testing.assert_allclose(a["flow_points"], flow, atol=1e-7)

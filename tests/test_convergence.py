@@ -20,14 +20,14 @@ def test_gda_converges_to_finite_rank_flow_at_first_order(order):
     game = df.KernelGame(
         DATA, df.FiniteRank(df.RandomFourier(KERNEL, 64, 2, key=jax.random.PRNGKey(0))), reg=0.5, velocity="wasserstein"
     )
-    study = gda_flow_convergence(game, GEN, kappa=2.0, horizon=2.0, taus=[0.04, 0.02, 0.01, 0.005], order=order)
+    study = gda_flow_convergence(game, GEN, kappa=2.0, t1=2.0, taus=[0.04, 0.02, 0.01, 0.005], order=order)
     assert 0.9 <= study.slope <= 1.1, study
     assert np.all(np.diff(study.errors) < 0)
 
 
 def test_gda_converges_to_exact_kernel_flow_at_first_order():
     game = df.KernelGame(DATA, df.ExactRKHS(KERNEL), reg=0.5, velocity="wasserstein")
-    study = gda_flow_convergence(game, GEN, kappa=2.0, horizon=1.0, taus=[0.05, 0.025, 0.0125])
+    study = gda_flow_convergence(game, GEN, kappa=2.0, t1=1.0, taus=[0.05, 0.025, 0.0125])
     assert 0.9 <= study.slope <= 1.1, study
 
 

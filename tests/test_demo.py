@@ -61,7 +61,7 @@ def test_demo_summary(demo_run):
     assert summary["seed"] == 3 and summary["quick"] is True
     config = summary["config"]
     assert math.isclose(config["kappa"], config["lr_d"] / config["lr_g"])
-    assert config["n_steps"] * config["lr_g"] == pytest.approx(config["horizon"])
+    assert config["n_steps"] * config["lr_g"] == pytest.approx(config["t1"])
     assert set(summary["timings_s"]) >= {"gda_s", "flow_s", "total_s"}
     assert all(t >= 0 for t in summary["timings_s"].values())
     assert {"dualflow", "jax"} <= set(summary["versions"])
@@ -69,7 +69,7 @@ def test_demo_summary(demo_run):
         run = summary["runs"][key]
         assert run["result"] == "SUCCESSFUL"
         initial, final = run["initial"], run["final"]
-        assert initial["t"] == 0 and final["t"] == pytest.approx(config["horizon"])
+        assert initial["t"] == 0 and final["t"] == pytest.approx(config["t1"])
         assert final["mmd"] < initial["mmd"]
         assert final["w2_squared"] < initial["w2_squared"]
         assert 0 <= final["modes_covered"] <= 8 and isinstance(final["modes_covered"], int)
@@ -89,7 +89,7 @@ def test_demo_trajectories(demo_run):
         n, s = summary["config"]["n_particles"], summary["config"]["n_saves"]
         for key in ("flow", "gda"):
             assert npz[f"{key}_points"].shape == (s, n, 2)
-            np.testing.assert_allclose(npz[f"{key}_ts"], np.linspace(0, summary["config"]["horizon"], s), atol=1e-9)
+            np.testing.assert_allclose(npz[f"{key}_ts"], np.linspace(0, summary["config"]["t1"], s), atol=1e-9)
         np.testing.assert_array_equal(npz["flow_points"][0], npz["gda_points"][0])
         assert npz["data_points"].shape == (summary["config"]["n_data"], 2)
 

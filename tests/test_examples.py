@@ -134,7 +134,7 @@ def test_flow_vs_gda_side_by_side_quick(tmp_path):
     phi, grad_f = numpy_features(problem)
     y, p = np.asarray(problem["data"].points), np.asarray(problem["data"].masses)
     x0, m = np.asarray(problem["start"].points), np.asarray(problem["start"].masses)
-    kappa, reg, horizon = problem["kappa"], problem["reg"], problem["horizon"]
+    kappa, reg, horizon = problem["kappa"], problem["reg"], problem["t1"]
     mean_data = p @ phi(y)
     runs = results["runs"]
     assert set(runs) == {"dual flow", *(f"GDA, τ = {tau:g}" for tau in problem["taus"])}

@@ -72,9 +72,7 @@ def test_cross_checks_name_the_setting():
         "payoff 'logistic' has no closed-form best response (kernel_ipm only)"
     ]
     problems, _ = problems_of({"sweep": {"tau": [0.05, 0.3]}})
-    assert problems == [
-        "dynamics.horizon (20) must be a whole number of GDA steps of tau = 0.3; received 66.6667 steps"
-    ]
+    assert problems == ["dynamics.t1 (20) must be a whole number of GDA steps of tau = 0.3; received 66.6667 steps"]
     problems, _ = problems_of({"sweep": {"tau": [0.05, 0.1, 0.2]}, "dynamics": {"n_saves": 41}})
     assert problems == ["dynamics.n_saves - 1 (40) must divide the number of GDA steps horizon / tau = 100 (tau = 0.2)"]
     problems, _ = problems_of({"sweep": {"kappa": [1.0], "tau": [0.05], "bandwidth": [0.3]}})
@@ -125,7 +123,7 @@ def test_defaults_quick_overrides_and_settings():
     )
     assert cfg.seeds == [0, 1]  # quick: at most two seeds
     assert cfg.data["generator"]["n_particles"] == 8  # the config's own [quick] table wins
-    assert cfg.data["dynamics"]["horizon"] == 5.0 and cfg.data["dynamics"]["n_saves"] == 11
+    assert cfg.data["dynamics"]["t1"] == 5.0 and cfg.data["dynamics"]["n_saves"] == 11
     assert cfg.shape == (2, 2)
     assert cfg.settings == [
         {"kappa": 1.0, "bandwidth": 0.3},
@@ -157,14 +155,14 @@ def test_shipped_configs_validate(path):
     assert 1 <= len(full.axes) <= 2 and full.data["name"] == path.stem
     assert len(quick.settings) * len(quick.seeds) <= len(full.settings) * len(full.seeds)
     assert quick.data["generator"]["n_particles"] <= min(64, full.data["generator"]["n_particles"])
-    assert quick.data["dynamics"]["horizon"] < full.data["dynamics"]["horizon"]
+    assert quick.data["dynamics"]["t1"] < full.data["dynamics"]["t1"]
 
 
 def test_ring8_kappa_config_sweeps_kappa_to_infinity_with_five_seeds():
     cfg = load_study(ROOT / "examples" / "configs" / "ring8_kappa.toml")
     assert cfg.axes == [("kappa", [0.1, 0.3, 1.0, 3.0, 10.0, 100.0, math.inf]), ("discriminator", ["spectral", "rff"])]
     assert len(cfg.seeds) >= 5 and cfg.data["dynamics"]["compare"] == ["flow", "gda"]
-    assert cfg.data["generator"]["n_particles"] >= 512 and cfg.data["dynamics"]["horizon"] >= 100
+    assert cfg.data["generator"]["n_particles"] >= 512 and cfg.data["dynamics"]["t1"] >= 100
     assert cfg.parameters({"kappa": 1.0, "discriminator": "rff"})["kind"] == "rff"
 
 
@@ -208,7 +206,7 @@ TINY = {
     "generator": {"n_particles": 16, "init": "gaussian"},
     "discriminator": {"kind": "rff", "n_features": 32, "bandwidth": 0.5},  # the NumPy check replays these features
     "game": {"reg": 1.0},
-    "dynamics": {"tau": 0.1, "horizon": 1.0, "n_saves": 6},
+    "dynamics": {"tau": 0.1, "t1": 1.0, "n_saves": 6},
     # kappa = 100: lr_d * reg = 10 > 2, GDA's D-step diverges: a failed run that must not stop the study
     "sweep": {"kappa": [1.0, 100.0, "inf"]},
     "metrics": {"every": 1, "distances": ["w2", "mmd"]},

@@ -18,7 +18,7 @@ SMALL = {
     "target": {"n_data": 16},
     "generator": {"n_particles": 8},
     "discriminator": {"n_features": 16},
-    "dynamics": {"horizon": 1.0, "tau": 0.05, "n_saves": 5},
+    "dynamics": {"t1": 1.0, "tau": 0.05, "n_saves": 5},
     "metrics": {"every": 2, "distances": ["mmd"]},
     "outputs": {"figures": False, "animation": False},
     "sweep": {"kappa": [1.0, "inf"]},

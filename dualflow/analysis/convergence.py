@@ -86,7 +86,7 @@ def gda_flow_convergence(
     generator,
     *,
     kappa: float,
-    horizon: float,
+    t1: float,
     taus,
     order="alternating_d_first",
     reference_dt: float | None = None,
@@ -103,24 +103,24 @@ def gda_flow_convergence(
     **Returns:** a `ConvergenceStudy` with the fitted slope (1 expected).
     """
     check_positive("kappa", kappa)
-    check_positive("horizon", horizon)
+    check_positive("t1", t1)
     check_positive("taus", np.asarray(taus))
     taus = np.sort(np.asarray(taus, dtype=float))[::-1]
-    steps = horizon / taus
+    steps = t1 / taus
     if not np.allclose(steps, np.round(steps)):
-        raise ValueError(f"`horizon / tau` must be an integer for every tau; received {steps.tolist()}.")
+        raise ValueError(f"`t1 / tau` must be an integer for every tau; received {steps.tolist()}.")
     if game.discriminator.flows_by_history:  # the history quadrature: fixed steps
         dt = reference_dt if reference_dt is not None else float(taus.min()) / 4
         flow = DualFlow(kappa=kappa, dt0=dt)
     else:
         flow = DualFlow(kappa=kappa, rtol=1e-12, atol=1e-12)
-    reference = np.asarray(solve(game, generator, flow, t1=horizon, n_saves=2).final_points)
+    reference = np.asarray(solve(game, generator, flow, t1=t1, n_saves=2).final_points)
     finals = [
         solve(
             game, generator, GDA(lr_g=tau, lr_d=kappa * tau, order=order), n_steps=int(n), save_every=int(n)
         ).final_points
         for tau, n in zip(taus, np.round(steps).astype(int))
     ]
-    measured = flow_gda_errors([horizon], reference[None], np.stack([np.asarray(x) for x in finals])[:, None], taus)
+    measured = flow_gda_errors([t1], reference[None], np.stack([np.asarray(x) for x in finals])[:, None], taus)
     errors = measured["final_errors"]
     return ConvergenceStudy(taus=taus, errors=errors, slope=loglog_slope(taus, errors), reference=reference)

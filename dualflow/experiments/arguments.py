@@ -228,7 +228,7 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         default=None,
         metavar="TAU,TAU,...",
         help="comma-separated GDA step sizes tau (lr_g = tau, lr_d = kappa * tau), e.g. "
-        "0.1,0.05,0.025; the horizon dynamics.horizon must be a whole number of steps of each "
+        "0.1,0.05,0.025; the horizon dynamics.t1 must be a whole number of steps of each "
         "(default: the setting's tau, tau/2 and tau/4)",
     )
     parser.add_argument(

@@ -89,7 +89,7 @@ def _check_taus(taus, horizon: float) -> tuple[list[float], list[int]]:
         n = horizon / tau
         if round(n) < 1 or not math.isclose(n, round(n), rel_tol=1e-9, abs_tol=1e-9):
             problems.append(
-                f"--taus: the horizon dynamics.horizon = {horizon:g} must be a whole number of GDA steps "
+                f"--taus: the horizon dynamics.t1 = {horizon:g} must be a whole number of GDA steps "
                 f"of every tau; tau = {tau:g} gives {n:.6g} steps"
             )
         steps.append(round(n))
@@ -147,8 +147,8 @@ class ComparisonPlan:
     check: StudyConfig
 
     @property
-    def horizon(self) -> float:
-        return self.resolved.data["dynamics"]["horizon"]
+    def t1(self) -> float:
+        return self.resolved.data["dynamics"]["t1"]
 
     @property
     def label(self) -> str:
@@ -165,7 +165,7 @@ def plan_comparison(cfg: StudyConfig, setting: dict | None, taus) -> ComparisonP
         taus = [params["tau"] / k for k in DEFAULT_TAU_DIVISORS]
     elif isinstance(taus, (int, float)):
         taus = [taus]
-    horizon = resolved.data["dynamics"]["horizon"]
+    horizon = resolved.data["dynamics"]["t1"]
     taus, n_steps = _check_taus(list(taus), horizon)
     intervals = _comparison_intervals(n_steps)
     return ComparisonPlan(
@@ -190,5 +190,5 @@ def flow_settings(run_cfg: StudyConfig) -> dict:
         "method": "adaptive Tsit5 + PID controller",
         "rtol": dyn["flow_rtol"],
         "atol": dyn["flow_atol"],
-        "max_steps": dyn["flow_max_steps"],
+        "max_steps": dyn["max_steps"],
     }

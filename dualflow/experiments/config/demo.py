@@ -28,7 +28,7 @@ class DemoConfig:
     **Fields:** `n_particles` ($N$), `n_data` ($M$), `ring_radius`, `ring_std` (target);
     `blob_std` (std of the initial Gaussian blob at the origin); `bandwidth` ($\\sigma$ of the
     Gaussian kernel), `reg` ($\\lambda$), `lr_g`, `lr_d` (GDA rates; $\\kappa = \\eta_d/\\eta_g$);
-    `horizon` ($t_1$ in generator time); `save_dt` (time between saves, a multiple of
+    `t1` (the end time in generator time); `save_dt` (time between saves, a multiple of
     `lr_g`); `tol` (the spectral critic's kernel accuracy); `flow_rtol` (relative tolerance of
     the adaptive flow; its absolute tolerance is a hundredth of it); `plot_times` (times drawn
     in `demo.png`).
@@ -43,7 +43,7 @@ class DemoConfig:
     reg: float = 0.5
     lr_g: float = 0.1
     lr_d: float = 1.0
-    horizon: float = 20.0
+    t1: float = 20.0
     save_dt: float = 0.5
     tol: float = 1e-10
     flow_rtol: float = 1e-8
@@ -57,7 +57,7 @@ class DemoConfig:
     @property
     def n_steps(self) -> int:
         """GDA steps $t_1 / \\eta_g$."""
-        return _ratio("horizon", self.horizon, "lr_g", self.lr_g)
+        return _ratio("t1", self.t1, "lr_g", self.lr_g)
 
     @property
     def save_every(self) -> int:
@@ -67,11 +67,11 @@ class DemoConfig:
     @property
     def n_saves(self) -> int:
         """Saved times, $t = 0$ included."""
-        return _ratio("horizon", self.horizon, "save_dt", self.save_dt) + 1
+        return _ratio("t1", self.t1, "save_dt", self.save_dt) + 1
 
 
 FULL = DemoConfig()
-QUICK = DemoConfig(n_particles=48, n_data=128, horizon=10.0, plot_times=(0.0, 1.5, 3.0, 5.0, 10.0))
+QUICK = DemoConfig(n_particles=48, n_data=128, t1=10.0, plot_times=(0.0, 1.5, 3.0, 5.0, 10.0))
 
 
 def _ratio(name_a, a, name_b, b) -> int:

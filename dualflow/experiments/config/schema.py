@@ -48,12 +48,12 @@ kappa = 10.0                  # time-scale ratio, > 0 or "inf" (or TOML's inf): 
 tau = 0.05                    # GDA: lr_g = tau, lr_d = kappa * tau; t = k * tau
 order = "alternating_d_first" # GDA step order ("simultaneous", "alternating_g_first")
 n_critic = 1                  # GDA: D-steps per G-step; the flow then uses kappa_flow = n_critic * kappa
-horizon = 20.0                # T in generator time, the same for flow and GDA (T / tau GDA steps)
+t1 = 20.0                     # T in generator time, the same for flow and GDA (T / tau GDA steps)
 n_saves = 41                  # saved times in [0, T]; (n_saves - 1) must divide T / tau
 flow_rtol = 1e-5              # adaptive flow (Tsit5 + PID)
 flow_atol = 1e-8
 flow_dt0 = 0.0                # initial flow step (0: let diffrax choose; exact kernel: step bound)
-flow_max_steps = 100000
+max_steps = 100000
 blowup = 1000.0               # a run with max |x| above this ends as BLEW_UP
 checkpoint_every = 0.0        # > 0: run in segments of this much generator time, saving the state
                               # after each (a killed run resumes from its last segment); 0: one piece
@@ -170,12 +170,12 @@ SCHEMA: dict = {
         "tau": Field("float", 0.05, minimum=0, strict=True),
         "order": Field("str", "alternating_d_first", choices=ORDERS),
         "n_critic": Field("int", 1, minimum=1),
-        "horizon": Field("float", 20.0, minimum=0, strict=True),
+        "t1": Field("float", 20.0, minimum=0, strict=True),
         "n_saves": Field("int", 41, minimum=2),
         "flow_rtol": Field("float", 1e-5, minimum=0, strict=True),
         "flow_atol": Field("float", 1e-8, minimum=0, strict=True),
         "flow_dt0": Field("float", 0.0, minimum=0),
-        "flow_max_steps": Field("int", 100_000, minimum=1),
+        "max_steps": Field("int", 100_000, minimum=1),
         "blowup": Field("float", 1000.0, minimum=0, strict=True),
         "checkpoint_every": Field("float", 0.0, minimum=0),
     },
@@ -200,6 +200,9 @@ SCHEMA: dict = {
     },
 }
 
+#: Former keys, refused with the key that replaced them (the API's names: `solve(t1=, max_steps=)`).
+RENAMED_KEYS = {"dynamics.horizon": "dynamics.t1", "dynamics.flow_max_steps": "dynamics.max_steps"}
+
 #: The swept axes, the kind of their values and the key each one overrides.
 AXES = {
     "kappa": ("kappa", ("dynamics", "kappa")),
@@ -212,7 +215,7 @@ AXES = {
 
 #: What `--quick` does before the config's own `[quick]` table: fewer seeds, particles, data,
 #: features, saves and a quarter of the horizon (a config whose taus do not divide the quick
-#: horizon sets `[quick.dynamics] horizon` itself).
+#: horizon sets `[quick.dynamics] t1` itself).
 QUICK_DEFAULTS: dict = {
     "seeds": 2,
     "generator": {"n_particles": 32},

@@ -85,7 +85,7 @@ class StudyConfig:
         p["kappa_flow"] = p["n_critic"] * p["kappa"]
         p["lr_g"] = p["tau"]
         p["lr_d"] = p["kappa"] * p["tau"] if math.isfinite(p["kappa"]) else None
-        n_steps = d["dynamics"]["horizon"] / p["tau"]
+        n_steps = d["dynamics"]["t1"] / p["tau"]
         p["n_steps"] = round(n_steps)
         p["save_every"] = p["n_steps"] // (d["dynamics"]["n_saves"] - 1) if p["n_steps"] else 0
         return p
@@ -146,10 +146,10 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
             )
         if "gda" in dyn["compare"] and p["tau"] not in seen:
             seen.add(p["tau"])
-            steps = dyn["horizon"] / p["tau"]
+            steps = dyn["t1"] / p["tau"]
             if p["n_steps"] < 1 or not math.isclose(steps, p["n_steps"], rel_tol=1e-9, abs_tol=1e-9):
                 problems.append(
-                    f"dynamics.horizon ({dyn['horizon']:g}) must be a whole number of GDA steps of "
+                    f"dynamics.t1 ({dyn['t1']:g}) must be a whole number of GDA steps of "
                     f"tau = {p['tau']:g}; received {steps:g} steps"
                 )
             elif p["n_steps"] % (dyn["n_saves"] - 1):
@@ -172,8 +172,8 @@ def _cross_checks(cfg: StudyConfig, problems: list) -> None:
         elif not any(all(s[k] == setting[k] for k in names) for s in cfg.settings):
             problems.append(f"{where}: {setting_label(setting)} is not one of the swept settings")
     for t in outputs["panel_times"]:
-        if t > dyn["horizon"]:
-            problems.append(f"outputs.panel_times: {t:g} is past the horizon {dyn['horizon']:g}")
+        if t > dyn["t1"]:
+            problems.append(f"outputs.panel_times: {t:g} is past the horizon {dyn['t1']:g}")
 
 
 def _check_checkpoints(cfg: StudyConfig, problems: list) -> None:
@@ -182,10 +182,10 @@ def _check_checkpoints(cfg: StudyConfig, problems: list) -> None:
     every = dyn["checkpoint_every"]
     if every == 0:
         return
-    segments = dyn["horizon"] / every
+    segments = dyn["t1"] / every
     if round(segments) < 1 or not math.isclose(segments, round(segments), rel_tol=1e-9):
         problems.append(
-            f"dynamics.checkpoint_every ({every:g}) must divide the horizon ({dyn['horizon']:g}) into "
+            f"dynamics.checkpoint_every ({every:g}) must divide the horizon ({dyn['t1']:g}) into "
             f"whole segments; received {segments:g} segments"
         )
     elif (dyn["n_saves"] - 1) % round(segments):
@@ -288,12 +288,12 @@ def _quick_defaults(raw: dict) -> dict:
         if is_number(given):
             out[table][key] = min(given, out[table][key])
     horizon = (
-        raw.get("dynamics", {}).get("horizon", SCHEMA["dynamics"]["horizon"].default)
+        raw.get("dynamics", {}).get("t1", SCHEMA["dynamics"]["t1"].default)
         if isinstance(raw.get("dynamics"), dict)
-        else SCHEMA["dynamics"]["horizon"].default
+        else SCHEMA["dynamics"]["t1"].default
     )
     if is_number(horizon):
-        out["dynamics"]["horizon"] = float(horizon) / 4
+        out["dynamics"]["t1"] = float(horizon) / 4
     every = raw.get("dynamics", {}).get("checkpoint_every") if isinstance(raw.get("dynamics"), dict) else None
     if is_number(every):
         out["dynamics"]["checkpoint_every"] = float(every) / 4  # the same number of segments

@@ -9,7 +9,7 @@ import difflib
 import math
 from typing import TypeGuard
 
-from .schema import AXES, DISCRIMINATORS, DISTANCES, DYNAMICS, PAYOFFS, Field
+from .schema import AXES, DISCRIMINATORS, DISTANCES, DYNAMICS, PAYOFFS, RENAMED_KEYS, Field
 
 
 def _path(*parts) -> str:
@@ -204,7 +204,13 @@ def check_table(raw, schema, where, problems, *, partial: bool):
     for key, value in raw.items():
         path = _path(where, key)
         if key not in schema:
-            problems.append(f"{path}: unknown key{_suggest(key, schema)}")
+            renamed = RENAMED_KEYS.get(path.split(".", 1)[-1] if where.startswith("quick") else path)
+            hint = (
+                f": renamed, write `{renamed}` (one name everywhere)"
+                if renamed
+                else f": unknown key{_suggest(key, schema)}"
+            )
+            problems.append(f"{path}{hint}")
             continue
         spec = schema[key]
         if spec is None:  # the sweep

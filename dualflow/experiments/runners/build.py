@@ -138,9 +138,9 @@ def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkp
                 game,
                 Measure(x),
                 solver,
-                t1=dyn["horizon"] / segments,
+                t1=dyn["t1"] / segments,
                 n_saves=(dyn["n_saves"] - 1) // segments + 1,
-                max_steps=dyn["flow_max_steps"],
+                max_steps=dyn["max_steps"],
                 blowup=dyn["blowup"],
                 throw=False,
                 init_discriminator=disc,
@@ -152,7 +152,7 @@ def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkp
         piece,
         x0,
         segments,
-        dyn["horizon"] / segments,
+        dyn["t1"] / segments,
         state_template(game, x0),
         checkpoint=checkpoint,
         fixed_grid=dynamics == "gda",
@@ -163,7 +163,7 @@ def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkp
 def n_segments(cfg: StudyConfig) -> int:
     """Segments of every run: horizon / `dynamics.checkpoint_every` (1 when it is 0)."""
     dyn = cfg.data["dynamics"]
-    return round(dyn["horizon"] / dyn["checkpoint_every"]) if dyn["checkpoint_every"] > 0 else 1
+    return round(dyn["t1"] / dyn["checkpoint_every"]) if dyn["checkpoint_every"] > 0 else 1
 
 
 def state_template(game, x0):

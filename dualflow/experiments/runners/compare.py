@@ -44,7 +44,7 @@ reference is more accurate still) and compared with the smallest $E_\tau$.
 `[discriminator]` values; the `[sweep]` is ignored); `setting` (`--set AXIS=VALUE`) replaces any
 of the swept axes (`kappa`, `n_critic`, `tau`, `payoff`, `bandwidth`) by any valid value, swept
 or not. `taus` defaults to $(\tau, \tau/2, \tau/4)$ with $\tau$ the setting's; the horizon
-$T$ (`dynamics.horizon`, after `--quick`) must be a whole number of steps of each.
+$T$ (`dynamics.t1`, after `--quick`) must be a whole number of steps of each.
 `dynamics.n_saves` and the config's flow tolerances are not used. The comparison always runs
 in float64 (a float32 config is promoted; the JSON says so).
 
@@ -148,7 +148,7 @@ def run_compare(
     - `out_dir`: the results folder (created; files of the same names are replaced); default
       `dualflow-output/<name>-compare` (`<name>-quick-compare` with `quick`).
     - `taus`: the GDA step sizes (any order; written descending); default the setting's
-      $\tau$, $\tau/2$, $\tau/4$. `dynamics.horizon` must be a whole number of steps of each.
+      $\tau$, $\tau/2$, $\tau/4$. `dynamics.t1` must be a whole number of steps of each.
     - `setting`: values of swept axes, e.g. `{"kappa": 3.0}` or `{"kappa": math.inf,
       "bandwidth": 0.3}`; default `{}`: the config's base values (its `[sweep]` is ignored).
     - `seed`: the seed of the data sample, initial particles and features (as in `dualflow run`).
@@ -178,7 +178,7 @@ def run_compare(
         f"compare {cfg.name!r}{' (quick)' if cfg.quick else ''}, {plan.label} (kappa = "
         f"{format_value(params['kappa'])}, n_critic = {params['n_critic']}, payoff {params['payoff']}, bandwidth "
         f"{params['bandwidth']:g}), seed {seed}: the dual flow and GDA at tau = {', '.join(f'{t:g}' for t in taus)} "
-        f"to T = {plan.horizon:g}, {plan.intervals + 1} comparison times; writing to {out}"
+        f"to T = {plan.t1:g}, {plan.intervals + 1} comparison times; writing to {out}"
     )
     data, x0, keys = build_problem(plan.runs, seed)
     game = build_game(plan.runs, params, data, keys, x0)
@@ -264,7 +264,7 @@ def _reference_flows(plan: ComparisonPlan, game, x0, runs: list, timings: dict, 
 
 def _gda_runs(plan: ComparisonPlan, game, x0, flow, runs: list, timings: dict, say) -> list:
     """GDA at every tau, saved on the flow's comparison times, each with its error logged."""
-    ts, horizon, total = np.asarray(flow.ts, dtype=np.float64), plan.horizon, len(plan.taus) + 2
+    ts, horizon, total = np.asarray(flow.ts, dtype=np.float64), plan.t1, len(plan.taus) + 2
     sols = []
     for i, (tau, n) in enumerate(zip(plan.taus, plan.n_steps)):
         p = plan.runs.parameters({"tau": tau})
@@ -353,11 +353,11 @@ def _summary(plan: ComparisonPlan, seed, flow, check_diff, measured, final_metri
         "seed": int(seed),
         "precision": "float64"
         + (" (promoted from the config's float32)" if cfg.data["precision"] == "float32" else ""),
-        "horizon": plan.horizon,
+        "t1": plan.t1,
         "order": plan.runs.data["dynamics"]["order"],
         "velocity": plan.runs.data["game"]["velocity"],
         "taus": plan.taus,
-        "comparison_times": {"count": plan.intervals + 1, "spacing": plan.horizon / plan.intervals},
+        "comparison_times": {"count": plan.intervals + 1, "spacing": plan.t1 / plan.intervals},
         "errors": [
             {
                 "tau": tau,

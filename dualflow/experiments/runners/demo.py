@@ -183,7 +183,7 @@ def run_demo(out_dir, *, quick: bool = False, seed: int = 0) -> dict:
     _say(
         f"exact Gaussian-kernel discriminator (spectral lattice, tol {config.tol:g}), bandwidth {config.bandwidth}, "
         f"ridge {config.reg}; "
-        f"horizon t1 = {config.horizon}, kappa = lr_d / lr_g = {config.kappa:g}"
+        f"horizon t1 = {config.t1}, kappa = lr_d / lr_g = {config.kappa:g}"
     )
 
     solutions = _solve_both(config, game, generator, timings)
@@ -267,7 +267,7 @@ def _solve_both(config: DemoConfig, game, generator, timings: dict) -> dict:
         game,
         generator,
         DualFlow(kappa=config.kappa, rtol=config.flow_rtol, atol=config.flow_rtol / 100),
-        t1=config.horizon,
+        t1=config.t1,
         n_saves=config.n_saves,
         throw=False,
     )

@@ -82,7 +82,7 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
             range_fmt=range_fmt,
             vmin=0.0,
             vmax=vmax,
-            title=f"{title}\nfinal {label} at t = {d['dynamics']['horizon']:g}:\n"
+            title=f"{title}\nfinal {label} at t = {d['dynamics']['t1']:g}:\n"
             f"mean ± std [min, max] over {len(cfg.seeds)} seeds",
         )
         files[name] = write_figure(out / f"{name}.png", fig)
@@ -269,7 +269,7 @@ def _has_finite_save(sol) -> bool:
 
 def _panel_times(cfg) -> list:
     times = cfg.data["outputs"]["panel_times"]
-    horizon = cfg.data["dynamics"]["horizon"]
+    horizon = cfg.data["dynamics"]["t1"]
     return list(times) if times else [0.0, horizon / 10, horizon / 4, horizon]
 
 

@@ -141,7 +141,7 @@ def run_study(
         f"study {cfg.name!r}{' (quick)' if cfg.quick else ''}: {len(cfg.settings)} settings "
         f"({', '.join(f'{n} x{len(v)}' for n, v in cfg.axes) or 'no sweep'}) x {len(compare)} dynamics x "
         f"{len(cfg.seeds)} seeds = {len(jobs)} runs ({len(jobs) - len(todo)} already in {out}, {len(todo)} to run); "
-        f"N = {d['generator']['n_particles']}, T = {d['dynamics']['horizon']:g}, {n_segments(cfg)} segment(s) per run"
+        f"N = {d['generator']['n_particles']}, T = {d['dynamics']['t1']:g}, {n_segments(cfg)} segment(s) per run"
     )
     problems = {}
     with tqdm(
