@@ -207,7 +207,7 @@ def test_decoupled_proximal_step_matches_the_history_and_joint_is_refused():
     # the implicit G-step differentiates through the NUFFTs in reverse mode, whose jax-finufft transpose
     # rules run outside kernels._nufft's promotion context: they need jax's default promotion
     with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
-        a, b = [df.solve(g, df.Measure(x, q), df.ProximalGDA(lr_g=LR_G, lr_d=LR_D), n_steps=30) for g in games]
+        a, b = [df.solve(g, df.Measure(x, q), df.ProximalGDA(lr_g=LR_G, lr_d=LR_D), n_steps=10) for g in games]
     np.testing.assert_allclose(np.asarray(a.points), np.asarray(b.points), rtol=0, atol=1e-8)
     with pytest.raises(ValueError, match="SpectralRKHS holds .* too large for a dense Newton solve"):
         df.solve(games[0], df.Measure(x, q), df.ProximalGDA(lr_g=LR_G, lr_d=LR_D, coupling="joint"), n_steps=2)
