@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 __all__ = ["plot_phase_diagram", "plot_growth"]
 
@@ -38,6 +39,11 @@ def _grid_axes(ax, diagram):
     ax.set_ylabel(_label(diagram.y_name))
     ax.set_xlim(diagram.x_values.min(), diagram.x_values.max())
     ax.set_ylim(diagram.y_values.min(), diagram.y_values.max())
+    for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+        if scale == "log":  # plain numbers at 1, 2, 5 per decade: no overlapping minor labels on short ranges
+            axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            axis.set_minor_formatter(NullFormatter())
 
 
 def _label(name):
