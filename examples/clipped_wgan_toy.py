@@ -103,7 +103,7 @@ def main(argv=None):
     n_saves = 1201 if quick else 4001
     orbits = {name: clipped_orbit(th, psi, CLIP) for name, (th, psi) in STARTS.items()}
     t1 = max(o.entry_time for o in orbits.values()) + 2 * 2 * np.pi  # two periods on every final cycle
-    summary, runs = {"num_critics": K, "clip": CLIP, "kappa": K, "t1": t1, "gda_lr_g": tau}, {}
+    summary, runs = {"n_critics": K, "clip": CLIP, "kappa": K, "t1": t1, "gda_lr_g": tau}, {}
     for name, (theta0, psi0) in STARTS.items():
         orbit = orbits[name]
         flow, gda = run(theta0, psi0, t1, n_saves, tau)

@@ -110,7 +110,7 @@ def main(argv=None):
         "reg": REG,
         "bandwidth": BANDWIDTH,
         "n_particles": start.points.shape[0],
-        "n_features": problem["features"].num_features,
+        "n_features": problem["features"].n_features,
         "t1": horizon,
         "taus": problem["taus"],
         "ts": ts.tolist(),

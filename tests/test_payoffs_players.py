@@ -100,7 +100,7 @@ def test_wgan_gradient_penalty_ascent_matches_finite_differences():
             return z @ self.matrix.T
 
         @property
-        def num_features(self):
+        def n_features(self):
             return self.matrix.shape[0]
 
         def jacobian(self, z):

@@ -116,7 +116,7 @@ class ClippedOrbit:
 
     **Fields:**
 
-    - `clip`, `num_critics`: $c$ and $K$.
+    - `clip`, `n_critics`: $c$ and $K$.
     - `event_times`, `event_kinds`: every clip (`"clip+"`, `"clip-"`: a group of parameters
       reaches $\pm c$) and release (`"release"`: $\theta$ changes sign and frees the held group)
       event, in time order.
@@ -132,7 +132,7 @@ class ClippedOrbit:
     """
 
     clip: float
-    num_critics: int
+    n_critics: int
     event_times: np.ndarray
     event_kinds: tuple
     aggregation_time: float
@@ -149,7 +149,7 @@ class ClippedOrbit:
             raise ValueError("`ts` must be non-negative times.")
         starts = np.array([seg[0] for seg in self._segments])
         theta = np.empty(ts.shape)
-        psi = np.empty(ts.shape + (self.num_critics,))
+        psi = np.empty(ts.shape + (self.n_critics,))
         for i, t in enumerate(ts):
             t0, th, ps, held = self._segments[np.searchsorted(starts, t, side="right") - 1]
             theta[i], psi[i] = _advance(th, ps, held, t - t0, self.clip)
@@ -273,7 +273,7 @@ def clipped_orbit(theta0, psi0, clip, *, max_events: int = 10_000, tol: float = 
     mean = float(np.mean(psi_end))
     return ClippedOrbit(
         clip=clip,
-        num_critics=k,
+        n_critics=k,
         event_times=np.asarray(times),
         event_kinds=tuple(kinds),
         aggregation_time=aggregation,

@@ -68,7 +68,7 @@ class Linearization(eqx.Module):
       flow, $(1 - \eta_d\lambda)^{n_\text{critic}}$ for GDA; `None` for finite states.
     - `mode_weights`: `(2Nd, 2Nd)` positive semidefinite metric of the coordinates
       (identity on $\xi$, the Gram $G$ on $a$, so that $a^\top G a = \|g\|_H^2$), or `None`.
-    - `num_generator`: $Nd$, the first coordinates are the particle offsets $\xi$.
+    - `n_generator`: $Nd$, the first coordinates are the particle offsets $\xi$.
     - `residual`: stationarity residual of the point (0 at an exact equilibrium): largest particle
       speed and largest $|m_\nu - m_\mu - \lambda f^*|$ over data and particles.
     - `discrete`: `True` for a GDA step map, `False` for the flow's Jacobian.
@@ -80,7 +80,7 @@ class Linearization(eqx.Module):
     rest_eigenvalue: jax.Array | None
     mode_weights: jax.Array | None
     residual: jax.Array
-    num_generator: int = eqx.field(static=True)
+    n_generator: int = eqx.field(static=True)
     discrete: bool = eqx.field(static=True)
 
     def _all_eigenvalues(self):
@@ -113,7 +113,7 @@ class Linearization(eqx.Module):
         if self.rest_eigenvalue is not None and float(self._growth_of(self.rest_eigenvalue)) >= growth[top] - 1e-12:
             return "discriminator rest"
         vec = np.asarray(self.eigenvectors[:, top])
-        n = self.num_generator
+        n = self.n_generator
         gen = float(np.linalg.norm(vec[:n]) ** 2)
         if self.mode_weights is None:
             disc = float(np.linalg.norm(vec[n:]) ** 2)
@@ -257,6 +257,6 @@ def linearize(
         rest_eigenvalue=None if rest is None else jnp.asarray(rest, dtype=x.dtype),
         mode_weights=weights,
         residual=residual,
-        num_generator=x.size,
+        n_generator=x.size,
         discrete=solver.discrete,
     )

@@ -9,7 +9,7 @@ r"""Small games with exact answers (SCIENCE §4), built from the general machine
 - `linear_critic(data, a)`: critic $f(z) = \psi^\top z$ with ridge $\frac{a}{2}|\psi|^2$ in the
   payoff (SCIENCE's $f = y\cdot x - \frac a2|y|^2$) on particles: only the
   generator's mean moves (a damped oscillator).
-- `clipped_wgan_toy(num_critics, clip, psi0)`: a Dirac at $\theta$ against $\delta_0$, the
+- `clipped_wgan_toy(n_critics, clip, psi0)`: a Dirac at $\theta$ against $\delta_0$, the
   mean-field linear critic $f(z) = \bar\psi z$ of $K$ parameters clipped to $[-c, c]$
   (WGAN, no ridge); closed forms in `analysis.clipped_wgan`.
 """
@@ -54,7 +54,7 @@ def linear_critic(data: Measure, a=1.0) -> KernelGame:
     return KernelGame(data=data, discriminator=FiniteRank(Identity(data.dim)), reg=a)
 
 
-def clipped_wgan_toy(num_critics: int, clip=1.0) -> KernelGame:
+def clipped_wgan_toy(n_critics: int, clip=1.0) -> KernelGame:
     r"""The clipped-WGAN toy (SCIENCE §4; `analysis.clipped_wgan` has its closed forms).
 
     Data $\delta_0$; critic $f(z) = \frac1K\sum_k\psi_k z$ (`FiniteRank(Copies(K))`) with the
@@ -66,7 +66,7 @@ def clipped_wgan_toy(num_critics: int, clip=1.0) -> KernelGame:
 
     **Arguments:**
 
-    - `num_critics`: $K \ge 1$.
+    - `n_critics`: $K \ge 1$.
     - `clip`: $c > 0$.
 
     Start the critic parameters apart with `solve(..., init_discriminator=FiniteRankState(psi0))`
@@ -81,11 +81,11 @@ def clipped_wgan_toy(num_critics: int, clip=1.0) -> KernelGame:
     sol.discriminator_trace     # (S, 3): psi over time; aggregates in finite time
     ```
     """
-    check_int("num_critics", num_critics, minimum=1)
+    check_int("n_critics", n_critics, minimum=1)
     check_positive("clip", clip)
     return KernelGame(
         data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),
-        discriminator=FiniteRank(Copies(num_critics, dim=1)),
+        discriminator=FiniteRank(Copies(n_critics, dim=1)),
         reg=0.0,
         payoff=WGAN(clip=clip),
     )

@@ -51,7 +51,7 @@ class Copies(AbstractFeatureMap):
         self.scale = jnp.asarray(scale, dtype=float)
 
     @property
-    def num_features(self):
+    def n_features(self):
         return self.num_copies * self.dim
 
     def __call__(self, x):
@@ -59,4 +59,4 @@ class Copies(AbstractFeatureMap):
 
     def jacobian(self, x):
         block = jnp.tile(jnp.eye(self.dim, dtype=x.dtype), (self.num_copies, 1))
-        return jnp.broadcast_to(self.scale * block, (x.shape[0], self.num_features, self.dim))
+        return jnp.broadcast_to(self.scale * block, (x.shape[0], self.n_features, self.dim))

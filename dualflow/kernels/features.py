@@ -32,7 +32,7 @@ class AbstractFeatureMap(eqx.Module):
 
     @property
     @abc.abstractmethod
-    def num_features(self) -> int:
+    def n_features(self) -> int:
         """$D$."""
 
     def jacobian(self, x):
@@ -62,15 +62,15 @@ class RandomFourier(AbstractFeatureMap):
     phases: jax.Array
     scale: jax.Array
 
-    def __init__(self, kernel: AbstractRadialKernel, num_features: int, dim: int, *, key):
-        check_int("num_features", num_features, minimum=1)
+    def __init__(self, kernel: AbstractRadialKernel, n_features: int, dim: int, *, key):
+        check_int("n_features", n_features, minimum=1)
         check_int("dim", dim, minimum=1)
         kw, kb = jax.random.split(key)
         bandwidth = getattr(kernel, "bandwidth", jnp.ones(()))
         self.bandwidth = jnp.asarray(bandwidth, dtype=float)
-        self.unit_frequencies = kernel.sample_frequencies(kw, num_features, dim) * self.bandwidth
-        self.phases = jax.random.uniform(kb, (num_features,), maxval=2 * jnp.pi, dtype=self.unit_frequencies.dtype)
-        self.scale = jnp.sqrt(2 * kernel.profile(jnp.zeros(())) / num_features)
+        self.unit_frequencies = kernel.sample_frequencies(kw, n_features, dim) * self.bandwidth
+        self.phases = jax.random.uniform(kb, (n_features,), maxval=2 * jnp.pi, dtype=self.unit_frequencies.dtype)
+        self.scale = jnp.sqrt(2 * kernel.profile(jnp.zeros(())) / n_features)
 
     @property
     def frequencies(self) -> jax.Array:
@@ -78,7 +78,7 @@ class RandomFourier(AbstractFeatureMap):
         return self.unit_frequencies / self.bandwidth
 
     @property
-    def num_features(self):
+    def n_features(self):
         return self.unit_frequencies.shape[0]
 
     def __call__(self, x):
@@ -118,7 +118,7 @@ class Nystrom(AbstractFeatureMap):
         self.whitening = evecs * inv_sqrt[None, :]  # columns scaled: K^{-1/2} up to rotation
 
     @property
-    def num_features(self):
+    def n_features(self):
         return self.landmarks.shape[0]
 
     def __call__(self, x):
@@ -138,7 +138,7 @@ class Identity(AbstractFeatureMap):
         self.scale = jnp.asarray(scale, dtype=float)
 
     @property
-    def num_features(self):
+    def n_features(self):
         return self.dim
 
     def __call__(self, x):

@@ -62,7 +62,7 @@ class FiniteRank(AbstractDiscriminator):
         return FiniteRank(self.features, (game.data.masses * slopes) @ phi_y)
 
     def init(self, game, x, masses, capacity):
-        return FiniteRankState(jnp.zeros(self.features.num_features, x.dtype))
+        return FiniteRankState(jnp.zeros(self.features.n_features, x.dtype))
 
     def best_response(self, game, state, x, masses):
         r"""$\theta^*$ with $\partial_\theta L(\theta^*, \mu) = 0$: $(\bar\phi_\nu - \bar\phi_\mu)/\lambda$
