@@ -35,6 +35,11 @@ STAT_KEYS = (
 )
 
 
+def _float64(data: Measure) -> Measure:
+    """The data sample in float64: metrics are always measured in float64, whatever the run's precision."""
+    return Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
+
+
 def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     """Metrics over time and hops of one run (NumPy, float64)."""
     m = cfg.data["metrics"]
@@ -42,7 +47,7 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     ts = np.asarray(sol.ts, dtype=np.float64)
     points = np.asarray(sol.points, dtype=np.float64)
     masses = np.asarray(sol.masses, dtype=np.float64)
-    data64 = Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
+    data64 = _float64(data)
     run = (ts, points, masses)
     modes = metrics_over_time(
         run, data64, centres, std, which=("modes",), radius_stds=m["radius_stds"], min_fraction=m["min_fraction"]
@@ -188,7 +193,7 @@ def last_save_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
         points[last : last + 1],
         np.asarray(sol.masses, dtype=np.float64),
     )
-    data64 = Measure(jnp.asarray(data.points, dtype=jnp.float64), jnp.asarray(data.masses, dtype=jnp.float64))
+    data64 = _float64(data)
     out = metrics_over_time(
         run,
         data64,
