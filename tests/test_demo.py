@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dualflow.experiments.cli import main
+from dualflow.experiments.config.demo import DEMO_CONFIG
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -31,67 +32,75 @@ def _walk_numbers(obj):
         yield obj
 
 
-def test_demo_writes_every_file(demo_run):
+def test_demo_is_the_shipped_study(demo_run):
+    """The demo writes a study folder of the shipped config, with the seed given and nothing left over."""
     out, status = demo_run
     assert status == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {
-        "demo.png",
-        "demo.svg",
-        "demo_metrics.png",
-        "demo_metrics.svg",
-        "summary.json",
-        "trajectories.npz",
-    }  # no temp files left
+    figures = {"panels_base", "metrics_base", "coverage_over_time", "flow_vs_gda", "coverage_table", "hq_table"}
+    assert names == (
+        {f"{f}.{ext}" for f in figures for ext in ("png", "svg")}
+        | {"summary.json", "table.md", "arrays.npz", "config.json", "config_source.toml", "study.json"}
+        | {"animation_base.gif", "runs"}
+    )  # no temp files left
+    assert {p.name for p in (out / "runs").iterdir()} == {
+        f"base__{d}__seed3.{ext}" for d in ("flow", "gda") for ext in ("npz", "json")
+    }
+    assert (out / "config_source.toml").read_text() == DEMO_CONFIG.read_text()
+    config = json.loads((out / "config.json").read_text())
+    assert config["seeds"] == [3] and config["name"] == "demo"
+    assert config["discriminator"]["kind"] == "spectral" and config["dynamics"]["order"] == "alternating_d_first"
 
 
-@pytest.mark.parametrize("name", ["demo.png", "demo_metrics.png"])
+@pytest.mark.parametrize("name", ["panels_base.png", "flow_vs_gda.png", "metrics_base.png"])
 def test_demo_figures_are_png(demo_run, name):
     data = (demo_run[0] / name).read_bytes()
     assert data.startswith(PNG_SIGNATURE)
-    assert len(data) > 10_000
     # IHDR: width and height, big-endian, right after the signature and chunk header
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width > 300 and height > 200
 
 
 def test_demo_summary(demo_run):
-    summary = json.loads((demo_run[0] / "summary.json").read_text())
-    assert all(math.isfinite(x) for x in _walk_numbers(summary))
-    assert summary["seed"] == 3 and summary["quick"] is True
-    config = summary["config"]
-    assert math.isclose(config["kappa"], config["lr_d"] / config["lr_g"])
-    assert config["n_steps"] * config["lr_g"] == pytest.approx(config["t1"])
-    assert set(summary["timings_s"]) >= {"gda_s", "flow_s", "total_s"}
-    assert all(t >= 0 for t in summary["timings_s"].values())
-    assert {"dualflow", "jax"} <= set(summary["versions"])
-    for key in ("flow", "gda"):
-        run = summary["runs"][key]
-        assert run["result"] == "SUCCESSFUL"
-        initial, final = run["initial"], run["final"]
-        assert initial["t"] == 0 and final["t"] == pytest.approx(config["t1"])
-        assert final["mmd"] < initial["mmd"]
-        assert final["w2_squared"] < initial["w2_squared"]
-        assert 0 <= final["modes_covered"] <= 8 and isinstance(final["modes_covered"], int)
-        assert initial["modes_covered"] == 0  # the blob starts away from every mode
-        assert 0.0 <= final["high_quality_fraction"] <= 1.0
-        assert sum(final["occupancy"]) == pytest.approx(final["high_quality_fraction"])
-        assert len(run["series"]["ts"]) == config["n_saves"]
-    deviation = summary["flow_vs_gda"]
-    assert 0 <= deviation["final_max_deviation"] <= deviation["largest_max_deviation"]
-    assert deviation["series"]["max"][0] == 0.0  # same start
-
-
-def test_demo_trajectories(demo_run):
     out = demo_run[0]
     summary = json.loads((out / "summary.json").read_text())
-    with np.load(out / "trajectories.npz") as npz:
-        n, s = summary["config"]["n_particles"], summary["config"]["n_saves"]
-        for key in ("flow", "gda"):
-            assert npz[f"{key}_points"].shape == (s, n, 2)
-            np.testing.assert_allclose(npz[f"{key}_ts"], np.linspace(0, summary["config"]["t1"], s), atol=1e-9)
-        np.testing.assert_array_equal(npz["flow_points"][0], npz["gda_points"][0])
-        assert npz["data_points"].shape == (summary["config"]["n_data"], 2)
+    assert all(math.isfinite(x) for x in _walk_numbers(summary))
+    assert summary["seeds"] == [3] and summary["quick"] is True and summary["study"] == "demo"
+    assert {"dualflow", "jax"} <= set(summary["versions"])
+    (entry,) = summary["settings"]
+    assert entry["parameters"]["kappa"] == entry["parameters"]["lr_d"] / entry["parameters"]["lr_g"]
+    with np.load(out / "arrays.npz") as arrays:
+        assert arrays["ts"].shape == (2, 1, 21)  # (dynamics, seeds, saves)
+        np.testing.assert_allclose(arrays["ts"][:, 0], np.broadcast_to(np.linspace(0, 10, 21), (2, 21)), atol=1e-9)
+        for r, dynamics in enumerate(arrays["dynamics"]):
+            stats = entry["dynamics"][str(dynamics)]
+            assert stats["results"] == {"SUCCESSFUL": 1}
+            covered, mmd, w2 = arrays["num_covered"][r, 0], arrays["mmd"][r, 0], arrays["w2"][r, 0]
+            assert covered[0] == 0  # the blob starts away from every mode
+            assert mmd[-1] < mmd[0] and w2[-1] < w2[0]
+            assert stats["num_covered"]["mean"] == covered[-1]
+
+
+def test_demo_flow_vs_gda_distance(demo_run):
+    """The flow-to-GDA distance of the summary and arrays.npz, against NumPy on the stored runs."""
+    out = demo_run[0]
+    with np.load(out / "runs" / "base__flow__seed3.npz") as flow, np.load(out / "runs" / "base__gda__seed3.npz") as gda:
+        np.testing.assert_array_equal(flow["points"][0], gda["points"][0])  # same start
+        expected = np.max(np.sqrt(np.sum((flow["points"] - gda["points"]) ** 2, axis=-1)), axis=-1)
+    with np.load(out / "arrays.npz") as arrays:
+        np.testing.assert_allclose(arrays["flow_gda_distance"][0], expected, rtol=1e-12, atol=0)
+    distance = json.loads((out / "summary.json").read_text())["settings"][0]["flow_vs_gda"]
+    assert distance["largest"]["mean"] == pytest.approx(expected.max(), rel=1e-12)
+    assert distance["final"]["mean"] == pytest.approx(expected[-1], rel=1e-12)
+    assert expected[0] == 0 and expected.max() > 1e-3  # GDA's first-order gap shows
+
+
+def test_demo_rerun_reuses_the_runs(demo_run, capsys):
+    out = demo_run[0]
+    before = (out / "runs" / "base__flow__seed3.json").read_text()
+    assert main(["demo", "--quick", "--out", str(out), "--seed", "3"]) == 0
+    assert "0 to run" in capsys.readouterr().err
+    assert (out / "runs" / "base__flow__seed3.json").read_text() == before
 
 
 def test_help_exits_zero(capsys):

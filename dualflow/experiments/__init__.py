@@ -1,7 +1,8 @@
 """Experiments and the command line. Nothing else in dualflow imports this package.
 
 - `config/`: what a run is asked to do. `StudyConfig` and `load_study` (mode-collapse studies
-  from TOML; the schema in `config.schema`), `DemoConfig`, `PhaseConfig`, `LinearizeConfig`.
+  from TOML; the schema in `config.schema`), `demo_config` (the shipped `config/demo.toml`),
+  `PhaseConfig`, `LinearizeConfig`.
 - `runners/`: what runs it. `run_study` (and `finish_study`), `run_compare`, `run_demo`,
   `run_phase`, `run_linearize`; the games built in `runners.build`, measured and summarised in
   `runners.measure`, drawn in `runners.figures`.
@@ -13,7 +14,7 @@
 """
 
 from .cli import main as main
-from .config.demo import DemoConfig as DemoConfig
+from .config.demo import demo_config as demo_config
 from .config.stability import LinearizeConfig as LinearizeConfig, PhaseConfig as PhaseConfig
 from .config.study import ConfigError as ConfigError, StudyConfig as StudyConfig, load_study as load_study
 from .runners.compare import run_compare as run_compare

@@ -10,8 +10,6 @@ import textwrap
 from .config.stability import SCHEMES
 from .config.study import parse_value
 
-DEFAULT_DEMO_OUT = "dualflow-output/demo"
-
 
 def nonnegative_int(text: str) -> int:
     try:
@@ -34,26 +32,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     demo = commands.add_parser(
         "demo",
-        help="flow versus GDA on the 8-Gaussian ring: figures, summary.json, trajectories",
+        help="flow versus GDA on the 8-Gaussian ring: a shipped study, figures + JSON",
         description="Generator particles start as a small blob at the centre of the 8-Gaussian ring and "
         "learn it against the exact Gaussian-kernel (RKHS) discriminator, once with GDA "
         "(alternating, discriminator first) and once with the continuous dual flow over the "
-        "same horizon (t = k * lr_g, kappa = lr_d / lr_g). Writes demo.png (particles at five "
-        "times), demo_metrics.png (MMD, squared W2, modes covered, high-quality fraction, "
-        "flow-vs-GDA distance over time), summary.json and trajectories.npz. The full run takes "
-        "under a minute on a 2-core CPU, --quick about 15 seconds.",
+        "same horizon (t = k * lr_g, kappa = lr_d / lr_g). The demo is the study "
+        "dualflow/experiments/config/demo.toml run by `dualflow run`: it writes that study's "
+        "folder (summary.json, table.md, arrays.npz, runs/), panels_base.png (particles over "
+        "the discriminator and its velocity field, flow above GDA), metrics_base.png, "
+        "coverage_over_time.png, flow_vs_gda.png and animation_base.gif. The full run takes "
+        "about a minute on a 2-core CPU, --quick about 20 seconds.",
     )
     demo.add_argument(
         "--out",
         metavar="DIR",
-        default=DEFAULT_DEMO_OUT,
-        help=f"folder to write the outputs into, created if missing; existing files of the "
-        f"same names are replaced (default: {DEFAULT_DEMO_OUT})",
+        default=None,
+        help="results folder, created if missing; finished runs already there are reused (default: "
+        "dualflow-output/demo, with '-quick' appended under --quick)",
     )
     demo.add_argument(
         "--quick",
         action="store_true",
-        help="run a smaller, shorter configuration (48 particles, horizon 10; about 15 seconds) "
+        help="run a smaller, shorter configuration (48 particles, horizon 10; about 20 seconds) "
         "instead of the full one (128 particles, horizon 20)",
     )
     demo.add_argument(
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INT",
         help="seed of the random data sample and of the initial blob; the same seed gives the "
         "same numbers (default: 0)",
+    )
+    demo.add_argument(
+        "--fresh", action="store_true", help="delete the folder's finished runs first (default: reuse them)"
     )
     _add_stability_commands(commands)
     _add_study_commands(commands)

@@ -2,8 +2,8 @@
 
 Commands:
 
-- `demo`: the 8-Gaussian ring learned by the exact-kernel dual flow and by GDA, side by side
-  (figures, a JSON summary and the trajectories; see `dualflow.experiments.runners.demo`).
+- `demo`: the 8-Gaussian ring learned by the exact-kernel dual flow and by GDA, side by side: the
+  shipped study `config/demo.toml` run like `run` (see `dualflow.experiments.runners.demo`).
 - `phase`: a predicted (and optionally measured) phase diagram of the isolated points model.
 - `linearize`: the exact linearization at a configuration, with eigenvalues and dominant mode.
 (See `dualflow.experiments.runners.stability`.)
@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else [str(a) for a in argv])
     jax.config.update("jax_enable_x64", True)  # the command line's edge: float64 metrics and analysis
     if args.command == "demo":
-        run_demo(args.out, quick=args.quick, seed=args.seed)
-        return 0
+        return _guarded("demo", lambda: run_demo(args.out, quick=args.quick, seed=args.seed, fresh=args.fresh))
     if args.command in ("phase", "linearize"):
         try:
             if args.command == "phase":
@@ -99,7 +98,7 @@ def _redraw(folder):
         return finish_study(load_folder_config(folder), folder)
     raise ResultsFolderError(
         f"{folder} is not a results folder of `dualflow run`, `sweep` or `compare` (no "
-        "study.json or compare.json); `demo` and `phase` draw their figures in seconds: rerun them"
+        "study.json or compare.json); `phase` draws its figures in seconds: rerun it"
     )
 
 

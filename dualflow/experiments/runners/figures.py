@@ -6,6 +6,7 @@ settings, arranges the study's arrays into what the plotting functions take and 
 - `coverage_table.png`, `hq_table.png`: final covered modes / high-quality fraction over the
   sweep (one axis: rows = its values, columns = dynamics; two axes: one table per dynamics);
 - `coverage_over_time.png`: covered modes over time, one axis per setting, flow vs GDA;
+- `flow_vs_gda.png`: the largest particle distance between the flow and GDA over time, per setting;
 - `metrics_<setting>.png`: every metric over time with min-max bands over seeds;
 - `panels_<setting>.png`: particles over the discriminator heat map with velocity arrows;
 - `animation_<setting>.gif`: flow vs GDA side by side.
@@ -63,6 +64,7 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
     num_modes = centres.shape[0]
     files = {}
     wide = _study_title(cfg, 110)
+    per_setting = _study_title(cfg, min(110, 36 * min(len(cfg.settings), 4)))  # over small multiples
 
     # summary tables: covered modes and high-quality fraction over the sweep
     for metric, name, label, fmt, range_fmt, vmax in (
@@ -105,9 +107,25 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
         reference_label=f"all {num_modes} modes",
         ylim=(-0.3, num_modes + 0.5),
         integer=True,
-        title=f"{wide}\ncovered modes over time (a mode holds ≥ {d['metrics']['min_fraction']:.0%} of the particles)",
+        title=f"{per_setting}\ncovered modes over time\n(a mode holds ≥ {d['metrics']['min_fraction']:.0%} of the particles)",
     )
     files["coverage_over_time"] = write_figure(out / "coverage_over_time.png", fig)
+
+    # where GDA leaves its flow: the largest particle distance over time for every setting
+    if "flow_gda_distance" in arrays:
+        ts = np.linspace(0.0, d["dynamics"]["t1"], d["dynamics"]["n_saves"])
+        curves = {}
+        for p_index, setting in enumerate(cfg.settings):
+            grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
+            curves[setting_label(setting) or "base"] = {
+                "max over particles": (ts, arrays["flow_gda_distance"][grid_index])
+            }
+        fig = plot_setting_curves(
+            curves,
+            ylabel="max_j |x_j(flow) − x_j(GDA)|",
+            title=f"{per_setting}\nflow versus GDA: the largest distance\nbetween a particle's two paths (same start)",
+        )
+        files["flow_vs_gda"] = write_figure(out / "flow_vs_gda.png", fig)
 
     # every metric over time for the panel settings, with spread over seeds
     dist_index = arrays.get("distance_index", None)

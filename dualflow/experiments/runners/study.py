@@ -41,7 +41,8 @@ failed runs never stop the study.
   `(*sweep shape, dynamics, seeds, ...)` (see `ARRAYS_DOC` in the module).
 - Figures: `coverage_table.png` (covered modes over the sweep; two axes: one heat map per
   dynamics), `hq_table.png` (high-quality fraction), `coverage_over_time.png` (covered modes
-  over time, one axis per setting, flow vs GDA with min-max bands),
+  over time, one axis per setting, flow vs GDA with min-max bands), `flow_vs_gda.png` (the largest
+  particle distance between the two runs of a seed over time, per setting),
   `metrics_<setting>.png` (all metrics over time with spread over seeds),
   `panels_<setting>.png` (particles over the discriminator heat map with velocity arrows,
   first seed), `animation_<setting>.gif` (flow vs GDA side by side).
@@ -59,6 +60,7 @@ import jax
 import numpy as np
 
 from ..._json import json_float, json_ready
+from ...analysis.convergence import flow_gda_errors
 from ...metrics.trajectory import evaluated_indices
 from ..config.study import (
     DYNAMICS_LABELS,
@@ -74,7 +76,7 @@ from ..store.records import run_failed, versions
 from ..store.runs import ResultsFolderError, RunStore
 from .build import build_game, build_problem, n_segments, solve_run, state_template
 from .figures import draw_animation, draw_figures, figure_settings
-from .measure import aggregate_runs, final_values, markdown_table, measure_run
+from .measure import aggregate_runs, final_values, markdown_table, measure_run, seed_stats
 from .precision import float64
 
 __all__ = ["finish_study", "markdown_table", "run_study"]
@@ -87,7 +89,8 @@ dynamics (R,), seeds (K,), centres (modes, 2), std (), masses (N,),
 ts (G, R, K, S) saved times (inf past an early end), result (G, R, K) Result codes,
 occupancy (G, R, K, S, modes), num_covered / high_quality_fraction / kl_occupancy (G, R, K, S),
 distance_index (Sd,) indices into the saves, w2 / w2_squared / sinkhorn / mmd (G, R, K, Sd) (nan if not computed),
-trajectory_index (St,), points (G, R, K, St, N, 2) float32, data_points (K, M, 2), data_masses (K, M).
+trajectory_index (St,), points (G, R, K, St, N, 2) float32, data_points (K, M, 2), data_masses (K, M),
+flow_gda_distance (G, K, S) max_j |x_j(flow) - x_j(GDA)| at the saved times, float64 (when both dynamics ran).
 """
 
 
@@ -249,7 +252,11 @@ def _gather(cfg: StudyConfig, store, problems: dict, centres, trajectory_index):
     arrays["points"] = np.full(
         shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan, dtype=np.float32
     )
+    both = "flow" in compare and "gda" in compare
+    if both:
+        arrays["flow_gda_distance"] = np.full(cfg.shape + (len(seeds), n_saves), np.nan)
     keep, runs, kept, n_dist = figure_settings(cfg), [], {}, None
+    pending: dict[tuple, tuple] = {}  # (setting, seed) -> the first of its flow and GDA runs
     for p_index, setting in enumerate(cfg.settings):
         grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
         for r, dynamics in enumerate(compare):
@@ -273,10 +280,47 @@ def _gather(cfg: StudyConfig, store, problems: dict, centres, trajectory_index):
                     arrays[name][index] = measured[name]
                 arrays["points"][index] = np.asarray(sol.points, dtype=np.float32)[trajectory_index]
                 runs.append(store.record(run_id))
+                if both and dynamics in ("flow", "gda"):
+                    first = pending.pop((p_index, k), None)
+                    if first is None:
+                        pending[(p_index, k)] = (dynamics, sol)
+                    else:
+                        pair = dict([first, (dynamics, sol)])
+                        arrays["flow_gda_distance"][grid_index + (k,)] = _flow_gda_distance(
+                            cfg, pair["flow"], pair["gda"]
+                        )
                 if game is not None:
                     kept[(p_index, dynamics)] = (game, sol, problems[seed][0])
 
     return arrays, runs, kept, n_dist
+
+
+def _flow_gda_distance(cfg: StudyConfig, flow, gda) -> np.ndarray:
+    r"""$\max_j |x_j^{\text{flow}}(t_k) - x_j^{\text{GDA}}(t_k)|$ at the study's saved times `(S,)`
+    (`nan` after either run ended): `analysis.flow_gda_errors` with the one step size $\tau$."""
+    dyn = cfg.data["dynamics"]
+    ts = np.linspace(0.0, dyn["t1"], dyn["n_saves"])
+    errors = flow_gda_errors(
+        ts,
+        np.asarray(flow.points, dtype=np.float64),
+        np.asarray(gda.points, dtype=np.float64)[None],
+        [dyn["tau"]],
+        flow_end=float(np.asarray(flow.final_time)),
+        gda_ends=[float(np.asarray(gda.final_time))],
+    )
+    return errors["errors"][0]
+
+
+def _distance_stats(cfg: StudyConfig, distance: np.ndarray) -> list:
+    """Per setting: the largest and the final flow-to-GDA distance, statistics over seeds."""
+    out = []
+    for p_index in range(len(cfg.settings)):
+        grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
+        values = distance[grid_index]  # (K, S)
+        complete = np.all(np.isfinite(values), axis=1)
+        largest = np.where(complete, np.max(np.where(np.isfinite(values), values, -np.inf), axis=1), np.nan)
+        out.append({"largest": seed_stats(largest), "final": seed_stats(values[:, -1])})
+    return out
 
 
 def _study_summary(cfg: StudyConfig, summary_settings: list, runs: list, timings: dict, centres) -> dict:
@@ -305,6 +349,8 @@ def _study_summary(cfg: StudyConfig, summary_settings: list, runs: list, timings
             "mode_hops": "switches of the dominant mode (argmax occupancy) after it persisted hop_persistence saves",
             "particle_hops_mean": "mean number of hops of a particle from one mode to another",
             "hopped_fraction": "fraction of the particles that hopped at least once",
+            "flow_vs_gda": "max over particles of |x_j(flow) - x_j(GDA)| at the saved times (same seed, same start); "
+            "largest: its maximum over the run (null if either run ended early), final: at the last save",
             "final": "value at the last save with finite positions; stats over seeds ignore missing values",
             "kappa_flow": "the flow's kappa, n_critic * kappa: the tau -> 0 limit of GDA(lr_g = tau, "
             "lr_d = kappa tau, n_critic)",
@@ -358,6 +404,9 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     problems = {seed: build_problem(cfg, seed) for seed in seeds}
     arrays, runs, kept, n_dist = _gather(cfg, store, problems, centres, trajectory_index)
     summary_settings = aggregate_runs(cfg, runs)
+    if "flow_gda_distance" in arrays:
+        for entry, stats in zip(summary_settings, _distance_stats(cfg, arrays["flow_gda_distance"])):
+            entry["flow_vs_gda"] = stats
     t_plots = time.perf_counter()
     files = {}
     arrays.update(_static_arrays(cfg, problems, centres, n_dist, trajectory_index))
