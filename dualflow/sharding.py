@@ -89,7 +89,7 @@ def _rows_spec(mesh: Mesh) -> PartitionSpec:
     return PartitionSpec(mesh.axis_names if len(mesh.axis_names) > 1 else mesh.axis_names[0])
 
 
-def _num_rows(tree) -> int:
+def _n_rows(tree) -> int:
     leaves = jax.tree_util.tree_leaves(tree)
     if not leaves:
         raise ValueError("`rows` holds no arrays; expected arrays with a leading axis of rows.")
@@ -106,7 +106,7 @@ def _num_rows(tree) -> int:
 
 def _pad_rows(tree, multiple: int):
     """Every leaf's leading axis padded to a multiple of `multiple` by repeating its last row."""
-    extra = (-_num_rows(tree)) % multiple
+    extra = (-_n_rows(tree)) % multiple
 
     def pad(leaf):
         leaf = jnp.asarray(leaf)
@@ -175,7 +175,7 @@ def map_rows(fn: Callable, rows, *shared, mesh: Mesh | None = None, gather: bool
     ```
     """
     mesh = _auto_mesh(mesh)
-    n = _num_rows(rows)
+    n = _n_rows(rows)
     spec = _rows_spec(mesh)
     padded = _pad_rows(rows, mesh.size)
     # check_vma=False: `fn` is any single-device code (e.g. a scan whose initial carry is a constant);

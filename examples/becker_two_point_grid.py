@@ -189,7 +189,7 @@ def main(argv=None):
             for run in stable
             if abs(run["cold_start_tail_factor"] - run["predicted_rho"]) < 1e-2 * run["predicted_rho"]
         ),
-        "num_stable": len(stable),
+        "n_stable": len(stable),
         "cold_start_mismatches": [
             {
                 key: run[key]

@@ -87,7 +87,7 @@ def main(argv=None):
                 "linearized_pair_modulus": float(np.abs(eigs[np.argmin(np.abs(eigs - pair[0]))])),
                 "fitted_rho": float(np.abs(fitted[0])),
                 "fitted_pair_modulus": float(np.abs(fitted_pair)),
-                "num_fitted_modes": int(len(fitted)),
+                "n_fitted_modes": int(len(fitted)),
                 "family_counts": counts,
                 "expected_counts": {"spread 1-b": (N - 1) * d, "coupled pair": 2 * d, "rest 1-a": (N - 1) * d},
                 "matrix_size": int(len(eigs)),

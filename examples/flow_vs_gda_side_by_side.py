@@ -70,7 +70,7 @@ def measure(points, data, reference) -> dict:
     rows = {"covered_modes": [], "mmd": [], "w2_squared": [], "max_deviation_from_flow": [], "w2_squared_to_flow": []}
     for x, ref in zip(np.asarray(points), np.asarray(reference)):
         cloud = df.Measure(x)
-        rows["covered_modes"].append(int(mode_coverage(x, centres, STD).num_covered))
+        rows["covered_modes"].append(int(mode_coverage(x, centres, STD).n_covered))
         rows["mmd"].append(float(mmd(kernel, cloud, data)))
         rows["w2_squared"].append(float(w2_squared(cloud, data)))
         rows["max_deviation_from_flow"].append(float(np.max(np.linalg.norm(x - ref, axis=1))))

@@ -128,12 +128,12 @@ def main(argv=None):
                     "mmd_end": curve[-1],
                     "mmd_over_time": curve,
                     "steps_saved": [int(round(float(t) / LR_G)) for t in np.asarray(sol.ts)],
-                    "modes_covered": int(cov.num_covered),
+                    "modes_covered": int(cov.n_covered),
                     "high_quality_fraction": float(cov.high_quality_fraction),
                     "occupancy": np.asarray(cov.occupancy).round(4).tolist(),
                 }
                 print(
-                    f"{name:58s} MMD {curve[0]:.3f} -> {curve[-1]:.3f}   modes {int(cov.num_covered)}/8   "
+                    f"{name:58s} MMD {curve[0]:.3f} -> {curve[-1]:.3f}   modes {int(cov.n_covered)}/8   "
                     f"high quality {float(cov.high_quality_fraction):.2f}   {sol.result_name}",
                     flush=True,
                 )

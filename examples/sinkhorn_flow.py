@@ -86,12 +86,12 @@ def main(argv=None):
             "ts": np.asarray(sol.ts).tolist(),
             "sinkhorn_divergence": divergence,
             "w2_squared": w2sq,
-            "covered_modes": [int(c.num_covered) for c in coverage],
+            "covered_modes": [int(c.n_covered) for c in coverage],
             "high_quality_fraction": [float(c.high_quality_fraction) for c in coverage],
             "divergence_decrease_factor": divergence[0] / divergence[-1],
-            "final_covered_modes": int(coverage[-1].num_covered),
+            "final_covered_modes": int(coverage[-1].n_covered),
             "first_time_all_modes_covered": next(
-                (float(t) for t, c in zip(np.asarray(sol.ts), coverage) if int(c.num_covered) == 8), None
+                (float(t) for t, c in zip(np.asarray(sol.ts), coverage) if int(c.n_covered) == 8), None
             ),
         }
 

@@ -22,7 +22,7 @@ def test_run_quick_writes_the_results_folder(tmp_path, capsys):
     assert len(summary["runs"]) == runs and progress.count("[dualflow] (") == runs
     assert summary["kind"] == "study" and len(list((out / "runs").glob("*.json"))) == runs
     assert_json(out / "config.json", ("name", "target", "discriminator", "dynamics", "sweep"))
-    assert_npz(out / "arrays.npz", ("ts", "num_covered", "occupancy", "points", "result"))
+    assert_npz(out / "arrays.npz", ("ts", "n_covered", "occupancy", "points", "result"))
     table = (out / "table.md").read_text().splitlines()
     assert "covered modes" in table[0] and len(table) == 2 + len(summary["settings"])
     for name in ("coverage_table.png", "coverage_over_time.png"):

@@ -180,7 +180,7 @@ def test_copies_features_against_numpy():
     jac = np.asarray(phi.jacobian(x))
     assert jac.shape == (2, 6, 2)
     np.testing.assert_allclose(jac[1], np.tile(np.eye(2), (3, 1)) / 3)
-    with pytest.raises(ValueError, match="num_copies"):
+    with pytest.raises(ValueError, match="n_copies"):
         Copies(0)
     with pytest.raises(ValueError, match="scale"):
         Copies(2, scale=-1.0)

@@ -103,7 +103,7 @@ def test_files_and_summary(quick_run):
     assert written["flow"]["settings"]["rtol"] <= 1e-10 and written["flow_check"]["accurate"]
     assert {"dualflow", "jax", "numpy"} <= set(written["versions"])
     assert set(written["final_metrics"]) == {"flow", "gda tau=0.05", "gda tau=0.025", "gda tau=0.0125"}
-    assert 0 <= written["final_metrics"]["flow"]["num_covered"] <= 8 and written["final_metrics"]["flow"]["w2"] > 0
+    assert 0 <= written["final_metrics"]["flow"]["n_covered"] <= 8 and written["final_metrics"]["flow"]["w2"] > 0
     assert set(written["files"]) >= {"arrays", "figure", "figure_svg", "compare"}
     assert (out / "compare.svg").read_text().lstrip().startswith("<?xml")
 

@@ -75,10 +75,10 @@ def test_demo_summary(demo_run):
         for r, dynamics in enumerate(arrays["dynamics"]):
             stats = entry["dynamics"][str(dynamics)]
             assert stats["results"] == {"SUCCESSFUL": 1}
-            covered, mmd, w2 = arrays["num_covered"][r, 0], arrays["mmd"][r, 0], arrays["w2"][r, 0]
+            covered, mmd, w2 = arrays["n_covered"][r, 0], arrays["mmd"][r, 0], arrays["w2"][r, 0]
             assert covered[0] == 0  # the blob starts away from every mode
             assert mmd[-1] < mmd[0] and w2[-1] < w2[0]
-            assert stats["num_covered"]["mean"] == covered[-1]
+            assert stats["n_covered"]["mean"] == covered[-1]
 
 
 def test_demo_flow_vs_gda_distance(demo_run):

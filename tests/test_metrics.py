@@ -229,7 +229,7 @@ def test_modes_three_of_eight_covered(rng):
     expected[[0, 3, 5]] = [0.4, 0.4, 0.2]
     np.testing.assert_allclose(cov.occupancy, expected, rtol=1e-15)
     np.testing.assert_array_equal(cov.covered, expected > 0)
-    assert int(cov.num_covered) == 3
+    assert int(cov.n_covered) == 3
     assert float(cov.high_quality_fraction) == 1.0
     p = expected[expected > 0]
     np.testing.assert_allclose(cov.kl_to_uniform, np.sum(p * np.log(8 * p)), rtol=1e-12)
@@ -255,22 +255,22 @@ def test_modes_radius_is_three_std():
 
 def test_modes_threshold_at_exactly_five_percent(rng):
     at_five = mode_coverage(_at([0, 1], [19, 1], rng), CENTRES, STD)  # 1/20 = 5%
-    assert bool(at_five.covered[1]) and int(at_five.num_covered) == 2
+    assert bool(at_five.covered[1]) and int(at_five.n_covered) == 2
     below = mode_coverage(_at([0, 1], [20, 1], rng), CENTRES, STD)  # 1/21 < 5%
-    assert not bool(below.covered[1]) and int(below.num_covered) == 1
+    assert not bool(below.covered[1]) and int(below.n_covered) == 1
     # by mass: one particle of mass 19 on mode 0, one of mass 1 on mode 1
     weighted = mode_coverage(_at([0, 1], [1, 1], rng), CENTRES, STD, masses=jnp.array([19.0, 1.0]))
     np.testing.assert_allclose(weighted.occupancy[:2], [0.95, 0.05])
-    assert int(weighted.num_covered) == 2
-    assert int(mode_coverage(_at([0, 1], [19, 1], rng), CENTRES, STD, min_fraction=0.06).num_covered) == 1
+    assert int(weighted.n_covered) == 2
+    assert int(mode_coverage(_at([0, 1], [19, 1], rng), CENTRES, STD, min_fraction=0.06).n_covered) == 1
 
 
 def test_modes_balanced_and_empty():
     balanced = mode_coverage(CENTRES, CENTRES, STD)
-    assert int(balanced.num_covered) == 8
+    assert int(balanced.n_covered) == 8
     assert abs(float(balanced.kl_to_uniform)) < 1e-15
     empty = mode_coverage(jnp.zeros((5, 2)), CENTRES, STD)
-    assert int(empty.num_covered) == 0 and float(empty.high_quality_fraction) == 0.0
+    assert int(empty.n_covered) == 0 and float(empty.high_quality_fraction) == 0.0
     np.testing.assert_allclose(empty.kl_to_uniform, np.log(8))
     assert np.isfinite(float(empty.kl_to_uniform))
 
@@ -298,7 +298,7 @@ def test_modes_vmap_over_time(rng):
     frames = jnp.stack([jnp.asarray(three_modes), jnp.asarray(all_modes)])  # (time, n, d)
     cov = jax.jit(jax.vmap(lambda x: mode_coverage(x, CENTRES, STD)))(frames)
     assert cov.occupancy.shape == (2, 8) and cov.covered.shape == (2, 8)
-    np.testing.assert_array_equal(cov.num_covered, [3, 8])
+    np.testing.assert_array_equal(cov.n_covered, [3, 8])
 
 
 def test_modes_errors():

@@ -51,21 +51,21 @@ def _kl_by_hand(occupancy, weights):
 
 
 def test_occupancy_matches_numpy_counts_at_every_save(rng):
-    num_saves, n = 5, 60
-    points = CENTRES[rng.integers(0, 8, size=(num_saves, n))] + 0.06 * rng.normal(size=(num_saves, n, 2))
-    points[:, :5] = rng.uniform(-0.5, 0.5, size=(num_saves, 5, 2))  # far from every mode
+    n_saves, n = 5, 60
+    points = CENTRES[rng.integers(0, 8, size=(n_saves, n))] + 0.06 * rng.normal(size=(n_saves, n, 2))
+    points[:, :5] = rng.uniform(-0.5, 0.5, size=(n_saves, 5, 2))  # far from every mode
     masses = rng.uniform(0.2, 1.0, size=n)
     weights = np.arange(1.0, 9.0)
-    ts = np.linspace(0.0, 2.0, num_saves)
+    ts = np.linspace(0.0, 2.0, n_saves)
     result = metrics_over_time(
         (ts, points, masses), Measure(CENTRES), CENTRES, STD, target_weights=weights, which=("modes",)
     )
     assert isinstance(result, MetricsOverTime)
-    for s in range(num_saves):
+    for s in range(n_saves):
         occupancy, high = _numpy_occupancy(points[s], masses, 3 * STD)
         np.testing.assert_allclose(result.occupancy[s], occupancy, rtol=1e-12)
         np.testing.assert_allclose(result.high_quality_fraction[s], high, rtol=1e-12)
-        assert result.num_covered[s] == np.sum(occupancy >= 0.05)
+        assert result.n_covered[s] == np.sum(occupancy >= 0.05)
         np.testing.assert_allclose(result.kl_occupancy[s], _kl_by_hand(occupancy, weights), rtol=1e-10)
     np.testing.assert_array_equal(result.ts, ts)
     assert result.w2 is None and result.w2_squared is None and result.sinkhorn is None and result.mmd is None
@@ -78,13 +78,13 @@ def test_counts_with_uniform_masses_are_exact_fractions():
     expected = np.zeros(8)
     expected[[0, 4, 6]] = [0.5, 0.3, 0.1]
     np.testing.assert_array_equal(result.occupancy[0], expected)
-    assert result.num_covered[0] == 3 and result.high_quality_fraction[0] == 0.9
+    assert result.n_covered[0] == 3 and result.high_quality_fraction[0] == 0.9
     p = np.array([5, 3, 1]) / 9
     np.testing.assert_allclose(result.kl_occupancy[0], np.sum(p * np.log(8 * p)), rtol=1e-12)
     # exactly 5%: 7 of 140 particles (7 * fl(1/140) < 0.05, so the fraction must be 7 / 140)
     frame = np.concatenate([np.repeat(CENTRES[[0]], 133, 0), np.repeat(CENTRES[[1]], 7, 0)])
     result = metrics_over_time((np.zeros(1), frame[None], None), Measure(CENTRES), CENTRES, STD, which=("modes",))
-    assert result.occupancy[0, 1] == 0.05 and result.num_covered[0] == 2
+    assert result.occupancy[0, 1] == 0.05 and result.n_covered[0] == 2
 
 
 def test_occupancy_kl_by_hand():
@@ -191,11 +191,11 @@ def test_non_finite_saves_are_nan_rows_and_json_nulls(rng):
     points[2, 3] = np.nan  # a blown-up save at a finite time
     ts = np.array([0.0, 0.5, 1.0, np.inf, np.inf])  # a flow that ended before t = 1.5
     result = metrics_over_time((ts, points, None), data, CENTRES, STD)
-    for name in ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd"):
+    for name in ("n_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd"):
         values = getattr(result, name)
         assert np.all(np.isfinite(values[:2])), name
         assert np.all(np.isnan(values[2:])), name
-    assert np.all(np.isnan(result.occupancy[2:])) and np.all(result.num_covered[:2] == 8)
+    assert np.all(np.isnan(result.occupancy[2:])) and np.all(result.n_covered[:2] == 8)
     as_dict = result.to_dict()
     json.dumps(as_dict, allow_nan=False)
     assert as_dict["ts"][3] == "inf" and as_dict["w2"][2:] == [None, None, None]  # NaN: null; inf: "inf"
@@ -220,7 +220,7 @@ def test_solutions_from_solve_gda_and_an_early_ended_flow(key):
     result = metrics_over_time(flow, data, ring8_centres(2.0), STD)
     assert np.all(np.isfinite(result.w2))
     np.testing.assert_array_equal(result.w2[ended], result.w2[ended][0])
-    np.testing.assert_array_equal(result.num_covered[ended], result.num_covered[ended][0])
+    np.testing.assert_array_equal(result.n_covered[ended], result.n_covered[ended][0])
 
 
 def test_errors(rng):
@@ -257,13 +257,13 @@ def test_errors(rng):
 # ------------------------------------------------------------------------- mode hopping
 
 
-def _occupancy_of(labels, num_modes=4, top=0.6, second=0.1):
+def _occupancy_of(labels, n_modes=4, top=0.6, second=0.1):
     """Occupancy rows whose largest entry is `labels[s]` (or empty rows for -1)."""
-    occupancy = np.zeros((len(labels), num_modes))
+    occupancy = np.zeros((len(labels), n_modes))
     for s, label in enumerate(labels):
         if label >= 0:
             occupancy[s, label] = top
-            occupancy[s, (label + 1) % num_modes] = second
+            occupancy[s, (label + 1) % n_modes] = second
     return occupancy
 
 
@@ -277,15 +277,15 @@ def test_mode_hops_ignore_flicker_and_empty_saves():
     np.testing.assert_array_equal(hops.modes, [0, 2, 1])
     np.testing.assert_array_equal(hops.start_times, [0.0, 4.0, 7.5])
     np.testing.assert_array_equal(hops.switch_times, [4.0, 7.5])
-    assert hops.num_hops == 2
+    assert hops.n_hops == 2
     # persistence 1: every change between modes counts (empty saves still do not)
     every = mode_hops(_occupancy_of(labels), ts, persistence=1)
     np.testing.assert_array_equal(every.modes, [0, 1, 0, 2, 3, 2, 1])
-    assert every.num_hops == 6
+    assert every.n_hops == 6
     # persistence 4: only the run of 2 (4 saves) is long enough; nothing to hop to
     long = mode_hops(_occupancy_of(labels), ts, persistence=4)
     np.testing.assert_array_equal(long.modes, [2])
-    assert long.num_hops == 0 and long.switch_times.size == 0
+    assert long.n_hops == 0 and long.switch_times.size == 0
 
 
 def test_mode_hops_threshold_ties_and_non_finite_saves():
@@ -306,7 +306,7 @@ def test_mode_hops_threshold_ties_and_non_finite_saves():
     np.testing.assert_array_equal(hops.switch_times, [3.0])
     assert mode_hops(occupancy, ts, min_fraction=0.0, persistence=1).dominant[0] == 0
     empty = mode_hops(np.zeros((3, 2)), np.arange(3.0))
-    assert empty.num_hops == 0 and empty.modes.size == 0 and np.all(empty.dominant == -1)
+    assert empty.n_hops == 0 and empty.modes.size == 0 and np.all(empty.dominant == -1)
 
 
 def test_particle_hops_counts_changes_of_mode():

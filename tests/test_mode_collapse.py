@@ -227,7 +227,7 @@ def test_tiny_study(tmp_path):
 def check_results_folder(out, summary):
     assert_json(out / "summary.json", ("study", "settings", "runs", "seeds", "versions", "timings_s"))
     assert_json(out / "config.json", ("name", "target", "dynamics", "sweep"))
-    assert_npz(out / "arrays.npz", ("ts", "num_covered", "occupancy", "points", "result", "centres"))
+    assert_npz(out / "arrays.npz", ("ts", "n_covered", "occupancy", "points", "result", "centres"))
     assert "covered modes" in (out / "table.md").read_text().splitlines()[0]
     for name in (
         "coverage_table.png",
@@ -249,7 +249,7 @@ def check_results_folder(out, summary):
         for dyn in ("flow", "gda"):
             stats = entry["dynamics"][dyn]
             assert set(stats) >= {
-                "num_covered",
+                "n_covered",
                 "high_quality_fraction",
                 "kl_occupancy",
                 "w2",
@@ -309,17 +309,17 @@ def check_summary_against_numpy(out, summary):
                 mmds.append(numpy_mmd(x, arrays["data_points"][k], spacing))
                 if stats["n_failed"] == 0:
                     assert ts[-1] == pytest.approx(1.0)
-            assert stats["num_covered"]["values"] == covered
+            assert stats["n_covered"]["values"] == covered
             np.testing.assert_allclose(stats["high_quality_fraction"]["values"], quality, atol=1e-12)
-            assert stats["num_covered"]["mean"] == pytest.approx(np.mean(covered))
-            assert stats["num_covered"]["std"] == pytest.approx(np.std(covered))
-            assert (stats["num_covered"]["min"], stats["num_covered"]["max"]) == (min(covered), max(covered))
+            assert stats["n_covered"]["mean"] == pytest.approx(np.mean(covered))
+            assert stats["n_covered"]["std"] == pytest.approx(np.std(covered))
+            assert (stats["n_covered"]["min"], stats["n_covered"]["max"]) == (min(covered), max(covered))
             if stats["n_failed"] == 0:  # positions saved as float32: MMD to ~1e-6
                 np.testing.assert_allclose(stats["mmd"]["values"], mmds, rtol=1e-4, atol=1e-6)
             # the metrics over time end with the same final coverage
             np.testing.assert_array_equal(
-                arrays["num_covered"][i, r, :, -1][np.isfinite(arrays["num_covered"][i, r, :, -1])],
-                np.array(covered)[np.isfinite(arrays["num_covered"][i, r, :, -1])],
+                arrays["n_covered"][i, r, :, -1][np.isfinite(arrays["n_covered"][i, r, :, -1])],
+                np.array(covered)[np.isfinite(arrays["n_covered"][i, r, :, -1])],
             )
 
 
@@ -344,5 +344,5 @@ def load_example(name):
 def test_grid25_example_quick(tmp_path):
     results = load_example("mode_collapse_grid25").main(["--quick", "--out", str(tmp_path)])
     summary = results["grid25_kappa"]
-    assert summary["target"]["num_modes"] == 25 and summary["quick"]
+    assert summary["target"]["n_modes"] == 25 and summary["quick"]
     assert_figure(tmp_path / "grid25_kappa" / "coverage_table.png")

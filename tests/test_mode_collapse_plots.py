@@ -135,14 +135,14 @@ def test_animation_gif_frames_and_mp4_skipped_without_ffmpeg(setup, tmp_path, mo
     files = animate_runs(runs, setup["data"], tmp_path / "runs.gif", fps=4, max_frames=6, dpi=40)
     assert isinstance(files, AnimationFiles)
     assert files.gif == tmp_path / "runs.gif" and files.mp4 is None
-    assert files.num_frames == 6 and files.frame_times[0] == 0.0 and files.frame_times[-1] == 10.0
+    assert files.n_frames == 6 and files.frame_times[0] == 0.0 and files.frame_times[-1] == 10.0
     assert any("MP4 skipped" in note and "ffmpeg" in note for note in files.notes)
     assert not (tmp_path / "runs.mp4").exists()
     with Image.open(files.gif) as gif:
         assert gif.n_frames == 6
     assert files.gif.stat().st_size < 2_000_000
     everything = animate_runs(runs, setup["data"], tmp_path / "all", max_frames=40, dpi=30, mp4=False)
-    assert everything.num_frames == 13 and everything.notes == ()
+    assert everything.n_frames == 13 and everything.notes == ()
     np.testing.assert_allclose(everything.frame_times, union)
     with Image.open(everything.gif) as gif:
         assert gif.n_frames == 13
@@ -162,7 +162,7 @@ def test_animation_with_the_discriminator_field(setup, tmp_path):
         grid=10,
         arrows=4,
     )
-    assert files.num_frames == 3
+    assert files.n_frames == 3
     with Image.open(files.gif) as gif:
         assert gif.n_frames == 3
     shared = animate_runs(
@@ -250,7 +250,7 @@ def test_coverage_curves_axes_labels_and_bands(coverage_results, tmp_path):
     fig.savefig(tmp_path / "coverage.png", dpi=60)
     assert_figure(tmp_path / "coverage.png")
 
-    minmax = plot_coverage_curves(coverage_results, metrics=["w2_squared", "num_covered"], band="minmax")
+    minmax = plot_coverage_curves(coverage_results, metrics=["w2_squared", "n_covered"], band="minmax")
     assert [t.get_text() for t in minmax.legends[0].get_texts()][0] == "GDA: mean, band min to max over 2 seeds"
     assert [ax.get_title() for ax in minmax.axes if ax.get_visible()] == [
         "$W_2^2$ to the target (exact)",

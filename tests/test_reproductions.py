@@ -147,7 +147,7 @@ def test_mode_collapse_quick(tmp_path, example, study, name):
     summary, folder = results[name], tmp_path / name
     ring = example.endswith("ring8")
     centres, min_fraction = (RING8, 0.05) if ring else (GRID25, 0.02)  # the grid: half a uniform share of 4%
-    assert summary["quick"] and summary["target"]["num_modes"] == len(centres)
+    assert summary["quick"] and summary["target"]["n_modes"] == len(centres)
     arrays = np.load(folder / "arrays.npz")
     assert np.asarray(arrays["centres"]) == pytest.approx(centres, abs=1e-12)
     std = float(arrays["std"])
@@ -167,7 +167,7 @@ def test_mode_collapse_quick(tmp_path, example, study, name):
             for r in range(points.shape[2]):
                 final = points[i, d, r, -1].astype(float)
                 covered, quality = numpy_coverage(final, centres, std, min_fraction)
-                assert stats["num_covered"]["values"][r] == covered
+                assert stats["n_covered"]["values"][r] == covered
                 assert stats["high_quality_fraction"]["values"][r] == pytest.approx(quality, abs=1e-12)
                 mmd = numpy_mmd(final, arrays["data_points"][r], arrays["data_masses"][r], spacing)
                 assert stats["mmd"]["values"][r] == pytest.approx(mmd, rel=1e-4, abs=1e-6)  # positions saved as float32

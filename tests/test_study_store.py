@@ -24,7 +24,7 @@ SMALL = {
     "sweep": {"kappa": [1.0, "inf"]},
 }
 
-ARRAY_KEYS = ("ts", "result", "num_covered", "occupancy", "mmd", "points")
+ARRAY_KEYS = ("ts", "result", "n_covered", "occupancy", "mmd", "points")
 
 
 def small(**tables):

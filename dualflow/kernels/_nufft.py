@@ -60,8 +60,8 @@ def _library_promotion():
     return stack
 
 
-def _opts(num_points: int) -> Opts:
-    return Opts(nthreads=1) if num_points < THREADED_POINTS else Opts()
+def _opts(n_points: int) -> Opts:
+    return Opts(nthreads=1) if n_points < THREADED_POINTS else Opts()
 
 
 def points_to_lattice(coefs, u, modes: int, eps: float):

@@ -20,11 +20,11 @@ from .features import AbstractFeatureMap
 
 
 class Copies(AbstractFeatureMap):
-    r"""$\phi(x) = s\,(x, \dots, x)$: `num_copies` copies of the identity features of $\mathbb R^d$.
+    r"""$\phi(x) = s\,(x, \dots, x)$: `n_copies` copies of the identity features of $\mathbb R^d$.
 
     **Arguments:**
 
-    - `num_copies`: $K \ge 1$.
+    - `n_copies`: $K \ge 1$.
     - `dim`: $d \ge 1$, the dimension of the points.
     - `scale`: $s > 0$; default $1/K$ (the mean of $K$ linear critics).
 
@@ -33,30 +33,30 @@ class Copies(AbstractFeatureMap):
     **Example:**
 
     ```python
-    critic = FiniteRank(Copies(num_copies=5, dim=1))   # f(z) = mean(psi) * z
+    critic = FiniteRank(Copies(n_copies=5, dim=1))   # f(z) = mean(psi) * z
     ```
     """
 
-    num_copies: int = eqx.field(static=True)
+    n_copies: int = eqx.field(static=True)
     dim: int = eqx.field(static=True)
     scale: jax.Array
 
-    def __init__(self, num_copies: int, dim: int = 1, scale=None):
-        check_int("num_copies", num_copies, minimum=1)
+    def __init__(self, n_copies: int, dim: int = 1, scale=None):
+        check_int("n_copies", n_copies, minimum=1)
         check_int("dim", dim, minimum=1)
-        scale = 1.0 / num_copies if scale is None else scale
+        scale = 1.0 / n_copies if scale is None else scale
         check_positive("scale", scale)
-        self.num_copies = num_copies
+        self.n_copies = n_copies
         self.dim = dim
         self.scale = jnp.asarray(scale, dtype=float)
 
     @property
     def n_features(self):
-        return self.num_copies * self.dim
+        return self.n_copies * self.dim
 
     def __call__(self, x):
-        return self.scale * jnp.tile(x, (1, self.num_copies))
+        return self.scale * jnp.tile(x, (1, self.n_copies))
 
     def jacobian(self, x):
-        block = jnp.tile(jnp.eye(self.dim, dtype=x.dtype), (self.num_copies, 1))
+        block = jnp.tile(jnp.eye(self.dim, dtype=x.dtype), (self.n_copies, 1))
         return jnp.broadcast_to(self.scale * block, (x.shape[0], self.n_features, self.dim))

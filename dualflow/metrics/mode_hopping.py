@@ -47,13 +47,13 @@ class ModeHops(eqx.Module):
       was ever established).
     - `start_times`: `(H + 1,)` the first saved time of each of them; `start_times[1:]` are the
       hop times.
-    - `num_hops`: $H$, the number of hops.
+    - `n_hops`: $H$, the number of hops.
     """
 
     dominant: np.ndarray
     modes: np.ndarray
     start_times: np.ndarray
-    num_hops: int
+    n_hops: int
 
     @property
     def switch_times(self) -> np.ndarray:
@@ -118,7 +118,7 @@ def mode_hops(occupancy, ts, *, min_fraction: float = 0.05, persistence: int = 3
     ```python
     m = metrics_over_time(sol, data, ring8_centres(2.0), std=0.02, which=("modes",))
     hops = mode_hops(m.occupancy, m.ts, persistence=3)
-    hops.num_hops, hops.modes, hops.switch_times
+    hops.n_hops, hops.modes, hops.switch_times
     ```
     """
     occupancy = np.asarray(occupancy, dtype=np.float64)
@@ -144,7 +144,7 @@ def mode_hops(occupancy, ts, *, min_fraction: float = 0.05, persistence: int = 3
     first = np.flatnonzero(filled != NO_MODE)
     starts = first[:1].tolist() + np.flatnonzero(_hops(filled[None, :])[0]).tolist()
     return ModeHops(
-        dominant=dominant, modes=filled[starts].astype(int), start_times=ts[starts], num_hops=max(len(starts) - 1, 0)
+        dominant=dominant, modes=filled[starts].astype(int), start_times=ts[starts], n_hops=max(len(starts) - 1, 0)
     )
 
 

@@ -40,7 +40,7 @@ class ModeCoverage(eqx.Module):
 
     - `occupancy`: `(K,)`, weight fraction $o_k$ of the particles at mode $k$.
     - `covered`: `(K,)` bool, $o_k \ge$ `min_fraction`.
-    - `num_covered`: integer scalar, number of covered modes.
+    - `n_covered`: integer scalar, number of covered modes.
     - `high_quality_fraction`: scalar, weight fraction of particles within $r$ of their
       nearest centre ($= \sum_k o_k$).
     - `kl_to_uniform`: scalar, $\mathrm{KL}(p \,\|\, u) = \sum_k p_k \log(K p_k)$ with
@@ -54,7 +54,7 @@ class ModeCoverage(eqx.Module):
 
     occupancy: PerMode
     covered: ModeFlags
-    num_covered: IntScalar
+    n_covered: IntScalar
     high_quality_fraction: Scalar
     kl_to_uniform: Scalar
 
@@ -90,7 +90,7 @@ def mode_coverage(
 
     ```python
     cov = mode_coverage(sol.ys[-1], ring8_centres(2.0), std=0.02)
-    cov.num_covered, cov.high_quality_fraction
+    cov.n_covered, cov.high_quality_fraction
     ```
     """
     points, centres = _check_points_and_centres(points, centres)
@@ -155,13 +155,13 @@ def occupancy_kl(occupancy, target_weights=None):
         occupancy = occupancy.astype(float)
     if occupancy.ndim < 1 or occupancy.shape[-1] == 0:
         raise ValueError(f"`occupancy` must have shape (..., K) with K >= 1; received shape {occupancy.shape}.")
-    num_modes = occupancy.shape[-1]
+    n_modes = occupancy.shape[-1]
     if target_weights is None:
-        target_weights = jnp.ones(num_modes, dtype=occupancy.dtype)
+        target_weights = jnp.ones(n_modes, dtype=occupancy.dtype)
     target_weights = jnp.asarray(target_weights, dtype=occupancy.dtype)
-    if target_weights.shape != (num_modes,):
+    if target_weights.shape != (n_modes,):
         raise ValueError(
-            f"`target_weights` must have shape ({num_modes},) to match `occupancy` {occupancy.shape}; "
+            f"`target_weights` must have shape ({n_modes},) to match `occupancy` {occupancy.shape}; "
             f"received shape {target_weights.shape}."
         )
     check_positive("target_weights", target_weights)
@@ -204,10 +204,10 @@ def _occupancy_kl(occupancy, target_weights):
 
 @jax.jit
 def _mode_coverage(points, centres, std, masses, radius_stds, min_fraction):
-    num_modes = centres.shape[0]
+    n_modes = centres.shape[0]
     labels = _mode_labels(points, centres, std, radius_stds)  # (n,), -1 off every ball
     high_quality = labels >= 0
-    at_mode = labels[:, None] == jnp.arange(num_modes)[None, :]  # (n, K)
+    at_mode = labels[:, None] == jnp.arange(n_modes)[None, :]  # (n, K)
 
     # Sum raw masses, divide once: with uniform masses this is count / n, correctly rounded,
     # so "exactly 5%" compares equal to 0.05.
@@ -219,7 +219,7 @@ def _mode_coverage(points, centres, std, masses, radius_stds, min_fraction):
     return ModeCoverage(
         occupancy=occupancy,
         covered=covered,
-        num_covered=jnp.sum(covered),
+        n_covered=jnp.sum(covered),
         high_quality_fraction=high_quality_fraction,
-        kl_to_uniform=_occupancy_kl(occupancy, jnp.ones(num_modes, dtype=points.dtype)),
+        kl_to_uniform=_occupancy_kl(occupancy, jnp.ones(n_modes, dtype=points.dtype)),
     )

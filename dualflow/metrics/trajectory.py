@@ -40,7 +40,7 @@ from .wasserstein import w2_squared
 
 #: The fields each metric group of `metrics_over_time` (`which`) fills.
 GROUP_FIELDS = {
-    "modes": ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy"),
+    "modes": ("occupancy", "n_covered", "high_quality_fraction", "kl_occupancy"),
     "w2": ("w2", "w2_squared"),
     "sinkhorn": ("sinkhorn",),
     "mmd": ("mmd",),
@@ -59,7 +59,7 @@ class MetricsOverTime(eqx.Module):
     - `ts`: `(S,)` the evaluated saved times (`inf` where the run had ended).
     - `indices`: `(S,)` their indices into the run's saved times.
     - `occupancy`: `(S, K)` per-mode occupancy $o_k$ (weight fractions).
-    - `num_covered`: `(S,)` number of modes with $o_k \ge$ `min_fraction` (float, so that a
+    - `n_covered`: `(S,)` number of modes with $o_k \ge$ `min_fraction` (float, so that a
       skipped row can be `nan`).
     - `high_quality_fraction`: `(S,)` $\sum_k o_k$.
     - `kl_occupancy`: `(S,)` $\mathrm{KL}(p \,\|\, q)$ in nats, $p = o/\sum_k o_k$, $q$ the target's
@@ -76,7 +76,7 @@ class MetricsOverTime(eqx.Module):
     ts: np.ndarray
     indices: np.ndarray
     occupancy: np.ndarray | None
-    num_covered: np.ndarray | None
+    n_covered: np.ndarray | None
     high_quality_fraction: np.ndarray | None
     kl_occupancy: np.ndarray | None
     w2: np.ndarray | None
@@ -147,11 +147,11 @@ def _unpack_run(run):
     return ts, points, masses
 
 
-def evaluated_indices(num_saves: int, every: int) -> np.ndarray:
-    """Saved indices `0, every, 2 every, ...` and always the last one, `num_saves - 1`."""
-    indices = np.arange(0, num_saves, every)
-    if indices[-1] != num_saves - 1:
-        indices = np.append(indices, num_saves - 1)
+def evaluated_indices(n_saves: int, every: int) -> np.ndarray:
+    """Saved indices `0, every, 2 every, ...` and always the last one, `n_saves - 1`."""
+    indices = np.arange(0, n_saves, every)
+    if indices[-1] != n_saves - 1:
+        indices = np.append(indices, n_saves - 1)
     return indices
 
 
@@ -198,7 +198,7 @@ def metrics_over_time(
     ```python
     sol = solve(game, Measure(x0), GDA(lr_g=0.05, lr_d=0.5), n_steps=2000, save_every=20)
     m = metrics_over_time(sol, data, ring8_centres(2.0), std=0.02, every=5)
-    m.num_covered, m.w2_squared
+    m.n_covered, m.w2_squared
     ```
     """
     # Long on purpose: the argument checks, then one pass per metric group over the evaluated saves.
@@ -227,12 +227,12 @@ def metrics_over_time(
         kernel = Gaussian(default_bandwidth(centres)) if "mmd" in which else None
     elif not isinstance(kernel, AbstractRadialKernel):
         raise TypeError(f"`kernel` must be a dualflow radial kernel; received {type(kernel).__name__}.")
-    num_modes = centres.shape[0]
+    n_modes = centres.shape[0]
     if target_weights is not None:
         target_weights = np.asarray(target_weights, dtype=points.dtype)
-        if target_weights.shape != (num_modes,):
+        if target_weights.shape != (n_modes,):
             raise ValueError(
-                f"`target_weights` must have shape ({num_modes},) to match `centres`; "
+                f"`target_weights` must have shape ({n_modes},) to match `centres`; "
                 f"received shape {target_weights.shape}."
             )
         check_positive("target_weights", target_weights)
@@ -240,7 +240,7 @@ def metrics_over_time(
     indices = evaluated_indices(points.shape[0], every)
     selected = points[indices]
     valid = np.isfinite(ts[indices]) & np.all(np.isfinite(selected), axis=(1, 2))
-    shapes = {name: (num_modes,) if name == "occupancy" else () for group in which for name in GROUP_FIELDS[group]}
+    shapes = {name: (n_modes,) if name == "occupancy" else () for group in which for name in GROUP_FIELDS[group]}
     fields = {name: np.full((indices.shape[0],) + shape, np.nan) for name, shape in shapes.items()}
 
     if valid.any():
@@ -260,7 +260,7 @@ def metrics_over_time(
             )
             values.update(
                 occupancy=cov.occupancy,
-                num_covered=cov.num_covered,
+                n_covered=cov.n_covered,
                 high_quality_fraction=cov.high_quality_fraction,
                 kl_occupancy=occupancy_kl(cov.occupancy, target_weights),
             )

@@ -40,8 +40,8 @@ class AbstractDiscriminator(eqx.Module):
     #: integrates by the history quadrature on fixed steps instead of an adaptive ODE solve.
     flows_by_history: ClassVar[bool] = False
 
-    def capacity(self, num_pushes: int, decay) -> int:
-        """History slots a run of `num_pushes` pushes needs (sized before compilation; `decay` per
+    def capacity(self, n_pushes: int, decay) -> int:
+        """History slots a run of `n_pushes` pushes needs (sized before compilation; `decay` per
         push, concrete or `None`). Players without a history need none."""
         return 0
 

@@ -103,8 +103,8 @@ class ExactRKHS(AbstractDiscriminator):
             check_int("history_size", self.history_size, minimum=1)
         check_positive("history_tol", self.history_tol)
 
-    def capacity(self, num_pushes: int, decay) -> int:
-        """Buffer slots needed for `num_pushes` pushes whose weights decay by `decay` per push
+    def capacity(self, n_pushes: int, decay) -> int:
+        """Buffer slots needed for `n_pushes` pushes whose weights decay by `decay` per push
         (`None` or traced: unknown, keep every push)."""
         if self.history_size is not None:
             return self.history_size
@@ -112,8 +112,8 @@ class ExactRKHS(AbstractDiscriminator):
             decay = float(np.max(np.abs(np.asarray(decay))))
             if 0 < decay < 1:
                 keep = math.ceil(math.log(self.history_tol) / math.log(decay)) + 1
-                return max(1, min(num_pushes, keep))
-        return max(1, num_pushes)
+                return max(1, min(n_pushes, keep))
+        return max(1, n_pushes)
 
     def run_stats(self, state) -> dict:
         return {"dropped_weight": state.dropped}

@@ -35,13 +35,13 @@ class AnimationFiles:
     """What `animate_runs` wrote.
 
     **Fields:** `gif` (path of the GIF), `mp4` (path of the MP4, or `None` when it was not
-    written), `num_frames`, `frame_times` (`(num_frames,)` times shown), `notes` (one line per
+    written), `n_frames`, `frame_times` (`(n_frames,)` times shown), `notes` (one line per
     thing left out, e.g. the MP4 without ffmpeg).
     """
 
     gif: Path
     mp4: Path | None
-    num_frames: int
+    n_frames: int
     frame_times: np.ndarray
     notes: tuple[str, ...]
 
@@ -208,7 +208,7 @@ def animate_runs(
             anim.save(mp4_path, writer=animation.FFMpegWriter(fps=fps), dpi=dpi)
         else:
             notes.append("MP4 skipped: ffmpeg is not available to matplotlib (install ffmpeg to get one).")
-    return AnimationFiles(gif=gif, mp4=mp4_path, num_frames=len(times), frame_times=times, notes=tuple(notes))
+    return AnimationFiles(gif=gif, mp4=mp4_path, n_frames=len(times), frame_times=times, notes=tuple(notes))
 
 
 def _panel_title(label: str, t: float) -> str:

@@ -25,10 +25,10 @@ from .curves import _plain_log_labels
 __all__ = ["plot_coverage_curves", "plot_coverage_heatmap"]
 
 #: Metrics drawn by default (those present in every result), in this order.
-DEFAULT_METRICS = ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "sinkhorn", "mmd")
+DEFAULT_METRICS = ("n_covered", "high_quality_fraction", "kl_occupancy", "w2", "sinkhorn", "mmd")
 #: Metrics that `plot_coverage_curves` knows, with their axis titles.
 TITLES = {
-    "num_covered": "covered modes",
+    "n_covered": "covered modes",
     "high_quality_fraction": "high-quality fraction",
     "kl_occupancy": "KL(occupancy ‖ target mode weights)",
     "w2": "$W_2$ to the target (exact)",
@@ -100,7 +100,7 @@ def plot_coverage_curves(
     - `runs`: mapping `label -> result` or `label -> [results]` (one per seed); a result is a
       `MetricsOverTime` or its `to_dict()`. The seeds of one run must share their saved times
       (a seed whose flow ended early is `nan` there and left out of the mean and the band).
-    - `metrics`: fields to draw, one axis each, from `"num_covered"`, `"high_quality_fraction"`,
+    - `metrics`: fields to draw, one axis each, from `"n_covered"`, `"high_quality_fraction"`,
       `"kl_occupancy"`, `"w2"`, `"w2_squared"`, `"sinkhorn"`, `"mmd"`; default: those of
       `DEFAULT_METRICS` present in every result. The distances use logarithmic axes
       (non-positive values left out).
@@ -143,10 +143,10 @@ def plot_coverage_curves(
     )
     axes = np.asarray(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     settings = _settings(everything[0])
-    num_modes = None
+    n_modes = None
     occupancy = _field(everything[0], "occupancy")
     if occupancy is not None and occupancy.ndim == 2:
-        num_modes = occupancy.shape[1]
+        n_modes = occupancy.shape[1]
 
     run_lines = {}
     for ax, metric in zip(axes, metrics):
@@ -157,8 +157,8 @@ def plot_coverage_curves(
             if metric in LOG_METRICS:
                 keep &= mean > 0
             seeds = len(results)
-            draw = ax.step if metric == "num_covered" else ax.plot
-            extra = {"where": "post"} if metric == "num_covered" else {}
+            draw = ax.step if metric == "n_covered" else ax.plot
+            extra = {"where": "post"} if metric == "n_covered" else {}
             (run_lines[label],) = draw(ts[keep], mean[keep], color=f"C{i}", linewidth=1.6, **extra)
             if seeds > 1:
                 lower = np.where(low > 0, low, np.nan) if metric in LOG_METRICS else low
@@ -169,9 +169,9 @@ def plot_coverage_curves(
                     color=f"C{i}",
                     alpha=0.2,
                     linewidth=0,
-                    step="post" if metric == "num_covered" else None,
+                    step="post" if metric == "n_covered" else None,
                 )
-        references = _decorate(ax, metric, settings, num_modes)
+        references = _decorate(ax, metric, settings, n_modes)
         if references:
             ax.legend(handles=references, fontsize=7, loc="best", framealpha=0.8)
         ax.set_xlabel(xlabel, fontsize=9)
@@ -215,28 +215,28 @@ def _run_label(label: str, seeds: int, band: str) -> str:
     return f"{label}: mean, band min to max over {seeds} seeds"
 
 
-def _decorate(ax, metric, settings, num_modes) -> list:
+def _decorate(ax, metric, settings, n_modes) -> list:
     """Axis title, y label, scale and reference lines of one metric; returns the reference lines."""
     references = []
     ax.set_title(TITLES[metric], fontsize=10)
-    if metric == "num_covered":
+    if metric == "n_covered":
         ax.set_ylabel("modes with ≥ {:.0%} of the mass".format(settings.get("min_fraction", 0.05)), fontsize=9)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        if num_modes is not None:
+        if n_modes is not None:
             references.append(
-                ax.axhline(num_modes, color="0.4", linestyle="--", linewidth=1.0, label=f"all {num_modes} modes")
+                ax.axhline(n_modes, color="0.4", linestyle="--", linewidth=1.0, label=f"all {n_modes} modes")
             )
-            ax.set_ylim(-0.3, num_modes + 0.6)
+            ax.set_ylim(-0.3, n_modes + 0.6)
     elif metric == "high_quality_fraction":
         radius = settings.get("radius_stds", 3.0)
         ax.set_ylabel(f"mass within {radius:g} std of a centre", fontsize=9)
         ax.set_ylim(-0.03, 1.03)
     elif metric == "kl_occupancy":
         ax.set_ylabel("KL (nats)", fontsize=9)
-        if num_modes is not None and settings.get("target_weights") is None:
+        if n_modes is not None and settings.get("target_weights") is None:
             references.append(
                 ax.axhline(
-                    math.log(num_modes), color="0.4", linestyle="--", linewidth=1.0, label=f"log {num_modes}: one mode"
+                    math.log(n_modes), color="0.4", linestyle="--", linewidth=1.0, label=f"log {n_modes}: one mode"
                 )
             )
         ax.set_ylim(bottom=0.0)

@@ -48,7 +48,7 @@ def run_demo(out_dir=None, *, quick: bool = False, seed: int = 0, fresh: bool = 
 
     ```python
     summary = run_demo("dualflow-output/demo", quick=True)
-    summary["settings"][0]["dynamics"]["flow"]["num_covered"]["mean"]
+    summary["settings"][0]["dynamics"]["flow"]["n_covered"]["mean"]
     ```
     """
     cfg = demo_config(quick=quick, seed=seed)
@@ -56,7 +56,7 @@ def run_demo(out_dir=None, *, quick: bool = False, seed: int = 0, fresh: bool = 
     entry = summary["settings"][0]
     for stats in entry["dynamics"].values():
         print(
-            f"[dualflow demo] {stats['label']:>9}: {_number(stats['num_covered']['mean'], '.0f')}/8 modes covered, "
+            f"[dualflow demo] {stats['label']:>9}: {_number(stats['n_covered']['mean'], '.0f')}/8 modes covered, "
             f"{_number(stats['high_quality_fraction']['mean'], '.0%')} of the particles on a mode, "
             f"W2 {_number(stats['w2']['mean'])}, MMD {_number(stats['mmd']['mean'], '.4f')} "
             f"at t = {cfg.data['dynamics']['t1']:g} "

@@ -61,14 +61,14 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
 
     d = cfg.data
     compare = d["dynamics"]["compare"]
-    num_modes = centres.shape[0]
+    n_modes = centres.shape[0]
     files = {}
     wide = _study_title(cfg, 110)
     per_setting = _study_title(cfg, min(110, 36 * min(len(cfg.settings), 4)))  # over small multiples
 
     # summary tables: covered modes and high-quality fraction over the sweep
     for metric, name, label, fmt, range_fmt, vmax in (
-        ("num_covered", "coverage_table", f"covered modes (of {num_modes})", "{:.1f}", "{:.0f}", num_modes),
+        ("n_covered", "coverage_table", f"covered modes (of {n_modes})", "{:.1f}", "{:.0f}", n_modes),
         ("high_quality_fraction", "hq_table", "high-quality fraction", "{:.2f}", "{:.2f}", 1.0),
     ):
         tables, x_values, y_values, x_label, y_label = _tables(cfg, summary_settings, metric)
@@ -96,16 +96,16 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
         curves[setting_label(setting) or "base"] = {
             DYNAMICS_LABELS[dyn]: (
                 _common_ts(arrays["ts"][grid_index + (r,)]),
-                arrays["num_covered"][grid_index + (r,)],
+                arrays["n_covered"][grid_index + (r,)],
             )
             for r, dyn in enumerate(compare)
         }
     fig = plot_setting_curves(
         curves,
         ylabel="covered modes",
-        reference=num_modes,
-        reference_label=f"all {num_modes} modes",
-        ylim=(-0.3, num_modes + 0.5),
+        reference=n_modes,
+        reference_label=f"all {n_modes} modes",
+        ylim=(-0.3, n_modes + 0.5),
         integer=True,
         title=f"{per_setting}\ncovered modes over time\n(a mode holds ≥ {d['metrics']['min_fraction']:.0%} of the particles)",
     )
@@ -142,7 +142,7 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
                     "occupancy": arrays["occupancy"][idx][dist_index],
                     "settings": _metric_settings(cfg),
                 }
-                for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
+                for name in ("n_covered", "high_quality_fraction", "kl_occupancy"):
                     result[name] = arrays[name][idx][dist_index]
                 for name in d["metrics"]["distances"]:
                     result[name] = arrays[name][idx]

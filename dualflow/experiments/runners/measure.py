@@ -22,7 +22,7 @@ from ..config.study import DYNAMICS_LABELS, StudyConfig, centres_of, format_valu
 
 #: Final metrics summarized over seeds (mean, std, min, max) for every setting and dynamics.
 STAT_KEYS = (
-    "num_covered",
+    "n_covered",
     "high_quality_fraction",
     "kl_occupancy",
     "w2",
@@ -54,7 +54,7 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     )
     out: dict[str, Any] = {
         name: np.asarray(getattr(modes, name), dtype=np.float64)
-        for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy")
+        for name in ("occupancy", "n_covered", "high_quality_fraction", "kl_occupancy")
     }
     out["modes_settings"] = modes.settings
     distance_index = evaluated_indices(ts.shape[0], m["every"])
@@ -84,7 +84,7 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
         out["distance_settings"] = dist.settings
     hops = mode_hops(out["occupancy"], ts, min_fraction=m["min_fraction"], persistence=m["hop_persistence"])
     counts = particle_hops(points, centres, std, ts=ts, radius_stds=m["radius_stds"], persistence=m["hop_persistence"])
-    out["mode_hops"] = int(hops.num_hops)
+    out["mode_hops"] = int(hops.n_hops)
     out["particle_hops"] = np.asarray(counts)
     return out
 
@@ -99,7 +99,7 @@ def final_values(measured: dict) -> dict:
     """Final values: the last save where the metric is finite."""
     final: dict[str, Any] = {
         name: _last_finite(measured[name])
-        for name in ("num_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd")
+        for name in ("n_covered", "high_quality_fraction", "kl_occupancy", "w2", "w2_squared", "sinkhorn", "mmd")
     }
     rows = np.flatnonzero(np.all(np.isfinite(measured["occupancy"]), axis=1))
     final["occupancy"] = measured["occupancy"][rows[-1]].tolist() if rows.size else None
@@ -156,17 +156,17 @@ def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
     setting (rows) and dynamics (columns), as a Markdown table."""
     compare = cfg.data["dynamics"]["compare"]
     names = [name for name, _ in cfg.axes]
-    num_modes = centres_of(cfg).shape[0]
+    n_modes = centres_of(cfg).shape[0]
     header = (
         names
-        + [f"{DYNAMICS_LABELS[d]}: covered modes (of {num_modes})" for d in compare]
+        + [f"{DYNAMICS_LABELS[d]}: covered modes (of {n_modes})" for d in compare]
         + [f"{DYNAMICS_LABELS[d]}: high-quality fraction" for d in compare]
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for setting, entry in zip(cfg.settings, summary_settings):
         cells = [format_value(setting[name]) for name in names]
         for d in compare:
-            s = entry["dynamics"][d]["num_covered"]
+            s = entry["dynamics"][d]["n_covered"]
             fails = entry["dynamics"][d]["n_failed"]
             cell = "n/a" if s["mean"] is None else f"{s['mean']:.1f} ± {s['std']:.1f} [{s['min']:.0f}, {s['max']:.0f}]"
             if fails:
@@ -185,7 +185,7 @@ def last_save_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
     points = np.asarray(sol.points, dtype=np.float64)
     finite = np.flatnonzero(np.all(np.isfinite(points), axis=(1, 2)))
     if not finite.size:
-        return {"t": None, "num_covered": None, "high_quality_fraction": None, "w2": None}
+        return {"t": None, "n_covered": None, "high_quality_fraction": None, "w2": None}
     last = int(finite[-1])
     m = cfg.data["metrics"]
     run = (
@@ -205,7 +205,7 @@ def last_save_metrics(cfg: StudyConfig, sol, data, centres) -> dict:
     )
     return {
         "t": json_float(run[0][0]),
-        "num_covered": int(np.asarray(out.num_covered)[0]),
+        "n_covered": int(np.asarray(out.n_covered)[0]),
         "high_quality_fraction": json_float(np.asarray(out.high_quality_fraction)[0]),
         "w2": json_float(np.asarray(out.w2)[0]),
     }

@@ -87,7 +87,7 @@ S = saved times, Sd = saves with distances, St = saves with positions, N = parti
 axis_names (A,), axis{i}_labels (n_i,) str, axis{i}_values (n_i,) float (nan for names, inf for kappa = inf),
 dynamics (R,), seeds (K,), centres (modes, 2), std (), masses (N,),
 ts (G, R, K, S) saved times (inf past an early end), result (G, R, K) Result codes,
-occupancy (G, R, K, S, modes), num_covered / high_quality_fraction / kl_occupancy (G, R, K, S),
+occupancy (G, R, K, S, modes), n_covered / high_quality_fraction / kl_occupancy (G, R, K, S),
 distance_index (Sd,) indices into the saves, w2 / w2_squared / sinkhorn / mmd (G, R, K, Sd) (nan if not computed),
 trajectory_index (St,), points (G, R, K, St, N, 2) float32, data_points (K, M, 2), data_masses (K, M),
 flow_gda_distance (G, K, S) max_j |x_j(flow) - x_j(GDA)| at the saved times, float64 (when both dynamics ran).
@@ -124,7 +124,7 @@ def run_study(
 
     ```python
     summary = run_study("examples/configs/ring8_kappa.toml", "out/ring8_kappa", quick=True)
-    summary["settings"][0]["dynamics"]["flow"]["num_covered"]["mean"]
+    summary["settings"][0]["dynamics"]["flow"]["n_covered"]["mean"]
     ```
     """
     # Long on purpose: the study's loop over runs with its progress bar, store and log lines in one place.
@@ -214,10 +214,10 @@ def run_study(
                 f"({count}/{len(todo)}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
                 f"{sol.result_name} in {solve_s:.1f} s (+{metrics_s:.1f} s metrics); "
                 + (
-                    f"{final['num_covered']:.0f}/{centres.shape[0]} modes covered, "
+                    f"{final['n_covered']:.0f}/{centres.shape[0]} modes covered, "
                     f"{final['high_quality_fraction']:.0%} high quality, "
                     f"{final['hopped_fraction']:.0%} of the particles hopped between modes"
-                    if math.isfinite(final["num_covered"])
+                    if math.isfinite(final["n_covered"])
                     else "no finite saved state to measure"
                 ),
                 bar,
@@ -240,14 +240,14 @@ def _gather(cfg: StudyConfig, store, problems: dict, centres, trajectory_index):
     the games and solutions of the settings drawn as panels (first seed); returns
     `(arrays, runs, kept, distance_index)`."""
     d, compare, seeds = cfg.data, cfg.data["dynamics"]["compare"], cfg.seeds
-    num_modes, n_saves = centres.shape[0], d["dynamics"]["n_saves"]
+    n_modes, n_saves = centres.shape[0], d["dynamics"]["n_saves"]
     shape = cfg.shape + (len(compare), len(seeds))
     arrays = {
         "ts": np.full(shape + (n_saves,), np.nan),
         "result": np.zeros(shape, dtype=np.int32),
-        "occupancy": np.full(shape + (n_saves, num_modes), np.nan),
+        "occupancy": np.full(shape + (n_saves, n_modes), np.nan),
     }
-    for name in ("num_covered", "high_quality_fraction", "kl_occupancy"):
+    for name in ("n_covered", "high_quality_fraction", "kl_occupancy"):
         arrays[name] = np.full(shape + (n_saves,), np.nan)
     arrays["points"] = np.full(
         shape + (trajectory_index.size, d["generator"]["n_particles"], 2), np.nan, dtype=np.float32
@@ -270,7 +270,7 @@ def _gather(cfg: StudyConfig, store, problems: dict, centres, trajectory_index):
                 index = grid_index + (r, k)
                 arrays["ts"][index] = np.asarray(sol.ts, dtype=np.float64)
                 arrays["result"][index] = int(np.asarray(sol.result))
-                for name in ("occupancy", "num_covered", "high_quality_fraction", "kl_occupancy"):
+                for name in ("occupancy", "n_covered", "high_quality_fraction", "kl_occupancy"):
                     arrays[name][index] = measured[name]
                 if n_dist is None:
                     n_dist = measured["distance_index"]
@@ -333,13 +333,13 @@ def _study_summary(cfg: StudyConfig, summary_settings: list, runs: list, timings
         "description": d["description"],
         "quick": cfg.quick,
         "config_file": cfg.source,
-        "target": {**d["target"], "num_modes": int(centres.shape[0])},
+        "target": {**d["target"], "n_modes": int(centres.shape[0])},
         "axes": [{"name": name, "values": [json_ready(v) for v in values]} for name, values in cfg.axes],
         "dynamics": list(compare),
         "dynamics_labels": {k: DYNAMICS_LABELS[k] for k in compare},
         "seeds": seeds,
         "definitions": {
-            "num_covered": f"modes holding at least {d['metrics']['min_fraction']:g} of the particles within "
+            "n_covered": f"modes holding at least {d['metrics']['min_fraction']:g} of the particles within "
             f"{d['metrics']['radius_stds']:g} std of their centre (nearest centre)",
             "high_quality_fraction": "fraction of the particles within that radius of some centre",
             "kl_occupancy": "KL(occupancy / its sum || uniform over the modes), nats",
