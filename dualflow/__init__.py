@@ -10,6 +10,7 @@ from .analysis import (
     linearize as linearize,
     measure_phase_diagram as measure_phase_diagram,
     predict_phase_diagram as predict_phase_diagram,
+    trace_boundary as trace_boundary,
 )
 from .games import (
     WGAN as WGAN,

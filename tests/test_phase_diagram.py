@@ -90,3 +90,103 @@ def test_spectral_critic_gives_the_exact_diagram():
     np.testing.assert_allclose(spectral.measured_rate, exact.measured_rate, rtol=1e-6, atol=1e-6 / 40)
     with pytest.raises(ValueError, match="critic"):
         df.predict_phase_diagram(ONE, pair, critic="rff", **kwargs)
+
+
+# ---- traced boundaries against the closed forms -------------------------------------------------
+def test_traced_simultaneous_threshold_is_the_closed_form():
+    """Balanced mass: simultaneous GDA's Neimark-Sacker boundary is lambda = eta_g w p_tot / sigma^2
+    (isolated_points.simultaneous_critical_reg), traced in either axis."""
+    diagram = df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(lr_g=0.1, lr_d=0.1), scheme="simultaneous")
+    for along in ("y", "x"):
+        boundary = df.trace_boundary(diagram, along=along)
+        assert boundary.points.shape[0] >= 4 and np.all(boundary.converged)
+        sigma, reg = boundary.points.T
+        np.testing.assert_allclose(reg, np.asarray(ip.simultaneous_critical_reg(0.1, 1.0, 1.0, sigma)), rtol=1e-8)
+        assert set(boundary.kinds) == {"Neimark-Sacker (complex pair, |ρ| = 1)"}
+        assert np.all(np.abs(np.abs(boundary.eigenvalues) - 1) < 1e-5)  # on the unit circle
+
+
+def test_traced_flip_of_the_rest_mode():
+    """The discriminator's rest mode 1 - eta_d lambda reaches -1 at eta_d lambda = 2: a flip."""
+    diagram = df.predict_phase_diagram(
+        ONE,
+        ONE,
+        x=("lr_d", np.geomspace(0.5, 20, 15)),
+        y=("reg", np.geomspace(0.2, 2, 6)),
+        base=dict(lr_g=0.01, bandwidth=1.0),
+        scheme="simultaneous",
+    )
+    boundary = df.trace_boundary(diagram, along="x")
+    lr_d, reg = boundary.points.T
+    assert lr_d.size == 6
+    np.testing.assert_allclose(lr_d * reg, 2.0, rtol=1e-8)
+    assert set(boundary.kinds) == {"flip (ρ = −1)"}
+
+
+def test_traced_flow_hopf_boundary_of_an_overcovered_point():
+    """One generated point of mass w = 1.5 on a true point of mass 1: the flow is stable iff
+    lambda^2 > (eta_g / eta_d) w |delta| / sigma^2 (isolated_points.overcovered_critical_reg), a Hopf boundary."""
+    heavy = df.Measure(jnp.zeros((1, 1)), jnp.full(1, 1.5))
+    diagram = df.predict_phase_diagram(
+        ONE,
+        heavy,
+        x=("bandwidth", np.geomspace(0.3, 3, 12)),
+        y=("reg", np.geomspace(0.05, 2, 10)),
+        base=dict(lr_g=0.05, kappa=2.0),
+        scheme="flow",
+    )
+    for along in ("y", "x"):
+        boundary = df.trace_boundary(diagram, along=along)
+        sigma, reg = boundary.points.T
+        assert sigma.size >= 5
+        np.testing.assert_allclose(reg, np.asarray(ip.overcovered_critical_reg(0.05, 0.1, 1.5, -0.5, sigma)), rtol=1e-8)
+        assert set(boundary.kinds) == {"Hopf (complex pair, Re s = 0)"}
+    curves = boundary.curves()
+    assert list(curves) == ["flow: Hopf (complex pair, Re s = 0)"]
+
+
+def test_no_crossing_gives_an_empty_boundary():
+    diagram = df.predict_phase_diagram(
+        ONE, ONE, x=("bandwidth", [0.5, 1.0]), y=("reg", [1.0, 2.0]), base=dict(lr_g=0.01, lr_d=0.01)
+    )
+    assert np.all(diagram.growth < 1)
+    boundary = df.trace_boundary(diagram)
+    assert boundary.points.shape == (0, 2) and boundary.curves() == {}
+    with pytest.raises(ValueError, match="along"):
+        df.trace_boundary(diagram, along="z")
+
+
+# ---- measured flow diagrams ------------------------------------------------------------------
+def _off_boundary(labels):
+    """Grid cells whose four neighbours carry the same predicted label."""
+    same = np.ones(labels.shape, dtype=bool)
+    padded = np.pad(labels, 1, mode="edge")
+    for dy, dx in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        same &= padded[dy : dy + labels.shape[0], dx : dx + labels.shape[1]] == labels
+    return same
+
+
+def test_measured_flow_diagram_agrees_with_its_linearization():
+    """Flow runs from X* + eps (vmapped DualFlow), labelled by classify_trajectory, against the
+    flow Jacobian's labels: >= 95% agreement off the predicted boundary."""
+    heavy = df.Measure(jnp.zeros((1, 1)), jnp.full(1, 1.5))
+    diagram = df.predict_phase_diagram(
+        ONE,
+        heavy,
+        x=("bandwidth", np.geomspace(0.3, 3, 12)),
+        y=("reg", np.geomspace(0.05, 2, 10)),
+        base=dict(lr_g=0.05, kappa=2.0),
+        scheme="flow",
+    )
+    measured = df.measure_phase_diagram(diagram, n_steps=400)  # t1 = 400 * 0.05 = 20
+    off = _off_boundary(measured.predicted)
+    assert off.sum() >= 0.6 * off.size
+    assert np.mean(measured.measured[off] == measured.predicted[off]) >= 0.95
+    assert measured.agreement(coarse=True) >= 0.9
+    assert {df.Phase.DIVERGES, df.Phase.CONVERGES} <= set(np.unique(measured.measured[off]).tolist())
+
+
+def test_gda_diagram_refuses_flow_arguments():
+    diagram = df.predict_phase_diagram(ONE, ONE, x=("bandwidth", [0.5, 1.0]), y=("reg", [0.1, 1.0]))
+    with pytest.raises(ValueError, match="apply to a flow diagram"):
+        df.measure_phase_diagram(diagram, t1=5.0)

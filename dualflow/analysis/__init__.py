@@ -1,7 +1,8 @@
 """Analysis: local stability (exact linearization, equilibria, isolated-points closed forms,
-second-moment model, the clipped-WGAN toy's orbits), phases of trajectories, phase diagrams, and the GDA-to-flow limit."""
+second-moment model, the clipped-WGAN toy's orbits), phases of trajectories, phase diagrams and their traced boundaries, and the GDA-to-flow limit."""
 
 from . import clipped_wgan as clipped_wgan, isolated_points as isolated_points
+from .boundaries import Boundary as Boundary, trace_boundary as trace_boundary
 from .convergence import (
     ConvergenceStudy as ConvergenceStudy,
     flow_gda_errors as flow_gda_errors,

@@ -20,8 +20,8 @@ abscissa of the flow, the rest mode included) exceeds neutral by more than `neut
 `OSCILLATES` when it is neutral within `neutral_tol`, else `CONVERGES_OSCILLATING` when the
 slowest mode the particles see is a complex pair, `CONVERGES` otherwise.
 
-**Measured** (`measure_phase_diagram`): one compiled call `vmap`s `solve` over the grid, each run
-started at $X^* + \varepsilon v$ (a fixed random direction $v$, $|\varepsilon v|_\infty$ = `offset`)
+**Measured** (`measure_phase_diagram`): one compiled call `vmap`s `solve` over the grid (GDA in
+its order, or the dual flow for a flow diagram), each run started at $X^* + \varepsilon v$ (a fixed random direction $v$, $|\varepsilon v|_\infty$ = `offset`)
 with the discriminator at the equilibrium's best response, and each run is labelled by
 `classify_trajectory` against the reference $X^*$.
 
@@ -196,8 +196,9 @@ def _critic(bandwidth, lattice):
     return ExactRKHS(kernel) if lattice is None else SpectralRKHS(kernel, lattice=lattice)
 
 
-def _build(data, equilibrium, params, scheme, n_critic, velocity, lattice):
-    """Game and solver at one grid point (`params` may hold traced values)."""
+def _build(data, equilibrium, params, scheme, n_critic, velocity, lattice, **flow_options):
+    """Game and solver at one grid point (`params` may hold traced values; `flow_options`:
+    `DualFlow`'s tolerances for a simulated flow)."""
     lr_g = params["lr_g"]
     lr_d = params["kappa"] * lr_g if "kappa" in params else params["lr_d"]
     masses = data.masses
@@ -207,7 +208,7 @@ def _build(data, equilibrium, params, scheme, n_critic, velocity, lattice):
         Measure(data.points, masses), _critic(params["bandwidth"], lattice), reg=params["reg"], velocity=velocity
     )
     if scheme == "flow":
-        return game, DualFlow(kappa=lr_d / lr_g)
+        return game, DualFlow(kappa=lr_d / lr_g, **flow_options)
     return game, GDA(lr_g=lr_g, lr_d=lr_d, order=scheme, n_critic=n_critic)
 
 
@@ -225,14 +226,21 @@ def _over_grid(one, grid, mesh):
     return jax.vmap(one)(grid) if mesh is None else map_rows(jax.vmap(one), grid, mesh=mesh, gather=True)
 
 
+def dominant_mode(data, equilibrium, params, scheme, n_critic, velocity, lattice):
+    """The linearization at one parameter point (`params`: every axis value, may be traced):
+    `(growth, dominant eigenvalue, residual)`; the dominant eigenvalue is the one of largest
+    $|\rho|$ (GDA) or real part (flow)."""
+    game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity, lattice)
+    lin = linearize(game, equilibrium, solver)
+    growth_of = jnp.abs if lin.discrete else jnp.real
+    return lin.growth, lin.eigenvalues[jnp.argmax(growth_of(lin.eigenvalues))], lin.residual
+
+
 @eqx.filter_jit
 def _predict(data, equilibrium, grid, scheme, n_critic, velocity, lattice, mesh):
     def one(params):
-        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity, lattice)
-        lin = linearize(game, equilibrium, solver)
-        growth_of = jnp.abs if lin.discrete else jnp.real
-        slowest = lin.eigenvalues[jnp.argmax(growth_of(lin.eigenvalues))]
-        return lin.growth, jnp.imag(slowest) != 0, lin.residual
+        growth, dominant, residual = dominant_mode(data, equilibrium, params, scheme, n_critic, velocity, lattice)
+        return growth, jnp.imag(dominant) != 0, residual
 
     return _over_grid(one, grid, mesh)
 
@@ -309,19 +317,10 @@ def predict_phase_diagram(
 
 
 @eqx.filter_jit
-def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, lattice, n_steps, save_every, blowup, mesh):
+def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, lattice, arguments, flow_options, mesh):
     def one(params):
-        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity, lattice)
-        sol = solve(
-            game,
-            start,
-            solver,
-            n_steps=n_steps,
-            save_every=save_every,
-            blowup=blowup,
-            throw=False,
-            init_discriminator=equilibrium,
-        )
+        game, solver = _build(data, equilibrium, params, scheme, n_critic, velocity, lattice, **flow_options)
+        sol = solve(game, start, solver, **arguments, throw=False, init_discriminator=equilibrium)
         return sol.ts, sol.points, sol.result
 
     return _over_grid(one, grid, mesh)
@@ -332,29 +331,58 @@ def measure_phase_diagram(
     *,
     n_steps: int = 1000,
     save_every: int = 1,
-    offset: float = 1e-6,
+    t1: float | None = None,
+    n_saves: int | None = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-14,
+    offset: float | None = None,
     escape: float = 1e3,
     blowup: float = 1e3,
     key=None,
     mesh=None,
     **classify_options,
 ) -> PhaseDiagram:
-    r"""Simulate every grid point of `diagram` (GDA in its order; the flow is not simulated here)
-    in one compiled `vmap`, label the runs with `classify_trajectory` and return the diagram
-    with `measured` and `measured_rate` filled in.
+    r"""Simulate every grid point of `diagram` in one compiled `vmap` (GDA in its order, or the
+    dual flow for a `"flow"` diagram), label the runs with `classify_trajectory` against $X^*$
+    and return the diagram with `measured` and `measured_rate` filled in.
 
-    **Arguments:** `diagram` (from `predict_phase_diagram`: the same problem is simulated);
-    `n_steps`, `save_every`: GDA steps and save spacing; `offset`: size of the initial
-    displacement from the equilibrium; `escape`: a run whose offset exceeds `escape` times
-    `offset` has left the equilibrium's neighbourhood and is labelled `DIVERGES` (what it does
-    further out is nonlinear, not the local phase; it may well come back); `blowup`: bound on
-    $|x|$ of the simulation itself; `key`: PRNG key of the displacement's direction (default `PRNGKey(0)`);
-    `mesh`: split the simulated grid points across the devices of this `jax.sharding.Mesh` (as in
-    `predict_phase_diagram`); `classify_options`: passed to `classify_trajectory`.
+    Every run starts at $X^* + \varepsilon v$ ($v$ a fixed random direction,
+    $|\varepsilon v|_\infty$ = `offset`) with the discriminator at its best response to $X^*$.
+
+    **Arguments:**
+
+    - `diagram`: from `predict_phase_diagram`; the same problem and critic are simulated.
+    - GDA: `n_steps` steps, saved every `save_every`.
+    - The flow (`DualFlow` with $\kappa = \eta_d/\eta_g$ of each grid point, generator time):
+      to `t1` (default: the time `n_steps` GDA steps of the base $\eta_g$ reach) with `n_saves`
+      saves (default `min(n_steps // save_every, 500) + 1`), adaptive to `rtol`, `atol` (the
+      displacement must be resolved far below `offset`; an exact-history critic takes fixed steps).
+    - `offset`: the initial displacement (default 1e-6 for GDA, 1e-4 for the flow, whose
+      tolerances set a floor that GDA's exact arithmetic does not have).
+    - `escape`: a run whose offset exceeds `escape` times `offset` has left the equilibrium's
+      neighbourhood and is labelled `DIVERGES` (what it does further out is nonlinear, not the
+      local phase; it may well come back); `blowup`: bound on $|x|$ of the simulation itself.
+    - `key`: PRNG key of the displacement's direction (default `PRNGKey(0)`); `mesh`: split the
+      grid points across the devices of this `jax.sharding.Mesh` (as in `predict_phase_diagram`);
+      `classify_options`: passed to `classify_trajectory`.
     """
-    if diagram.scheme == "flow":
-        raise ValueError("measured diagrams simulate GDA; predict a GDA scheme to compare with simulation.")
+    flow = diagram.scheme == "flow"
+    if not flow and (t1 is not None or n_saves is not None):
+        raise ValueError(
+            "`t1` and `n_saves` apply to a flow diagram; a GDA diagram runs `n_steps` saved every `save_every`."
+        )
+    check_int("n_steps", n_steps, minimum=1)
+    check_int("save_every", save_every, minimum=1)
+    offset = (1e-4 if flow else 1e-6) if offset is None else offset
     check_positive("offset", offset)
+    if flow:
+        t1 = n_steps * float(diagram.base["lr_g"]) if t1 is None else t1
+        n_saves = min(n_steps // save_every, 500) + 1 if n_saves is None else n_saves
+        check_positive("t1", t1)
+        check_int("n_saves", n_saves, minimum=2)
+        arguments, flow_options = {"t1": float(t1), "n_saves": n_saves, "blowup": blowup}, {"rtol": rtol, "atol": atol}
+    else:
+        arguments, flow_options = {"n_steps": n_steps, "save_every": save_every, "blowup": blowup}, {}
     data, equilibrium = diagram.data, diagram.equilibrium
     x, y = (diagram.x_name, diagram.x_values), (diagram.y_name, diagram.y_values)
     key = jax.random.PRNGKey(0) if key is None else key
@@ -369,9 +397,8 @@ def measure_phase_diagram(
         diagram.n_critic,
         diagram.velocity,
         diagram.lattice,
-        n_steps,
-        save_every,
-        blowup,
+        arguments,
+        flow_options,
         mesh,
     )
     ts, points, results = np.asarray(ts), np.asarray(points), np.asarray(results)

@@ -10,6 +10,8 @@ edges of the flow's oscillation band in $\gamma = 1/\sigma^2$.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
@@ -57,15 +59,19 @@ def _label(name):
     }[name]
 
 
-def _overlay(ax, curves):
-    theory = iter(["k--", "k:"])
+def _overlay(ax, curves, boundary=None):
+    theory = itertools.cycle(["k--", "k:"])
     for label, (xs, ys) in curves.items():
         ax.plot(xs, ys, "m-." if "band" in label else next(theory), lw=1.5, label=label)
+    traced = itertools.cycle(["#08306b", "#67000d", "#3f007d"])
+    for label, (xs, ys) in (boundary.curves() if boundary is not None else {}).items():
+        ax.plot(xs, ys, "-", color=next(traced), lw=1.3, marker="o", ms=2.5, label=f"traced: {label}")
 
 
-def plot_phase_diagram(diagram, *, curves=None, title=None) -> Figure:
+def plot_phase_diagram(diagram, *, curves=None, boundary=None, title=None) -> Figure:
     """Predicted (left) and, when present, measured (right) phase labels on the grid, with the
-    agreement fraction in the title and optional theory `curves` (`{label: (xs, ys)}`)."""
+    agreement fraction in the title, optional theory `curves` (`{label: (xs, ys)}`) and the
+    traced neutral set `boundary` (`analysis.boundaries.trace_boundary`; solid lines with dots)."""
     panels = [("predicted (linearization)", diagram.predicted)]
     if diagram.measured is not None:
         panels.append((f"measured (simulation) — agreement {100 * diagram.agreement():.1f}%", diagram.measured))
@@ -75,7 +81,7 @@ def plot_phase_diagram(diagram, *, curves=None, title=None) -> Figure:
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (name, labels) in zip(axes, panels):
         ax.pcolormesh(diagram.x_values, diagram.y_values, labels, cmap=cmap, norm=norm, shading="nearest")
-        _overlay(ax, curves or {})
+        _overlay(ax, curves or {}, boundary)
         _grid_axes(ax, diagram)
         ax.set_title(name, fontsize=10)
     present = sorted(
@@ -88,9 +94,10 @@ def plot_phase_diagram(diagram, *, curves=None, title=None) -> Figure:
     return fig
 
 
-def plot_growth(diagram, *, squared=True, curves=None, title=None) -> Figure:
+def plot_growth(diagram, *, squared=True, curves=None, boundary=None, title=None) -> Figure:
     """Heat map of the dominant growth: $|\\rho|^2$ of the GDA step (`squared`) or $|\\rho|$; for the
-    flow the spectral abscissa. Contours at neutral (1 or 0)."""
+    flow the spectral abscissa. Contours at neutral (1 or 0); `curves` and `boundary` as in
+    `plot_phase_diagram`."""
     fig = Figure(figsize=(6.4, 4.8), layout="constrained")
     ax = fig.subplots()
     values = diagram.growth**2 if (squared and diagram.discrete) else diagram.growth
@@ -105,9 +112,9 @@ def plot_growth(diagram, *, squared=True, curves=None, title=None) -> Figure:
     neutral = 1.0 if diagram.discrete else 0.0
     if np.nanmin(values) < neutral < np.nanmax(values):
         ax.contour(diagram.x_values, diagram.y_values, values, levels=[neutral], colors="w", linewidths=1.2)
-    _overlay(ax, curves or {})
+    _overlay(ax, curves or {}, boundary)
     _grid_axes(ax, diagram)
-    if curves:
+    if curves or boundary is not None:
         ax.legend(fontsize=8, loc="lower left")
     ax.set_title(title or f"{name} ({diagram.scheme}); white: neutral", fontsize=10)
     return fig

@@ -18,6 +18,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from ...analysis.boundaries import trace_boundary
 from ...analysis.equilibria import find_equilibrium
 from ...analysis.isolated_points import theory_curves
 from ...analysis.linearization import linearize
@@ -57,13 +58,16 @@ def run_phase(config: PhaseConfig) -> dict:
     if config.measure:
         diagram = measure_phase_diagram(diagram, n_steps=config.steps)
     curves = theory_curves(diagram, w=config.w, p=config.p, n=config.cluster)
-    write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves))  # and phase.svg
-    write_figure(out / "growth.png", plot_growth(diagram, curves=curves))
-    summary = {"kind": "phase", **diagram.to_json()}
+    boundary = trace_boundary(diagram, along="y")
+    write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves, boundary=boundary))  # and phase.svg
+    write_figure(out / "growth.png", plot_growth(diagram, curves=curves, boundary=boundary))
+    summary = {"kind": "phase", **diagram.to_json(), "boundary": boundary.to_json()}
     write_json(out / "phase.json", summary)
     labels = np.asarray(summary["predicted"])
     counts = {str(name): int(np.sum(labels == name)) for name in np.unique(labels)}
-    print(f"predicted phases: {counts}")
+    print(
+        f"predicted phases: {counts}; traced boundary: {len(boundary.points)} points ({', '.join(sorted(set(boundary.kinds.tolist()))) or 'none on this grid'})"
+    )
     if config.measure:
         print(
             f"agreement with simulation: {100 * summary['agreement_coarse']:.1f}% (converge/oscillate/diverge), "
