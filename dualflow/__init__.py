@@ -6,6 +6,7 @@ from . import analysis as analysis, dynamics as dynamics, games as games, kernel
 from .analysis import (
     Phase as Phase,
     classify_solution as classify_solution,
+    disagreement_map as disagreement_map,
     find_equilibrium as find_equilibrium,
     linearize as linearize,
     measure_phase_diagram as measure_phase_diagram,

@@ -37,6 +37,24 @@ def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
     assert growth == pytest.approx(float(ip.isolated_spectral_radius(0.1, 0.1, 0.01, 0.2, 1.0, 1.0)), rel=1e-12)
     for name in ("phase.png", "growth.png"):
         assert_figure(tmp_path / name)  # and its .svg
+    boundary = summary["boundary"]  # the traced threshold: lambda = lr_g w p_tot / sigma^2
+    assert len(boundary["points"]) >= 3
+    for sigma, reg in boundary["points"]:
+        assert reg == pytest.approx(float(ip.simultaneous_critical_reg(0.1, 1.0, 1.0, sigma)), rel=1e-8)
+
+
+def test_phase_against_flow_writes_the_disagreement_map(tmp_path, capsys):
+    argv = ["phase", "--x", "lr_g:0.02:1:8", "--y", "reg:0.05:2:6", "--scheme", "simultaneous", "--against-flow"]
+    assert main([*argv, "--out", tmp_path]) == 0
+    report = json.loads((tmp_path / "disagreement.json").read_text())
+    categories = report["predicted"]["simultaneous"]
+    for row, reg in zip(categories, report["y_values"]):
+        for category, tau in zip(row, report["x_values"]):
+            if abs(reg / tau - 1) > 0.05 and tau * reg < 1.9:  # off the threshold lambda = tau and the flip corner
+                assert category == (1 if reg < tau else 0)
+    assert_figure(tmp_path / "disagreement.png")
+    assert "of the cells disagree" in capsys.readouterr().out
+    assert main(["phase", "--scheme", "flow", "--against-flow", "--out", tmp_path]) == 2
 
 
 def test_linearize_command_reports_the_closed_form(tmp_path, capsys):

@@ -190,3 +190,30 @@ def test_gda_diagram_refuses_flow_arguments():
     diagram = df.predict_phase_diagram(ONE, ONE, x=("bandwidth", [0.5, 1.0]), y=("reg", [0.1, 1.0]))
     with pytest.raises(ValueError, match="apply to a flow diagram"):
         df.measure_phase_diagram(diagram, t1=5.0)
+
+
+# ---- where GDA leaves its flow -----------------------------------------------------------------
+def test_disagreement_map_over_tau_and_reg():
+    """Balanced mass, kappa = 1: the flow converges everywhere; simultaneous GDA is unstable where
+    lambda < eta_g w p_tot / sigma^2 = tau (the closed form), alternating GDA nowhere but its flip
+    corner eta_d lambda >= 2. Predicted categories against the closed form off the boundary, and
+    against simulation of both dynamics."""
+    taus, regs = np.geomspace(0.02, 1, 10), np.geomspace(0.05, 2, 8)
+    result = df.disagreement_map(
+        ONE, ONE, x=("lr_g", taus), y=("reg", regs), base=dict(kappa=1.0, bandwidth=1.0), measure=True, n_steps=1000
+    )
+    tau, reg = np.meshgrid(taus, regs)
+    clear = (np.abs(np.log(reg / tau)) > 0.01) & (tau * reg < 1.9)
+    expected = np.where(reg < tau, 1, 0)
+    np.testing.assert_array_equal(result.predicted["simultaneous"][clear], expected[clear])
+    assert not np.any(result.predicted["alternating_d_first"][tau * reg < 1.9])
+    assert np.all(result.flow.predicted != df.Phase.DIVERGES)
+    for scheme in ("simultaneous", "alternating_d_first"):
+        assert result.agreement(scheme) >= 0.95
+    assert result.boundaries["flow"].points.shape == (0, 2)
+    simultaneous = result.boundaries["simultaneous"]
+    np.testing.assert_allclose(simultaneous.points[:, 1], simultaneous.points[:, 0], rtol=1e-8)  # lambda = tau
+    summary = result.to_json()
+    assert summary["predicted_disagreeing_fraction"]["simultaneous"] == pytest.approx(np.mean(expected), abs=0.05)
+    with pytest.raises(ValueError, match="GDA orders"):
+        df.disagreement_map(ONE, ONE, x=("lr_g", taus), y=("reg", regs), schemes=("flow",))

@@ -9,6 +9,7 @@ from .convergence import (
     gda_flow_convergence as gda_flow_convergence,
     loglog_slope as loglog_slope,
 )
+from .disagreement import Disagreement as Disagreement, disagreement_map as disagreement_map
 from .equilibria import Equilibrium as Equilibrium, find_equilibrium as find_equilibrium
 from .fields import discriminator_field as discriminator_field
 from .isolated_points import theory_curves as theory_curves

@@ -296,7 +296,7 @@ def _add_stability_commands(commands):
         description="Phase diagram of the isolated points model: a cluster of --cluster generated points (mass "
         "--w each) collapsed on one true point (mass --p), 1-D, Gaussian kernel. Two parameters are "
         "swept (--x, --y); the others take the values of --bandwidth, --reg, --lr-g, --lr-d. Writes "
-        "phase.png (predicted | measured labels, theory curves), growth.png (dominant |rho|^2) and "
+        "phase.png (predicted | measured labels, theory curves, boundaries traced exactly), growth.png (dominant |rho|^2) and "
         "phase.json. A 200 x 200 predicted diagram takes about a second.",
     )
     phase.add_argument(
@@ -315,7 +315,7 @@ def _add_stability_commands(commands):
     phase.add_argument(
         "--measure",
         action="store_true",
-        help="also simulate every grid point (GDA from an offset of 1e-6) and label the runs; "
+        help="also simulate every grid point (GDA from an offset of 1e-6, the flow from 1e-4) and label the runs; "
         "keep the grid small (e.g. 30 x 30: about 10 s)",
     )
     phase.add_argument("--steps", type=int, default=1000, help="GDA steps per simulated run (default 1000)")
@@ -325,6 +325,13 @@ def _add_stability_commands(commands):
         default="exact",
         help="the Gaussian-kernel critic: exact (its history) or spectral (its lattice coefficients, "
         "to 1e-10; one lattice for the grid); default exact",
+    )
+    phase.add_argument(
+        "--against-flow",
+        action="store_true",
+        help="also the dual flow's diagram over the same grid, and where the GDA scheme's phase differs from "
+        "the flow's (disagreement.png, disagreement.json; with --measure, both simulated); try "
+        "--x lr_g:0.02:1:20 --y reg:0.05:2:16",
     )
     phase.add_argument(
         "--out", default="dualflow-output/phase", metavar="DIR", help="output folder (default dualflow-output/phase)"

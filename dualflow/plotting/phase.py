@@ -18,7 +18,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-__all__ = ["plot_phase_diagram", "plot_growth"]
+from ..analysis.disagreement import CATEGORIES
+
+__all__ = ["plot_disagreement", "plot_growth", "plot_phase_diagram"]
 
 #: Colour of each `Phase` value (UNDECIDED, CONVERGES, CONVERGES_OSCILLATING, OSCILLATES,
 #: DIVERGES, STUCK, MODE_COLLAPSE).
@@ -117,4 +119,48 @@ def plot_growth(diagram, *, squared=True, curves=None, boundary=None, title=None
     if curves or boundary is not None:
         ax.legend(fontsize=8, loc="lower left")
     ax.set_title(title or f"{name} ({diagram.scheme}); white: neutral", fontsize=10)
+    return fig
+
+
+#: Colour of each disagreement category (`analysis.disagreement.CATEGORIES`).
+DISAGREEMENT_COLOURS = ["#f0f0f0", "#d73027", "#4575b4", "#fdae61"]
+
+
+def plot_disagreement(disagreement, *, title=None) -> Figure:
+    """Where GDA's phase differs from the flow's (`analysis.disagreement_map`): one column per GDA
+    order, predicted categories on top and, when simulated, the measured ones below (with their
+    agreement); the traced boundaries of the flow and of that order drawn on every panel."""
+    schemes = list(disagreement.predicted)
+    rows = [("predicted", disagreement.predicted)]
+    if disagreement.measured is not None:
+        rows.append(("measured", disagreement.measured))
+    fig = Figure(figsize=(5.0 * len(schemes) + 0.6, 3.9 * len(rows) + 1.4), layout="constrained")
+    axes = np.asarray(fig.subplots(len(rows), len(schemes), squeeze=False))
+    cmap = ListedColormap(DISAGREEMENT_COLOURS)
+    norm = BoundaryNorm(np.arange(len(DISAGREEMENT_COLOURS) + 1) - 0.5, cmap.N)
+    flow = disagreement.flow
+    present: set = set()
+    for r, (kind, categories) in enumerate(rows):
+        for c, scheme in enumerate(schemes):
+            ax = axes[r, c]
+            ax.pcolormesh(flow.x_values, flow.y_values, categories[scheme], cmap=cmap, norm=norm, shading="nearest")
+            present |= set(np.unique(categories[scheme]).tolist())
+            for name, style in (("flow", "--"), (scheme, "-")):
+                for label, (xs, ys) in disagreement.boundaries[name].curves().items():
+                    ax.plot(xs, ys, style, color="k", lw=1.3, label=f"traced: {label}")
+            _grid_axes(ax, flow)
+            share = 100 * np.mean(categories[scheme] != 0)
+            note = (
+                f"\n(agrees with the prediction in {100 * disagreement.agreement(scheme):.1f}% of cells)"
+                if kind == "measured"
+                else ""
+            )
+            ax.set_title(f"{scheme}, {kind}: {share:.0f}% of cells disagree{note}", fontsize=9)
+    handles = [Patch(color=DISAGREEMENT_COLOURS[k], label=CATEGORIES[k]) for k in sorted(present)]
+    seen = {}
+    for ax in axes.ravel():
+        for line in ax.get_lines():
+            seen.setdefault(line.get_label(), line)
+    fig.legend(handles=handles + list(seen.values()), loc="outside lower center", fontsize=8, ncols=1)
+    fig.suptitle(title or "GDA against its flow limit:\nwhere their phases differ", fontsize=11)
     return fig

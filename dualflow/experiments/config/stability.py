@@ -54,7 +54,8 @@ class PhaseConfig(StabilityGame):
     **Fields:** `x`, `y` (the swept axes, `NAME:START:STOP:NUM[:log|lin]`), `cluster` (generated
     points on the true point), `w` (mass of each), `p` (mass of the true point), `measure` (also
     simulate every grid point), `steps` (GDA steps per simulated run), `critic` (`"exact"` or
-    `"spectral"`), `out` (the output folder); the game's fields (`StabilityGame`) give the values
+    `"spectral"`), `against_flow` (also the flow's diagram over the same grid and where the two
+    differ: `disagreement_map`), `out` (the output folder); the game's fields (`StabilityGame`) give the values
     of the parameters not swept.
     """
 
@@ -66,6 +67,7 @@ class PhaseConfig(StabilityGame):
     measure: bool = False
     steps: int = 1000
     critic: str = "exact"
+    against_flow: bool = False
     out: str = "dualflow-output/phase"
 
 

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...analysis.boundaries import trace_boundary
+from ...analysis.disagreement import disagreement_map
 from ...analysis.equilibria import find_equilibrium
 from ...analysis.isolated_points import theory_curves
 from ...analysis.linearization import linearize
@@ -46,17 +47,19 @@ def run_phase(config: PhaseConfig) -> dict:
     data = Measure(jnp.zeros((1, 1)), jnp.array([config.p]))
     cluster = Measure(jnp.zeros((config.cluster, 1)), jnp.full(config.cluster, config.w))
     base = dict(bandwidth=config.bandwidth, reg=config.reg, lr_g=config.lr_g, lr_d=config.lr_d)
-    diagram = predict_phase_diagram(
-        data,
-        cluster,
-        x=parse_axis(config.x),
-        y=parse_axis(config.y),
-        base=base,
-        scheme=config.scheme,
-        critic=config.critic,
-    )
-    if config.measure:
-        diagram = measure_phase_diagram(diagram, n_steps=config.steps)
+    axes = dict(x=parse_axis(config.x), y=parse_axis(config.y), base=base, critic=config.critic)
+    disagreement = None
+    if config.against_flow:
+        if config.scheme == "flow":
+            raise ValueError("--against-flow compares a GDA scheme with the flow; give --scheme a GDA order.")
+        disagreement = disagreement_map(
+            data, cluster, schemes=(config.scheme,), measure=config.measure, n_steps=config.steps, **axes
+        )
+        diagram = disagreement.gda[config.scheme]
+    else:
+        diagram = predict_phase_diagram(data, cluster, scheme=config.scheme, **axes)
+        if config.measure:
+            diagram = measure_phase_diagram(diagram, n_steps=config.steps)
     curves = theory_curves(diagram, w=config.w, p=config.p, n=config.cluster)
     boundary = trace_boundary(diagram, along="y")
     write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves, boundary=boundary))  # and phase.svg
@@ -72,6 +75,22 @@ def run_phase(config: PhaseConfig) -> dict:
         print(
             f"agreement with simulation: {100 * summary['agreement_coarse']:.1f}% (converge/oscillate/diverge), "
             f"{100 * summary['agreement_fine']:.1f}% (exact label)"
+        )
+    if disagreement is not None:
+        from ...plotting import plot_disagreement
+
+        write_figure(out / "disagreement.png", plot_disagreement(disagreement))
+        report = {"kind": "disagreement", **disagreement.to_json()}
+        write_json(out / "disagreement.json", report)
+        share = report["predicted_disagreeing_fraction"][config.scheme]
+        print(
+            f"GDA ({config.scheme}) against the flow: {100 * share:.1f}% of the cells disagree (predicted)"
+            + (
+                f", measured categories agree with the prediction in {100 * disagreement.agreement(config.scheme):.1f}%"
+                if config.measure
+                else ""
+            )
+            + f"; wrote {out / 'disagreement.png'}, {out / 'disagreement.json'}"
         )
     print(f"wrote {out / 'phase.png'}, {out / 'growth.png'} (and .svg), {out / 'phase.json'}")
     return summary
