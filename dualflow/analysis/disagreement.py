@@ -129,6 +129,6 @@ def disagreement_map(
     boundaries.update({s: trace_boundary(d) for s, d in gda.items()})
     predicted = {s: compare_phases(flow.predicted, d.predicted) for s, d in gda.items()}
     measured = None
-    if measure:
-        measured = {s: compare_phases(flow.measured, d.measured) for s, d in gda.items()}
+    if flow.measured is not None:
+        measured = {s: compare_phases(flow.measured, d.measured) for s, d in gda.items() if d.measured is not None}
     return Disagreement(flow=flow, gda=gda, predicted=predicted, boundaries=boundaries, measured=measured)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -157,10 +158,11 @@ def plot_disagreement(disagreement, *, title=None) -> Figure:
             )
             ax.set_title(f"{scheme}, {kind}: {share:.0f}% of cells disagree{note}", fontsize=9)
     handles = [Patch(color=DISAGREEMENT_COLOURS[k], label=CATEGORIES[k]) for k in sorted(present)]
-    seen = {}
+    seen: dict[str, Artist] = {}
     for ax in axes.ravel():
         for line in ax.get_lines():
             seen.setdefault(line.get_label(), line)
-    fig.legend(handles=handles + list(seen.values()), loc="outside lower center", fontsize=8, ncols=1)
+    legend: list[Artist] = [*handles, *seen.values()]
+    fig.legend(handles=legend, loc="outside lower center", fontsize=8, ncols=1)
     fig.suptitle(title or "GDA against its flow limit:\nwhere their phases differ", fontsize=11)
     return fig
