@@ -123,11 +123,10 @@ def test_traced_flip_of_the_rest_mode():
     assert set(boundary.kinds) == {"flip (ρ = −1)"}
 
 
-def test_traced_flow_hopf_boundary_of_an_overcovered_point():
-    """One generated point of mass w = 1.5 on a true point of mass 1: the flow is stable iff
-    lambda^2 > (eta_g / eta_d) w |delta| / sigma^2 (isolated_points.overcovered_critical_reg), a Hopf boundary."""
+def _overcovered_flow_diagram():
+    """The flow's diagram of one generated point of mass 1.5 on a true point of mass 1 (delta = -0.5)."""
     heavy = df.Measure(jnp.zeros((1, 1)), jnp.full(1, 1.5))
-    diagram = df.predict_phase_diagram(
+    return df.predict_phase_diagram(
         ONE,
         heavy,
         x=("bandwidth", np.geomspace(0.3, 3, 12)),
@@ -135,6 +134,12 @@ def test_traced_flow_hopf_boundary_of_an_overcovered_point():
         base=dict(lr_g=0.05, kappa=2.0),
         scheme="flow",
     )
+
+
+def test_traced_flow_hopf_boundary_of_an_overcovered_point():
+    """One generated point of mass w = 1.5 on a true point of mass 1: the flow is stable iff
+    lambda^2 > (eta_g / eta_d) w |delta| / sigma^2 (isolated_points.overcovered_critical_reg), a Hopf boundary."""
+    diagram = _overcovered_flow_diagram()
     for along in ("y", "x"):
         boundary = df.trace_boundary(diagram, along=along)
         sigma, reg = boundary.points.T
@@ -169,15 +174,7 @@ def _off_boundary(labels):
 def test_measured_flow_diagram_agrees_with_its_linearization():
     """Flow runs from X* + eps (vmapped DualFlow), labelled by classify_trajectory, against the
     flow Jacobian's labels: >= 95% agreement off the predicted boundary."""
-    heavy = df.Measure(jnp.zeros((1, 1)), jnp.full(1, 1.5))
-    diagram = df.predict_phase_diagram(
-        ONE,
-        heavy,
-        x=("bandwidth", np.geomspace(0.3, 3, 12)),
-        y=("reg", np.geomspace(0.05, 2, 10)),
-        base=dict(lr_g=0.05, kappa=2.0),
-        scheme="flow",
-    )
+    diagram = _overcovered_flow_diagram()
     measured = df.measure_phase_diagram(diagram, n_steps=400)  # t1 = 400 * 0.05 = 20
     off = _off_boundary(measured.predicted)
     assert off.sum() >= 0.6 * off.size
