@@ -206,3 +206,15 @@ def _config(tmp_path, raw, name="study.toml"):
     path = tmp_path / name
     path.write_text("\n".join(lines) + "\n")
     return [str(path)]
+
+
+def test_runs_stored_by_earlier_versions_read_with_todays_metric_names(tmp_path):
+    """A record written before `num_covered` became `n_covered` is read back under the new name."""
+    from dualflow.experiments.config.study import parse_study
+    from dualflow.experiments.store.runs import RunStore, current_names
+
+    store = RunStore(tmp_path, parse_study({"seeds": 1}))
+    run_id = store.run_id({}, "gda", 0)
+    (store.runs / f"{run_id}.json").write_text(json.dumps({"final": {"num_covered": 7, "w2": 0.5}}))
+    assert store.record(run_id)["final"] == {"n_covered": 7, "w2": 0.5}
+    assert current_names({"num_covered": 1, "occupancy": 2}) == {"n_covered": 1, "occupancy": 2}

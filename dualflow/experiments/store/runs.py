@@ -116,12 +116,24 @@ class RunStore:
 
     def record(self, run_id: str) -> dict:
         """The record of a finished run."""
-        return json.loads((self.runs / f"{run_id}.json").read_text())
+        record = json.loads((self.runs / f"{run_id}.json").read_text())
+        if isinstance(record.get("final"), dict):
+            record["final"] = current_names(record["final"])
+        return record
 
     def load(self, run_id: str, template) -> tuple:
         """`(solution, measured)` of a finished run (`template`: a discriminator state of the player)."""
         sol, arrays = load_solution(self.runs / f"{run_id}.npz", template)
-        return sol, {k[len(_MEASURED) :]: v for k, v in arrays.items() if k.startswith(_MEASURED)}
+        return sol, current_names({k[len(_MEASURED) :]: v for k, v in arrays.items() if k.startswith(_MEASURED)})
+
+
+#: Names that runs stored by earlier versions use, and their names now (read transparently).
+RENAMED_METRICS = {"num_covered": "n_covered"}
+
+
+def current_names(table: dict) -> dict:
+    """`table` with the metric names of earlier versions replaced by today's (`RENAMED_METRICS`)."""
+    return {RENAMED_METRICS.get(k, k): v for k, v in table.items()}
 
 
 def _is_array_like(value) -> bool:
