@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         "folder (summary.json, table.md, arrays.npz, runs/), panels_base.png (particles over "
         "the discriminator and its velocity field, flow above GDA), metrics_base.png, "
         "coverage_over_time.png, flow_vs_gda.png and animation_base.gif. The full run takes "
-        "about a minute on a 2-core CPU, --quick about 20 seconds.",
+        "about a minute on a 2-core CPU, --quick about 30 seconds.",
     )
     demo.add_argument(
         "--out",
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--quick",
         action="store_true",
-        help="run a smaller, shorter configuration (48 particles, horizon 10; about 20 seconds) "
+        help="run a smaller, shorter configuration (48 particles, horizon 10; about 30 seconds) "
         "instead of the full one (128 particles, horizon 20)",
     )
     demo.add_argument(

@@ -38,7 +38,7 @@ def run_demo(out_dir=None, *, quick: bool = False, seed: int = 0, fresh: bool = 
     **Arguments:**
 
     - `out_dir`: the results folder (default `dualflow-output/demo`, `demo-quick` with `quick`).
-    - `quick`: the config's `[quick]` table (48 particles, horizon 10; about 15 s on 2 CPU cores).
+    - `quick`: the config's `[quick]` table (48 particles, horizon 10; about 30 s on 2 CPU cores).
     - `seed`: the one seed (`PRNGKey(seed)` draws the data sample and the initial blob).
     - `fresh`: delete the folder's finished runs first; `log`: progress on stderr.
 
