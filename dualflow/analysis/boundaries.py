@@ -31,7 +31,7 @@ import numpy as np
 import optimistix as optx
 
 from ..validation import check_choice
-from .phase_diagram import PhaseDiagram, dominant_mode
+from .phase_diagram import PhaseDiagram, dominant_mode, neutral_growth
 
 __all__ = ["Boundary", "trace_boundary"]
 
@@ -90,8 +90,7 @@ class Boundary:
 
 def _crossings(diagram: PhaseDiagram, along: str):
     """Brackets `(fixed value, low, high)` of every sign change of growth - neutral along an axis."""
-    neutral = 1.0 if diagram.discrete else 0.0
-    h = diagram.growth - neutral  # (ny, nx)
+    h = diagram.growth - diagram.neutral  # (ny, nx)
     if along == "x":
         fixed_values, moving, rows = diagram.y_values, diagram.x_values, h
     else:
@@ -108,7 +107,7 @@ def _refine(problem, base, names, scheme, options, brackets, log_scale, rtol, at
     data, equilibrium, lattice = problem
     moving_name, fixed_name = names
     n_critic, velocity = options
-    neutral = 0.0 if scheme == "flow" else 1.0
+    neutral = neutral_growth(scheme)
     to_value = jnp.exp if log_scale else (lambda u: u)
 
     def point(fixed, u):
@@ -156,7 +155,7 @@ def trace_boundary(
     diagram = predict_phase_diagram(data, equilibrium, x=("bandwidth", sigmas), y=("reg", regs),
                                     scheme="simultaneous")
     boundary = trace_boundary(diagram)          # the reg of the threshold at every bandwidth
-    plot_phase_diagram(diagram, curves=boundary.curves())
+    plot_phase_diagram(diagram, boundary=boundary)
     ```
     """
     if not isinstance(diagram, PhaseDiagram):

@@ -22,8 +22,7 @@ import dataclasses
 import numpy as np
 
 from .boundaries import Boundary, trace_boundary
-from .phase_diagram import COARSE, PhaseDiagram, measure_phase_diagram, predict_phase_diagram
-from .phases import Phase
+from .phase_diagram import PhaseDiagram, coarse_labels, measure_phase_diagram, predict_phase_diagram
 
 __all__ = ["CATEGORIES", "Disagreement", "disagreement_map"]
 
@@ -35,13 +34,9 @@ CATEGORIES = (
 )
 
 
-def _coarse(labels: np.ndarray) -> np.ndarray:
-    return np.vectorize(lambda k: COARSE.get(Phase(int(k)), "other"))(labels)
-
-
 def compare_phases(flow_labels: np.ndarray, gda_labels: np.ndarray) -> np.ndarray:
     """The category (`CATEGORIES`) of every cell, from two label grids of `Phase` values."""
-    flow, gda = _coarse(flow_labels), _coarse(gda_labels)
+    flow, gda = coarse_labels(flow_labels), coarse_labels(gda_labels)
     flow_stable, gda_stable = flow == "converges", gda == "converges"
     return np.select(
         [flow == gda, flow_stable & ~gda_stable, gda_stable & ~flow_stable],

@@ -70,6 +70,16 @@ COARSE = {
 }
 
 
+def neutral_growth(scheme: str) -> float:
+    """The growth of a neutral mode: $|\\rho| = 1$ for a GDA step, $\\operatorname{Re} s = 0$ for the flow."""
+    return 0.0 if scheme == "flow" else 1.0
+
+
+def coarse_labels(labels) -> np.ndarray:
+    """`Phase` values as converges / oscillates / diverges (`COARSE`; `"other"` for the rest)."""
+    return np.vectorize(lambda k: COARSE.get(Phase(int(k)), "other"))(labels)
+
+
 @dataclasses.dataclass(frozen=True)
 class PhaseDiagram:
     """A phase diagram over `x_values` (columns) and `y_values` (rows).
@@ -107,10 +117,13 @@ class PhaseDiagram:
         if self.measured is None:
             raise ValueError("this diagram has no measured labels; run `measure_phase_diagram`.")
         if coarse:
-            pred = np.vectorize(lambda k: COARSE.get(Phase(k), "other"))(self.predicted)
-            meas = np.vectorize(lambda k: COARSE.get(Phase(k), "other"))(self.measured)
-            return float(np.mean(pred == meas))
+            return float(np.mean(coarse_labels(self.predicted) == coarse_labels(self.measured)))
         return float(np.mean(self.predicted == self.measured))
+
+    @property
+    def neutral(self) -> float:
+        """The growth of a neutral mode for this diagram's scheme (`neutral_growth`)."""
+        return neutral_growth(self.scheme)
 
     def to_json(self) -> dict:
         """A JSON-able summary (label names, growth, agreement)."""
@@ -287,7 +300,7 @@ def predict_phase_diagram(
     growth, complex_pair, residual = _predict(data, equilibrium, grid, scheme, n_critic, velocity, lattice, mesh)
     shape = (len(y[1]), len(x[1]))
     growth, complex_pair = np.asarray(growth).reshape(shape), np.asarray(complex_pair).reshape(shape)
-    neutral = 0.0 if scheme == "flow" else 1.0
+    neutral = neutral_growth(scheme)
     labels = np.where(
         growth > neutral + neutral_tol,
         Phase.DIVERGES,

@@ -112,7 +112,7 @@ def plot_growth(diagram, *, squared=True, curves=None, boundary=None, title=None
         clipped = values
     mesh = ax.pcolormesh(diagram.x_values, diagram.y_values, clipped, cmap="viridis", shading="nearest")
     fig.colorbar(mesh, ax=ax, label=name + (" (clipped above)" if diagram.discrete else ""))
-    neutral = 1.0 if diagram.discrete else 0.0
+    neutral = diagram.neutral
     if np.nanmin(values) < neutral < np.nanmax(values):
         ax.contour(diagram.x_values, diagram.y_values, values, levels=[neutral], colors="w", linewidths=1.2)
     _overlay(ax, curves or {}, boundary)

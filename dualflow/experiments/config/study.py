@@ -36,7 +36,7 @@ class StudyConfig:
     - `source_text`: that file's text (`None` for a dict).
 
     **Properties:** `axes` (list of `(name, values)`), `shape` (settings per axis),
-    `settings` (every swept combination, row-major, as dicts), `seeds`.
+    `settings` (every swept combination, row-major, as dicts), `seeds`, `save_times`.
     """
 
     data: dict
@@ -64,6 +64,11 @@ class StudyConfig:
     def settings(self) -> list[dict]:
         names = [name for name, _ in self.axes]
         return [dict(zip(names, combo)) for combo in itertools.product(*(values for _, values in self.axes))]
+
+    @property
+    def save_times(self) -> np.ndarray:
+        """The saved times `linspace(0, t1, n_saves)` in generator time, shared by the flow and GDA."""
+        return np.linspace(0.0, self.data["dynamics"]["t1"], self.data["dynamics"]["n_saves"])
 
     def parameters(self, setting: dict) -> dict:
         """The effective run parameters of one setting: the base values with the swept ones

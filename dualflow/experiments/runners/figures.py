@@ -113,12 +113,11 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
 
     # where GDA leaves its flow: the largest particle distance over time for every setting
     if "flow_gda_distance" in arrays:
-        ts = np.linspace(0.0, d["dynamics"]["t1"], d["dynamics"]["n_saves"])
         curves = {}
         for p_index, setting in enumerate(cfg.settings):
             grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
             curves[setting_label(setting) or "base"] = {
-                "max over particles": (ts, arrays["flow_gda_distance"][grid_index])
+                "max over particles": (cfg.save_times, arrays["flow_gda_distance"][grid_index])
             }
         fig = plot_setting_curves(
             curves,

@@ -61,7 +61,7 @@ def run_phase(config: PhaseConfig) -> dict:
         if config.measure:
             diagram = measure_phase_diagram(diagram, n_steps=config.steps)
     curves = theory_curves(diagram, w=config.w, p=config.p, n=config.cluster)
-    boundary = trace_boundary(diagram, along="y")
+    boundary = disagreement.boundaries[config.scheme] if disagreement is not None else trace_boundary(diagram)
     write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves, boundary=boundary))  # and phase.svg
     write_figure(out / "growth.png", plot_growth(diagram, curves=curves, boundary=boundary))
     summary = {"kind": "phase", **diagram.to_json(), "boundary": boundary.to_json()}

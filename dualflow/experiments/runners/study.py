@@ -298,13 +298,11 @@ def _gather(cfg: StudyConfig, store, problems: dict, centres, trajectory_index):
 def _flow_gda_distance(cfg: StudyConfig, flow, gda) -> np.ndarray:
     r"""$\max_j |x_j^{\text{flow}}(t_k) - x_j^{\text{GDA}}(t_k)|$ at the study's saved times `(S,)`
     (`nan` after either run ended): `analysis.flow_gda_errors` with the one step size $\tau$."""
-    dyn = cfg.data["dynamics"]
-    ts = np.linspace(0.0, dyn["t1"], dyn["n_saves"])
     errors = flow_gda_errors(
-        ts,
+        cfg.save_times,
         np.asarray(flow.points, dtype=np.float64),
         np.asarray(gda.points, dtype=np.float64)[None],
-        [dyn["tau"]],
+        [cfg.data["dynamics"]["tau"]],
         flow_end=float(np.asarray(flow.final_time)),
         gda_ends=[float(np.asarray(gda.final_time))],
     )
@@ -316,10 +314,8 @@ def _distance_stats(cfg: StudyConfig, distance: np.ndarray) -> list:
     out = []
     for p_index in range(len(cfg.settings)):
         grid_index = tuple(np.unravel_index(p_index, cfg.shape)) if cfg.shape else ()
-        values = distance[grid_index]  # (K, S)
-        complete = np.all(np.isfinite(values), axis=1)
-        largest = np.where(complete, np.max(np.where(np.isfinite(values), values, -np.inf), axis=1), np.nan)
-        out.append({"largest": seed_stats(largest), "final": seed_stats(values[:, -1])})
+        values = distance[grid_index]  # (K, S), nan after an early end
+        out.append({"largest": seed_stats(np.max(values, axis=1)), "final": seed_stats(values[:, -1])})
     return out
 
 
