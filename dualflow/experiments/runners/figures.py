@@ -85,7 +85,7 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
             vmin=0.0,
             vmax=vmax,
             title=f"{title}\nfinal {label} at t = {d['dynamics']['t1']:g}:\n"
-            f"mean ± std [min, max] over {len(cfg.seeds)} seeds",
+            f"mean ± std [min, max] over {len(cfg.seeds)} seed{'s' if len(cfg.seeds) != 1 else ''}",
         )
         files[name] = write_figure(out / f"{name}.png", fig)
 
