@@ -173,7 +173,7 @@ def test_exact_rkhs_nonlinear_payoff_prox_matches_scipy():
     gen = Particles(df.Measure(jnp.asarray(x0), jnp.asarray(m)))
     step = eqx.filter_jit(df.ProximalGDA(0.1, lr_d).fixed_step(game, gen, 0.1))
     disc = game.discriminator.init(game, gen.points(gen.init()), gen.masses, 4)
-    _, disc1 = step(gen.init(), disc, 0.0)
+    _, disc1, _ = step(gen.init(), disc, None, 0.0)
     # NumPy: values u = f_1(z) on z = (y, x0) with u = lr_d G (omega * slopes(u)) / (1 + lr_d reg), f_0 = 0
     z = np.concatenate([y, x0])
     omega = np.concatenate([p, m])
@@ -207,7 +207,7 @@ def test_optimal_witness_joint_is_the_mmd_jko_step():
 
     for coupling in ("joint", "decoupled"):
         step = eqx.filter_jit(df.ProximalGDA(lr, lr, coupling=coupling).fixed_step(game, gen, lr))
-        x1, disc = step(gen.init(), None, 0.0)
+        x1, disc, _ = step(gen.init(), None, None, 0.0)
         x1 = np.asarray(x1)
         reference = x1 if coupling == "joint" else x0
         residual = x1 - x0 - lr * m[:, None] * grad_f_star(x1, reference)
@@ -236,7 +236,7 @@ def test_finite_rank_joint_step_solves_the_implicit_equation():
     xk, thk = np.array([-0.7, 1.2]), 0.1 * rng.normal(size=D)
     gen = Particles(df.Measure(jnp.asarray(xk[:, None]), jnp.asarray(M1)))
     step = eqx.filter_jit(df.ProximalGDA(lr_g, lr_d, coupling="joint").fixed_step(_finite_game(reg), gen, lr_g))
-    g1, d1 = step(gen.init(), FiniteRankState(jnp.asarray(thk)), 0.0)
+    g1, d1, _ = step(gen.init(), FiniteRankState(jnp.asarray(thk)), None, 0.0)
     x1, th1 = np.asarray(g1)[:, 0], np.asarray(d1.theta)
     phi_x, dphi_x = _phi(x1)
     residual_x = x1 - xk - lr_g * M1 * (dphi_x @ th1)
@@ -251,7 +251,7 @@ def test_finite_rank_decoupled_discriminator_step_closed_form():
     xk, thk = np.array([-0.3, 0.4]), np.linspace(-0.1, 0.1, D)
     gen = Particles(df.Measure(jnp.asarray(xk[:, None]), jnp.asarray(M1)))
     step = eqx.filter_jit(df.ProximalGDA(0.1, lr_d).fixed_step(_finite_game(reg), gen, 0.1))
-    _, d1 = step(gen.init(), FiniteRankState(jnp.asarray(thk)), 0.0)
+    _, d1, _ = step(gen.init(), FiniteRankState(jnp.asarray(thk)), None, 0.0)
     expected = (thk + lr_d * (P1 @ _phi(Y1)[0] - M1 @ _phi(xk)[0])) / (1 + lr_d * reg)
     np.testing.assert_allclose(d1.theta, expected, atol=1e-14)
 
@@ -312,7 +312,7 @@ def test_neural_generator_joint_step_solves_the_pulled_back_equation():
     game = _finite_game(reg)
     theta0 = FiniteRankState(jnp.linspace(-0.2, 0.2, D))
     step = eqx.filter_jit(df.ProximalGDA(lr_g, lr_d, coupling="joint").fixed_step(game, gen, lr_g))
-    g1, d1 = step(gen.init(), theta0, 0.0)
+    g1, d1, _ = step(gen.init(), theta0, None, 0.0)
     x1 = np.asarray(gen.points(g1))[:, 0]
     phi_x, dphi_x = _phi(x1)
     velocity = jnp.asarray((gen.masses * (dphi_x @ np.asarray(d1.theta)))[:, None])
@@ -328,7 +328,7 @@ def test_neural_generator_joint_step_solves_the_pulled_back_equation():
 
     # decoupled: the proximal step of the generator's loss in the parameters, against theta_0
     step = eqx.filter_jit(df.ProximalGDA(lr_g, lr_d).fixed_step(game, gen, lr_g))
-    g1, _ = step(gen.init(), theta0, 0.0)
+    g1, _, _ = step(gen.init(), theta0, None, 0.0)
     x1 = np.asarray(gen.points(g1))[:, 0]
     velocity = jnp.asarray((gen.masses * (_phi(x1)[1] @ np.asarray(theta0.theta)))[:, None])
     _, vjp = jax.vjp(gen.points, g1)

@@ -179,8 +179,10 @@ def _jacfwd(game, x, masses, solver, disc_state):
     residual = game.stationarity_residual(disc_state, x, masses)
     if isinstance(game.discriminator, OptimalWitness):  # its closed form, differentiable at coincident points
         game = eqx.tree_at(lambda g: g.discriminator, game, SmoothOptimalWitness(game.discriminator.kernel))
-    flat, unravel = jax.flatten_util.ravel_pytree((x, disc_state))
-    step = solver.local_map(game, Particles(Measure(x, masses)))
+    generator = Particles(Measure(x, masses))
+    state = (x, disc_state, solver.init_memory(game, generator, x, disc_state))
+    flat, unravel = jax.flatten_util.ravel_pytree(state)
+    step = solver.local_map(game, generator)
     return jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(step(*unravel(y)))[0])(flat), residual
 
 

@@ -36,17 +36,32 @@ class AbstractSolver(eqx.Module):
     #: decides stability), False for a flow (a Jacobian whose spectral abscissa decides it).
     discrete: ClassVar[bool]
 
+    #: History pushes per step (sizes `ExactRKHS`'s buffer): two for `Extragradient`'s two D-steps.
+    pushes_per_step: ClassVar[int] = 1
+
     @abc.abstractmethod
     def local_map(self, game, generator):
-        """The map `(g, disc) -> (g', disc')` this solver applies: one step for a discrete solver, the
-        time derivative `(dg/dt, ddisc/dt)` for a flow. `linearize(method="jacfwd")` differentiates it."""
+        """The map `(g, disc, memory) -> (g', disc', memory')` this solver applies: one step for a
+        discrete solver, the time derivative `(dg/dt, ddisc/dt, None)` for a flow (`memory`: see
+        `init_memory`). `linearize(method="jacfwd")` differentiates it."""
+
+    def init_memory(self, game, generator, g, disc):
+        """What the solver carries from step to step besides the state `(g, disc)` (`OptimisticGDA`'s
+        previous gradients), at the start of a run; `None` (the default) for a solver without memory."""
+        return None
 
     def linear_map(self, generator_field, discriminator_field):
         r"""This solver's map built from two linear fields, for the kernel-trick linearization:
         `generator_field(xi, a)` the particles' velocity and `discriminator_field(a, xi)` the
-        discriminator's ascent direction per unit rate (`linearize(method="kernel")`). Solvers
-        without one refuse it."""
+        discriminator's ascent direction per unit rate (`linearize(method="kernel")`); it acts on
+        the linear state of `linear_state`. Solvers without one refuse it."""
         raise ValueError(f"{type(self).__name__} has no kernel-trick linearization; use method='jacfwd'.")
+
+    def linear_state(self, xi, a):
+        r"""The linear state `(generator part, discriminator part)` that `linear_map` acts on, from the
+        offsets $\xi$ and span coefficients $a$: `(xi, a)` itself, or with the solver's memory
+        (`OptimisticGDA`: the previous directions, `((xi, u_xi), (a, u_a))`)."""
+        return xi, a
 
     @abc.abstractmethod
     def run(self, game, generator, options: dict, **arguments) -> Solution:
@@ -65,11 +80,11 @@ class AbstractSteppedSolver(AbstractSolver):
     def local_map(self, game, generator):
         """One step, `fixed_step` at $\\eta_g$."""
         step = self.fixed_step(game, generator, self.lr_g)
-        return lambda g, disc: step(g, disc, 0.0)
+        return lambda g, disc, memory: step(g, disc, memory, 0.0)
 
     @abc.abstractmethod
     def fixed_step(self, game, generator, dt):
-        """The step `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`."""
+        """The step `(g, disc, memory, t) -> (g, disc, memory)` for `stepping.guarded_loop`."""
 
     @abc.abstractmethod
     def decay_per_push(self, reg):
@@ -82,7 +97,7 @@ class AbstractSteppedSolver(AbstractSolver):
         if n_steps % save_every:
             raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
         decay = concrete_or_none(self.decay_per_push(game.reg))
-        capacity = game.discriminator.capacity(history_pushes(n_steps, options), decay)
+        capacity = game.discriminator.capacity(history_pushes(n_steps * self.pushes_per_step, options), decay)
         return run_fixed_steps(
             game,
             self,

@@ -82,7 +82,7 @@ class DualFlow(AbstractSolver):
     def local_map(self, game, generator):
         r"""The time derivative $(\dot g, \dot f) = (J^\top v, \kappa\,\partial_f L)$ of a finite state
         (`dynamics.dual_flow_field`)."""
-        return lambda g, disc: dual_flow_field(0.0, (g, disc), (game, generator, self.kappa))
+        return lambda g, disc, memory: (*dual_flow_field(0.0, (g, disc), (game, generator, self.kappa)), None)
 
     def linear_map(self, generator_field, discriminator_field):
         r"""$(\dot\xi, \dot a) = (v(\xi, a),\ \kappa\,\partial L(a, \xi))$."""
@@ -90,7 +90,8 @@ class DualFlow(AbstractSolver):
 
     # ---- exact kernel: history quadrature ---------------------------------------------
     def fixed_step(self, game, generator, dt):
-        """The step `(g, disc, t) -> (g, disc)` of the exact-kernel flow (history quadrature)."""
+        """The step `(g, disc, memory, t) -> (g, disc, memory)` of the exact-kernel flow (history
+        quadrature; no memory)."""
         solver = diffrax.Heun() if self.solver is None else self.solver
         if isinstance(solver, diffrax.AbstractImplicitSolver):
             raise ValueError(
@@ -99,12 +100,12 @@ class DualFlow(AbstractSolver):
             )
         term = diffrax.ODETerm(history_quadrature_field)
 
-        def step(g, disc, t):
+        def step(g, disc, memory, t):
             args = (game, generator, self.kappa, t, disc)
             solver_state = solver.init(term, t, t + dt, g, args)
             g_new = solver.step(term, t, t + dt, g, args, solver_state, made_jump=False)[0]
             decay, data_inc, endpoint = memory_coefficients(game, self.kappa, dt)
-            return g_new, disc.advance(generator.points(g_new), decay, data_inc, endpoint * decay, endpoint)
+            return g_new, disc.advance(generator.points(g_new), decay, data_inc, endpoint * decay, endpoint), memory
 
         return step
 

@@ -58,10 +58,10 @@ class GDA(AbstractSteppedSolver):
         return ascent_decay(self.lr_d, reg) ** self.n_critic
 
     def fixed_step(self, game, generator, dt):
-        r"""The step function `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`
-        (`dt` is `lr_g`: one GDA step advances generator time by $\eta_g$)."""
+        r"""The step function `(g, disc, memory, t) -> (g, disc, memory)` for `stepping.guarded_loop`
+        (`dt` is `lr_g`: one GDA step advances generator time by $\eta_g$; no memory)."""
 
-        def step(g, disc, t):
-            return gda_step(game, generator, self.order, self.n_critic, self.lr_g, self.lr_d, g, disc)
+        def step(g, disc, memory, t):
+            return *gda_step(game, generator, self.order, self.n_critic, self.lr_g, self.lr_d, g, disc), memory
 
         return step

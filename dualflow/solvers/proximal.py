@@ -186,8 +186,8 @@ class ProximalGDA(AbstractSteppedSolver):
         return 1 / (1 + self.lr_d * reg)
 
     def fixed_step(self, game, generator, dt):
-        r"""The step function `(g, disc, t) -> (g, disc)` for `stepping.guarded_loop`
-        (`dt` is `lr_g`: one step advances generator time by $\eta_g$)."""
+        r"""The step function `(g, disc, memory, t) -> (g, disc, memory)` for `stepping.guarded_loop`
+        (`dt` is `lr_g`: one step advances generator time by $\eta_g$; no memory)."""
         if self.coupling == "joint" and not game.discriminator.joint_proximal:
             raise ValueError(
                 "coupling='joint' needs a small finite discriminator state (FiniteRank, "
@@ -197,10 +197,10 @@ class ProximalGDA(AbstractSteppedSolver):
                 "FiniteRank features."
             )
 
-        def step(g, disc, t):
+        def step(g, disc, memory, t):
             if self.coupling == "joint":
-                return self._joint_step(game, generator, g, disc)
-            return self._decoupled_step(game, generator, g, disc)
+                return *self._joint_step(game, generator, g, disc), memory
+            return *self._decoupled_step(game, generator, g, disc), memory
 
         return step
 

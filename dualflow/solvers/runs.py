@@ -63,10 +63,12 @@ def run_fixed_steps(
     game = _with_run_constants(game)
     masses = generator.masses
     disc0 = _initial_discriminator(game, generator, capacity, reference, disc_state)
+    g0 = generator.init()
     ts, xs, (gaps, traces), final = guarded_loop(
         solver.fixed_step(game, generator, dt),
-        generator.init(),
+        g0,
         disc0,
+        solver.init_memory(game, generator, g0, disc0),
         points=generator.points,
         dt=dt,
         n_saves=n_saves,

@@ -28,6 +28,7 @@ def all_finite(tree):
 class LoopState(eqx.Module):
     g: object
     disc: object
+    memory: object
     t: jax.Array
     result: jax.Array
     num_steps: jax.Array
@@ -41,6 +42,7 @@ def guarded_loop(
     step,
     g0,
     disc0,
+    memory0=None,
     *,
     points,
     dt,
@@ -53,22 +55,26 @@ def guarded_loop(
     stationary_tol,
     progress_label: str | None,
 ):
-    """Run `step(g, disc, t) -> (g, disc)` on a uniform grid of spacing `dt`; `points(g)` are the
+    """Run `step(g, disc, memory, t) -> (g, disc, memory)` on a uniform grid of spacing `dt`; `points(g)` are the
     generator's positions (checked against `blowup` and `domain_margin(x) >= 0`, and saved), `summary(x, disc)`
-    is saved with each state, `residual(x, disc)` is compared with `stationary_tol`.
+    is saved with each state, `residual(x, disc)` is compared with `stationary_tol`; `memory` is what a
+    solver carries from step to step besides the state (`OptimisticGDA`'s previous gradients; `None`
+    for the others), started at `memory0`.
 
     **Returns:** `(ts, saved_points, saved_summaries, final LoopState)`.
     """
     x0 = points(g0)
     init = LoopState(
-        g0, disc0, jnp.zeros((), x0.dtype), jnp.asarray(Result.SUCCESSFUL, jnp.int32), jnp.zeros((), jnp.int32)
+        g0, disc0, memory0, jnp.zeros((), x0.dtype), jnp.asarray(Result.SUCCESSFUL, jnp.int32), jnp.zeros((), jnp.int32)
     )
 
     def one_step(state: LoopState, _):
         running = state.result == Result.SUCCESSFUL
         # a stopped run skips the step (an implicit step that failed is not retried to the end)
-        g_new, disc_new = jax.lax.cond(
-            running, lambda: step(state.g, state.disc, state.t), lambda: (state.g, state.disc)
+        g_new, disc_new, memory_new = jax.lax.cond(
+            running,
+            lambda: step(state.g, state.disc, state.memory, state.t),
+            lambda: (state.g, state.disc, state.memory),
         )
         x_new = points(g_new)
         finite = all_finite((g_new, x_new))
@@ -90,9 +96,12 @@ def guarded_loop(
             result = jnp.where(accept & at_rest, Result.STATIONARY, result)
         # t = k dt exactly (no drift from summing dt)
         new = LoopState(
-            g_new, disc_new, (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32), state.num_steps + 1
+            g_new,
+            disc_new,
+            memory_new,
+            (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32), state.num_steps + 1
         )
-        kept = LoopState(state.g, state.disc, state.t, result.astype(jnp.int32), state.num_steps)
+        kept = LoopState(state.g, state.disc, state.memory, state.t, result.astype(jnp.int32), state.num_steps)
         return _select(accept, new, kept), None
 
     def block(state, i):
