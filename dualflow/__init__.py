@@ -50,6 +50,8 @@ from .players import (
 from .solvers import (
     GDA as GDA,
     DualFlow as DualFlow,
+    Extragradient as Extragradient,
+    OptimisticGDA as OptimisticGDA,
     ProximalGDA as ProximalGDA,
     Result as Result,
     Solution as Solution,

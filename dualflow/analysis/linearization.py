@@ -28,6 +28,10 @@ the linear D-step $A_D$: $a \leftarrow (1 - \eta_d\lambda)a - \eta_d M\xi$ (repe
 `n_critic` times) and G-step $A_G$: $\xi \leftarrow \xi + \eta_g W(H\xi + Ga)$, in the solver's
 order: simultaneous (both from the old state), `alternating_d_first` $A_G A_D^{n}$,
 `alternating_g_first` $A_D^{n} A_G$. The rest mode is $(1 - \eta_d\lambda)^{n_\text{critic}}$.
+`Extragradient` and `OptimisticGDA` build their step from the same two linear fields
+(`AbstractSolver.linear_map`); the optimistic step carries the previous directions, so its
+matrix acts on $(\xi, u_\xi, a, u_a)$ and its rest mode is the larger root of
+$\rho^2 = (1 - 2\eta_d\lambda)\rho + \eta_d\lambda$.
 
 **Finite states** (`FiniteRank` features with any payoff, `OptimalWitness`): the state is
 finite, so the Jacobian of the flow's right-hand side, or of one GDA step, is taken directly
@@ -61,14 +65,16 @@ class Linearization(eqx.Module):
     **Fields:**
 
     - `matrix`: the exact finite matrix: the flow's Jacobian (generator time) or the one-step
-      map of GDA, acting on $(\xi, a)$ (kernel trick, `2Nd` square) or on the flattened finite
-      state $(X, \theta)$ (`jacfwd`).
+      map of GDA, acting on $(\xi, a)$ (kernel trick, `2Nd` square; `4Nd` for `OptimisticGDA`,
+      whose state adds the previous directions $(u_\xi, u_a)$, ordered $(\xi, u_\xi, a, u_a)$) or on
+      the flattened finite state $(X, \theta)$ and the solver's memory (`jacfwd`).
     - `eigenvalues`, `eigenvectors`: of `matrix` (complex; columns are vectors).
     - `rest_eigenvalue`: the discriminator's infinite-multiplicity mode, $-\kappa\lambda$ for the
       flow, $(1 - \eta_d\lambda)^{n_\text{critic}}$ for GDA; `None` for finite states.
-    - `mode_weights`: `(2Nd, 2Nd)` positive semidefinite metric of the coordinates
-      (identity on $\xi$, the Gram $G$ on $a$, so that $a^\top G a = \|g\|_H^2$), or `None`.
-    - `n_generator`: $Nd$, the first coordinates are the particle offsets $\xi$.
+    - `mode_weights`: positive semidefinite metric of the coordinates (identity on $\xi$, the Gram
+      $G$ on $a$, so that $a^\top G a = \|g\|_H^2$; likewise on the memory), or `None`.
+    - `n_generator`: how many leading coordinates belong to the generator ($Nd$: the particle
+      offsets $\xi$; $2Nd$ with `OptimisticGDA`'s previous velocities).
     - `residual`: stationarity residual of the point (0 at an exact equilibrium): largest particle
       speed and largest $|m_\nu - m_\mu - \lambda f^*|$ over data and particles.
     - `discrete`: `True` for a GDA step map, `False` for the flow's Jacobian.
@@ -128,7 +134,8 @@ class Linearization(eqx.Module):
 
 
 def _kernel_trick(game, x, masses, solver, kernel):
-    """`(matrix, rest, weights, residual)` of the kernel-trick linearization."""
+    """`(matrix, rest, weights, residual, n_generator)` of the kernel-trick linearization (the state
+    of `solver.linear_state`: the offsets, the span coefficients and the solver's memory of each)."""
     n, d = x.shape
     witness = best_response_witness(game, x, masses)
     gap = mean_embedding_gap(game, x, masses)
@@ -137,7 +144,6 @@ def _kernel_trick(game, x, masses, solver, kernel):
     cross = jax.jacfwd(jax.grad(kernel, 0), 1)
     gram = jax.vmap(lambda a: jax.vmap(lambda b: cross(a, b))(x))(x)  # (N, N, d, d)
     gram = gram.transpose(0, 2, 1, 3).reshape(n * d, n * d)
-    eye = jnp.eye(n * d, dtype=x.dtype)
     h_block = jnp.einsum("ij,iab->iajb", jnp.eye(n, dtype=x.dtype), hess).reshape(n * d, n * d)
     w = jnp.repeat(game.velocity_weights(masses), d)
     m = jnp.repeat(masses, d)
@@ -146,7 +152,6 @@ def _kernel_trick(game, x, masses, solver, kernel):
         jnp.max(jnp.abs(game.velocity_weights(masses)[:, None] * grads)),
         jnp.max(jnp.abs(jax.vmap(gap)(z_all) - game.reg * jax.vmap(witness)(z_all))),
     )
-    weights = jax.scipy.linalg.block_diag(eye, gram)
 
     def generator_field(xi, a):  # the linearized velocity W (H xi + G a)
         return w * (h_block @ xi + gram @ a)
@@ -156,10 +161,19 @@ def _kernel_trick(game, x, masses, solver, kernel):
 
     nd = n * d
     step = solver.linear_map(generator_field, discriminator_field)
-    matrix = jax.jacfwd(lambda y: jnp.concatenate(step(y[:nd], y[nd:])))(jnp.zeros(2 * nd, x.dtype))  # linear map
-    rest_step = solver.linear_map(lambda xi, h: xi, lambda h, xi: -game.reg * h)  # the rest: h alone, -lambda h
-    rest = jax.jacfwd(lambda h: rest_step(jnp.zeros(0, x.dtype), h)[1])(jnp.ones(1, x.dtype))[0, 0]
-    return matrix, rest, weights, residual
+    state = solver.linear_state(jnp.zeros(nd, x.dtype), jnp.zeros(nd, x.dtype))
+    flat, unravel = jax.flatten_util.ravel_pytree(state)
+    matrix = jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(step(*unravel(y)))[0])(flat)  # a linear map
+    copies = flat.size // (2 * nd)  # the state and the solver's memory of it
+    weights = jax.scipy.linalg.block_diag(jnp.eye(copies * nd, dtype=x.dtype), *[gram] * copies)
+    # the rest h alone, -lambda h (and the solver's memory of it): its dominant factor
+    rest_step = solver.linear_map(lambda xi, h: xi, lambda h, xi: -game.reg * h)
+    rest_state = solver.linear_state(jnp.zeros(0, x.dtype), jnp.zeros(1, x.dtype))
+    rest_flat, rest_unravel = jax.flatten_util.ravel_pytree(rest_state)
+    rest_matrix = jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(rest_step(*rest_unravel(y)))[0])(rest_flat)
+    rest_modes = jnp.linalg.eigvals(rest_matrix)
+    rest = jnp.real(rest_modes[jnp.argmax(jnp.abs(rest_modes) if solver.discrete else jnp.real(rest_modes))])  # real
+    return matrix, rest, weights, residual, copies * nd
 
 
 class SmoothOptimalWitness(AbstractOptimalDiscriminator):
@@ -180,10 +194,17 @@ def _jacfwd(game, x, masses, solver, disc_state):
     if isinstance(game.discriminator, OptimalWitness):  # its closed form, differentiable at coincident points
         game = eqx.tree_at(lambda g: g.discriminator, game, SmoothOptimalWitness(game.discriminator.kernel))
     generator = Particles(Measure(x, masses))
-    state = (x, disc_state, solver.init_memory(game, generator, x, disc_state))
-    flat, unravel = jax.flatten_util.ravel_pytree(state)
+    state = (x, disc_state, solver.linearization_memory(game, generator, x, disc_state))
+    # differentiate the floating-point leaves; flags (optax's first-step marker) are held
+    variables, held = eqx.partition(state, eqx.is_inexact_array)
+    flat, unravel = jax.flatten_util.ravel_pytree(variables)
     step = solver.local_map(game, generator)
-    return jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(step(*unravel(y)))[0])(flat), residual
+
+    def flat_step(y):
+        new = eqx.filter(step(*eqx.combine(unravel(y), held)), eqx.is_inexact_array)
+        return jax.flatten_util.ravel_pytree(new)[0]
+
+    return jax.jacfwd(flat_step)(flat), residual
 
 
 def linearize(
@@ -244,13 +265,13 @@ def linearize(
     game = eqx.tree_at(lambda g: g.discriminator, game, disc.prepared(game, x))
     disc = game.discriminator
     if method == "kernel":
-        matrix, rest, weights, residual = _kernel_trick(game, x, masses, solver, kernel_function(disc))
+        matrix, rest, weights, residual, n_generator = _kernel_trick(game, x, masses, solver, kernel_function(disc))
     else:
         state = discriminator_state
         if state is None:
             state = disc.best_response(game, disc.init(game, x, masses, 1), x, masses)
         matrix, residual = _jacfwd(game, x, masses, solver, state)
-        rest, weights = None, None
+        rest, weights, n_generator = None, None, x.size
     eigenvalues, eigenvectors = jnp.linalg.eig(matrix)
     return Linearization(
         matrix=matrix,
@@ -259,6 +280,6 @@ def linearize(
         rest_eigenvalue=None if rest is None else jnp.asarray(rest, dtype=x.dtype),
         mode_weights=weights,
         residual=residual,
-        n_generator=x.size,
+        n_generator=n_generator,
         discrete=solver.discrete,
     )

@@ -16,9 +16,21 @@ import abc
 from typing import ClassVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import optax
 
 from .ascent import implicit_ascent
+
+#: The optimistic update $2D_k - D_{k-1}$ of a gradient sequence (optax; its first step uses
+#: $D_{-1} = D_0$, a plain step).
+OPTIMISM = optax.scale_by_optimistic_gradient(alpha=1.0, beta=1.0)
+
+
+def moved(game, state, direction, rate):
+    r"""$\Pi(\theta + \eta\,d)$ for a finite state: the payoff's projection of the state moved by `rate`
+    along `direction` (same pytree structure)."""
+    return game.payoff.project(jax.tree_util.tree_map(lambda a, b: a + rate * b, state, direction))
 
 
 class AbstractDiscriminator(eqx.Module):
@@ -110,6 +122,25 @@ class AbstractDiscriminator(eqx.Module):
         if state is None:
             return None
         return implicit_ascent(game, state, lr_d, lambda d: self.ascent_direction(game, d, x, masses), fixed_point)
+
+    def extragradient_ascent(self, game, state, look, x_look, masses, lr_d):
+        r"""The D-update of `Extragradient`, $f' = \Pi(f + \eta_d\,\partial_f L(\tilde f, \tilde\mu))$: the
+        ascent direction at the look-ahead $\tilde f$ (`look`, one D-step from `state`) against the
+        look-ahead generator `x_look`, applied to `state`. Default: in the state's own structure
+        (`ascent_direction`)."""
+        return moved(game, state, self.ascent_direction(game, look, x_look, masses), lr_d)
+
+    def optimistic_memory(self, game, state):
+        """The memory of `optimistic_ascent` at the start of a run (optax's optimistic-gradient state
+        by default: the previous direction, unset)."""
+        return OPTIMISM.init(state)
+
+    def optimistic_ascent(self, game, state, memory, x, masses, lr_d):
+        r"""The D-update of `OptimisticGDA`, $f_{k+1} = \Pi(f_k + \eta_d(2D_k - D_{k-1}))$ with
+        $D_k = \partial_f L(f_k, \mu_k)$ (the first step: $D_{-1} = D_0$); returns `(state, memory)`.
+        Default: optax's `scale_by_optimistic_gradient` on the state's own structure."""
+        update, memory = OPTIMISM.update(self.ascent_direction(game, state, x, masses), memory)
+        return moved(game, state, update, lr_d), memory
 
     @abc.abstractmethod
     def ascent_residual(self, game, state, x, masses):

@@ -29,7 +29,9 @@ class ExactState(eqx.Module):
     one weight, $w_{b,j} = w_b$; other payoffs give each point its own coefficient.
     `dropped` is the total current weight (largest per-particle weight of each slot) of
     every configuration overwritten in the ring buffer, each decayed like the kept ones:
-    the coefficient mass by which the truncated $f$ differs from the untruncated one.
+    the coefficient mass by which the truncated $f$ differs from the untruncated one. The
+    extrapolating steps (`Extragradient`, `OptimisticGDA`), whose weights follow two-term
+    recurrences, add the magnitudes without decay: an upper bound.
     """
 
     data_coef: jax.Array  # (M,)
@@ -50,6 +52,22 @@ class ExactState(eqx.Module):
             history_weights=w.history_weights.at[head].set(jnp.broadcast_to(weight, x.shape[:1])),
             head=head,
             dropped=w.dropped + jnp.max(jnp.abs(w.history_weights[head])),
+        )
+
+    def pushed(self, x):
+        """The same function with `x` in a new newest slot at weight 0 (the overwritten slot's weight
+        joins `dropped`): the layout in which a step's direction at `x` is written."""
+        return self.advance(x, 1.0, 0.0, 0.0, 0.0)
+
+    def plus(self, other, rate):
+        """The coefficients of this state plus `rate` times those of `other`, a state of the same
+        layout (the same history points and head); the magnitudes of their `dropped` add (a bound)."""
+        return ExactState(
+            data_coef=self.data_coef + rate * other.data_coef,
+            history_points=self.history_points,
+            history_weights=self.history_weights + rate * other.history_weights,
+            head=self.head,
+            dropped=self.dropped + jnp.abs(rate) * other.dropped,
         )
 
     def accumulate(self, decay, data_increment, head_increment):
@@ -193,6 +211,41 @@ class ExactRKHS(AbstractDiscriminator):
                 state.advance(x, decay, data_inc, 0.0, weight) if i == 0 else state.accumulate(decay, data_inc, weight)
             )
         return state
+
+    def _direction(self, game, state, x, masses):
+        r"""`(state.pushed(x), D)`: the ascent direction $D = \partial_f L(f, \mu)$ at `state` against the
+        generator `x`, written as a state of the pushed layout ($x$ in the newest slot)."""
+        real, fake = self._ascent_coefficients(game, state, x, masses)
+        pushed = state.pushed(x)
+        weights = (-game.reg * pushed.history_weights).at[pushed.head].add(-fake / masses)
+        direction = ExactState(
+            data_coef=real / game.data.masses - game.reg * pushed.data_coef,
+            history_points=pushed.history_points,
+            history_weights=weights,
+            head=pushed.head,
+            dropped=jnp.zeros_like(pushed.dropped),  # the state's own `dropped` is counted once
+        )
+        return pushed, direction
+
+    def extragradient_ascent(self, game, state, look, x_look, masses, lr_d):
+        r"""$f' = f + \eta_d\,\partial_f L(\tilde f, \tilde\mu)$ in closed form: `look` is `state` after one
+        push ($X_k$, in its newest slot); $f'$ holds both $X_k$ and $\tilde X$ = `x_look` (two pushes per step)."""
+        aligned = state.pushed(look.history_points[look.head])
+        _, direction = self._direction(game, look, x_look, masses)
+        return aligned.pushed(x_look).plus(direction, lr_d)
+
+    def optimistic_memory(self, game, state):
+        """`(initial, previous direction)`: a flag for the first step and a zero direction."""
+        zero = state.plus(state, -1.0)
+        return jnp.asarray(True), eqx.tree_at(lambda s: s.dropped, zero, jnp.zeros_like(zero.dropped))
+
+    def optimistic_ascent(self, game, state, memory, x, masses, lr_d):
+        r"""$f_{k+1} = f_k + \eta_d(2D_k - D_{k-1})$ in closed form (one push of $X_k$ per step; the previous
+        direction is moved to the same layout; the first step uses $D_{-1} = D_0$, as optax does)."""
+        initial, previous = memory
+        pushed, direction = self._direction(game, state, x, masses)
+        previous = jax.tree_util.tree_map(lambda a, b: jnp.where(initial, a, b), direction, previous.pushed(x))
+        return pushed.plus(direction, 2 * lr_d).plus(previous, -lr_d), (jnp.asarray(False), direction)
 
     def time_derivative(self, game, state, x, masses, kappa):
         raise ValueError(

@@ -2,7 +2,9 @@
 
 from .base import AbstractSolver as AbstractSolver, AbstractSteppedSolver as AbstractSteppedSolver
 from .dual_flow import DualFlow as DualFlow
+from .extragradient import Extragradient as Extragradient
 from .gda import GDA as GDA
+from .optimistic import OptimisticGDA as OptimisticGDA
 from .proximal import ProximalGDA as ProximalGDA
 from .solution import Result as Result, Solution as Solution
 from .solve import solve as solve

@@ -50,6 +50,11 @@ class AbstractSolver(eqx.Module):
         previous gradients), at the start of a run; `None` (the default) for a solver without memory."""
         return None
 
+    def linearization_memory(self, game, generator, g, disc):
+        """The memory at which `linearize(method="jacfwd")` differentiates `local_map` about `(g, disc)`:
+        that of a run in progress (the default: `init_memory`)."""
+        return self.init_memory(game, generator, g, disc)
+
     def linear_map(self, generator_field, discriminator_field):
         r"""This solver's map built from two linear fields, for the kernel-trick linearization:
         `generator_field(xi, a)` the particles' velocity and `discriminator_field(a, xi)` the
