@@ -198,7 +198,9 @@ def test_general_equilibrium_linearization_matches_simulation():
     "solver",
     [df.DualFlow(kappa=3.0)]
     + [df.GDA(lr_g=0.05, lr_d=0.2, order=o, n_critic=2) for o in ORDERS]
-    + [df.Extragradient(lr_g=0.05, lr_d=0.2), df.OptimisticGDA(lr_g=0.05, lr_d=0.2)],
+    + [df.Extragradient(lr_g=0.05, lr_d=0.2), df.OptimisticGDA(lr_g=0.05, lr_d=0.2)]
+    + [df.ProximalGDA(lr_g=0.05, lr_d=0.2, order=o) for o in ORDERS]
+    + [df.ProximalGDA(lr_g=0.05, lr_d=0.2, coupling="joint")],
 )
 def test_kernel_trick_equals_jacfwd_for_finite_rank(solver):
     """Finite-rank kernel phi(x).phi(z): the kernel trick and autodiff of the finite ODE/map (for the

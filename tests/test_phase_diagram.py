@@ -212,5 +212,44 @@ def test_disagreement_map_over_tau_and_reg():
     np.testing.assert_allclose(simultaneous.points[:, 1], simultaneous.points[:, 0], rtol=1e-8)  # lambda = tau
     summary = result.to_json()
     assert summary["predicted_disagreeing_fraction"]["simultaneous"] == pytest.approx(np.mean(expected), abs=0.05)
-    with pytest.raises(ValueError, match="GDA orders"):
+    with pytest.raises(ValueError, match="discrete schemes"):
         df.disagreement_map(ONE, ONE, x=("lr_g", taus), y=("reg", regs), schemes=("flow",))
+
+
+def _lone_point_growth(scheme, tau, reg, kappa=1.0, sigma=1.0):
+    r"""The closed form of the lone balanced point: the flow's modes solve $s^2 + \kappa\lambda s + \kappa/\sigma^2 = 0$
+    (rest mode $-\kappa\lambda$); with $\mu = \tau s$ extragradient multiplies a mode by $1 + \mu + \mu^2$,
+    optimistic GDA by the roots of $\rho^2 - (1 + 2\mu)\rho + \mu$, the decoupled simultaneous proximal step
+    by the eigenvalues of $\begin{pmatrix}1 & \tau/\sigma^2\\ -\eta_d/(1+\eta_d\lambda) & 1/(1+\eta_d\lambda)\end{pmatrix}$."""
+    modes = np.concatenate([np.roots([1, kappa * reg, kappa / sigma**2]), [-kappa * reg]])
+    mu = tau * modes
+    if scheme == "extragradient":
+        factors = 1 + mu + mu**2
+    elif scheme == "optimistic":
+        factors = np.concatenate([np.roots([1, -(1 + 2 * u), u]) for u in mu])
+    else:
+        lr_d = kappa * tau
+        step = np.array([[1, tau / sigma**2], [-lr_d / (1 + lr_d * reg), 1 / (1 + lr_d * reg)]])
+        factors = np.concatenate([np.linalg.eigvals(step), [1 / (1 + lr_d * reg)]])
+    return np.max(np.abs(factors))
+
+
+def test_mitigations_track_the_flow_where_their_closed_forms_say():
+    """Extragradient, optimistic GDA and the decoupled proximal step on the lone balanced point: the
+    predicted growth is the closed form at every cell, simulation agrees with the prediction, and
+    the disagreement with the flow is where the closed form leaves the unit disc."""
+    # lambda = 2 (kappa = sigma = 1) is the flow's double mode s = -1, where eigenvalues are only
+    # sqrt(eps)-accurate on either side: the grid stays off it
+    taus, regs = np.geomspace(0.02, 1, 10), np.geomspace(0.05, 1.8, 8)
+    schemes = ("extragradient", "optimistic", "proximal")
+    result = df.disagreement_map(
+        ONE, ONE, x=("lr_g", taus), y=("reg", regs), base=dict(kappa=1.0), schemes=schemes, measure=True
+    )
+    for scheme in schemes:
+        expected = np.array([[_lone_point_growth(scheme, t, r) for t in taus] for r in regs])
+        np.testing.assert_allclose(result.gda[scheme].growth, expected, rtol=0, atol=1e-12)
+        clear = np.abs(expected - 1) > 1e-3
+        np.testing.assert_array_equal(result.predicted[scheme][clear], (expected > 1)[clear].astype(int))
+        assert result.agreement(scheme) >= 0.95
+    assert not np.any(result.predicted["extragradient"][:, taus < 0.5])  # tracks the flow at small steps
+    assert np.all(result.predicted["optimistic"][:, -1] == 1)  # tau = 1: optimism oscillates out

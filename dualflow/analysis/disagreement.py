@@ -21,6 +21,7 @@ import dataclasses
 
 import numpy as np
 
+from ..solvers.schemes import DISCRETE_SCHEMES
 from .boundaries import Boundary, trace_boundary
 from .phase_diagram import PhaseDiagram, coarse_labels, measure_phase_diagram, predict_phase_diagram
 
@@ -107,13 +108,17 @@ def disagreement_map(
 
     **Arguments:** `data`, `equilibrium`, `x`, `y`, `base`, `critic` and `options`
     (`n_critic`, `velocity`, `neutral_tol`, `tol`, `mesh`) as in `predict_phase_diagram`;
-    `schemes`: the GDA orders; `measure`: also simulate every diagram (`measure_phase_diagram`
+    `schemes`: the discrete schemes (`solvers.schemes.DISCRETE_SCHEMES`: GDA orders, `"extragradient"`,
+    `"optimistic"`, `"proximal"`); `measure`: also simulate every diagram (`measure_phase_diagram`
     with `n_steps` GDA steps; the flow to the time `n_steps` steps of the base $\eta_g$ reach).
 
     **Returns:** a `Disagreement`.
     """
-    if not schemes or "flow" in schemes:
-        raise ValueError(f"`schemes` must be GDA orders to compare with the flow; received {schemes!r}.")
+    if not schemes or any(s not in DISCRETE_SCHEMES for s in schemes):
+        raise ValueError(
+            f"`schemes` must be discrete schemes to compare with the flow (some of {DISCRETE_SCHEMES}); "
+            f"received {schemes!r}."
+        )
     common = dict(x=x, y=y, base=base, critic=critic, **options)
     flow = predict_phase_diagram(data, equilibrium, scheme="flow", **common)
     gda = {s: predict_phase_diagram(data, equilibrium, scheme=s, **common) for s in schemes}

@@ -49,8 +49,7 @@ from ..measures.measure import Measure
 from ..players.exact_rkhs import ExactRKHS
 from ..players.spectral import SpectralRKHS
 from ..sharding import map_rows
-from ..solvers.dual_flow import DualFlow
-from ..solvers.gda import GDA
+from ..solvers.schemes import SCHEMES, scheme_solver
 from ..solvers.solution import Result
 from ..solvers.solve import solve
 from ..validation import check_choice, check_int, check_positive
@@ -186,7 +185,7 @@ def _setup(data, equilibrium, x, y, base, solver_kind):
     for key, value in params.items():
         if key != "imbalance":
             check_positive(key, value)
-    check_choice("scheme", solver_kind, ("simultaneous", "alternating_d_first", "alternating_g_first", "flow"))
+    check_choice("scheme", solver_kind, SCHEMES)
     return (x_name, _check_axis(x_name, x_values)), (y_name, _check_axis(y_name, y_values)), params
 
 
@@ -220,9 +219,7 @@ def _build(data, equilibrium, params, scheme, n_critic, velocity, lattice, **flo
     game = KernelGame(
         Measure(data.points, masses), _critic(params["bandwidth"], lattice), reg=params["reg"], velocity=velocity
     )
-    if scheme == "flow":
-        return game, DualFlow(kappa=lr_d / lr_g, **flow_options)
-    return game, GDA(lr_g=lr_g, lr_d=lr_d, order=scheme, n_critic=n_critic)
+    return game, scheme_solver(scheme, lr_g, lr_d, n_critic=n_critic, **flow_options)
 
 
 def _grid(x, y, params):

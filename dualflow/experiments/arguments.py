@@ -7,7 +7,7 @@ import argparse
 import math
 import textwrap
 
-from .config.stability import SCHEMES
+from ..solvers.schemes import SCHEMES
 from .config.study import parse_value
 
 
@@ -287,7 +287,8 @@ def _add_stability_commands(commands):
             "--scheme",
             choices=SCHEMES,
             default="alternating_d_first",
-            help="GDA step order, or 'flow' for the dual flow (default alternating_d_first)",
+            help="the solver: a GDA step order, extragradient, optimistic (GDA), proximal (the decoupled "
+            "proximal step) or flow (the dual flow) (default alternating_d_first)",
         )
 
     phase = commands.add_parser(

@@ -54,7 +54,9 @@ class Extragradient(AbstractSteppedSolver):
         def step(xi, a):
             xi_look = xi + self.lr_g * generator_field(xi, a)
             a_look = a + self.lr_d * discriminator_field(a, xi)
-            return xi + self.lr_g * generator_field(xi_look, a_look), a + self.lr_d * discriminator_field(a_look, xi_look)
+            return xi + self.lr_g * generator_field(xi_look, a_look), a + self.lr_d * discriminator_field(
+                a_look, xi_look
+            )
 
         return step
 

@@ -185,6 +185,40 @@ class ProximalGDA(AbstractSteppedSolver):
         step (one push per step), used to size the history buffer."""
         return 1 / (1 + self.lr_d * reg)
 
+    def linear_map(self, generator_field, discriminator_field):
+        r"""The implicit steps of two linear fields, solved exactly: decoupled,
+        $\xi' = (I - \eta_g V)^{-1}(\xi + \eta_g v(0, a))$ with $V = \partial_\xi v$ and likewise
+        $a' = (I - \eta_d A)^{-1}(a + \eta_d\,\partial L(0, \xi))$, in `order`; joint,
+        $z' = (I - \eta_g F_\kappa)^{-1} z$ for the whole linear state $z = (\xi, a)$."""
+        if self.coupling == "joint":
+
+            def joint(xi, a):
+                n = xi.shape[0]
+
+                def field(z):
+                    return jnp.concatenate(
+                        [self.lr_g * generator_field(z[:n], z[n:]), self.lr_d * discriminator_field(z[n:], z[:n])]
+                    )
+
+                z = _linear_implicit(field, jnp.concatenate([xi, a]))
+                return z[:n], z[n:]
+
+            return joint
+
+        def g_step(xi, a):
+            return _linear_implicit(
+                lambda y: self.lr_g * generator_field(y, jnp.zeros_like(a)),
+                xi + self.lr_g * generator_field(jnp.zeros_like(xi), a),
+            )
+
+        def d_step(a, xi):
+            return _linear_implicit(
+                lambda y: self.lr_d * discriminator_field(y, jnp.zeros_like(xi)),
+                a + self.lr_d * discriminator_field(jnp.zeros_like(a), xi),
+            )
+
+        return lambda xi, a: ordered_step(self.order, g_step, d_step, xi, a)
+
     def fixed_step(self, game, generator, dt):
         r"""The step function `(g, disc, memory, t) -> (g, disc, memory)` for `stepping.guarded_loop`
         (`dt` is `lr_g`: one step advances generator time by $\eta_g$; no memory)."""
@@ -318,6 +352,14 @@ class ProximalGDA(AbstractSteppedSolver):
         bound = float(np.finfo(dtype).eps) ** 0.5 * (1 + _max_abs(y))
         converged = (sol.result == optx.RESULTS.successful) & (residual <= bound)
         return jax.tree_util.tree_map(lambda a: jnp.where(converged, a, jnp.nan), y)
+
+
+def _linear_implicit(operator, rhs):
+    r"""The solution $y$ of $y = \text{rhs} + \text{operator}(y)$ for a linear `operator` on vectors."""
+    if rhs.size == 0:
+        return rhs
+    matrix = jax.jacfwd(operator)(jnp.zeros_like(rhs))
+    return jnp.linalg.solve(jnp.eye(rhs.size, dtype=rhs.dtype) - matrix, rhs)
 
 
 def _max_abs(tree):

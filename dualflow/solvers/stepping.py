@@ -99,7 +99,9 @@ def guarded_loop(
             g_new,
             disc_new,
             memory_new,
-            (state.num_steps + 1).astype(x0.dtype) * dt, result.astype(jnp.int32), state.num_steps + 1
+            (state.num_steps + 1).astype(x0.dtype) * dt,
+            result.astype(jnp.int32),
+            state.num_steps + 1,
         )
         kept = LoopState(state.g, state.disc, state.memory, state.t, result.astype(jnp.int32), state.num_steps)
         return _select(accept, new, kept), None

@@ -8,8 +8,6 @@ import dataclasses
 
 import numpy as np
 
-SCHEMES = ("simultaneous", "alternating_d_first", "alternating_g_first", "flow")
-
 
 def parse_axis(text: str):
     """`NAME:START:STOP:NUM[:log|lin]` -> `(name, values)` (log spacing by default)."""
@@ -37,7 +35,8 @@ class StabilityGame:
     """What both stability commands share: the Gaussian-kernel game and its solver.
 
     **Fields:** `lr_g`, `lr_d` (the rates; the flow's $\\kappa$ is `lr_d / lr_g`), `bandwidth`,
-    `reg` and `scheme` (a GDA step order or `"flow"`).
+    `reg` and `scheme` (a name in `solvers.schemes.SCHEMES`: a GDA step order, `"extragradient"`,
+    `"optimistic"`, `"proximal"` or `"flow"`).
     """
 
     lr_g: float = 0.1

@@ -28,8 +28,7 @@ from ...games.kernel_game import KernelGame
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
 from ...players.exact_rkhs import ExactRKHS
-from ...solvers.dual_flow import DualFlow
-from ...solvers.gda import GDA
+from ...solvers.schemes import scheme_solver
 from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_points
 from ..store.files import write_figure, write_json
 from .precision import float64
@@ -122,11 +121,7 @@ def run_linearize(config: LinearizeConfig) -> dict:
             "residual": float(eq.residual),
         }
         generator = eq.measure
-    solver = (
-        DualFlow(kappa=config.lr_d / config.lr_g)
-        if config.scheme == "flow"
-        else GDA(lr_g=config.lr_g, lr_d=config.lr_d, order=config.scheme, n_critic=config.n_critic)
-    )
+    solver = scheme_solver(config.scheme, config.lr_g, config.lr_d, n_critic=config.n_critic)
     lin = linearize(game, generator, solver)
     eigs = np.asarray(lin.eigenvalues)
     eigs = eigs[np.argsort(-(np.abs(eigs) if lin.discrete else np.real(eigs)))]
