@@ -182,3 +182,17 @@ def test_flow_vs_gda_side_by_side_quick(tmp_path):
     for name in ("flow_vs_gda_particles.png", "flow_vs_gda_curves.png"):
         assert_figure(tmp_path / name)
     assert (tmp_path / "flow_vs_gda_side_by_side.json").exists()
+
+
+def test_gda_against_flow_quick(tmp_path):
+    """Every scheme's measured categories agree with its prediction; on the balanced point the flow
+    converges everywhere, so all disagreement is the scheme's, and extragradient disagrees least."""
+    results = load("gda_against_flow").main(["--quick", "--out", str(tmp_path)])
+    for study in results.values():
+        assert min(study["category_agreement"].values()) >= 0.95
+        assert min(study["phase_agreement"].values()) >= 0.95
+    balanced = results["tau_reg"]["predicted_disagreeing_fraction"]
+    assert balanced["extragradient"] < balanced["optimistic"] < balanced["simultaneous"]
+    assert results["tau_kappa"]["boundaries"]["flow"] > 0  # the over-covered point's own Hopf line
+    for name in ("tau_reg", "tau_bandwidth", "tau_kappa"):
+        assert_figure(tmp_path / f"against_flow_{name}.png")

@@ -292,7 +292,8 @@ def test_best_response_start_keeps_its_reference_to_the_last_step():
 def test_any_solver_is_linearized_through_its_own_step(coupling):
     """`linearize(method="jacfwd")` differentiates the solver's own map, so the proximal (implicit)
     step is linearized too: its matrix times random directions equals central differences of one
-    step run by `solve` along them; the kernel trick is refused for it with a clear message."""
+    step run by `solve` along them (its kernel trick, exact linear solves, is checked against this
+    in `test_kernel_trick_equals_jacfwd_for_finite_rank`)."""
     data = df.Measure(jnp.array([[0.0], [1.0]]))
     gen = df.Measure(jnp.array([[0.3], [0.6]]))
     features = df.RandomFourier(df.Gaussian(1.0), 6, 1, key=jax.random.PRNGKey(0))
@@ -314,5 +315,3 @@ def test_any_solver_is_linearized_through_its_own_step(coupling):
     for v in np.random.default_rng(0).normal(size=(2, y0.size)):  # directional central differences
         difference = (one_step(y0 + h * v) - one_step(y0 - h * v)) / (2 * h)
         np.testing.assert_allclose(np.asarray(lin.matrix) @ v, difference, rtol=0, atol=1e-7)
-    with pytest.raises(ValueError, match="no kernel-trick linearization; use method='jacfwd'"):
-        linearize(game, gen, solver, method="kernel")

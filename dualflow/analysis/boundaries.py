@@ -67,13 +67,19 @@ class Boundary:
     converged: np.ndarray
 
     def curves(self) -> dict:
-        """`{label: (xs, ys)}` per kind, sorted along the fixed axis (for a plot overlay)."""
-        fixed = 0 if self.along == "y" else 1
+        """`{label: (xs, ys)}` per kind (for a plot overlay): the k-th crossing of that kind at each
+        value of the fixed axis (in order along the other) makes branch k, sorted along the fixed
+        axis; branches are separated by NaN, so a line plot does not join them."""
+        fixed, moving = (0, 1) if self.along == "y" else (1, 0)
         out = {}
         for kind in dict.fromkeys(self.kinds.tolist()):
             chosen = self.points[self.kinds == kind]
-            chosen = chosen[np.argsort(chosen[:, fixed])]
-            out[f"{self.scheme}: {kind}"] = (chosen[:, 0], chosen[:, 1])
+            chosen = chosen[np.lexsort((chosen[:, moving], chosen[:, fixed]))]
+            _, first = np.unique(chosen[:, fixed], return_index=True)
+            rank = np.arange(len(chosen)) - np.repeat(first, np.diff(np.append(first, len(chosen))))
+            gap = np.full((1, 2), np.nan)
+            joined = np.concatenate([np.concatenate([chosen[rank == k], gap]) for k in range(rank.max() + 1)])[:-1]
+            out[f"{self.scheme}: {kind}"] = (joined[:, 0], joined[:, 1])
         return out
 
     def to_json(self) -> dict:

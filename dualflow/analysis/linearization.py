@@ -220,10 +220,10 @@ def linearize(
     - `equilibrium`: the generator at rest, $X^*$ with its masses (find one with
       `find_equilibrium`). Nothing forces it to be exact: `Linearization.residual` says how far
       from stationary it is.
-    - `solver`: `DualFlow(kappa)` (Jacobian in generator time), `GDA(...)` (one-step map), or any
-      solver for `"jacfwd"`, which differentiates the solver's own map (`AbstractSolver.local_map`:
-      `ProximalGDA`'s implicit step too); the kernel trick needs the solver's `linear_map` (GDA
-      and the flow).
+    - `solver`: `DualFlow(kappa)` (Jacobian in generator time) or a discrete scheme (one-step
+      map: `GDA`, `Extragradient`, `OptimisticGDA`, `ProximalGDA`). `"jacfwd"` differentiates the
+      solver's own map (`AbstractSolver.local_map`: `ProximalGDA`'s implicit step and the optimistic
+      step's memory too); the kernel trick builds it from the solver's `linear_map`.
     - `method`: `"kernel"` (the kernel trick, exact for `ExactRKHS`, `SpectralRKHS` (its Gaussian
       kernel) and kernel-IPM `FiniteRank`), `"jacfwd"` (autodiff of the finite state: `FiniteRank`,
       any payoff, `OptimalWitness` and `SpectralRKHS`, whose lattice state gives the Gaussian

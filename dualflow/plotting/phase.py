@@ -117,7 +117,7 @@ def plot_growth(diagram, *, squared=True, curves=None, boundary=None, title=None
         ax.contour(diagram.x_values, diagram.y_values, values, levels=[neutral], colors="w", linewidths=1.2)
     _overlay(ax, curves or {}, boundary)
     _grid_axes(ax, diagram)
-    if curves or boundary is not None:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, loc="lower left")
     ax.set_title(title or f"{name} ({diagram.scheme}); white: neutral", fontsize=10)
     return fig
@@ -128,34 +128,33 @@ DISAGREEMENT_COLOURS = ["#f0f0f0", "#d73027", "#4575b4", "#fdae61"]
 
 
 def plot_disagreement(disagreement, *, title=None) -> Figure:
-    """Where GDA's phase differs from the flow's (`analysis.disagreement_map`): one column per GDA
-    order, predicted categories on top and, when simulated, the measured ones below (with their
-    agreement); the traced boundaries of the flow and of that order drawn on every panel."""
+    """Where each scheme's phase differs from the flow's (`analysis.disagreement_map`): one row per
+    scheme, predicted categories on the left and, when simulated, the measured ones on the right
+    (with their agreement); the traced boundaries of the flow (dashed) and of that scheme (solid)
+    drawn on every panel."""
     schemes = list(disagreement.predicted)
-    rows = [("predicted", disagreement.predicted)]
+    kinds = [("predicted", disagreement.predicted)]
     if disagreement.measured is not None:
-        rows.append(("measured", disagreement.measured))
-    fig = Figure(figsize=(5.0 * len(schemes) + 0.6, 3.9 * len(rows) + 1.4), layout="constrained")
-    axes = np.asarray(fig.subplots(len(rows), len(schemes), squeeze=False))
+        kinds.append(("measured", disagreement.measured))
+    fig = Figure(figsize=(4.6 * len(kinds) + 2.8, 3.3 * len(schemes) + 0.9), layout="constrained")
+    axes = np.asarray(fig.subplots(len(schemes), len(kinds), squeeze=False))
     cmap = ListedColormap(DISAGREEMENT_COLOURS)
     norm = BoundaryNorm(np.arange(len(DISAGREEMENT_COLOURS) + 1) - 0.5, cmap.N)
     flow = disagreement.flow
     present: set = set()
-    for r, (kind, categories) in enumerate(rows):
-        for c, scheme in enumerate(schemes):
+    for r, scheme in enumerate(schemes):
+        for c, (kind, categories) in enumerate(kinds):
             ax = axes[r, c]
             ax.pcolormesh(flow.x_values, flow.y_values, categories[scheme], cmap=cmap, norm=norm, shading="nearest")
             present |= set(np.unique(categories[scheme]).tolist())
             for name, style in (("flow", "--"), (scheme, "-")):
+                whose = "flow" if name == "flow" else "the scheme"
                 for label, (xs, ys) in disagreement.boundaries[name].curves().items():
-                    ax.plot(xs, ys, style, color="k", lw=1.3, label=f"traced: {label}")
+                    crossing = label.split(": ", 1)[1]
+                    ax.plot(xs, ys, style, color="k", lw=1.3, marker=".", ms=4, label=f"traced, {whose}: {crossing}")
             _grid_axes(ax, flow)
             share = 100 * np.mean(categories[scheme] != 0)
-            note = (
-                f"\n(agrees with the prediction in {100 * disagreement.agreement(scheme):.1f}% of cells)"
-                if kind == "measured"
-                else ""
-            )
+            note = f"; {100 * disagreement.agreement(scheme):.0f}% as predicted" if kind == "measured" else ""
             ax.set_title(f"{scheme}, {kind}: {share:.0f}% of cells disagree{note}", fontsize=9)
     handles = [Patch(color=DISAGREEMENT_COLOURS[k], label=CATEGORIES[k]) for k in sorted(present)]
     seen: dict[str, Artist] = {}
@@ -163,6 +162,6 @@ def plot_disagreement(disagreement, *, title=None) -> Figure:
         for line in ax.get_lines():
             seen.setdefault(line.get_label(), line)
     legend: list[Artist] = [*handles, *seen.values()]
-    fig.legend(handles=legend, loc="outside lower center", fontsize=8, ncols=1)
-    fig.suptitle(title or "GDA against its flow limit:\nwhere their phases differ", fontsize=11)
+    fig.legend(handles=legend, loc="outside right center", fontsize=8)
+    fig.suptitle(title or "each scheme against its flow limit: where their phases differ", fontsize=11)
     return fig
