@@ -39,6 +39,7 @@ from .kernels import (
 from .measures import Measure as Measure, grid25 as grid25, isolated_points as isolated_points, ring8 as ring8
 from .players import (
     ExactRKHS as ExactRKHS,
+    FieldGrid as FieldGrid,
     FiniteRank as FiniteRank,
     NeuralDiscriminator as NeuralDiscriminator,
     NeuralGenerator as NeuralGenerator,

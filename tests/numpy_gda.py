@@ -8,14 +8,22 @@ with the discriminator kept as an explicit, never-truncated list of kernel centr
 import numpy as np
 
 
-def numpy_gda(y, p, x, m, order, n_critic, n_steps, weights, *, sigma, reg, lr_g, lr_d):
-    """Positions `(n_steps + 1, N, d)` of exact-kernel GDA (Gaussian kernel `sigma`)."""
+def numpy_gda(y, p, x, m, order, n_critic, n_steps, weights, *, sigma, reg, lr_g, lr_d, probe=None):
+    """Positions `(n_steps + 1, N, d)` of exact-kernel GDA (Gaussian kernel `sigma`); with `probe`
+    (points `(G, d)`), also `(n_steps + 1, G, 1 + d)`: f and grad f there after every step."""
     centres, coefs = np.zeros((0, y.shape[1])), np.zeros(0)
 
-    def grad_f(z):
+    def kernel(z):
         diff = z[:, None, :] - centres[None, :, :]
-        k = np.exp(-np.sum(diff**2, axis=-1) / (2 * sigma**2))
+        return np.exp(-np.sum(diff**2, axis=-1) / (2 * sigma**2)), diff
+
+    def grad_f(z):
+        k, diff = kernel(z)
         return np.einsum("nk,k,nkd->nd", k, coefs, -diff / sigma**2)
+
+    def field(z):
+        k, _ = kernel(z)
+        return np.concatenate([(k @ coefs)[:, None], grad_f(z)], axis=1)
 
     def d_step(xs):
         nonlocal centres, coefs
@@ -25,6 +33,7 @@ def numpy_gda(y, p, x, m, order, n_critic, n_steps, weights, *, sigma, reg, lr_g
             coefs = np.concatenate([coefs, lr_d * p, -lr_d * m])
 
     path = [x.copy()]
+    fields = [] if probe is None else [field(probe)]
     for _ in range(n_steps):
         if order == "simultaneous":
             v = weights[:, None] * grad_f(x)
@@ -37,7 +46,9 @@ def numpy_gda(y, p, x, m, order, n_critic, n_steps, weights, *, sigma, reg, lr_g
             x = x + lr_g * weights[:, None] * grad_f(x)
             d_step(x)
         path.append(x.copy())
-    return np.stack(path)
+        if probe is not None:
+            fields.append(field(probe))
+    return np.stack(path) if probe is None else (np.stack(path), np.stack(fields))
 
 
 class _Function:

@@ -46,3 +46,25 @@ def test_truncated_history_reports_dropped_weight():
     assert float(a.stats["dropped_weight"]) == 0.0
     # positions differ by at most a few times the dropped kernel mass
     assert np.max(np.abs(np.asarray(a.points) - np.asarray(b.points))) < 40 * dropped
+
+
+@pytest.mark.parametrize("order", ["simultaneous", "alternating_d_first"])
+def test_saved_field_is_the_witness_at_every_save(order):
+    """`solve(..., field_grid=...)` saves f and grad f of the exact history on the grid at every
+    save: equal to the NumPy reference's witness at those steps, and read back for drawing."""
+    rng = np.random.default_rng(3)
+    y, p = rng.normal(size=(5, 2)), rng.uniform(0.5, 1.5, 5)
+    x, m = 0.5 * rng.normal(size=(4, 2)), rng.uniform(0.2, 0.6, 4)
+    grid = df.FieldGrid.around(np.concatenate([y, x]), 7)
+    game = df.KernelGame(df.Measure(y, p), df.ExactRKHS(df.Gaussian(SIGMA)), reg=REG)
+    solver = df.GDA(lr_g=LR_G, lr_d=LR_D, order=order)
+    sol = df.solve(game, df.Measure(x, m), solver, n_steps=30, save_every=5, field_grid=grid)
+    _, fields = numpy_gda(y, p, x, m, order, 1, 30, m, sigma=SIGMA, reg=REG, lr_g=LR_G, lr_d=LR_D, probe=grid.points)
+    assert sol.field.shape == (7, 49, 3)
+    np.testing.assert_allclose(np.asarray(sol.field), fields[::5], rtol=0, atol=1e-10)
+    saved_game, state = sol.saved_discriminator(game, 3)
+    f, velocity = df.analysis.discriminator_field(saved_game, state, sol.points[3], sol.masses, grid.points[::8])
+    np.testing.assert_allclose(f, fields[15][::8, 0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(velocity, np.mean(m) * fields[15][::8, 1:], rtol=0, atol=1e-10)  # mass-weighted
+    off_grid, _ = df.analysis.discriminator_field(saved_game, state, sol.points[3], sol.masses, grid.points[:2] + 0.01)
+    assert np.all(np.isnan(off_grid))  # nothing was saved there

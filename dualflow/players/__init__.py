@@ -12,5 +12,6 @@ from .generators import (
 )
 from .neural import NeuralDiscriminator as NeuralDiscriminator
 from .optimal import AbstractOptimalDiscriminator as AbstractOptimalDiscriminator, OptimalWitness as OptimalWitness
+from .saved import FieldGrid as FieldGrid, SavedWitness as SavedWitness
 from .sinkhorn import SinkhornDuals as SinkhornDuals, SinkhornPotentials as SinkhornPotentials
 from .spectral import SpectralRKHS as SpectralRKHS, SpectralState as SpectralState

@@ -71,7 +71,7 @@ class AbstractSolver(eqx.Module):
     @abc.abstractmethod
     def run(self, game, generator, options: dict, **arguments) -> Solution:
         """The run of `game` from `generator` (prepared and cast by `solve`), with `options`
-        (`blowup`, `stationary_tol`, `progress`, `reference`, `disc_state`) and this solver's
+        (`blowup`, `stationary_tol`, `progress`, `reference`, `disc_state`, `field_grid`) and this solver's
         `arguments` (defaults filled in)."""
 
 

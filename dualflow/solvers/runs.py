@@ -21,9 +21,17 @@ def history_pushes(num_steps: int, options) -> int:
     return num_steps + 1 + int(options["reference"] is not None)
 
 
-def _summary(game, masses):
+def _summary(game, masses, field_grid):
+    """What is saved with every state: the payoff gap, the player's trace and, with a `field_grid`,
+    $(f, \nabla f)$ at its points."""
+    points = None if field_grid is None else jnp.asarray(field_grid.points, masses.dtype)
+
     def summary(x, disc):
-        return game.discriminator.summary(game, disc, x, masses), game.discriminator.trace(disc)
+        field = None
+        if points is not None:
+            f, grad = game.discriminator.witness(game, disc, x, masses, points)
+            field = jnp.concatenate([f[:, None], grad], axis=1)
+        return game.discriminator.summary(game, disc, x, masses), game.discriminator.trace(disc), field
 
     return summary
 
@@ -58,13 +66,14 @@ def run_fixed_steps(
     progress,
     reference,
     disc_state,
+    field_grid,
 ):
     """`solver.fixed_step` on a uniform grid of spacing `dt`, saving every `steps_per_save` steps."""
     game = _with_run_constants(game)
     masses = generator.masses
     disc0 = _initial_discriminator(game, generator, capacity, reference, disc_state)
     g0 = generator.init()
-    ts, xs, (gaps, traces), final = guarded_loop(
+    ts, xs, (gaps, traces, fields), final = guarded_loop(
         solver.fixed_step(game, generator, dt),
         g0,
         disc0,
@@ -73,7 +82,7 @@ def run_fixed_steps(
         dt=dt,
         n_saves=n_saves,
         steps_per_save=steps_per_save,
-        summary=_summary(game, masses),
+        summary=_summary(game, masses, field_grid),
         residual=lambda x, disc: game.stationarity_residual(disc, x, masses),
         domain_margin=game.discriminator.domain_margin,
         blowup=blowup,
@@ -93,6 +102,8 @@ def run_fixed_steps(
         final_time=final.t,
         result=final.result,
         stats=stats,
+        field=fields,
+        field_grid=field_grid,
     )
 
 
@@ -121,7 +132,19 @@ def _result_code(sol):
 
 @eqx.filter_jit
 def run_adaptive_flow(
-    game, solver, generator, t1, n_saves, max_steps, *, blowup, stationary_tol, progress, reference, disc_state
+    game,
+    solver,
+    generator,
+    t1,
+    n_saves,
+    max_steps,
+    *,
+    blowup,
+    stationary_tol,
+    progress,
+    reference,
+    disc_state,
+    field_grid,
 ):
     """`solver.integrate` (an adaptive diffrax solve) saving at `n_saves` equally spaced times; saves
     after an early end (diffrax leaves them `inf`) repeat the last state at the end time."""
@@ -151,7 +174,7 @@ def run_adaptive_flow(
 
     gs, discs = jax.tree_util.tree_map(past_end_repeats_the_end, (gs, discs), (g_end, disc_end))
     xs = jax.vmap(generator.points)(gs)
-    gaps, traces = jax.vmap(_summary(game, masses))(xs, discs)
+    gaps, traces, fields = jax.vmap(_summary(game, masses, field_grid))(xs, discs)
     stats = {k: sol.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")}
     return Solution(
         ts=jnp.where(saved, sol.ts[0], final_time),
@@ -165,4 +188,6 @@ def run_adaptive_flow(
         final_time=final_time,
         result=_result_code(sol),
         stats=stats,
+        field=fields,
+        field_grid=field_grid,
     )

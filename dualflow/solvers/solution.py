@@ -9,6 +9,7 @@ import jax
 import numpy as np
 
 from .._custom_types import Masses, Points, Times, TimeSeries, Trajectory
+from ..players.saved import FieldGrid, SavedWitness
 
 
 class Result(enum.IntEnum):
@@ -56,6 +57,10 @@ class Solution(eqx.Module):
     - `result`: integer code of `Result`.
     - `stats`: dict of step statistics (`num_steps`; for adaptive flows `num_accepted_steps`,
       `num_rejected_steps`; for exact histories `dropped_weight`).
+    - `field`, `field_grid`: with `solve(..., field_grid=grid)`, the discriminator on that grid at
+      every save, `(S, n * n, 3)`: $(f, \partial_1 f, \partial_2 f)$ at the grid points, evaluated by
+      the player with the particles of that save (`saved_discriminator` reads one save back);
+      `None` otherwise.
     """
 
     ts: Times
@@ -69,8 +74,17 @@ class Solution(eqx.Module):
     final_time: jax.Array
     result: jax.Array
     stats: dict
+    field: object = None
+    field_grid: FieldGrid | None = None
 
     @property
     def result_name(self) -> str:
         """Name of the result code (`"SUCCESSFUL"`, `"BLEW_UP"`, ...)."""
         return Result(int(np.asarray(self.result))).name
+
+    def saved_discriminator(self, game, index: int):
+        """`(game, state)`: `game` with its discriminator replaced by the one saved at save `index`
+        (`SavedWitness` on `field_grid`), for the drawing functions (`plot_field_panel` on that grid)."""
+        if self.field is None:
+            raise ValueError("this run saved no field on a grid; run it with solve(..., field_grid=FieldGrid(...)).")
+        return eqx.tree_at(lambda g: g.discriminator, game, SavedWitness(self.field_grid)), self.field[index]

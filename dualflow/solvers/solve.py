@@ -10,6 +10,7 @@ import numpy as np
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..players.generators import AbstractGenerator, as_generator
+from ..players.saved import FieldGrid
 from ..precision import cast_floating
 from ..validation import check_choice, check_positive, is_concrete
 from .base import AbstractSolver
@@ -33,6 +34,7 @@ def solve(
     throw: bool = True,
     progress: bool = False,
     init_discriminator="zero",
+    field_grid: FieldGrid | None = None,
 ) -> Solution:
     r"""Run the game from the generator `generator` with a discrete or continuous solver.
 
@@ -64,6 +66,9 @@ def solve(
       equilibrium's, to watch the local modes of a stability analysis), or a discriminator
       state of finite players (`FiniteRankState(theta0)`, a neural critic's parameters): start
       exactly there (e.g. the clipped-WGAN toy's critic parameters started apart).
+    - `field_grid`: a `FieldGrid` (planar games): save the discriminator $(f, \nabla f)$ on it at
+      every save (`Solution.field`; `Solution.saved_discriminator` reads a save back for drawing).
+      Costs one witness evaluation at its $n^2$ points per save.
 
     **Returns:** a `Solution`.
 
@@ -103,7 +108,12 @@ def solve(
             f"received {', '.join(f'`{a}`' for a in misplaced)}, which apply to other solvers."
         )
     solver = cast_floating(solver, dtype)
+    if field_grid is not None and not isinstance(field_grid, FieldGrid):
+        raise ValueError(f"`field_grid` must be a dualflow FieldGrid; received {type(field_grid).__name__}.")
+    if field_grid is not None and game.data.dim != 2:
+        raise ValueError(f"`field_grid` records planar games; the game's data have dimension {game.data.dim}.")
     options = dict(
+        field_grid=field_grid,
         blowup=blowup,
         stationary_tol=stationary_tol,
         progress=progress,
