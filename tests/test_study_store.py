@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from content_checks import assert_animation, assert_figure
 
 from dualflow.experiments.cli import main
 from dualflow.experiments.runners import build, study
@@ -218,3 +219,36 @@ def test_runs_stored_by_earlier_versions_read_with_todays_metric_names(tmp_path)
     (store.runs / f"{run_id}.json").write_text(json.dumps({"final": {"num_covered": 7, "w2": 0.5}}))
     assert store.record(run_id)["final"] == {"n_covered": 7, "w2": 0.5}
     assert current_names({"num_covered": 1, "occupancy": 2}) == {"n_covered": 1, "occupancy": 2}
+
+
+def test_exact_study_draws_the_discriminator_at_every_panel(tmp_path):
+    """A study with the exact history critic saves its discriminator on a grid for the drawn runs
+    (the first seed): the stored field of the GDA run equals the NumPy reference's witness at every
+    save, the other seed stores none, and every panel is drawn with its field."""
+    from numpy_gda import numpy_gda
+
+    from dualflow.experiments.config.study import parse_study
+
+    raw = small(discriminator={"kind": "exact"}, outputs={"figures": True, "animation": True}, sweep={"kappa": [2.0]})
+    out = tmp_path / "s"
+    run_study(raw, out, log=False)
+    cfg = parse_study(raw)
+    data, x0, _ = build.build_problem(cfg, cfg.seeds[0])
+    with np.load(out / "runs" / "kappa-2__gda__seed0.npz") as f:
+        field, grid_spec, ts = f["field"], f["field_grid"], f["ts"]
+    assert field.shape == (5, build.FIELD_POINTS**2, 3)
+    grid = build.FieldGrid((grid_spec[0], grid_spec[1]), (grid_spec[2], grid_spec[3]), int(grid_spec[4]))
+    y, p = np.asarray(data.points), np.asarray(data.masses)
+    x, m = np.asarray(x0), np.full(x0.shape[0], 1 / x0.shape[0])
+    _, expected = numpy_gda(
+        y, p, x, m, "alternating_d_first", 1, 20, np.ones_like(m), sigma=0.4, reg=0.5, lr_g=0.05, lr_d=0.1,
+        probe=grid.points,
+    )  # fmt: skip
+    np.testing.assert_allclose(ts, 0.05 * 5 * np.arange(5), atol=1e-12)
+    np.testing.assert_allclose(field, expected[::5], rtol=0, atol=1e-10)
+    with np.load(out / "runs" / "kappa-2__gda__seed1.npz") as f:
+        assert "field" not in f.files
+    with np.load(out / "runs" / "kappa-2__flow__seed0.npz") as f:
+        assert f["field"].shape == (5, build.FIELD_POINTS**2, 3) and np.all(np.isfinite(f["field"]))
+    assert_figure(out / "panels_kappa-2.png")
+    assert_animation(out / "animation_kappa-2.gif")

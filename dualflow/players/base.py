@@ -48,6 +48,9 @@ class AbstractDiscriminator(eqx.Module):
     #: How `linearize(method="auto")` linearizes games with this player: `"kernel"` (the kernel
     #: trick on the player's radial kernel) or `"jacfwd"` (autodiff of a finite state).
     linearization: ClassVar[str] = "jacfwd"
+    #: True when the discriminator can be redrawn at every save from what a run saves anyway (a small
+    #: state in its trace, or no state); otherwise a study saves it on a grid (`solve(..., field_grid=)`).
+    redrawable: ClassVar[bool] = False
     #: True when the state is a history of pushes (no finite time derivative): `DualFlow` then
     #: integrates by the history quadrature on fixed steps instead of an adaptive ODE solve.
     flows_by_history: ClassVar[bool] = False

@@ -39,6 +39,7 @@ class FiniteRank(AbstractDiscriminator):
     """
 
     supports_constraints: ClassVar[bool] = True
+    redrawable: ClassVar[bool] = True  # theta is the trace
     features: AbstractFeatureMap
     #: $\sum_i p_i h_r'\,\phi(y_i)$ of the game's data for payoffs linear in $f$ (constant over a run),
     #: computed once per run by `solve` instead of at every right-hand-side evaluation; `None`: recompute.

@@ -13,6 +13,10 @@ from ..validation import check_int
 from .base import AbstractDiscriminator
 
 
+def _floats(values) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
 class FieldGrid(eqx.Module):
     r"""A square grid of `n` × `n` points over the planar window
     $[\text{lower}_1, \text{upper}_1] \times [\text{lower}_2, \text{upper}_2]$, ordered as the
@@ -24,8 +28,8 @@ class FieldGrid(eqx.Module):
     arrow grids whose points are grid points: `arrow_counts`) shows exactly the saved values.
     """
 
-    lower: tuple[float, float] = eqx.field(static=True)
-    upper: tuple[float, float] = eqx.field(static=True)
+    lower: tuple[float, ...] = eqx.field(static=True, converter=_floats)
+    upper: tuple[float, ...] = eqx.field(static=True, converter=_floats)
     n: int = eqx.field(static=True)
 
     def __check_init__(self):
@@ -78,8 +82,6 @@ class FieldGrid(eqx.Module):
         flat = (jnp.clip(index[:, 1], 0, self.n - 1) * self.n + jnp.clip(index[:, 0], 0, self.n - 1)).astype(jnp.int32)
         values = jnp.where(on_grid[:, None], jnp.asarray(saved)[flat], jnp.nan)
         return values[:, 0], values[:, 1:]
-
-
 
 
 class SavedWitness(AbstractDiscriminator):

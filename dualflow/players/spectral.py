@@ -86,6 +86,7 @@ class SpectralRKHS(AbstractDiscriminator):
 
     linearization: ClassVar[str] = "kernel"
     joint_proximal: ClassVar[bool] = False
+    redrawable: ClassVar[bool] = True  # the lattice coefficients are the trace
     kernel: AbstractRadialKernel
     tol: float = eqx.field(static=True, default=1e-10, converter=float)
     box: tuple[float, float] | None = eqx.field(static=True, default=None, converter=check_box)

@@ -91,10 +91,12 @@ def animate_runs(
     - `fps`: frames per second; `max_frames`: most frames (see the module doc).
     - `field`: optional `field(label, index) -> (game, disc_state)`, the game and the
       discriminator's state of run `label` at its save `index`; the panels then show the
-      discriminator heat map and the velocity arrows (`plot_field_panel`). A `Solution` keeps only its final
-      discriminator, so the caller says how to get the others (e.g. rebuilt from
-      `discriminator_trace`, or `(game, None)` for `OptimalWitness`, whose witness follows
-      from the particles).
+      discriminator heat map and the velocity arrows (`plot_field_panel`). The caller says how to
+      get them: `solution.saved_discriminator(game, index)` for a run saved with
+      `solve(..., field_grid=grid)` (draw with `window=grid.window`, `grid=grid.n` and `arrows`
+      from `grid.arrow_counts()`), the state rebuilt from `discriminator_trace` (finite-rank and
+      spectral critics), or `(game, None)` for `OptimalWitness`, whose witness follows from the
+      particles.
     - `field_scale`: `"frame"` (colours show $f / \max|f|$ and arrows are rescaled at every
       frame, common to the panels; the figure title gives $\max|f|$ and the arrow key the
       speed) or `"shared"` (one scale for the whole animation: comparable across frames, but

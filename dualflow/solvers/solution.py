@@ -74,7 +74,7 @@ class Solution(eqx.Module):
     final_time: jax.Array
     result: jax.Array
     stats: dict
-    field: object = None
+    field: jax.Array | None = None
     field_grid: FieldGrid | None = None
 
     @property
@@ -85,6 +85,6 @@ class Solution(eqx.Module):
     def saved_discriminator(self, game, index: int):
         """`(game, state)`: `game` with its discriminator replaced by the one saved at save `index`
         (`SavedWitness` on `field_grid`), for the drawing functions (`plot_field_panel` on that grid)."""
-        if self.field is None:
+        if self.field is None or self.field_grid is None:
             raise ValueError("this run saved no field on a grid; run it with solve(..., field_grid=FieldGrid(...)).")
         return eqx.tree_at(lambda g: g.discriminator, game, SavedWitness(self.field_grid)), self.field[index]

@@ -9,6 +9,7 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ...games.kernel_game import KernelGame
 from ...games.payoffs import WGAN, KernelIPM, Logistic, NonSaturating
@@ -21,6 +22,7 @@ from ...players.exact_rkhs import ExactRKHS
 from ...players.finite_rank import FiniteRank
 from ...players.neural import NeuralDiscriminator
 from ...players.optimal import OptimalWitness
+from ...players.saved import FieldGrid
 from ...players.spectral import SpectralRKHS
 from ...solvers.base import AbstractSolver
 from ...solvers.dual_flow import DualFlow
@@ -32,6 +34,22 @@ from ..store.checkpoints import solve_in_segments
 
 def run_dtype(cfg: StudyConfig):
     return jnp.float32 if cfg.data["precision"] == "float32" else jnp.float64
+
+
+#: Points per axis of the grid on which a drawn run saves a discriminator that cannot be redrawn from
+#: its trace (`FieldGrid`; 41 = 4 x 10 + 1: arrow grids of 11 per axis sit on grid points).
+FIELD_POINTS = 41
+#: Arrows per axis on panels and animation frames drawn from a saved field.
+FIELD_ARROWS = 11
+
+
+def field_grid_for(cfg: StudyConfig, game, data, x0, seed):
+    """The `FieldGrid` on which the run of `seed` saves its discriminator, or `None`: only the first
+    seed's runs are drawn, and only players that cannot be redrawn from their trace need one
+    (`AbstractDiscriminator.redrawable`). The window holds the data and the initial particles."""
+    if seed != cfg.seeds[0] or not cfg.data["outputs"]["figures"] or game.discriminator.redrawable:
+        return None
+    return FieldGrid.around(np.concatenate([np.asarray(data.points), np.asarray(x0)]), FIELD_POINTS, margin=0.2)
 
 
 def build_problem(cfg: StudyConfig, seed: int):
@@ -102,8 +120,11 @@ def build_game(cfg: StudyConfig, params: dict, data, keys, x0):
     return eqx.tree_at(lambda g: g.discriminator, game, game.discriminator.prepared(game, x0))
 
 
-def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkpoint=None, on_segment=None):
-    """One run, in `n_segments(cfg)` restartable segments (`checkpoints.solve_in_segments`)."""
+def solve_run(
+    cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkpoint=None, on_segment=None, field_grid=None
+):
+    """One run, in `n_segments(cfg)` restartable segments (`checkpoints.solve_in_segments`); with a
+    `field_grid`, the discriminator saved on it at every save (`solve(..., field_grid=)`)."""
     dyn, dtype = cfg.data["dynamics"], run_dtype(cfg)
     segments = n_segments(cfg)
     solver: AbstractSolver
@@ -126,6 +147,7 @@ def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkp
                 blowup=dyn["blowup"],
                 throw=False,
                 init_discriminator=disc,
+                field_grid=field_grid,
             )
     else:
         kappa = params["kappa_flow"] if math.isfinite(params["kappa_flow"]) else 1.0  # unused by a best response
@@ -144,6 +166,7 @@ def solve_run(cfg: StudyConfig, params: dict, dynamics: str, game, x0, *, checkp
                 blowup=dyn["blowup"],
                 throw=False,
                 init_discriminator=disc,
+                field_grid=field_grid,
             )
 
     if segments == 1:

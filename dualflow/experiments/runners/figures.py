@@ -266,18 +266,30 @@ def _axis_label(name: str) -> str:
     }[name]
 
 
-def _state_at(game, sol, index):
-    """The discriminator state at save `index`, or `NO_FIELD` when it was not saved."""
-    from ...players.optimal import AbstractOptimalDiscriminator
+def _field_at(game, sol, index):
+    """`(game, state)` of the discriminator at save `index`: read back from the field saved on a
+    grid, rebuilt from the trace (`redrawable` players), or the final state at the last save;
+    `(game, NO_FIELD)` when none of these holds it (a run stored without its field)."""
     from ...plotting.study import NO_FIELD
 
-    if isinstance(game.discriminator, AbstractOptimalDiscriminator):  # stateless
-        return None
-    state = game.discriminator.state_from_trace(sol.discriminator_trace[index])
-    if state is not None:
-        return state
+    if sol.field is not None:
+        return sol.saved_discriminator(game, index)
+    if game.discriminator.redrawable:
+        trace = None if sol.discriminator_trace is None else sol.discriminator_trace[index]
+        return game, game.discriminator.state_from_trace(trace)
     last = int(np.flatnonzero(np.isfinite(np.asarray(sol.ts)))[-1])
-    return sol.final_discriminator if index == last else NO_FIELD
+    return game, (sol.final_discriminator if index == last else NO_FIELD)
+
+
+def _drawing_grid(sols) -> dict:
+    """The window, heat-map and arrow grids of panels: those of the saved field (every run of one
+    setting and seed saves on the same grid), or the plotting defaults."""
+    from .build import FIELD_ARROWS
+
+    grids = [sol.field_grid for sol in sols if sol.field_grid is not None]
+    if not grids:
+        return {}
+    return {"window": grids[0].window, "grid": grids[0].n, "arrows": FIELD_ARROWS}
 
 
 def _has_finite_save(sol) -> bool:
@@ -306,12 +318,13 @@ def _panels(cfg, p_index, kept, title):
             index = nearest_saved_index(sol.ts, t)
             points = np.asarray(sol.points[index], dtype=np.float64)
             panels.append(
-                (game, _state_at(game, sol, index), points, sol.masses, f"t = {float(np.asarray(sol.ts)[index]):.3g}")
+                (*_field_at(game, sol, index), points, sol.masses, f"t = {float(np.asarray(sol.ts)[index]):.3g}")
             )
         rows[DYNAMICS_LABELS[dyn]] = panels
     setting = cfg.settings[p_index]
     return plot_field_grid(
         rows,
+        **_drawing_grid([kept[(p_index, dyn)][1] for dyn in cfg.data["dynamics"]["compare"]]),
         title=f"{title}\n{setting_label(setting) or 'base'}, seed {cfg.seeds[0]}: "
         "discriminator f (colours, own scale per panel), generator velocity (arrows)",
     )
@@ -327,11 +340,11 @@ def draw_animation(cfg, out, kept) -> dict:
     runs = {DYNAMICS_LABELS[dyn]: kept[(p_index, dyn)] for dyn in ("flow", "gda")}
     if not all(_has_finite_save(sol) for _, sol, _ in runs.values()):
         return {}
-    states_ok = all(_state_at(game, sol, 0) is not NO_FIELD for game, sol, _ in runs.values())
+    states_ok = all(_field_at(game, sol, 0)[1] is not NO_FIELD for game, sol, _ in runs.values())
 
     def field(label, index):
         game, sol, _ = runs[label]
-        return game, _state_at(game, sol, index)
+        return _field_at(game, sol, index)
 
     slug = setting_slug(cfg.settings[p_index]) or "base"
     data = next(iter(runs.values()))[2]
@@ -343,5 +356,6 @@ def draw_animation(cfg, out, kept) -> dict:
         max_frames=cfg.data["outputs"]["animation_frames"],
         field=field if states_ok else None,
         mp4=False,
+        **_drawing_grid([sol for _, sol, _ in runs.values()]),
     )
     return {f"animation_{slug}": files.gif}

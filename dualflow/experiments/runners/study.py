@@ -74,7 +74,7 @@ from ..config.study import (
 from ..store.files import write_json, write_npz, write_text
 from ..store.records import run_failed, versions
 from ..store.runs import ResultsFolderError, RunStore
-from .build import build_game, build_problem, n_segments, solve_run, state_template
+from .build import build_game, build_problem, field_grid_for, n_segments, solve_run, state_template
 from .figures import draw_animation, draw_figures, figure_settings
 from .measure import aggregate_runs, final_values, markdown_table, measure_run, seed_stats
 from .precision import float64
@@ -181,6 +181,7 @@ def run_study(
                     x0,
                     checkpoint=store.checkpoint(run_id),
                     on_segment=lambda k: segments.update(1),
+                    field_grid=field_grid_for(cfg, game, data, x0, seed),
                 )
                 jax.block_until_ready(sol.points)
             solve_s = time.perf_counter() - t0

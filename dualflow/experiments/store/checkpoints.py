@@ -27,6 +27,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from ...players.saved import FieldGrid
 from ...solvers.solution import Result, Solution
 from .files import write_npz
 
@@ -45,6 +46,10 @@ def solution_arrays(sol: Solution) -> dict:
     }
     if sol.discriminator_trace is not None:
         out["discriminator_trace"] = np.asarray(sol.discriminator_trace)
+    if sol.field is not None and sol.field_grid is not None:
+        grid = sol.field_grid
+        out["field"] = np.asarray(sol.field)
+        out["field_grid"] = np.array([*grid.lower, *grid.upper, grid.n], dtype=float)
     for name, value in sol.stats.items():
         out[_STATS + name] = np.asarray(value)
     for i, leaf in enumerate(jax.tree_util.tree_leaves(eqx.filter(sol.final_discriminator, eqx.is_array))):
@@ -82,7 +87,17 @@ def solution_from_arrays(arrays: dict, template) -> Solution:
         final_time=jax.numpy.asarray(arrays["final_time"]),
         result=jax.numpy.asarray(arrays["result"]),
         stats={k[len(_STATS) :]: jax.numpy.asarray(v) for k, v in arrays.items() if k.startswith(_STATS)},
+        field=jax.numpy.asarray(arrays["field"]) if "field" in arrays else None,
+        field_grid=_field_grid(arrays),
     )
+
+
+def _field_grid(arrays: dict):
+    """The `FieldGrid` stored as `(lower_1, lower_2, upper_1, upper_2, n)`, or `None`."""
+    if "field_grid" not in arrays:
+        return None
+    a, b, c, d, n = (float(v) for v in arrays["field_grid"])
+    return FieldGrid((a, b), (c, d), int(n))
 
 
 def save_solution(path, sol: Solution, **extra) -> Path:
@@ -162,6 +177,8 @@ def _join(first: Solution, second: Solution) -> Solution:
         final_time=second.final_time,
         result=second.result,
         stats={k: first.stats[k] + second.stats[k] for k in second.stats if k in first.stats},
+        field=cat(first.field, second.field),
+        field_grid=second.field_grid,
     )
 
 
@@ -181,4 +198,5 @@ def _pad(sol: Solution, extra: int, dt: float, fixed_grid: bool) -> Solution:
         points=repeat(sol.points),
         payoff_gap=repeat(sol.payoff_gap),
         discriminator_trace=repeat(sol.discriminator_trace),
+        field=repeat(sol.field),
     )
