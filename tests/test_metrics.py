@@ -4,6 +4,7 @@ the assignment problem (W2), closed forms (Sinkhorn divergence), hand-counted mo
 import jax
 import jax.numpy as jnp
 import numpy as np
+import prdc as reference_prdc
 import pytest
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
@@ -16,6 +17,7 @@ from dualflow.metrics import (
     mmd,
     mmd_squared,
     mode_coverage,
+    prdc,
     sinkhorn_divergence,
     w2,
     w2_squared,
@@ -317,3 +319,33 @@ def test_modes_errors():
         mode_coverage(points, CENTRES, STD, radius_stds=0.0)
     with pytest.raises(ValueError, match="`points` must be an"):
         mode_coverage(jnp.zeros(4), CENTRES, STD)
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_prdc_matches_the_reference_package(k, capsys):
+    """Precision, recall, density and coverage equal those of the `prdc` package (Naeem et al.)
+    on samples that differ in spread, offset and size, including a collapsed fake sample."""
+
+    rng = np.random.default_rng(k)
+    real = rng.normal(size=(300, 2))
+    for fake in (
+        rng.normal(size=(200, 2)),
+        0.3 * rng.normal(size=(250, 2)) + [1.0, 0.0],
+        np.concatenate([rng.normal(size=(150, 2)), 0.01 * rng.normal(size=(50, 2)) + 3.0]),
+    ):
+        ours = prdc(real, fake, k)
+        theirs = reference_prdc.compute_prdc(real, fake, k)
+        assert ours == pytest.approx({name: float(v) for name, v in theirs.items()}, abs=1e-12)
+    capsys.readouterr()  # the package prints its sample sizes
+
+
+def test_prdc_of_closed_form_configurations():
+    """Two clusters far apart: a fake sample on one of them has precision 1 and coverage 1/2;
+    density counts the real balls around each fake point."""
+    rng = np.random.default_rng(0)
+    real = np.concatenate([rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) + 100.0])
+    fake = real[:50] + 1e-9
+    scores = prdc(real, fake, 3)
+    assert scores["precision"] == 1.0 and scores["coverage"] == 0.5 and scores["recall"] == 0.5
+    with pytest.raises(ValueError, match="below both sample sizes"):
+        prdc(real, fake[:3], 3)

@@ -1,5 +1,6 @@
-"""Evaluation metrics: MMD, exact W2 (POT, evaluation only), Sinkhorn divergence (ott-jax), mode coverage;
-all of them along a run (`metrics_over_time`) and mode hopping."""
+"""Evaluation metrics: MMD, exact W2 (POT, evaluation only), Sinkhorn divergence (ott-jax), mode coverage,
+precision / recall / density / coverage by nearest neighbours (`prdc`); all of them along a run
+(`metrics_over_time`) and mode hopping."""
 
 from .mmd import mmd as mmd, mmd_squared as mmd_squared
 from .mode_hopping import ModeHops as ModeHops, mode_hops as mode_hops, particle_hops as particle_hops
@@ -9,6 +10,7 @@ from .modes import (
     mode_labels as mode_labels,
     occupancy_kl as occupancy_kl,
 )
+from .prdc import prdc as prdc
 from .sinkhorn import sinkhorn_divergence as sinkhorn_divergence
 from .trajectory import (
     MetricsOverTime as MetricsOverTime,

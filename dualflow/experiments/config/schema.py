@@ -72,6 +72,7 @@ mmd_bandwidth = 0.0           # MMD kernel bandwidth (0: the mode spacing)
 radius_stds = 3.0             # a particle is "on" a mode within radius_stds * std of its centre
 min_fraction = 0.05           # a mode is covered with at least this fraction of the particles
 hop_persistence = 3           # saves a mode must persist to count (mode hopping)
+prdc_k = 5                    # nearest neighbour of precision / recall / density / coverage
 
 [outputs]
 figures = true                # write the PNG figures
@@ -188,6 +189,7 @@ SCHEMA: dict = {
         "radius_stds": Field("float", 3.0, minimum=0, strict=True),
         "min_fraction": Field("float", 0.05, minimum=0, maximum=1),
         "hop_persistence": Field("int", 3, minimum=1),
+        "prdc_k": Field("int", 5, minimum=1),
     },
     "outputs": {
         "figures": Field("bool", True),

@@ -17,6 +17,7 @@ from ..._json import json_float, json_list, json_ready
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
 from ...metrics.mode_hopping import mode_hops, particle_hops
+from ...metrics.prdc import prdc
 from ...metrics.trajectory import evaluated_indices, metrics_over_time
 from ..config.study import DYNAMICS_LABELS, StudyConfig, centres_of, format_value, setting_label
 
@@ -32,6 +33,14 @@ STAT_KEYS = (
     "mode_hops",
     "particle_hops_mean",
     "hopped_fraction",
+    "hop_rate",
+    "coverage_late_mean",
+    "coverage_late_worst",
+    "between_modes_late",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
 )
 
 
@@ -86,7 +95,20 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     counts = particle_hops(points, centres, std, ts=ts, radius_stds=m["radius_stds"], persistence=m["hop_persistence"])
     out["mode_hops"] = int(hops.n_hops)
     out["particle_hops"] = np.asarray(counts)
+    out["ts"] = ts
+    finite = np.flatnonzero(np.all(np.isfinite(points), axis=(1, 2)))
+    k = m["prdc_k"]
+    enough = finite.size and min(points.shape[1], data64.size) > k
+    scores = prdc(np.asarray(data64.points), points[finite[-1]], k) if enough else {}
+    for name in ("precision", "recall", "density", "coverage"):
+        out[name] = scores.get(name, math.nan)
     return out
+
+
+def _late(measured: dict) -> np.ndarray:
+    r"""The saves of the run's second half, $t \ge t_1/2$, with finite values."""
+    ts, covered = measured["ts"], measured["n_covered"]
+    return (ts >= ts[-1] / 2) & np.isfinite(covered)
 
 
 def _last_finite(values) -> float:
@@ -106,6 +128,15 @@ def final_values(measured: dict) -> dict:
     final["mode_hops"] = float(measured["mode_hops"])
     final["particle_hops_mean"] = float(np.mean(measured["particle_hops"]))
     final["hopped_fraction"] = float(np.mean(measured["particle_hops"] > 0))
+    duration = float(measured["ts"][-1])
+    final["hop_rate"] = final["particle_hops_mean"] / duration if duration > 0 else math.nan
+    late = _late(measured)
+    covered, on_mode = measured["n_covered"][late], measured["high_quality_fraction"][late]
+    final["coverage_late_mean"] = float(np.mean(covered)) if covered.size else math.nan
+    final["coverage_late_worst"] = float(np.min(covered)) if covered.size else math.nan
+    final["between_modes_late"] = float(np.mean(1 - on_mode)) if on_mode.size else math.nan
+    for name in ("precision", "recall", "density", "coverage"):
+        final[name] = float(measured[name])
     return final
 
 
@@ -138,7 +169,9 @@ def aggregate_runs(cfg: StudyConfig, runs: list) -> list:
         }
         for dynamics in compare:
             chosen = [r for r in runs if r["setting"] == key and r["dynamics"] == dynamics]
-            stats: dict[str, Any] = {name: seed_stats([_nan(r["final"][name]) for r in chosen]) for name in STAT_KEYS}
+            stats: dict[str, Any] = {
+                name: seed_stats([_nan(r["final"].get(name)) for r in chosen]) for name in STAT_KEYS
+            }
             stats["results"] = dict(Counter(r["result"] for r in chosen))
             stats["n_failed"] = sum(r["failed"] for r in chosen)
             stats["label"] = DYNAMICS_LABELS[dynamics]

@@ -346,6 +346,12 @@ def _study_summary(cfg: StudyConfig, summary_settings: list, runs: list, timings
             "mode_hops": "switches of the dominant mode (argmax occupancy) after it persisted hop_persistence saves",
             "particle_hops_mean": "mean number of hops of a particle from one mode to another",
             "hopped_fraction": "fraction of the particles that hopped at least once",
+            "hop_rate": "particle_hops_mean per unit time: hops of a particle per unit of generator time",
+            "coverage_late_mean": "n_covered averaged over the saves of the run's second half (t >= t1 / 2)",
+            "coverage_late_worst": "the smallest n_covered over the saves of the run's second half",
+            "between_modes_late": "fraction of the particles outside every mode's radius, averaged over the second half",
+            "precision": f"prdc precision at the last save (Naeem et al. 2020; k = {d['metrics']['prdc_k']} nearest "
+            "neighbours; data = real, particles = fake); recall, density and coverage likewise",
             "flow_vs_gda": "max over particles of |x_j(flow) - x_j(GDA)| at the saved times (same seed, same start); "
             "largest: its maximum over the run (null if either run ended early), final: at the last save",
             "final": "value at the last save with finite positions; stats over seeds ignore missing values",
