@@ -95,3 +95,28 @@ def test_step_maps_are_their_closed_forms_in_the_flow_modes():
     _matches(roots, np.asarray(optimistic.eigenvalues), 1e-10)
     assert optimistic.matrix.shape == (8, 8) and optimistic.n_generator == 4
     assert float(optimistic.rest_eigenvalue) == pytest.approx(max(np.roots([1, -(1 - 2 * c), -c])), abs=1e-14)
+
+
+@pytest.mark.parametrize("c", [0.1, 0.5, 0.6, 1.5])
+def test_optimistic_history_decay_is_the_dominant_root(c):
+    """The buffer of the optimistic step is sized by the root of largest magnitude of
+    rho^2 = (1 - 2c) rho + c (the negative one for c > 1/2)."""
+    solver = df.OptimisticGDA(lr_g=0.1, lr_d=c)
+    assert float(solver.decay_per_push(1.0)) == pytest.approx(
+        np.max(np.abs(np.roots([1, -(1 - 2 * c), -c]))), rel=1e-14
+    )
+
+
+def test_jacfwd_of_the_optimistic_step_counts_the_previous_velocities_as_the_generator():
+    """The autodiff state is (X, u_X, theta, u_theta): the generator's share is the particles and
+    their previous velocities, as in the kernel trick's (xi, u_xi, a, u_a)."""
+    import jax
+
+    features = df.RandomFourier(df.Gaussian(0.8), n_features=6, dim=1, key=jax.random.PRNGKey(0))
+    data = df.Measure(jnp.array([[-0.5], [0.4], [1.0]]), jnp.ones(3) / 3)
+    game = df.KernelGame(data, df.FiniteRank(features), reg=0.5)
+    eq = df.Measure(jnp.array([[0.1], [0.5]]), jnp.ones(2) / 2)
+    auto = df.linearize(game, eq, df.OptimisticGDA(lr_g=0.3, lr_d=0.4), method="jacfwd")
+    trick = df.linearize(game, eq, df.OptimisticGDA(lr_g=0.3, lr_d=0.4), method="kernel")
+    assert auto.n_generator == trick.n_generator == 4
+    assert auto.matrix.shape == (2 * (2 + 6), 2 * (2 + 6))

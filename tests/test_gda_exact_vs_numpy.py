@@ -68,3 +68,18 @@ def test_saved_field_is_the_witness_at_every_save(order):
     np.testing.assert_allclose(velocity, np.mean(m) * fields[15][::8, 1:], rtol=0, atol=1e-10)  # mass-weighted
     off_grid, _ = df.analysis.discriminator_field(saved_game, state, sol.points[3], sol.masses, grid.points[:2] + 0.01)
     assert np.all(np.isnan(off_grid))  # nothing was saved there
+
+
+def test_saved_field_reads_back_in_float32():
+    """A field saved by a float32 run is found at the plotting grid's float32 points."""
+    import jax.numpy as jnp
+
+    from dualflow.plotting.fields import _grid
+
+    grid = df.FieldGrid((-1.3, -2.0), (2.1, 1.7), 41)
+    saved = jnp.arange(41 * 41 * 3, dtype=jnp.float32).reshape(41 * 41, 3)
+    for num in (41, 11):
+        _, _, z = _grid(*grid.window, num)
+        f, grad = grid.lookup(saved, jnp.asarray(z, dtype=jnp.float32))
+        assert not np.any(np.isnan(np.asarray(f))) and not np.any(np.isnan(np.asarray(grad)))
+        np.testing.assert_array_equal(np.asarray(f), np.asarray(grid.lookup(saved, jnp.asarray(z))[0]))

@@ -30,8 +30,10 @@ order: simultaneous (both from the old state), `alternating_d_first` $A_G A_D^{n
 `alternating_g_first` $A_D^{n} A_G$. The rest mode is $(1 - \eta_d\lambda)^{n_\text{critic}}$.
 `Extragradient` and `OptimisticGDA` build their step from the same two linear fields
 (`AbstractSolver.linear_map`); the optimistic step carries the previous directions, so its
-matrix acts on $(\xi, u_\xi, a, u_a)$ and its rest mode is the larger root of
-$\rho^2 = (1 - 2\eta_d\lambda)\rho + \eta_d\lambda$.
+matrix acts on $(\xi, u_\xi, a, u_a)$ and its rest mode is the root of largest magnitude of
+$\rho^2 = (1 - 2\eta_d\lambda)\rho + \eta_d\lambda$; `ProximalGDA`'s linear map solves its implicit
+steps exactly (rest mode $1/(1 + \eta_d\lambda)$), extragradient's rest mode is $1 - c + c^2$,
+$c = \eta_d\lambda$.
 
 **Finite states** (`FiniteRank` features with any payoff, `OptimalWitness`): the state is
 finite, so the Jacobian of the flow's right-hand side, or of one GDA step, is taken directly
@@ -70,14 +72,17 @@ class Linearization(eqx.Module):
       the flattened finite state $(X, \theta)$ and the solver's memory (`jacfwd`).
     - `eigenvalues`, `eigenvectors`: of `matrix` (complex; columns are vectors).
     - `rest_eigenvalue`: the discriminator's infinite-multiplicity mode, $-\kappa\lambda$ for the
-      flow, $(1 - \eta_d\lambda)^{n_\text{critic}}$ for GDA; `None` for finite states.
+      flow, $(1 - \eta_d\lambda)^{n_\text{critic}}$ for GDA, $1 - c + c^2$ for `Extragradient`, the
+      root of largest magnitude of $\rho^2 = (1 - 2c)\rho + c$ for `OptimisticGDA`,
+      $1/(1 + c)$ for `ProximalGDA` ($c = \eta_d\lambda$); `None` for finite states.
     - `mode_weights`: positive semidefinite metric of the coordinates (identity on $\xi$, the Gram
       $G$ on $a$, so that $a^\top G a = \|g\|_H^2$; likewise on the memory), or `None`.
     - `n_generator`: how many leading coordinates belong to the generator ($Nd$: the particle
-      offsets $\xi$; $2Nd$ with `OptimisticGDA`'s previous velocities).
+      offsets $\xi$; with `OptimisticGDA`, $2Nd$ for the kernel trick and the particles with their
+      previous velocities for `jacfwd`, whose state is ordered $(X, u_X, \theta, u_\theta)$).
     - `residual`: stationarity residual of the point (0 at an exact equilibrium): largest particle
       speed and largest $|m_\nu - m_\mu - \lambda f^*|$ over data and particles.
-    - `discrete`: `True` for a GDA step map, `False` for the flow's Jacobian.
+    - `discrete`: `True` for a discrete scheme's step map, `False` for the flow's Jacobian.
     """
 
     matrix: jax.Array
@@ -188,23 +193,31 @@ class SmoothOptimalWitness(AbstractOptimalDiscriminator):
 
 
 def _jacfwd(game, x, masses, solver, disc_state):
-    """`(matrix, residual)` of the finite state `(X, disc_state)`: forward-mode autodiff of the
-    solver's own map (`AbstractSolver.local_map`)."""
+    """`(matrix, residual, n_generator)` of the finite state `(X, disc_state)` and the solver's memory
+    `(generator memory, discriminator memory)`: forward-mode autodiff of the solver's own map
+    (`AbstractSolver.local_map`)."""
     residual = game.stationarity_residual(disc_state, x, masses)
     if isinstance(game.discriminator, OptimalWitness):  # its closed form, differentiable at coincident points
         game = eqx.tree_at(lambda g: g.discriminator, game, SmoothOptimalWitness(game.discriminator.kernel))
     generator = Particles(Measure(x, masses))
-    state = (x, disc_state, solver.linearization_memory(game, generator, x, disc_state))
+    memory = solver.linearization_memory(game, generator, x, disc_state)
+    # the state ordered (generator part, discriminator part), each with the solver's memory of it
+    g_memory, d_memory = (None, None) if memory is None else memory
+    state = ((x, g_memory), (disc_state, d_memory))
     # differentiate the floating-point leaves; flags (optax's first-step marker) are held
     variables, held = eqx.partition(state, eqx.is_inexact_array)
     flat, unravel = jax.flatten_util.ravel_pytree(variables)
     step = solver.local_map(game, generator)
 
     def flat_step(y):
-        new = eqx.filter(step(*eqx.combine(unravel(y), held)), eqx.is_inexact_array)
+        (x_, g_mem), (d_, d_mem) = eqx.combine(unravel(y), held)
+        x_new, d_new, memory_new = step(x_, d_, None if memory is None else (g_mem, d_mem))
+        g_new_mem, d_new_mem = (None, None) if memory_new is None else memory_new
+        new = eqx.filter(((x_new, g_new_mem), (d_new, d_new_mem)), eqx.is_inexact_array)
         return jax.flatten_util.ravel_pytree(new)[0]
 
-    return jax.jacfwd(flat_step)(flat), residual
+    n_generator = jax.flatten_util.ravel_pytree(eqx.filter(state[0], eqx.is_inexact_array))[0].size
+    return jax.jacfwd(flat_step)(flat), residual, n_generator
 
 
 def linearize(
@@ -270,8 +283,8 @@ def linearize(
         state = discriminator_state
         if state is None:
             state = disc.best_response(game, disc.init(game, x, masses, 1), x, masses)
-        matrix, residual = _jacfwd(game, x, masses, solver, state)
-        rest, weights, n_generator = None, None, x.size
+        matrix, residual, n_generator = _jacfwd(game, x, masses, solver, state)
+        rest, weights = None, None
     eigenvalues, eigenvectors = jnp.linalg.eig(matrix)
     return Linearization(
         matrix=matrix,

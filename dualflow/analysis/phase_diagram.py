@@ -87,7 +87,7 @@ class PhaseDiagram:
     of the GDA step or spectral abscissa of the flow, rest mode included); `predicted` `(ny, nx)`
     integer `Phase` labels; `residual` `(ny, nx)` stationarity residual of the configuration;
     `measured` `(ny, nx)` labels from simulation (or `None`); `measured_rate` (fitted rate per
-    unit time, or `None`); `scheme` (the GDA order, or `"flow"`); `discrete`; the problem
+    unit time, or `None`); `scheme` (a name of `solvers.SCHEMES`); `discrete`; the problem
     (`data`, `equilibrium`, `base` with every fixed parameter, `n_critic`, `velocity`); the
     critic's `lattice` (a `SpectralLattice` shared by the grid, or `None` for the exact history critic).
     """
@@ -277,9 +277,10 @@ def predict_phase_diagram(
     - `data`, `equilibrium`: the true measure and the equilibrium configuration (fixed over the grid).
     - `x`, `y`: `(name, values)` of the two swept parameters (names in `AXES`).
     - `base`: values of the other parameters (defaults `BASE`: bandwidth 1, reg 0.1, rates 0.1).
-    - `scheme`: a GDA order (`"simultaneous"`, `"alternating_d_first"`, `"alternating_g_first"`)
-      or `"flow"` (the dual flow, $\kappa = \eta_d/\eta_g$, Jacobian in generator time).
-    - `n_critic`, `velocity`: as in `GDA` and `KernelGame`.
+    - `scheme`: a name of `solvers.SCHEMES`: a GDA order (`"simultaneous"`, `"alternating_d_first"`,
+      `"alternating_g_first"`), `"extragradient"`, `"optimistic"`, `"proximal"` (one-step maps), or
+      `"flow"` (the dual flow, $\kappa = \eta_d/\eta_g$, Jacobian in generator time).
+    - `n_critic` (GDA orders only), `velocity`: as in `GDA` and `KernelGame`.
     - `neutral_tol`: growth within this of neutral (1 for GDA, 0 for the flow) is `OSCILLATES`.
     - `critic`, `tol`: `"exact"` (`ExactRKHS`, the history) or `"spectral"` (`SpectralRKHS` held
       to `tol`, one lattice for the grid; module docstring); `measure_phase_diagram` simulates
@@ -352,7 +353,7 @@ def measure_phase_diagram(
     mesh=None,
     **classify_options,
 ) -> PhaseDiagram:
-    r"""Simulate every grid point of `diagram` in one compiled `vmap` (GDA in its order, or the
+    r"""Simulate every grid point of `diagram` in one compiled `vmap` (its discrete scheme, or the
     dual flow for a `"flow"` diagram), label the runs with `classify_trajectory` against $X^*$
     and return the diagram with `measured` and `measured_rate` filled in.
 
@@ -362,7 +363,7 @@ def measure_phase_diagram(
     **Arguments:**
 
     - `diagram`: from `predict_phase_diagram`; the same problem and critic are simulated.
-    - GDA: `n_steps` steps, saved every `save_every`.
+    - A discrete scheme: `n_steps` steps, saved every `save_every`.
     - The flow (`DualFlow` with $\kappa = \eta_d/\eta_g$ of each grid point, generator time):
       to `t1` (default: the time `n_steps` GDA steps of the base $\eta_g$ reach) with `n_saves`
       saves (default `min(n_steps // save_every, 500) + 1`), adaptive to `rtol`, `atol` (the

@@ -78,7 +78,8 @@ class FieldGrid(eqx.Module):
         lower = jnp.asarray(self.lower, z.dtype)[None, :]
         step = ((jnp.asarray(self.upper, z.dtype) - jnp.asarray(self.lower, z.dtype)) / (self.n - 1))[None, :]
         index = jnp.round((z - lower) / step)
-        on_grid = jnp.all((jnp.abs(z - lower - index * step) <= 1e-9 * step) & (index >= 0) & (index < self.n), axis=1)
+        # a grid point up to rounding in the points' own precision (float32 included)
+        on_grid = jnp.all((jnp.abs(z - lower - index * step) <= 1e-3 * step) & (index >= 0) & (index < self.n), axis=1)
         flat = (jnp.clip(index[:, 1], 0, self.n - 1) * self.n + jnp.clip(index[:, 0], 0, self.n - 1)).astype(jnp.int32)
         values = jnp.where(on_grid[:, None], jnp.asarray(saved)[flat], jnp.nan)
         return values[:, 0], values[:, 1:]

@@ -36,7 +36,7 @@ class AbstractSolver(eqx.Module):
     #: decides stability), False for a flow (a Jacobian whose spectral abscissa decides it).
     discrete: ClassVar[bool]
 
-    #: History pushes per step (sizes `ExactRKHS`'s buffer): two for `Extragradient`'s two D-steps.
+    #: History pushes per step (sizes `ExactRKHS`'s buffer): two for `Extragradient` ($X_k$ and its look-ahead).
     pushes_per_step: ClassVar[int] = 1
 
     @abc.abstractmethod
@@ -46,8 +46,9 @@ class AbstractSolver(eqx.Module):
         `init_memory`). `linearize(method="jacfwd")` differentiates it."""
 
     def init_memory(self, game, generator, g, disc):
-        """What the solver carries from step to step besides the state `(g, disc)` (`OptimisticGDA`'s
-        previous gradients), at the start of a run; `None` (the default) for a solver without memory."""
+        """What the solver carries from step to step besides the state `(g, disc)`, as a pair
+        `(generator memory, discriminator memory)` (`OptimisticGDA`'s previous directions), at the
+        start of a run; `None` (the default) for a solver without memory."""
         return None
 
     def linearization_memory(self, game, generator, g, disc):

@@ -29,6 +29,10 @@ class OptimisticGDA(AbstractSteppedSolver):
     $\rho^2 = \rho(1 + 2\eta s) - \eta s$ (for $\eta_d = \kappa\eta_g$): the past gradient is
     negative momentum that damps the rotation of simultaneous GDA. Saved times are $t = k\,\eta_g$.
 
+    The previous directions are the solver's memory within one run: a run continued from a
+    `Solution`'s final state (`init_discriminator=sol.final_discriminator`, or the segments of a
+    checkpointed study) starts its memory afresh, so its first step is a plain GDA step.
+
     **Arguments:** `lr_g`, `lr_d`: positive rates (array leaves: sweeps can `vmap` over them).
     """
 
@@ -36,10 +40,11 @@ class OptimisticGDA(AbstractSteppedSolver):
     lr_d: ArrayLike = eqx.field(converter=positive_leaf("lr_d"))
 
     def decay_per_push(self, reg):
-        r"""The larger root of $\rho^2 = (1 - 2c)\rho + c$, $c = \eta_d\lambda$: a history weight's decay per
-        step (one push), $1 - c + O(c^2)$."""
+        r"""The root of largest magnitude of $\rho^2 = (1 - 2c)\rho + c$, $c = \eta_d\lambda$,
+        $(|1 - 2c| + \sqrt{1 + 4c^2})/2$: a history weight's decay per step (one push), $1 - c + O(c^2)$
+        (the negative root dominates for $c > 1/2$)."""
         c = self.lr_d * reg
-        return ((1 - 2 * c) + jnp.sqrt(1 + 4 * c**2)) / 2
+        return (jnp.abs(1 - 2 * c) + jnp.sqrt(1 + 4 * c**2)) / 2
 
     def init_memory(self, game, generator, g, disc):
         """The previous directions, unset (the first step is plain GDA): optax's state for the

@@ -37,19 +37,24 @@ def run_dtype(cfg: StudyConfig):
 
 
 #: Points per axis of the grid on which a drawn run saves a discriminator that cannot be redrawn from
-#: its trace (`FieldGrid`; 41 = 4 x 10 + 1: arrow grids of 11 per axis sit on grid points).
+#: its trace (`FieldGrid`).
 FIELD_POINTS = 41
-#: Arrows per axis on panels and animation frames drawn from a saved field.
-FIELD_ARROWS = 11
+
+
+def field_arrows(grid: FieldGrid) -> int:
+    """Arrows per axis on panels and frames drawn from a field saved on `grid`: the arrow grid
+    on grid points (`FieldGrid.arrow_counts`) nearest 11 per axis."""
+    return min(grid.arrow_counts(), key=lambda m: abs(m - 11))
 
 
 def field_grid_for(cfg: StudyConfig, game, data, x0, seed):
     """The `FieldGrid` on which the run of `seed` saves its discriminator, or `None`: only the first
     seed's runs are drawn, and only players that cannot be redrawn from their trace need one
-    (`AbstractDiscriminator.redrawable`). The window holds the data and the initial particles."""
+    (`AbstractDiscriminator.redrawable`). The window holds the data and the initial particles with a
+    third of their extent as room on each side; particles that go further leave the panels."""
     if seed != cfg.seeds[0] or not cfg.data["outputs"]["figures"] or game.discriminator.redrawable:
         return None
-    return FieldGrid.around(np.concatenate([np.asarray(data.points), np.asarray(x0)]), FIELD_POINTS, margin=0.2)
+    return FieldGrid.around(np.concatenate([np.asarray(data.points), np.asarray(x0)]), FIELD_POINTS, margin=1 / 3)
 
 
 def build_problem(cfg: StudyConfig, seed: int):

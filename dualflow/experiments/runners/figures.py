@@ -284,12 +284,12 @@ def _field_at(game, sol, index):
 def _drawing_grid(sols) -> dict:
     """The window, heat-map and arrow grids of panels: those of the saved field (every run of one
     setting and seed saves on the same grid), or the plotting defaults."""
-    from .build import FIELD_ARROWS
+    from .build import field_arrows
 
     grids = [sol.field_grid for sol in sols if sol.field_grid is not None]
     if not grids:
         return {}
-    return {"window": grids[0].window, "grid": grids[0].n, "arrows": FIELD_ARROWS}
+    return {"window": grids[0].window, "grid": grids[0].n, "arrows": field_arrows(grids[0])}
 
 
 def _has_finite_save(sol) -> bool:

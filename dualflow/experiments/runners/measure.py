@@ -96,6 +96,7 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
     out["mode_hops"] = int(hops.n_hops)
     out["particle_hops"] = np.asarray(counts)
     out["ts"] = ts
+    out["final_time"] = float(np.asarray(sol.final_time))
     finite = np.flatnonzero(np.all(np.isfinite(points), axis=(1, 2)))
     k = m["prdc_k"]
     enough = finite.size and min(points.shape[1], data64.size) > k
@@ -106,9 +107,10 @@ def measure_run(cfg: StudyConfig, sol, data, centres) -> dict:
 
 
 def _late(measured: dict) -> np.ndarray:
-    r"""The saves of the run's second half, $t \ge t_1/2$, with finite values."""
-    ts, covered = measured["ts"], measured["n_covered"]
-    return (ts >= ts[-1] / 2) & np.isfinite(covered)
+    r"""The saves of the second half of what the run covered, $T_{\text{end}}/2 \le t \le T_{\text{end}}$
+    ($T_{\text{end}}$ its final time: $t_1$, or where it ended early), with finite values."""
+    ts, covered, end = measured["ts"], measured["n_covered"], measured["final_time"]
+    return (ts >= end / 2) & (ts <= end) & np.isfinite(covered)
 
 
 def _last_finite(values) -> float:
@@ -128,7 +130,7 @@ def final_values(measured: dict) -> dict:
     final["mode_hops"] = float(measured["mode_hops"])
     final["particle_hops_mean"] = float(np.mean(measured["particle_hops"]))
     final["hopped_fraction"] = float(np.mean(measured["particle_hops"] > 0))
-    duration = float(measured["ts"][-1])
+    duration = measured["final_time"]
     final["hop_rate"] = final["particle_hops_mean"] / duration if duration > 0 else math.nan
     late = _late(measured)
     covered, on_mode = measured["n_covered"][late], measured["high_quality_fraction"][late]
