@@ -11,8 +11,8 @@ measured by simulation (`disagreement_map`), with every traced boundary drawn.
    kappa = w |delta| / (sigma lambda)^2 = 8.3 (dashed), so both kinds of disagreement appear.
 
 Each run starts 1e-6 (GDA) or 1e-4 (flow) from the equilibrium with the discriminator at its best
-response; 1000 steps, the flow to the same time. Quick mode: smaller grids, three schemes, and the
-(tau, lambda) and (tau, kappa) maps only.
+response; 1000 steps, the flow to the same time. Quick mode: a smaller (tau, lambda) map of three
+schemes only.
 
     python examples/gda_against_flow.py [--quick] [--out DIR]
 """
@@ -58,7 +58,7 @@ def main(argv=None):
     quick, out = parse(__doc__, "dualflow-output/gda_against_flow", argv)
     schemes = ("simultaneous", "extragradient", "optimistic") if quick else DISCRETE_SCHEMES
     results, figures = {}, {}
-    chosen = {name: m for name, m in maps(quick).items() if not (quick and name == "tau_bandwidth")}
+    chosen = {name: m for name, m in maps(quick).items() if not quick or name == "tau_reg"}
     for name, (equilibrium, x, y, base, title) in chosen.items():
         start = time.perf_counter()
         result = df.disagreement_map(ONE, equilibrium, x=x, y=y, base=base, schemes=schemes, measure=True)

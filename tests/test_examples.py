@@ -186,13 +186,12 @@ def test_flow_vs_gda_side_by_side_quick(tmp_path):
 
 def test_gda_against_flow_quick(tmp_path):
     """Every scheme's measured categories agree with its prediction; on the balanced point the flow
-    converges everywhere, so all disagreement is the scheme's, and extragradient disagrees least."""
+    converges everywhere, so all disagreement is the scheme's, and extragradient disagrees least
+    (the over-covered (tau, kappa) map runs in the full mode)."""
     results = load("gda_against_flow").main(["--quick", "--out", str(tmp_path)])
     for study in results.values():
         assert min(study["category_agreement"].values()) >= 0.95
         assert min(study["phase_agreement"].values()) >= 0.95
     balanced = results["tau_reg"]["predicted_disagreeing_fraction"]
     assert balanced["extragradient"] < balanced["optimistic"] < balanced["simultaneous"]
-    assert results["tau_kappa"]["boundaries"]["flow"] > 0  # the over-covered point's own Hopf line
-    for name in ("tau_reg", "tau_kappa"):
-        assert_figure(tmp_path / f"against_flow_{name}.png")
+    assert_figure(tmp_path / "against_flow_tau_reg.png")
