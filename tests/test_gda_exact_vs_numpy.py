@@ -74,12 +74,12 @@ def test_saved_field_reads_back_in_float32():
     """A field saved by a float32 run is found at the plotting grid's float32 points."""
     import jax.numpy as jnp
 
-    from dualflow.plotting.fields import _grid
+    from dualflow.players.saved import planar_grid
 
     grid = df.FieldGrid((-1.3, -2.0), (2.1, 1.7), 41)
     saved = jnp.arange(41 * 41 * 3, dtype=jnp.float32).reshape(41 * 41, 3)
     for num in (41, 11):
-        _, _, z = _grid(*grid.window, num)
+        _, _, z = planar_grid(*grid.window, num)
         f, grad = grid.lookup(saved, jnp.asarray(z, dtype=jnp.float32))
         assert not np.any(np.isnan(np.asarray(f))) and not np.any(np.isnan(np.asarray(grad)))
         np.testing.assert_array_equal(np.asarray(f), np.asarray(grid.lookup(saved, jnp.asarray(z))[0]))

@@ -165,18 +165,21 @@ def _kernel_trick(game, x, masses, solver, kernel):
         return -(m * xi + game.reg * a)
 
     nd = n * d
-    step = solver.linear_map(generator_field, discriminator_field)
-    state = solver.linear_state(jnp.zeros(nd, x.dtype), jnp.zeros(nd, x.dtype))
-    flat, unravel = jax.flatten_util.ravel_pytree(state)
-    matrix = jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(step(*unravel(y)))[0])(flat)  # a linear map
-    copies = flat.size // (2 * nd)  # the state and the solver's memory of it
+
+    def linear_matrix(generator_field, discriminator_field, n_xi, n_a):
+        """The matrix of the solver's linear map on its linear state (offsets of size `n_xi`, span
+        coefficients of size `n_a`, and the solver's memory of each), flattened."""
+        step = solver.linear_map(generator_field, discriminator_field)
+        flat, unravel = jax.flatten_util.ravel_pytree(
+            solver.linear_state(jnp.zeros(n_xi, x.dtype), jnp.zeros(n_a, x.dtype))
+        )
+        return jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(step(*unravel(y)))[0])(flat)
+
+    matrix = linear_matrix(generator_field, discriminator_field, nd, nd)
+    copies = matrix.shape[0] // (2 * nd)  # the state and the solver's memory of it
     weights = jax.scipy.linalg.block_diag(jnp.eye(copies * nd, dtype=x.dtype), *[gram] * copies)
     # the rest h alone, -lambda h (and the solver's memory of it): its dominant factor
-    rest_step = solver.linear_map(lambda xi, h: xi, lambda h, xi: -game.reg * h)
-    rest_state = solver.linear_state(jnp.zeros(0, x.dtype), jnp.zeros(1, x.dtype))
-    rest_flat, rest_unravel = jax.flatten_util.ravel_pytree(rest_state)
-    rest_matrix = jax.jacfwd(lambda y: jax.flatten_util.ravel_pytree(rest_step(*rest_unravel(y)))[0])(rest_flat)
-    rest_modes = jnp.linalg.eigvals(rest_matrix)
+    rest_modes = jnp.linalg.eigvals(linear_matrix(lambda xi, h: xi, lambda h, xi: -game.reg * h, 0, 1))
     rest = jnp.real(rest_modes[jnp.argmax(jnp.abs(rest_modes) if solver.discrete else jnp.real(rest_modes))])  # real
     return matrix, rest, weights, residual, copies * nd
 

@@ -13,6 +13,16 @@ from ..validation import check_int
 from .base import AbstractDiscriminator
 
 
+def planar_grid(xlim, ylim, num: int):
+    """`(xs, ys, points)`: `num` coordinates along each axis of the window and the `(num * num, 2)`
+    grid points, rows along $x_2$: the one ordering of every heat-map and arrow grid (the drawing
+    functions) and of a `FieldGrid` (so that drawn points are found among the saved ones)."""
+    (x0, x1), (y0, y1) = xlim, ylim
+    xs, ys = np.linspace(x0, x1, num), np.linspace(y0, y1, num)
+    gx, gy = np.meshgrid(xs, ys)  # (num, num), rows along y
+    return xs, ys, np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
 def _floats(values) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
 
@@ -55,17 +65,10 @@ class FieldGrid(eqx.Module):
         """`((x_min, x_max), (y_min, y_max))`, as the plotting functions take it."""
         return (self.lower[0], self.upper[0]), (self.lower[1], self.upper[1])
 
-    def axes(self, num: int | None = None):
-        """The coordinates along each axis (`num` per axis, default `n`)."""
-        num = self.n if num is None else num
-        return np.linspace(self.lower[0], self.upper[0], num), np.linspace(self.lower[1], self.upper[1], num)
-
     @property
     def points(self) -> np.ndarray:
-        """`(n * n, 2)` grid points, rows along $x_2$."""
-        xs, ys = self.axes()
-        gx, gy = np.meshgrid(xs, ys)
-        return np.stack([gx.ravel(), gy.ravel()], axis=1)
+        """`(n * n, 2)` grid points, rows along $x_2$ (`planar_grid`)."""
+        return planar_grid(*self.window, self.n)[2]
 
     def arrow_counts(self) -> list[int]:
         """The arrow-grid sizes `m` whose points are all grid points ($(n - 1)$ divisible by $(m - 1)$)."""

@@ -22,7 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..analysis.fields import discriminator_field
-from .fields import FIELD_LABEL, _grid, draw_field
+from ..players.saved import planar_grid
+from .fields import FIELD_LABEL, draw_field
 from .particles import _runs, _window, nearest_saved_index
 
 __all__ = ["AnimationFiles", "animate_runs", "frame_times"]
@@ -226,8 +227,8 @@ def _frame_title(times, fields, frame: int) -> str:
 
 def _field_frames(field, runs, chosen, xlim, ylim, grid, arrows, field_scale):
     """Heat-map values and arrows of every panel at every frame, and their common scales."""
-    xs, ys, z = _grid(xlim, ylim, grid)
-    axs, ays, za = _grid(xlim, ylim, arrows)
+    xs, ys, z = planar_grid(xlim, ylim, grid)
+    axs, ays, za = planar_grid(xlim, ylim, arrows)
     values = {}
     for label, sol in runs:
         cache, frames = {}, []

@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..analysis.fields import discriminator_field
+from ..players.saved import planar_grid
 from .particles import _window
 
 __all__ = ["plot_field_panel", "plot_final_state"]
@@ -32,12 +33,6 @@ __all__ = ["plot_field_panel", "plot_final_state"]
 FIELD_CMAP = "RdBu_r"
 #: Label of its colour bar.
 FIELD_LABEL = "discriminator $f(z)$"
-
-
-def _grid(xlim, ylim, num):
-    xs, ys = np.linspace(*xlim, num), np.linspace(*ylim, num)
-    gx, gy = np.meshgrid(xs, ys)  # (num, num), rows along y
-    return xs, ys, np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 
 def _planar(name, array):
@@ -110,9 +105,9 @@ def plot_field_panel(
     ax = target.add_subplot() if isinstance(target, Figure) else target
     xlim, ylim = window if window is not None else _window([points_np, data])
 
-    xs, ys, z = _grid(xlim, ylim, grid)
+    xs, ys, z = planar_grid(xlim, ylim, grid)
     f, _ = discriminator_field(game, disc_state, points, masses, z)
-    ax_, ay_, za = _grid(xlim, ylim, arrows)
+    ax_, ay_, za = planar_grid(xlim, ylim, arrows)
     _, velocity = discriminator_field(game, disc_state, points, masses, za)
     draw_field(
         ax,
