@@ -211,3 +211,30 @@ def test_decoupled_proximal_step_matches_the_history_and_joint_is_refused():
     np.testing.assert_allclose(np.asarray(a.points), np.asarray(b.points), rtol=0, atol=1e-8)
     with pytest.raises(ValueError, match="SpectralRKHS holds .* too large for a dense Newton solve"):
         df.solve(games[0], df.Measure(x, q), df.ProximalGDA(lr_g=LR_G, lr_d=LR_D, coupling="joint"), n_steps=2)
+
+
+def test_a_large_lattice_saves_f_on_a_grid_and_a_small_one_its_coefficients():
+    """A lattice of more than `SMALL_TRACE` numbers is not saved at every save (it would be
+    139 MB for the 5 x 5 grid's 293^2 modes over 101 saves): the run saves f on a `FieldGrid`
+    instead, equal to the never-truncated NumPy GDA's witness there; a small lattice is its own
+    trace, from which f is redrawn."""
+    from dualflow.players.base import SMALL_TRACE
+
+    y, p, x, q = _problem()
+    lr_g = LR_G / 10  # at sigma = 0.2 the steps of LR_G amplify rounding 10-fold every two steps
+    solver = df.GDA(lr_g=lr_g, lr_d=LR_D, order="alternating_d_first")
+    grid = df.FieldGrid.around(np.concatenate([y, x]), 9)
+    for sigma, small in ((0.2, False), (SIGMA, True)):
+        game = df.KernelGame(df.Measure(y, p), df.SpectralRKHS(df.Gaussian(sigma)), reg=REG)
+        prepared = game.discriminator.prepared(game, jnp.asarray(x))
+        assert prepared.redrawable is small and (2 * prepared.lattice.size <= SMALL_TRACE) is small
+        sol = df.solve(game, df.Measure(x, q), solver, n_steps=40, save_every=10, field_grid=None if small else grid)
+        if small:
+            assert sol.discriminator_trace.shape == (5, 2) + (prepared.lattice.modes,) * 2
+            continue
+        assert sol.discriminator_trace is None
+        _, fields = numpy_gda(
+            y, p, x, q, "alternating_d_first", 1, 40, q, sigma=sigma, reg=REG, lr_g=lr_g, lr_d=LR_D,
+            probe=grid.points,
+        )  # fmt: skip
+        np.testing.assert_allclose(np.asarray(sol.field), fields[::10], rtol=0, atol=1e-8)

@@ -27,6 +27,11 @@ from .ascent import implicit_ascent
 OPTIMISM = optax.scale_by_optimistic_gradient(alpha=1.0, beta=1.0)
 
 
+#: The most numbers a discriminator state may hold to be saved whole at every save (`trace`): 64 KiB
+#: per save in float64, about the size of $(f, \nabla f)$ on a 41 x 41 drawing grid.
+SMALL_TRACE = 2**13
+
+
 def moved(game, state, direction, rate):
     r"""$\Pi(\theta + \eta\,d)$ for a finite state: the payoff's projection of the state moved by `rate`
     along `direction` (same pytree structure)."""
@@ -48,12 +53,16 @@ class AbstractDiscriminator(eqx.Module):
     #: How `linearize(method="auto")` linearizes games with this player: `"kernel"` (the kernel
     #: trick on the player's radial kernel) or `"jacfwd"` (autodiff of a finite state).
     linearization: ClassVar[str] = "jacfwd"
-    #: True when the discriminator can be redrawn at every save from what a run saves anyway (a small
-    #: state in its trace, or no state); otherwise a study saves it on a grid (`solve(..., field_grid=)`).
-    redrawable: ClassVar[bool] = False
     #: True when the state is a history of pushes (no finite time derivative): `DualFlow` then
     #: integrates by the history quadrature on fixed steps instead of an adaptive ODE solve.
     flows_by_history: ClassVar[bool] = False
+
+    @property
+    def redrawable(self) -> bool:
+        """True when the discriminator can be redrawn at every save from what a run saves anyway: its
+        whole state in the `trace` (at most `SMALL_TRACE` numbers) or no state. Otherwise a study
+        saves $f$ on a grid (`solve(..., field_grid=)`). Known once the player is `prepared`."""
+        return False
 
     def capacity(self, n_pushes: int, decay) -> int:
         """History slots a run of `n_pushes` pushes needs (sized before compilation; `decay` per

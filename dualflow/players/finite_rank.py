@@ -12,7 +12,7 @@ import optimistix as optx
 
 from ..kernels.features import AbstractFeatureMap
 from .ascent import inverse_reg, parameter_ascent
-from .base import AbstractDiscriminator
+from .base import SMALL_TRACE, AbstractDiscriminator
 
 
 class FiniteRankState(eqx.Module):
@@ -39,7 +39,6 @@ class FiniteRank(AbstractDiscriminator):
     """
 
     supports_constraints: ClassVar[bool] = True
-    redrawable: ClassVar[bool] = True  # theta is the trace
     features: AbstractFeatureMap
     #: $\sum_i p_i h_r'\,\phi(y_i)$ of the game's data for payoffs linear in $f$ (constant over a run),
     #: computed once per run by `solve` instead of at every right-hand-side evaluation; `None`: recompute.
@@ -106,12 +105,17 @@ class FiniteRank(AbstractDiscriminator):
         real = (game.data.masses * game.payoff.real_slope(phi_y @ state.theta)) @ phi_y
         return real + fake - game.reg * state.theta
 
+    @property
+    def redrawable(self):
+        """True for at most `SMALL_TRACE` features: $\theta$ is then the trace."""
+        return self.features.n_features <= SMALL_TRACE
+
     def trace(self, state):
-        r"""$\theta$ itself."""
-        return state.theta
+        r"""$\theta$ itself where it is small (`redrawable`), otherwise nothing."""
+        return state.theta if self.redrawable else None
 
     def state_from_trace(self, trace):
-        return FiniteRankState(jnp.asarray(trace))
+        return None if trace is None else FiniteRankState(jnp.asarray(trace))
 
     def ascent_residual(self, game, state, x, masses):
         return jnp.max(jnp.abs(self._ascent_theta(game, state, x, masses)))

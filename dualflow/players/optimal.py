@@ -21,7 +21,11 @@ class AbstractOptimalDiscriminator(AbstractDiscriminator):
     (the fast-discriminator limit), so it has no state, no ascent step and no time derivative."""
 
     requires_linear_payoff: ClassVar[bool] = True
-    redrawable: ClassVar[bool] = True  # stateless: the witness follows from the saved particles
+
+    @property
+    def redrawable(self):
+        """Always: stateless, the witness follows from the saved particles."""
+        return True
 
     def init(self, game, x, masses, capacity):
         return None

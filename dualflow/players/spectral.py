@@ -38,7 +38,7 @@ from ..kernels.radial import AbstractRadialKernel
 from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
 from ..validation import check_positive
 from .ascent import best_response_slopes, geometric_sum, inverse_reg
-from .base import AbstractDiscriminator
+from .base import SMALL_TRACE, AbstractDiscriminator
 
 
 class SpectralState(eqx.Module):
@@ -86,7 +86,6 @@ class SpectralRKHS(AbstractDiscriminator):
 
     linearization: ClassVar[str] = "kernel"
     joint_proximal: ClassVar[bool] = False
-    redrawable: ClassVar[bool] = True  # the lattice coefficients are the trace
     kernel: AbstractRadialKernel
     tol: float = eqx.field(static=True, default=1e-10, converter=float)
     box: tuple[float, float] | None = eqx.field(static=True, default=None, converter=check_box)
@@ -192,9 +191,17 @@ class SpectralRKHS(AbstractDiscriminator):
         direction = self.ascent_direction(game, state, x, masses)
         return jnp.max(jnp.abs(self._function(direction.complex(), z)[0]))
 
+    @property
+    def redrawable(self):
+        """True for a lattice of at most `SMALL_TRACE` real numbers ($2G$): its coefficients are then
+        the trace. A larger lattice (the 5 x 5 grid at bandwidth 0.25 has $293^2$ modes, 139 MB over
+        101 saves) is drawn from $f$ saved on a grid instead."""
+        return self.lattice is not None and 2 * self.lattice.size <= SMALL_TRACE
+
     def trace(self, state):
-        """The whole state (so that $f$ can be drawn at every save)."""
-        return state.coefs
+        """The whole state where it is small (`redrawable`), so that $f$ can be drawn at every save;
+        otherwise nothing."""
+        return state.coefs if self.redrawable else None
 
     def state_from_trace(self, trace):
-        return SpectralState(jnp.asarray(trace))
+        return None if trace is None else SpectralState(jnp.asarray(trace))

@@ -50,7 +50,7 @@ def field_arrows(grid: FieldGrid) -> int:
 def field_grid_for(cfg: StudyConfig, game, data, x0, seed):
     """The `FieldGrid` on which the run of `seed` saves its discriminator, or `None`: only the first
     seed's runs are drawn, and only players that cannot be redrawn from their trace need one
-    (`AbstractDiscriminator.redrawable`). The window holds the data and the initial particles with a
+    (`AbstractDiscriminator.redrawable`; `game` is prepared). The window holds the data and the initial particles with a
     third of their extent as room on each side; particles that go further leave the panels."""
     if seed != cfg.seeds[0] or not cfg.data["outputs"]["figures"] or game.discriminator.redrawable:
         return None
