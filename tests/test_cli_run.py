@@ -24,7 +24,7 @@ def test_run_quick_writes_the_results_folder(tmp_path, capsys):
     assert_json(out / "config.json", ("name", "target", "discriminator", "dynamics", "sweep"))
     assert_npz(out / "arrays.npz", ("ts", "n_covered", "occupancy", "points", "result"))
     table = (out / "table.md").read_text().splitlines()
-    assert "covered modes" in table[0] and len(table) == 2 + len(summary["settings"])
+    assert "covered modes" in table[0] and len(table) == 2 + len(summary["settings"]) * len(summary["dynamics"])
     for name in ("coverage_table.png", "coverage_over_time.png"):
         assert_figure(out / name)  # and its .svg
     animations, panels = list(out.glob("animation_*.gif")), list(out.glob("panels_*.png"))

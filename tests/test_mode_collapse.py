@@ -258,7 +258,31 @@ def check_results_folder(out, summary):
                 "results",
                 "n_failed",
             }
-    assert "| kappa |" in (out / "table.md").read_text()
+    check_table(out, on_disk)
+
+
+def check_table(out, summary):
+    """`table.md`: one row per setting and dynamics whose cells are the summary's seed statistics."""
+    from dualflow.experiments.runners.measure import TABLE_COLUMNS
+
+    lines = (out / "table.md").read_text().splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert header[:3] == ["kappa", "dynamics", "covered modes at T (of 8)"]
+    assert len(lines) == 2 + 3 * 2 and len(header) == 2 + len(TABLE_COLUMNS)
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    for row, (entry, dyn) in zip(rows, [(e, d) for e in summary["settings"] for d in ("flow", "gda")]):
+        stats = entry["dynamics"][dyn]
+        assert row[0] == entry["label"].split("=")[-1].strip() and row[1].startswith(stats["label"])
+        for cell, (name, _, fmt) in zip(row[2:], TABLE_COLUMNS):
+            s = stats[name]
+            if s["mean"] is None:
+                assert cell == "n/a"
+                continue
+            mean, std = (float(v) for v in cell.split(" [")[0].split(" ± "))
+            assert mean == pytest.approx(s["mean"], abs=0.51 * 10 ** -int(fmt[1]))
+            assert std == pytest.approx(s["std"], abs=0.51 * 10 ** -int(fmt[1]))
+            if name == "n_covered":
+                assert cell.endswith(f"[{s['min']:.0f}, {s['max']:.0f}]")
 
 
 def check_failed_runs_are_recorded(summary):

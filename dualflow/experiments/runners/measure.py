@@ -186,31 +186,50 @@ def _nan(value):
     return math.nan if value is None or isinstance(value, str) else float(value)
 
 
+#: The columns of `table.md` after the setting and the dynamics: (summary key, header, format).
+#: Covered modes are shown as mean ± std [min, max] over seeds, the others as mean ± std.
+TABLE_COLUMNS = (
+    ("n_covered", "covered modes at T", ".1f"),
+    ("coverage_late_worst", "worst covered, t ≥ T/2", ".1f"),
+    ("coverage_late_mean", "mean covered, t ≥ T/2", ".1f"),
+    ("high_quality_fraction", "on a mode at T", ".2f"),
+    ("between_modes_late", "between modes, t ≥ T/2", ".2f"),
+    ("hop_rate", "hops per particle per unit time", ".3f"),
+    ("precision", "precision", ".2f"),
+    ("recall", "recall", ".2f"),
+    ("density", "density", ".2f"),
+    ("coverage", "coverage (prdc)", ".2f"),
+)
+
+
+def _table_cell(stats: dict, name: str, fmt: str) -> str:
+    s = stats[name]
+    if s["mean"] is None:
+        return "n/a"
+    cell = f"{s['mean']:{fmt}} ± {s['std']:{fmt}}"
+    return cell + f" [{s['min']:.0f}, {s['max']:.0f}]" if name.startswith("n_covered") else cell
+
+
 def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:
-    """Covered modes (mean ± std [min, max] over seeds) and the high-quality fraction per
-    setting (rows) and dynamics (columns), as a Markdown table."""
-    compare = cfg.data["dynamics"]["compare"]
+    """One row per setting and dynamics: covered modes at the end (mean ± std [min, max] over
+    seeds), at their worst and on average over the second half of the run, the fraction of
+    particles on a mode at the end and between modes over the second half, the hop rate, and
+    precision / recall / density / coverage at the last save (`TABLE_COLUMNS`), as Markdown."""
     names = [name for name, _ in cfg.axes]
     n_modes = centres_of(cfg).shape[0]
-    header = (
-        names
-        + [f"{DYNAMICS_LABELS[d]}: covered modes (of {n_modes})" for d in compare]
-        + [f"{DYNAMICS_LABELS[d]}: high-quality fraction" for d in compare]
-    )
+    header = names + ["dynamics"] + [title for _, title, _ in TABLE_COLUMNS]
+    header[len(names) + 1] += f" (of {n_modes})"
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for setting, entry in zip(cfg.settings, summary_settings):
-        cells = [format_value(setting[name]) for name in names]
-        for d in compare:
-            s = entry["dynamics"][d]["n_covered"]
-            fails = entry["dynamics"][d]["n_failed"]
-            cell = "n/a" if s["mean"] is None else f"{s['mean']:.1f} ± {s['std']:.1f} [{s['min']:.0f}, {s['max']:.0f}]"
-            if fails:
-                cell += f" ({fails} failed: {', '.join(k for k in entry['dynamics'][d]['results'] if k not in ('SUCCESSFUL', 'STATIONARY'))})"
-            cells.append(cell)
-        for d in compare:
-            s = entry["dynamics"][d]["high_quality_fraction"]
-            cells.append("n/a" if s["mean"] is None else f"{s['mean']:.2f} ± {s['std']:.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
+        for d in cfg.data["dynamics"]["compare"]:
+            stats = entry["dynamics"][d]
+            label = DYNAMICS_LABELS[d]
+            if stats["n_failed"]:
+                failed = ", ".join(k for k in stats["results"] if k not in ("SUCCESSFUL", "STATIONARY"))
+                label += f" ({stats['n_failed']} failed: {failed})"
+            cells = [format_value(setting[name]) for name in names] + [label]
+            cells += [_table_cell(stats, name, fmt) for name, _, fmt in TABLE_COLUMNS]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -36,7 +36,8 @@ failed runs never stop the study.
 - `summary.json`: per setting and dynamics the mean, std, min, max and per-seed values of the
   final metrics and hops, the result codes; per run its result, steps and timings; seeds,
   versions of dualflow and jax, platform, total timings.
-- `table.md`: the covered-modes table (mean ± std [min, max]) in Markdown.
+- `table.md`: one row per setting and dynamics with the end-state, late-time and prdc metrics
+  over seeds (`measure.TABLE_COLUMNS`), in Markdown.
 - `arrays.npz`: saved times, metrics over time and subsampled positions, shaped
   `(*sweep shape, dynamics, seeds, ...)` (see `ARRAYS_DOC` in the module).
 - Figures: `coverage_table.png` (covered modes over the sweep; two axes: one heat map per
