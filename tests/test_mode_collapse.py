@@ -160,10 +160,15 @@ def test_shipped_configs_validate(path):
 
 def test_ring8_kappa_config_sweeps_kappa_to_infinity_with_five_seeds():
     cfg = load_study(ROOT / "examples" / "configs" / "ring8_kappa.toml")
-    assert cfg.axes == [("kappa", [0.1, 0.3, 1.0, 3.0, 10.0, 100.0, math.inf]), ("discriminator", ["spectral", "rff"])]
+    assert cfg.axes == [
+        ("kappa", [0.1, 0.3, 1.0, 3.0, 10.0, 100.0, math.inf]),
+        ("discriminator", ["spectral", "rff:256", "rff:4096"]),
+    ]
     assert len(cfg.seeds) >= 5 and cfg.data["dynamics"]["compare"] == ["flow", "gda"]
     assert cfg.data["generator"]["n_particles"] >= 512 and cfg.data["dynamics"]["t1"] >= 100
-    assert cfg.parameters({"kappa": 1.0, "discriminator": "rff"})["kind"] == "rff"
+    for count in (256, 4096):
+        params = cfg.parameters({"kappa": 1.0, "discriminator": f"rff:{count}"})
+        assert params["kind"] == "rff" and params["n_features"] == count
 
 
 # ---- the games a config builds ---------------------------------------------------------------
