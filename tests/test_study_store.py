@@ -101,8 +101,15 @@ def test_a_wider_sweep_reuses_the_runs_already_in_the_folder(tmp_path, monkeypat
     assert solves["n"] == 4  # only kappa = inf: 2 dynamics x 2 seeds
     err = capsys.readouterr().err
     assert "4 already in" in err and "4 to run" in err
+    assert "4 run(s) in" in err and "4 finished run(s) reused" in err  # the timings say what this call ran
     summary = json.loads((out / "summary.json").read_text())
     assert summary["axes"] == [{"name": "kappa", "values": [1.0, "inf"]}] and len(summary["runs"]) == 8
+    timings = summary["timings_s"]
+    ran_now = sum(r["solve_s"] for r in summary["runs"] if r["setting"] == {"kappa": "inf"})
+    assert timings["this_call_solve_s"] == pytest.approx(ran_now, abs=1e-3) and timings["solve_s"] > ran_now
+    assert main(["plot", str(out)]) == 0
+    assert "nothing run (8 finished runs redrawn)" in capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text())["timings_s"]["this_call_solve_s"] == 0
 
 
 def test_another_study_in_the_same_folder_is_refused_and_fresh_starts_over(tmp_path, capsys):

@@ -148,6 +148,7 @@ def run_study(
         f"N = {d['generator']['n_particles']}, T = {d['dynamics']['t1']:g}, {n_segments(cfg)} segment(s) per run"
     )
     problems = {}
+    ran = {"runs": 0, "solve_s": 0.0, "metrics_s": 0.0}  # what this call ran
     with tqdm(
         total=len(jobs),
         initial=len(jobs) - len(todo),
@@ -212,9 +213,12 @@ def run_study(
                 },
             )
             bar.update(1)
+            ran["runs"] += 1
+            ran["solve_s"] += solve_s
+            ran["metrics_s"] += metrics_s
             say(
                 f"({count}/{len(todo)}) {setting_label(setting) or 'base'}, {DYNAMICS_LABELS[dynamics]}, seed {seed}: "
-                f"{sol.result_name} in {solve_s:.1f} s (+{metrics_s:.1f} s metrics); "
+                f"{sol.result_name} in {_duration(solve_s)} (+{_duration(metrics_s)} metrics); "
                 + (
                     f"{final['n_covered']:.0f}/{centres.shape[0]} modes covered, "
                     f"{final['high_quality_fraction']:.0%} high quality, "
@@ -224,7 +228,12 @@ def run_study(
                 ),
                 bar,
             )
-    return finish_study(cfg, out, log=log, started=start, store=store)
+    return finish_study(cfg, out, log=log, started=start, store=store, ran=ran)
+
+
+def _duration(seconds: float) -> str:
+    """`12.3 s`, or `40 ms` below a second (a run reusing a compiled program takes milliseconds)."""
+    return f"{seconds:.1f} s" if seconds >= 1 else f"{1000 * seconds:.0f} ms"
 
 
 def _sayer(log: bool):
@@ -365,8 +374,9 @@ def _study_summary(cfg: StudyConfig, summary_settings: list, runs: list, timings
         "failed_runs": len(failed),
         "runs": runs,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "timings_note": "solve_s and metrics_s: summed over the runs (whenever they ran); total_s: "
-        "this call, which may have reused finished runs",
+        "timings_note": "solve_s and metrics_s: summed over every run of the study, whenever it ran; "
+        "this_call_solve_s and this_call_metrics_s: the runs this call made (0 for a redraw by `dualflow "
+        "plot`); plots_s: figures and animation; total_s: this call",
         "versions": versions(),
         "platform": {
             "system": platform.platform(),
@@ -378,10 +388,13 @@ def _study_summary(cfg: StudyConfig, summary_settings: list, runs: list, timings
 
 
 @float64
-def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | None = None, store=None) -> dict:
+def finish_study(
+    cfg: StudyConfig, out, *, log: bool = True, started: float | None = None, store=None, ran: dict | None = None
+) -> dict:
     """Gather a study folder's finished runs into `summary.json`, `arrays.npz`, `table.md` and the
-    figures (PNG and SVG) and the animation; used by `run_study` at the end and by `dualflow
-    plot` to redraw a folder without running anything.
+    figures (PNG and SVG) and the animation; used by `run_study` at the end (`ran`: the runs this
+    call made and their summed solve and metrics seconds) and by `dualflow plot` to redraw a folder
+    without running anything.
 
     **Returns:** the summary (as `run_study`). **Raises:** `ResultsFolderError` when a run of the
     study is missing from the folder (the study was interrupted: run it again to finish it).
@@ -425,9 +438,12 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     if d["outputs"]["animation"] and "flow" in compare and "gda" in compare:
         say("animating flow vs GDA ...")
         files.update(draw_animation(cfg, out, kept))
+    ran = ran if ran is not None else {"runs": 0, "solve_s": 0.0, "metrics_s": 0.0}
     timings = {
         "solve_s": sum(r["solve_s"] for r in runs),
         "metrics_s": sum(r["metrics_s"] for r in runs),
+        "this_call_solve_s": ran["solve_s"],
+        "this_call_metrics_s": ran["metrics_s"],
         "plots_s": time.perf_counter() - t_plots,
         "total_s": time.perf_counter() - start,
     }
@@ -436,9 +452,16 @@ def finish_study(cfg: StudyConfig, out, *, log: bool = True, started: float | No
     files["summary"] = out / "summary.json"
     summary["files"] = {k: str(v) for k, v in files.items()}
     write_json(files["summary"], summary)
+    reused = len(runs) - ran["runs"]
+    work = (
+        f"{ran['runs']} run(s) in {_duration(ran['solve_s'])} + {_duration(ran['metrics_s'])} metrics"
+        + (f", {reused} finished run(s) reused" if reused else "")
+        if ran["runs"]
+        else f"nothing run ({reused} finished runs redrawn)"
+    )
     say(
-        f"done in {timings['total_s']:.1f} s (runs {timings['solve_s']:.1f} s, metrics "
-        f"{timings['metrics_s']:.1f} s, figures {timings['plots_s']:.1f} s); {failed} failed runs. Wrote {out}"
+        f"done in {_duration(timings['total_s'])}: {work}, figures {_duration(timings['plots_s'])}; "
+        f"{failed} failed runs. Wrote {out}"
     )
     for line in markdown_table(cfg, summary_settings).splitlines():
         say(line)
