@@ -166,6 +166,9 @@ def test_ring8_kappa_config_sweeps_kappa_to_infinity_with_five_seeds():
     ]
     assert len(cfg.seeds) >= 5 and cfg.data["dynamics"]["compare"] == ["flow", "gda"]
     assert cfg.data["generator"]["n_particles"] >= 512 and cfg.data["dynamics"]["t1"] >= 100
+    quick = load_study(ROOT / "examples" / "configs" / "ring8_kappa.toml", quick=True).data["description"]
+    assert quick.startswith("Quick mode: ") and "generator.n_particles = 32 (full: 512)" in quick
+    assert "dynamics.t1 = 5 (full: 100)" in quick and quick.endswith(cfg.data["description"])
     for count in (256, 4096):
         params = cfg.parameters({"kappa": 1.0, "discriminator": f"rff:{count}"})
         assert params["kind"] == "rff" and params["n_features"] == count

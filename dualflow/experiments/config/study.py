@@ -254,11 +254,41 @@ def parse_study(
         data["name"] = name or "study"
     if data["generator"]["scale"] == 0.0:
         data["generator"]["scale"] = 0.2 if data["generator"]["init"] == "blob" else _target_rms(data["target"])
+    if quick:
+        full = check_table(raw, schema_keys, "", [], partial=False)
+        data["description"] = _quick_description(full, data)
     cfg = StudyConfig(data=data, quick=quick, source=source, source_text=source_text)
     _cross_checks(cfg, problems)
     if problems:
         raise ConfigError(problems, source)
     return cfg
+
+
+def _quick_description(full: dict, quick: dict) -> str:
+    """The quick study's description: what `--quick` changed (from the two resolved configs), then
+    the full study's own description, which no longer describes these runs word for word."""
+
+    def flat(table, prefix=""):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                yield from flat(value, f"{prefix}{key}.")
+            elif key != "description" and not prefix.startswith("outputs."):
+                yield f"{prefix}{key}", value
+
+    before = dict(flat(full))
+    changes = [
+        f"{key} = {_shown(value)} (full: {_shown(before.get(key))})"
+        for key, value in flat(quick)
+        if before.get(key) != value
+    ]
+    note = "Quick mode: " + ("; ".join(changes) if changes else "the full study's settings") + "."
+    return note + (f" The full study: {full['description']}" if full["description"] else "")
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return format_value(value) if isinstance(value, float) else str(value)
 
 
 def _with_sweep(table, sweep):
