@@ -65,6 +65,17 @@ def test_wrong_types_and_ranges_are_reported_with_their_key_paths():
     assert problems == ["sweep.kappa[1]: expected a positive number or \"inf\", received 'fast'"]
 
 
+def test_a_study_name_is_a_plain_folder_name():
+    """The name is the default output folder under dualflow-output/: a path would write elsewhere."""
+    for name in ("../../escaped-study", "/tmp/abs", "a/b", "..", ".hidden", ""):
+        problems, _ = problems_of(minimal(name=name))
+        assert problems == [
+            "name: expected a plain folder name (letters, digits, '-', '_' and '.', starting with a letter or "
+            f"digit; no path), received {name!r}"
+        ]
+    assert parse_study(minimal(name="ring8_kappa-v2.1")).name == "ring8_kappa-v2.1"
+
+
 def test_cross_checks_name_the_setting():
     problems, _ = problems_of({"sweep": {"kappa": [1.0, "inf"], "payoff": ["kernel_ipm", "logistic"]}})
     assert problems == [

@@ -132,7 +132,7 @@ ORDERS = ("simultaneous", "alternating_d_first", "alternating_g_first")
 DISTANCES = ("w2", "sinkhorn", "mmd")
 
 SCHEMA: dict = {
-    "name": Field("str", None),
+    "name": Field("folder_name", None),
     "description": Field("str", ""),
     "seeds": Field("seeds", 5),
     "precision": Field("str", "float64", choices=("float64", "float32")),

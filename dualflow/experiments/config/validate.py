@@ -100,6 +100,12 @@ def _check_list(value, where, problems, item_check, *, allow_empty=False):
     return None if any(item is None for item in out) else out
 
 
+def _plain_folder_name(name: str) -> bool:
+    """A study's `name` names its default output folder under `dualflow-output/`: no separator,
+    no `..`, nothing absolute, so that a study never writes outside that folder."""
+    return bool(name) and name[0].isalnum() and all(c.isalnum() or c in "-_." for c in name)
+
+
 def _check_value(field: Field, value, where, problems):
     kind = field.kind
     if kind == "seeds":
@@ -115,6 +121,15 @@ def _check_value(field: Field, value, where, problems):
             problems.append(f"{where}: the seeds must be distinct, received {value!r}")
             return None
         return seeds
+    if kind == "folder_name":
+        name = _check_scalar(Field("str", ""), value, where, problems)
+        if name is not None and not _plain_folder_name(name):
+            problems.append(
+                f"{where}: expected a plain folder name (letters, digits, '-', '_' and '.', starting with a "
+                f"letter or digit; no path), received {value!r}"
+            )
+            return None
+        return name
     if kind == "dynamics":
         out = _check_list(
             value, where, problems, lambda s, w: _check_scalar(Field("str", "", choices=DYNAMICS), s, w, problems)
