@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from content_checks import assert_figure
 
@@ -96,3 +97,16 @@ def test_bad_values_exit_with_status_2(tmp_path, capsys):
     assert main(["phase", "--x", "sigma:1:2:3", "--out", tmp_path]) == 2
     assert "axis" in capsys.readouterr().err
     assert main(["linearize", "--data", "0;x", "--generator", "0", "--out", tmp_path]) == 2
+
+
+def test_linearize_refuses_an_equilibrium_newton_found_out_of_the_data_reach(tmp_path, capsys):
+    args = ["linearize", "--data", "0", "--masses", "0.8;0.8", "--bandwidth", "0.5", "--reg", "0.5"]
+    args += ["--find-equilibrium", "--out", str(tmp_path / "lin")]
+    assert main([*args, "--generator", "0.1;-0.2"]) == 2
+    err = capsys.readouterr().err
+    assert "--find-equilibrium: Newton carried generator point(s) [0, 1]" in err and "out of the data's reach" in err
+    assert not (tmp_path / "lin" / "linearization.json").exists()
+    assert main([*args, "--generator", "0.3;-0.3"]) == 0
+    report = json.loads((tmp_path / "lin" / "linearization.json").read_text())
+    assert report["equilibrium"]["converged"]
+    assert np.abs(report["equilibrium"]["points"]).ravel() == pytest.approx([0.27985] * 2, abs=1e-4)

@@ -176,6 +176,21 @@ def test_collapse_radius_is_the_equilibrium_found_by_newton():
     assert np.isnan(float(ip.collapse_radius(0.4, 1.0, sigma)))  # 2w <= p: no such configuration
 
 
+def test_newton_carried_out_of_the_data_reach_is_not_converged():
+    """From (0.1, -0.2) Newton runs to about -11.9 and 12.6, twenty bandwidths out, where the
+    gradient is 1e-120 because the witness is flat: reported as escaped, not converged; a lone
+    point that starts far away stays a legitimate (stuck) equilibrium."""
+    game = df.KernelGame(df.Measure(jnp.zeros((1, 1))), df.ExactRKHS(df.Gaussian(0.5)), reg=0.5)
+    eq = find_equilibrium(game, df.Measure(jnp.array([[0.1], [-0.2]]), jnp.full(2, 0.8)))
+    assert np.all(np.abs(np.asarray(eq.points)) > 10) and float(eq.residual) < 1e-100
+    assert np.asarray(eq.escaped).tolist() == [True, True] and not bool(eq.converged)
+    good = find_equilibrium(game, df.Measure(jnp.array([[0.3], [-0.3]]), jnp.full(2, 0.8)))
+    assert bool(good.converged) and not np.any(np.asarray(good.escaped))
+    assert np.abs(np.asarray(good.points)).ravel() == pytest.approx([float(ip.collapse_radius(0.8, 1.0, 0.5))] * 2)
+    lone = find_equilibrium(game, df.Measure(jnp.array([[30.0]]), jnp.ones(1)))
+    assert bool(lone.converged) and not bool(lone.escaped[0])
+
+
 def test_general_equilibrium_linearization_matches_simulation():
     """No isolation: two true points a bandwidth apart, three generated points found by Newton;
     the dominant rate of the exact nonlinear dynamics equals the linearization's."""

@@ -12,6 +12,12 @@ to translate) do not stop it. Which equilibrium is found depends on the start: a
 started on a true point stays collapsed, two points started near $\pm r$ around an
 over-covered true point find the approximate mode collapse, a point far from the data is a
 lone stuck point. The velocity convention does not matter (the conditions have no weights).
+
+Newton may also run off to where the data's kernel is negligible: there $\nabla f^* \approx 0$
+for a trivial reason (a residual of $10^{-120}$ at twenty bandwidths), not an equilibrium
+of interest. A particle that started within the data's reach and ends outside it
+($\max_i K(x_j, y_i) < $ `REACH` $K(0)$) is reported in `Equilibrium.escaped`, and the search
+then does not count as converged.
 """
 
 from __future__ import annotations
@@ -25,14 +31,20 @@ import optimistix as optx
 from ..games.kernel_game import KernelGame, check_game_and_measure
 from ..measures.measure import Measure
 from ..validation import check_int, check_positive, is_concrete
-from .witness import best_response_witness
+from .witness import best_response_witness, kernel_function
+
+#: A particle is out of the data's reach where every data point's kernel is below this fraction
+#: of the kernel's peak $K(0)$.
+REACH = 1e-6
 
 
 class Equilibrium(eqx.Module):
     """Result of `find_equilibrium` (carries its diagnostics instead of raising under jit).
 
     **Fields:** `points` `(N, d)`, `masses` `(N,)`, `residual` ($\\max_j|\\nabla f^*(x_j)|$),
-    `converged` (residual below `atol`), `num_steps` (Newton iterations).
+    `converged` (residual below `atol` and no particle `escaped`), `num_steps` (Newton
+    iterations), `escaped` `(N,)`: the particles Newton moved out of the data's reach (module
+    docstring), where the residual is small only because the witness is flat.
     """
 
     points: jax.Array
@@ -40,6 +52,7 @@ class Equilibrium(eqx.Module):
     residual: jax.Array
     converged: jax.Array
     num_steps: jax.Array
+    escaped: jax.Array
 
     @property
     def measure(self) -> Measure:
@@ -67,7 +80,8 @@ def find_equilibrium(
       against `atol` (scaled by the witness's size, $\max(1, |f^*|_\infty)$).
     - `max_steps`: Newton iterations.
 
-    **Returns:** an `Equilibrium`.
+    **Returns:** an `Equilibrium`; where Newton carried a particle out of the data's reach
+    (`escaped`), it is not `converged`: start closer to the configuration of interest.
 
     **Example:**
 
@@ -102,6 +116,20 @@ def _newton(game, x0, masses, atol, rtol, max_steps):
     x = sol.value
     size = jnp.maximum(1.0, jnp.max(jnp.abs(jax.vmap(best_response_witness(game, x, masses))(x))))
     res = jnp.max(jnp.abs(residual(x, None)))
+    escaped = _out_of_reach(game, x) & ~_out_of_reach(game, x0)
     return Equilibrium(
-        points=x, masses=masses, residual=res, converged=res <= atol * size, num_steps=sol.stats["num_steps"]
+        points=x,
+        masses=masses,
+        residual=res,
+        converged=(res <= atol * size) & ~jnp.any(escaped),
+        num_steps=sol.stats["num_steps"],
+        escaped=escaped,
     )
+
+
+def _out_of_reach(game, x):
+    """`(N,)`: True where every data point's kernel at the particle is below `REACH` of its peak."""
+    kernel = kernel_function(game.discriminator)
+    peak = kernel(game.data.points[0], game.data.points[0])
+    reach = jax.vmap(lambda z: jnp.max(jax.vmap(lambda y: kernel(z, y))(game.data.points)))(x)
+    return reach < REACH * peak

@@ -115,6 +115,14 @@ def run_linearize(config: LinearizeConfig) -> dict:
     report: dict[str, Any] = {}
     if config.find_equilibrium:
         eq = find_equilibrium(game, generator)
+        escaped = np.flatnonzero(np.asarray(eq.escaped))
+        if escaped.size:
+            raise ValueError(
+                f"--find-equilibrium: Newton carried generator point(s) {escaped.tolist()} from --generator to "
+                f"{np.asarray(eq.points)[escaped].tolist()}, out of the data's reach (every data point's kernel "
+                "below 1e-6 of its peak), where the witness is flat and its gradient vanishes trivially; that "
+                "is no equilibrium of interest. Start closer to the data."
+            )
         report["equilibrium"] = {
             "points": np.asarray(eq.points).tolist(),
             "converged": bool(eq.converged),
