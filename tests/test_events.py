@@ -78,6 +78,14 @@ def test_progress_meter_prints(capfd):
     assert "GDA steps: 20/20" in capfd.readouterr().err
 
 
+def test_progress_meter_prints_a_line_per_tenth_when_stderr_is_no_terminal(capfd):
+    """Captured stderr is not a terminal: 300 saves give one whole line per tenth, no carriage returns."""
+    df.solve(df.bilinear(1.0), ONE, df.GDA(0.01, 0.01), n_steps=300, save_every=1, progress=True)
+    err = capfd.readouterr().err
+    assert "\r" not in err
+    assert err.splitlines() == [f"GDA steps: {30 * k}/300 ({10 * k:5.1f}%)" for k in range(1, 11)]
+
+
 def test_saves_after_an_early_end_repeat_the_last_state_for_every_solver():
     """One rule for both families: past the end, a save holds the final state at the end time.
     Bilinear simultaneous GDA grows by 2 per step (tau = s = 1); the flow's end is a step budget."""

@@ -109,7 +109,7 @@ def guarded_loop(
     def block(state, i):
         state, _ = jax.lax.scan(one_step, state, None, length=steps_per_save)
         if progress_label is not None:
-            report(progress_label, (i + 1) * steps_per_save, (n_saves - 1) * steps_per_save)
+            report(progress_label, (i + 1) * steps_per_save, (n_saves - 1) * steps_per_save, steps_per_save)
         x = points(state.g)
         return state, (x, summary(x, state.disc), state.t)
 
