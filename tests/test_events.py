@@ -84,6 +84,9 @@ def test_progress_meter_prints_a_line_per_tenth_when_stderr_is_no_terminal(capfd
     err = capfd.readouterr().err
     assert "\r" not in err
     assert err.splitlines() == [f"GDA steps: {30 * k}/300 ({10 * k:5.1f}%)" for k in range(1, 11)]
+    df.solve(df.bilinear(1.0), ONE, df.DualFlow(), t1=5.0, progress=True)
+    lines = capfd.readouterr().out.splitlines()  # diffrax's text meter: a percentage per tenth
+    assert 2 <= len(lines) <= 12 and lines[-1] == "100.00%"
 
 
 def test_saves_after_an_early_end_repeat_the_last_state_for_every_solver():

@@ -3,6 +3,7 @@ r"""The continuous dual flow as a solver (diffrax underneath)."""
 from __future__ import annotations
 
 import math
+import sys
 from typing import ClassVar
 
 import diffrax
@@ -148,5 +149,13 @@ class DualFlow(AbstractSolver):
             ),
             max_steps=max_steps,
             throw=False,
-            progress_meter=diffrax.TextProgressMeter() if progress else diffrax.NoProgressMeter(),
+            progress_meter=_progress_meter(progress),
         )
+
+
+def _progress_meter(progress: bool):
+    """diffrax's tqdm bar on a terminal; elsewhere a line at every tenth of the horizon (its text
+    meter's default prints fifty)."""
+    if not progress:
+        return diffrax.NoProgressMeter()
+    return diffrax.TqdmProgressMeter() if sys.stderr.isatty() else diffrax.TextProgressMeter(minimum_increase=0.1)
