@@ -129,3 +129,15 @@ def test_python_dash_m_entry_point(monkeypatch, capsys):
         runpy.run_module("dualflow", run_name="__main__")
     assert exit_info.value.code == 0
     assert "demo" in capsys.readouterr().out
+
+
+def test_demo_says_every_file_it_wrote(demo_run):
+    """The closing line names every figure (and that each has its SVG), the animation and the data files."""
+    from dualflow.experiments.runners.demo import _files_written
+
+    out = demo_run[0]
+    line = _files_written(json.loads((out / "summary.json").read_text())["files"])
+    assert line.startswith(f"Wrote {out}/: ") and "(each also as .svg)" in line
+    listed = {name.strip(" ,;") for name in line.split(": ", 1)[1].replace("(each also as .svg)", "").split()}
+    written = {p.name for p in out.iterdir() if p.suffix != ".svg" and p.name not in ("runs", "study.json")}
+    assert written <= listed and "runs/" in listed

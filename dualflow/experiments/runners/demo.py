@@ -66,11 +66,24 @@ def run_demo(out_dir=None, *, quick: bool = False, seed: int = 0, fresh: bool = 
     distance = entry["flow_vs_gda"]
     print(
         f"[dualflow demo] flow vs GDA: largest particle distance {_number(distance['largest']['mean'])}, "
-        f"{_number(distance['final']['mean'])} at the end. Figures and data in "
-        f"{Path(summary['files']['summary']).parent}",
+        f"{_number(distance['final']['mean'])} at the end.",
         flush=True,
     )
+    print(f"[dualflow demo] {_files_written(summary['files'])}", flush=True)
     return summary
+
+
+def _files_written(files: dict) -> str:
+    """`Wrote <folder>/: the figures (each PNG also as SVG), the animation and the data files`."""
+    paths = [Path(p) for p in files.values()]
+    figures = [p.name for p in paths if p.suffix == ".png"]
+    svg = all(p.with_suffix(".svg").exists() for p in paths if p.suffix == ".png")
+    others = [p.name for p in paths if p.suffix != ".png"]
+    return (
+        f"Wrote {paths[0].parent}/: {', '.join(figures)}"
+        + (" (each also as .svg)" if svg and figures else "")
+        + f"; {', '.join(others)}; runs/ (every run's arrays and record)"
+    )
 
 
 def _number(value, spec: str = ".3f") -> str:

@@ -148,9 +148,8 @@ def draw_figures(cfg, out, summary_settings, arrays, kept, centres) -> dict:
                 results.append(result)
             runs[DYNAMICS_LABELS[dyn]] = results
         fig = plot_coverage_curves(runs, band="minmax", title=f"{wide}\n{setting_label(setting) or 'base'}")
-        files[f"metrics_{setting_slug(setting)}"] = write_figure(
-            out / f"metrics_{setting_slug(setting) or 'base'}.png", fig
-        )
+        slug = setting_slug(setting) or "base"
+        files[f"metrics_{slug}"] = write_figure(out / f"metrics_{slug}.png", fig)
 
     # field panels of the first seed
     for p_index in _panel_indices(cfg):
