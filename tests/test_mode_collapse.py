@@ -167,6 +167,9 @@ def test_shipped_configs_validate(path):
     assert len(quick.settings) * len(quick.seeds) <= len(full.settings) * len(full.seeds)
     assert quick.data["generator"]["n_particles"] <= min(64, full.data["generator"]["n_particles"])
     assert quick.data["dynamics"]["t1"] < full.data["dynamics"]["t1"]
+    # every shipped study is long and wide enough to see the end state (N >= 512, T >= 100, 5 seeds)
+    assert full.data["generator"]["n_particles"] >= 512 and full.data["dynamics"]["t1"] >= 100
+    assert len(full.seeds) >= 5 and full.data["dynamics"]["compare"] == ["flow", "gda"]
 
 
 def test_ring8_kappa_config_sweeps_kappa_to_infinity_with_five_seeds():
