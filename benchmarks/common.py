@@ -7,6 +7,7 @@ A workload module of the suite (`python benchmarks/suite.py`) exposes
 from __future__ import annotations
 
 import importlib
+import pathlib
 import resource
 import statistics
 import time
@@ -66,3 +67,8 @@ def row(
         "note": note,
         **extra,
     }
+
+
+#: Where a benchmark writes its record unless `--out` says otherwise: the project's one output
+#: folder, not the repository. Records worth keeping are copied to `benchmarks/results/`.
+OUTPUT_FOLDER = pathlib.Path("dualflow-output") / "benchmarks"

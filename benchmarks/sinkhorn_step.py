@@ -43,7 +43,7 @@ everything, and POT's peak NumPy allocation (`tracemalloc`, during its warm-up r
         [--batch-size 256] [--dtypes float64 float32] [--pot-runs sinkhorn:l1 sinkhorn:same]
         [--no-stock-ott] [--reference-stop 1e-12] [--repeats 3] [--out FILE]
 
-`--quick` is N = M = 1000. Results go to `benchmarks/results/sinkhorn_step.json` by default.
+`--quick` is N = M = 1000. Results go to `dualflow-output/benchmarks/sinkhorn_step.json` by default.
 """
 
 import argparse
@@ -61,8 +61,9 @@ import warnings
 
 import jax
 import numpy as np
+from common import OUTPUT_FOLDER
 
-DEFAULT_OUT = pathlib.Path(__file__).resolve().parent / "results" / "sinkhorn_step.json"
+DEFAULT_OUT = OUTPUT_FOLDER / "sinkhorn_step.json"
 
 
 def interleaved(fns, repeats):

@@ -8,7 +8,8 @@ Every row holds dualflow's median time after warm-up, a baseline's, their ratio
 (baseline / dualflow: above 1, dualflow is faster) and how far the answers agree, so that a
 fast wrong answer shows. The suite prints one table and writes every row, with the machine
 (CPU, cores, memory, devices), the versions and the load average, to a JSON file (default
-`benchmarks/results/suite_<device>_<date>[_quick].json`). Baselines that do not install (torch,
+`dualflow-output/benchmarks/suite_<device>_<date>[_quick].json`; records worth keeping are copied
+to `benchmarks/results/`). Baselines that do not install (torch,
 torchdiffeq, geomloss) are skipped with a note in their row.
 
 Workloads (see each module's docstring):
@@ -36,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from common import OUTPUT_FOLDER
 
 HERE = pathlib.Path(__file__).resolve().parent
 WORKLOADS = (
@@ -150,7 +153,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes: a few minutes in all")
     parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=None, help="run only these workloads")
-    parser.add_argument("--out", default=None, help="the JSON file (default: benchmarks/results/suite_...json)")
+    parser.add_argument("--out", default=None, help="the JSON file (default: dualflow-output/benchmarks/suite_...json)")
     args = parser.parse_args(argv)
     names = args.only or [w for w in WORKLOADS if (HERE / f"{w}.py").exists()]
     info = machine()
@@ -173,7 +176,7 @@ def main(argv=None) -> dict:
     out = (
         pathlib.Path(args.out)
         if args.out
-        else (HERE / "results" / f"suite_{device}_{time.strftime('%Y-%m-%d')}{'_quick' if args.quick else ''}.json")
+        else (OUTPUT_FOLDER / f"suite_{device}_{time.strftime('%Y-%m-%d')}{'_quick' if args.quick else ''}.json")
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
