@@ -16,7 +16,7 @@ from dualflow.analysis.convergence import flow_gda_errors
 from dualflow.experiments.cli import build_parser, main
 from dualflow.experiments.config.study import ConfigError, load_study
 from dualflow.experiments.runners.build import build_game, build_problem
-from dualflow.experiments.runners.compare import run_compare
+from dualflow.experiments.runners.compare import first_order_regime, run_compare
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "configs" / "ring8_kappa.toml"
 KAPPA = 0.3  # a slow discriminator: smooth dynamics on [0, T], where the first order shows at these taus
@@ -137,6 +137,7 @@ def test_trajectories_and_errors_against_numpy_and_scipy(quick_run):
     ratios = errors[:-1, 1:] / errors[1:, 1:]
     assert np.all((ratios > 1.7) & (ratios < 2.3)), ratios.min()
     assert 0.9 < written["slope"] < 1.1
+    assert written["first_order_regime"] and len(written["local_slopes"]) == 2
     # the reference flow's own error is far below the smallest GDA difference
     assert np.max(np.abs(a["flow_points"] - flow)) < 1e-4 * max_errors.min()
 
@@ -167,6 +168,15 @@ def test_errors_and_slope_on_a_closed_form():
     assert np.all(np.isfinite(out["errors"][0, ts <= 2.0]))
     np.testing.assert_allclose(out["max_errors"][1:], synthetic[1:], rtol=1e-12)
     assert out["slope"] == pytest.approx(1.5, abs=1e-12)
+    assert np.isnan(out["local_slopes"][0])  # no maximum for the run that ended early
+    np.testing.assert_allclose(out["local_slopes"][1:], 1.5, rtol=1e-12)
+    assert not first_order_regime(out["local_slopes"])
+    # two regimes: the largest step far off (its particles on other modes), then first order
+    kinked = np.array([2.48, 0.3, 0.15, 0.075])
+    gda_kink = flow[None] + kinked[:, None, None, None] * np.array([1.0, 0.0])
+    out = flow_gda_errors(ts, flow, gda_kink, taus)
+    np.testing.assert_allclose(out["local_slopes"], np.log2(kinked[:-1] / kinked[1:]), rtol=1e-12)
+    assert not first_order_regime(out["local_slopes"]) and first_order_regime(out["local_slopes"][1:])
     with pytest.raises(ValueError, match="gda_points"):
         flow_gda_errors(ts, flow, gda[:2], taus)
 

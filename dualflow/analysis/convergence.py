@@ -51,7 +51,11 @@ def flow_gda_errors(ts, flow_points, gda_points, taus, *, flow_end=math.inf, gda
 
     **Returns:** a dict with `errors` `(n, S)`, `max_errors` `(n,)` (`nan` when a run ended
     before the last time or has a `nan` error), `final_errors` `(n,)` ($e_\tau$ at the last
-    time) and `slope` (`nan` with fewer than two positive finite `max_errors`).
+    time), `slope` (`nan` with fewer than two positive finite `max_errors`) and
+    `local_slopes` `(n - 1,)`: $\log(E_{\tau_i}/E_{\tau_{i+1}}) / \log(\tau_i/\tau_{i+1})$ between
+    neighbouring steps in the order given. The fitted slope describes the runs only where the
+    local slopes agree: where they do not, the larger steps are outside the asymptotic regime
+    (e.g. their particles took other paths) and the fit mixes two regimes.
     """
     ts = np.asarray(ts, dtype=np.float64)
     flow_points = np.asarray(flow_points, dtype=np.float64)
@@ -78,7 +82,15 @@ def flow_gda_errors(ts, flow_points, gda_points, taus, *, flow_end=math.inf, gda
     slope = math.nan
     if np.count_nonzero(usable) >= 2:
         slope = loglog_slope(taus[usable], max_errors[usable])
-    return {"errors": errors, "max_errors": max_errors, "final_errors": final_errors, "slope": slope}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local = np.log(max_errors[:-1] / max_errors[1:]) / np.log(taus[:-1] / taus[1:])
+    return {
+        "errors": errors,
+        "max_errors": max_errors,
+        "final_errors": final_errors,
+        "slope": slope,
+        "local_slopes": np.where(np.isfinite(local), local, np.nan),
+    }
 
 
 def gda_flow_convergence(

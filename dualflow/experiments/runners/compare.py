@@ -85,6 +85,10 @@ from .build import build_game, build_problem, solve_run
 from .measure import last_save_metrics
 from .precision import float64
 
+#: How far from 1 every local log-log slope may lie for `compare` to call the runs first order.
+FIRST_ORDER_SLACK = 0.25
+
+
 __all__ = ["redraw_compare", "run_compare"]
 
 ARRAYS_DOC = """\
@@ -218,6 +222,15 @@ def run_compare(
         + f"; log-log slope {measured['slope']:.3f}"
         + (
             ""
+            if summary["first_order_regime"]
+            else "; WARNING: not in the first-order regime (local slopes "
+            + ", ".join(
+                f"{v:.2f} between tau = {a:g} and {b:g}" for v, a, b in zip(measured["local_slopes"], taus, taus[1:])
+            )
+            + "): the fitted slope mixes regimes; the larger steps' particles took other paths"
+        )
+        + (
+            ""
             if summary["flow_check"]["accurate"]
             else "; WARNING: the reference flow's check difference is not below 1% of the smallest error"
         )
@@ -330,8 +343,17 @@ DEFINITIONS = {
     "the step): an estimate of the looser flow's error; 'accurate' if it is below 1% of the "
     "smallest max_error",
     "kappa_flow": "the flow's kappa, n_critic * kappa",
+    "local_slopes": "log(E_tau_i / E_tau_i+1) / log(tau_i / tau_i+1) between neighbouring taus",
+    "first_order_regime": f"every local slope within {FIRST_ORDER_SLACK} of 1: only then does the fitted slope "
+    "measure GDA's first-order approach to its flow (otherwise the larger steps took other paths)",
     "final_metrics": "covered modes, high-quality fraction and exact W2 (POT) at the last finite save",
 }
+
+
+def first_order_regime(local_slopes) -> bool:
+    """True when every local slope is finite and within `FIRST_ORDER_SLACK` of 1."""
+    local = np.asarray(local_slopes, dtype=np.float64)
+    return bool(local.size and np.all(np.abs(local - 1) <= FIRST_ORDER_SLACK))
 
 
 def _summary(plan: ComparisonPlan, seed, flow, check_diff, measured, final_metrics, runs, timings) -> dict:
@@ -370,6 +392,8 @@ def _summary(plan: ComparisonPlan, seed, flow, check_diff, measured, final_metri
         ],
         "ts": np.asarray(flow.ts, dtype=np.float64).tolist(),
         "slope": json_float(measured["slope"]),
+        "local_slopes": json_list(measured["local_slopes"]),
+        "first_order_regime": first_order_regime(measured["local_slopes"]),
         "flow": {"settings": flow_settings(plan.runs), "result": flow.result_name},
         "flow_check": {
             "settings": flow_settings(plan.check),
