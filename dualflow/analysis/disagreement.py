@@ -11,8 +11,10 @@ compares their coarse labels (converges / oscillates / diverges) cell by cell an
 predicted boundary (`trace_boundary`). Typical grids are $(\tau, \lambda)$, $(\tau, \sigma)$ and
 $(\tau, \kappa)$: x = `("lr_g", taus)` with `kappa` in `base` or on the other axis.
 
-Categories (`CATEGORIES`): 0 agree; 1 GDA unstable where the flow converges; 2 GDA converges
-where the flow is unstable; 3 both unstable, in different ways (oscillates against diverges).
+Categories (`CATEGORIES`), for any discrete scheme (GDA of either order, extragradient, optimistic
+GDA, the proximal step): 0 agree; 1 the scheme unstable where the flow converges; 2 the scheme
+converges where the flow is unstable; 3 both unstable, in different ways (oscillates against
+diverges).
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ __all__ = ["CATEGORIES", "Disagreement", "disagreement_map"]
 
 CATEGORIES = (
     "agree",
-    "GDA unstable, flow converges",
-    "GDA converges, flow unstable",
+    "scheme unstable, flow converges",
+    "scheme converges, flow unstable",
     "both unstable, differently",
 )
 
