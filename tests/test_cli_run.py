@@ -78,3 +78,51 @@ def test_every_command_and_option_has_help(capsys):
             main([name, "--help"])
         assert info.value.code == 0
         assert sub.format_usage().split()[1] in capsys.readouterr().out
+
+
+def _unusable_out(tmp_path, kind):
+    """An --out that cannot be a results folder, and the words the error must use."""
+    file = tmp_path / "a_file"
+    file.write_text("not a folder")
+    return {
+        "file": (file, "a file of that name exists; expected a folder"),
+        "under_a_file": (file / "out", "a part of the path is a file, not a folder"),
+        "too_long": (tmp_path / ("x" * 300), "a name in the path is too long"),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["file", "under_a_file", "too_long"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo", "--quick"],
+        ["run", str(CONFIGS / "ring8_kappa.toml"), "--quick"],
+        ["sweep", str(CONFIGS / "ring8_kappa.toml"), "--quick", "--over", "kappa=1"],
+        ["compare", str(CONFIGS / "ring8_kappa.toml"), "--quick"],
+        ["phase", "--x", "bandwidth:0.2:5:3", "--y", "reg:0.01:1:3"],
+        ["linearize", "--data", "0", "--generator", "0"],
+    ],
+    ids=lambda c: c[0] if isinstance(c, list) else c,
+)
+def test_an_unusable_out_is_refused_before_anything_runs(tmp_path, capsys, monkeypatch, command, kind):
+    from dualflow.experiments.runners import build
+
+    def never(*args, **kwargs):
+        raise AssertionError("computation started")
+
+    monkeypatch.setattr(build, "build_problem", never)  # no study, demo or comparison starts
+    out, words = _unusable_out(tmp_path, kind)
+    assert main([*command, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"dualflow {command[0]}: error: --out {out}" in err and words in err
+    assert "Traceback" not in err
+
+
+def test_a_config_that_is_not_utf8_is_a_config_error(tmp_path, capsys):
+    for name, payload in (("binary.toml", bytes(range(256))), ("utf16.toml", "name = 'x'\n".encode("utf-16"))):
+        (tmp_path / name).write_bytes(payload)
+        assert main(["run", str(tmp_path / name), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert f"dualflow run: error: invalid study configuration in {tmp_path / name}" in err
+        assert "not UTF-8 text" in err and "saved as UTF-8" in err
+    assert not (tmp_path / "out").exists()

@@ -46,12 +46,10 @@ def _main_compare(args: argparse.Namespace) -> int:
             )
             return 2
         setting[axis] = value
-    try:
-        run_compare(args.config, args.out, taus=args.taus, setting=setting, seed=args.seed, quick=args.quick)
-    except ConfigError as error:
-        print(f"dualflow compare: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return _guarded(
+        "compare",
+        lambda: run_compare(args.config, args.out, taus=args.taus, setting=setting, seed=args.seed, quick=args.quick),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

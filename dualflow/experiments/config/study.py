@@ -333,9 +333,16 @@ def load_study(path, *, quick: bool = False, sweep: dict | None = None) -> Study
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError([f"cannot read the file: {error.strerror or error}"], str(path)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            [
+                f"not UTF-8 text (byte {error.start}: {error.object[error.start : error.start + 1]!r}); a config is a TOML file, saved as UTF-8"
+            ],
+            str(path),
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

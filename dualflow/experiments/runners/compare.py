@@ -65,7 +65,6 @@ every file written atomically by `results_store`):
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import sys
@@ -79,7 +78,7 @@ from ..._json import json_float, json_list, json_ready
 from ...analysis.convergence import flow_gda_errors
 from ..config.compare import FLOW_CHECK_FACTOR, ComparisonPlan, flow_settings, plan_comparison
 from ..config.study import StudyConfig, as_config, centres_of, default_folder, format_value, parse_study
-from ..store.files import write_figure, write_json, write_npz
+from ..store.files import ResultsFolderError, make_folder, read_arrays, read_json, write_figure, write_json, write_npz
 from ..store.records import run_failed, versions
 from .build import build_game, build_problem, solve_run
 from .measure import last_save_metrics
@@ -171,7 +170,7 @@ def run_compare(
     cfg = as_config(config, quick, None)
     plan = plan_comparison(cfg, setting, taus)
     out = Path(out_dir) if out_dir is not None else Path(f"{default_folder(cfg)}-compare")
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     say = _say if log else (lambda message: None)
     params, taus = plan.parameters, plan.taus
     say(
@@ -390,11 +389,15 @@ def redraw_compare(folder) -> dict:
     """Draw `compare.png` / `compare.svg` of a compare folder again from its `compare.json` and
     `arrays.npz` (`dualflow plot`); nothing is rerun. Returns the files written."""
     folder = Path(folder)
-    summary = json.loads((folder / "compare.json").read_text())
-    cfg = StudyConfig(data=parse_study(summary["config"]).data, quick=summary["quick"])
-    with np.load(folder / "arrays.npz") as f:
-        arrays = {k: f[k] for k in f.files}
-    return _draw(cfg, folder, arrays, summary["setting_label"], summary["parameters"], summary["seed"])
+    summary, arrays = read_json(folder / "compare.json"), read_arrays(folder / "arrays.npz")
+    try:
+        cfg = StudyConfig(data=parse_study(summary["config"]).data, quick=summary["quick"])
+        return _draw(cfg, folder, arrays, summary["setting_label"], summary["parameters"], summary["seed"])
+    except (KeyError, TypeError) as error:
+        raise ResultsFolderError(
+            f"{folder}: compare.json and arrays.npz are not those of `dualflow compare` (no {error}); "
+            "run the comparison again"
+        ) from None
 
 
 def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, seed: int) -> dict:

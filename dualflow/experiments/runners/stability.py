@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jax.numpy as jnp
@@ -30,7 +29,7 @@ from ...measures.measure import Measure
 from ...players.exact_rkhs import ExactRKHS
 from ...solvers.schemes import scheme_solver
 from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_points
-from ..store.files import write_figure, write_json
+from ..store.files import make_folder, write_figure, write_json
 from .precision import float64
 
 
@@ -41,8 +40,7 @@ def run_phase(config: PhaseConfig) -> dict:
     **Returns:** the summary written to `phase.json`."""
     from ...plotting import plot_growth, plot_phase_diagram  # matplotlib only when drawing
 
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(config.out)
     data = Measure(jnp.zeros((1, 1)), jnp.array([config.p]))
     cluster = Measure(jnp.zeros((config.cluster, 1)), jnp.full(config.cluster, config.w))
     base = dict(bandwidth=config.bandwidth, reg=config.reg, lr_g=config.lr_g, lr_d=config.lr_d)
@@ -101,8 +99,7 @@ def run_linearize(config: LinearizeConfig) -> dict:
 
     **Returns:** the report written there."""
 
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(config.out)
     data_points, points = parse_points(config.data), parse_points(config.generator)
     data = Measure(
         jnp.asarray(data_points),
