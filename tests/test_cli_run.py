@@ -126,3 +126,21 @@ def test_a_config_that_is_not_utf8_is_a_config_error(tmp_path, capsys):
         assert f"dualflow run: error: invalid study configuration in {tmp_path / name}" in err
         assert "not UTF-8 text" in err and "saved as UTF-8" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sweep", "--over", "kapa=1,2"], "argument --over: unknown axis 'kapa' in 'kapa=1,2'; did you mean 'kappa'?"),
+        (
+            ["compare", "--set", "bandwith=0.3"],
+            "argument --set: unknown axis 'bandwith' in 'bandwith=0.3'; did you mean",
+        ),
+    ],
+)
+def test_a_misspelt_axis_on_the_command_line_names_the_option(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        main([argv[0], str(CONFIGS / "ring8_kappa.toml"), *argv[1:], "--out", str(tmp_path / "o")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "configuration" not in err

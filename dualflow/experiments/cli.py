@@ -23,7 +23,7 @@ from pathlib import Path
 import jax
 
 from .arguments import build_parser
-from .config.stability import LinearizeConfig, PhaseConfig, from_arguments
+from .config.stability import LinearizeConfig, PhaseConfig, from_arguments, parse_masses, parse_points
 from .config.study import ConfigError
 from .runners.compare import redraw_compare, run_compare
 from .runners.demo import run_demo
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", True)  # the command line's edge: float64 metrics and analysis
     if args.command == "demo":
         return _guarded("demo", lambda: run_demo(args.out, quick=args.quick, seed=args.seed, fresh=args.fresh))
+    if args.command == "linearize" and (mismatch := _linearize_mismatch(args)):
+        return _error("linearize", mismatch)
     if args.command in ("phase", "linearize"):
         try:
             if args.command == "phase":
@@ -98,6 +100,27 @@ def _redraw(folder):
         f"{folder} is not a results folder of `dualflow run`, `sweep` or `compare` (no "
         "study.json or compare.json); `phase` draws its figures in seconds: rerun it"
     )
+
+
+def _linearize_mismatch(args: argparse.Namespace) -> str | None:
+    """What does not fit together among `dualflow linearize`'s points and masses (each already
+    checked by its argparse type), or `None`."""
+    data, generator = parse_points(args.data), parse_points(args.generator)
+    if generator.shape[1] != data.shape[1]:
+        return (
+            f"--generator has points of dimension {generator.shape[1]} ({args.generator!r}) but --data has points "
+            f"of dimension {data.shape[1]} ({args.data!r}); give both in the same dimension"
+        )
+    for option, masses, points, of in (
+        ("--data-masses", args.data_masses, data, "--data"),
+        ("--masses", args.masses, generator, "--generator"),
+    ):
+        if masses is not None and len(parse_masses(masses)) != len(points):
+            return (
+                f"{option} has {len(parse_masses(masses))} masses ({masses!r}) but {of} has {len(points)} points; "
+                "give one mass per point"
+            )
+    return None
 
 
 def _error(command: str, message) -> int:

@@ -28,7 +28,7 @@ from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
 from ...players.exact_rkhs import ExactRKHS
 from ...solvers.schemes import scheme_solver
-from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_points
+from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_masses, parse_points
 from ..store.files import make_folder, write_figure, write_json
 from .precision import float64
 
@@ -102,11 +102,10 @@ def run_linearize(config: LinearizeConfig) -> dict:
     out = make_folder(config.out)
     data_points, points = parse_points(config.data), parse_points(config.generator)
     data = Measure(
-        jnp.asarray(data_points),
-        None if config.data_masses is None else jnp.asarray(parse_points(config.data_masses).ravel()),
+        jnp.asarray(data_points), None if config.data_masses is None else jnp.asarray(parse_masses(config.data_masses))
     )
     generator = Measure(
-        jnp.asarray(points), None if config.masses is None else jnp.asarray(parse_points(config.masses).ravel())
+        jnp.asarray(points), None if config.masses is None else jnp.asarray(parse_masses(config.masses))
     )
     game = KernelGame(data, ExactRKHS(Gaussian(config.bandwidth)), reg=config.reg, velocity=config.velocity)
     report: dict[str, Any] = {}
