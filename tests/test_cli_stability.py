@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from content_checks import assert_figure
 
@@ -10,7 +11,10 @@ from dualflow.experiments.cli import main
 
 
 @pytest.mark.parametrize("critic", ["exact", "spectral"])
-def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
+def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic, capsys, monkeypatch):
+    from dualflow.experiments.runners import progress
+
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.05)  # stderr is not a terminal here: a line every 0.05 s
     status = main(
         [
             "phase",
@@ -32,6 +36,18 @@ def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
     assert status == 0
     summary = json.loads((tmp_path / "phase.json").read_text())
     assert summary["critic"] == critic
+    captured = capsys.readouterr()
+    what = "simultaneous, 8 x 8 = 64 grid points (bandwidth x reg): simulating each for 600 steps"
+    assert f"[dualflow phase] {what} ...\n" in captured.err  # the start, the heartbeat, the end
+    assert f"[dualflow phase] ... {what}: " in captured.err and " s so far\n" in captured.err
+    assert f"[dualflow phase] {what}: done in " in captured.err
+    for kind in ("predicted", "measured"):  # one line per phase: its count and share, as in phase.json
+        labels = np.asarray(summary[kind]).ravel()
+        block = captured.out.split(f"{kind} phases (simultaneous, 64 grid points):\n")[1].split(":\n")[0]
+        names, counts = np.unique(labels, return_counts=True)
+        for name, count in zip(names, counts):
+            assert f"  {name:<22} {count:>7}  {100 * count / 64:5.1f}%" in block
+    assert "{" not in captured.out
     assert summary["agreement_coarse"] >= 0.9
     growth = summary["growth"][0][0]  # sigma 0.2, reg 0.01, one point of mass 1 on a true point of mass 1
     assert growth == pytest.approx(float(ip.isolated_spectral_radius(0.1, 0.1, 0.01, 0.2, 1.0, 1.0)), rel=1e-12)

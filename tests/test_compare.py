@@ -233,12 +233,14 @@ def test_arguments_and_exit_status(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_plot_redraws_the_comparison(quick_run, tmp_path):
+def test_plot_redraws_the_comparison(quick_run, tmp_path, capsys):
     import shutil
 
     out = tmp_path / "copy"
     shutil.copytree(quick_run[0], out)
     for name in ("compare.png", "compare.svg"):
         (out / name).unlink()
+    capsys.readouterr()
     assert main(["plot", str(out)]) == 0
+    assert f"[dualflow compare] wrote {out / 'compare.png'}, {out / 'compare.svg'}" in capsys.readouterr().err
     assert_figure(out / "compare.png")  # and compare.svg

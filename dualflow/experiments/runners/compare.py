@@ -385,19 +385,25 @@ def _summary(plan: ComparisonPlan, seed, flow, check_diff, measured, final_metri
     }
 
 
-def redraw_compare(folder) -> dict:
+def redraw_compare(folder, *, log: bool = True) -> dict:
     """Draw `compare.png` / `compare.svg` of a compare folder again from its `compare.json` and
-    `arrays.npz` (`dualflow plot`); nothing is rerun. Returns the files written."""
+    `arrays.npz` (`dualflow plot`); nothing is rerun. Returns the files written (listed on
+    stderr with `log`).
+
+    **Raises:** `ResultsFolderError` naming a file that is missing or cannot be read."""
     folder = Path(folder)
     summary, arrays = read_json(folder / "compare.json"), read_arrays(folder / "arrays.npz")
     try:
         cfg = StudyConfig(data=parse_study(summary["config"]).data, quick=summary["quick"])
-        return _draw(cfg, folder, arrays, summary["setting_label"], summary["parameters"], summary["seed"])
+        files = _draw(cfg, folder, arrays, summary["setting_label"], summary["parameters"], summary["seed"])
     except (KeyError, TypeError) as error:
         raise ResultsFolderError(
             f"{folder}: compare.json and arrays.npz are not those of `dualflow compare` (no {error}); "
             "run the comparison again"
         ) from None
+    if log:
+        _say(f"wrote {', '.join(str(path) for path in files.values())}")
+    return files
 
 
 def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, seed: int) -> dict:
