@@ -144,3 +144,56 @@ def test_a_misspelt_axis_on_the_command_line_names_the_option(tmp_path, capsys, 
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "configuration" not in err
+
+
+TINY = """name = "tiny"
+seeds = 1
+[target]
+n_data = 16
+[generator]
+n_particles = 8
+[discriminator]
+n_features = 16
+[dynamics]
+t1 = 2.0
+tau = 0.05
+n_saves = 3
+[metrics]
+every = 2
+distances = ["mmd"]
+[outputs]
+figures = false
+animation = false
+[sweep]
+kappa = [1.0]
+"""
+
+
+def test_every_command_has_its_own_default_folder(tmp_path, monkeypatch):
+    """`dualflow-output/<name>[-<command>][-quick]`: `run` and `sweep` of one config, quick or
+    not, never write into one folder (a sweep's figures beside a run's stale ones)."""
+    from dualflow.experiments.config.demo import demo_config
+    from dualflow.experiments.config.study import default_folder, parse_study
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY)
+    assert main(["run", "tiny.toml", "--quick"]) == 0
+    assert main(["sweep", "tiny.toml", "--over", "kappa=1", "--quick"]) == 0
+    assert main(["run", "tiny.toml"]) == 0
+    assert sorted(p.name for p in (tmp_path / "dualflow-output").iterdir()) == [
+        "tiny",
+        "tiny-quick",
+        "tiny-sweep-quick",
+    ]
+    for folder in (tmp_path / "dualflow-output").iterdir():
+        assert (folder / "summary.json").exists()
+    full, quick = parse_study({"name": "s"}), parse_study({"name": "s"}, quick=True)
+    names = [str(default_folder(cfg, command)) for cfg in (full, quick) for command in ("run", "sweep", "compare")]
+    assert names == [
+        f"dualflow-output/{name}"
+        for name in ("s", "s-sweep", "s-compare", "s-quick", "s-sweep-quick", "s-compare-quick")
+    ]
+    assert [str(default_folder(demo_config(quick=q))) for q in (False, True)] == [
+        "dualflow-output/demo",
+        "dualflow-output/demo-quick",
+    ]

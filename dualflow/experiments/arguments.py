@@ -153,7 +153,7 @@ def _fill(text: str) -> str:
     return textwrap.fill(text, width=100)
 
 
-def _add_study_options(command):
+def _add_study_options(command, folder: str):
     command.add_argument(
         "config", metavar="CONFIG", help="the study's TOML file, e.g. examples/configs/ring8_kappa.toml"
     )
@@ -162,7 +162,7 @@ def _add_study_options(command):
         metavar="DIR",
         default=None,
         help="results folder, created if missing; finished runs already there are reused (default: "
-        "dualflow-output/<study name>, with '-quick' appended under --quick)",
+        f"dualflow-output/{folder}, with '-quick' appended under --quick)",
     )
     command.add_argument(
         "--quick",
@@ -192,7 +192,7 @@ def _add_study_commands(commands):
         "  dualflow run examples/configs/grid25_kappa.toml --quick   # seconds: fewer seeds, particles, "
         "shorter horizon",
     )
-    _add_study_options(run)
+    _add_study_options(run, "<study name>")
     sweep = commands.add_parser(
         "sweep",
         help="a study over axes given on the command line (--over kappa=0.1,1,inf), resumable",
@@ -207,7 +207,7 @@ def _add_study_commands(commands):
         "  dualflow sweep examples/configs/ring8_kappa.toml --over kappa=0.3,3,inf --quick\n"
         "  dualflow sweep examples/configs/ring8_kappa.toml --over n_critic=1,5 --over tau=0.05,0.1 --out o",
     )
-    _add_study_options(sweep)
+    _add_study_options(sweep, "<study name>-sweep")
     sweep.add_argument(
         "--over",
         metavar="AXIS=V1,V2,...",
@@ -309,7 +309,7 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         metavar="DIR",
         default=None,
         help="results folder, created if missing; files of the same names are replaced (default: "
-        "dualflow-output/<study name>-compare, '<study name>-quick-compare' under --quick)",
+        "dualflow-output/<study name>-compare, with '-quick' appended under --quick)",
     )
     return parser
 

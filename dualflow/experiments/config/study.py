@@ -386,6 +386,16 @@ def as_config(config, quick: bool, sweep) -> StudyConfig:
     )
 
 
-def default_folder(cfg: StudyConfig) -> Path:
-    """`dualflow-output/<name>` (`<name>-quick` under `--quick`)."""
-    return Path("dualflow-output") / (cfg.name + ("-quick" if cfg.quick else ""))
+def default_folder(cfg: StudyConfig, command: str = "run") -> Path:
+    """The results folder of a command when `--out` is not given, one rule for every command:
+    `dualflow-output/<name>[-<command>][-quick]`.
+
+    `<name>` is the study's name (`dualflow demo` runs the study named `demo`); `-<command>` is
+    added for every command but `run` (and so the demo), e.g. `-sweep`, `-compare`; `-quick`
+    under `--quick`. So no two commands, and no quick and full run, share a folder:
+    `ring8_kappa`, `ring8_kappa-quick`, `ring8_kappa-sweep-quick`, `ring8_kappa-compare`. (The
+    stability commands, which read no config, write to `dualflow-output/phase` and
+    `dualflow-output/linearize`.)
+    """
+    suffix = "" if command == "run" else f"-{command}"
+    return Path("dualflow-output") / f"{cfg.name}{suffix}{'-quick' if cfg.quick else ''}"

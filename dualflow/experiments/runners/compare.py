@@ -48,7 +48,7 @@ $T$ (`dynamics.t1`, after `--quick`) must be a whole number of steps of each.
 `dynamics.n_saves` and the config's flow tolerances are not used. The comparison always runs
 in float64 (a float32 config is promoted; the JSON says so).
 
-**Results folder** (default `dualflow-output/<name>-compare`, `-quick-compare` under `quick`;
+**Results folder** (default `dualflow-output/<name>-compare`, `<name>-compare-quick` under `quick`;
 every file written atomically by `results_store`):
 
 - `compare.json`: kind `"compare"`, the resolved config, the setting and its parameters, seed,
@@ -145,7 +145,7 @@ def run_compare(
     - `config`: a study TOML path, a dict as `tomllib` returns it, or a `StudyConfig` (the
       schema of `dualflow run`).
     - `out_dir`: the results folder (created; files of the same names are replaced); default
-      `dualflow-output/<name>-compare` (`<name>-quick-compare` with `quick`).
+      `dualflow-output/<name>-compare` (`<name>-compare-quick` with `quick`).
     - `taus`: the GDA step sizes (any order; written descending); default the setting's
       $\tau$, $\tau/2$, $\tau/4$. `dynamics.t1` must be a whole number of steps of each.
     - `setting`: values of swept axes, e.g. `{"kappa": 3.0}` or `{"kappa": math.inf,
@@ -169,7 +169,7 @@ def run_compare(
     start = time.perf_counter()
     cfg = as_config(config, quick, None)
     plan = plan_comparison(cfg, setting, taus)
-    out = Path(out_dir) if out_dir is not None else Path(f"{default_folder(cfg)}-compare")
+    out = Path(out_dir) if out_dir is not None else default_folder(cfg, "compare")
     make_folder(out)
     say = _say if log else (lambda message: None)
     params, taus = plan.parameters, plan.taus

@@ -106,7 +106,7 @@ def run_study(
 
     - `config`: a TOML path, a dict as `tomllib` returns it, or a `StudyConfig`.
     - `out_dir`: the results folder (created); default `dualflow-output/<name>`
-      (`<name>-quick` with `quick`). Finished runs found there are reused, a run in progress
+      (`<name>-quick` with `quick`; `<name>-sweep[-quick]` with `sweep`, see `default_folder`). Finished runs found there are reused, a run in progress
       resumes from its checkpoint (`dynamics.checkpoint_every`), see `run_store`.
     - `quick`: apply the `--quick` overrides (fewer seeds, particles, a shorter horizon and the
       config's `[quick]` table), for tests and a first look.
@@ -133,7 +133,7 @@ def run_study(
 
     start = time.perf_counter()
     cfg = as_config(config, quick, sweep)
-    out = Path(out_dir) if out_dir is not None else default_folder(cfg)
+    out = Path(out_dir) if out_dir is not None else default_folder(cfg, "run" if sweep is None else "sweep")
     store = RunStore(out, cfg, fresh=fresh)
     say = _sayer(log)
 
