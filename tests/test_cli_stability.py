@@ -11,7 +11,10 @@ from dualflow.experiments.cli import main
 
 
 @pytest.mark.parametrize("critic", ["exact", "spectral"])
-def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
+def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic, capsys, monkeypatch):
+    from dualflow.experiments.runners import progress
+
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.05)  # stderr is not a terminal here: a line every 0.05 s
     status = main(
         [
             "phase",
@@ -33,6 +36,18 @@ def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic):
     assert status == 0
     summary = json.loads((tmp_path / "phase.json").read_text())
     assert summary["critic"] == critic
+    captured = capsys.readouterr()
+    what = "simultaneous, 8 x 8 = 64 grid points (bandwidth x reg): simulating each for 600 steps"
+    assert f"[dualflow phase] {what} ...\n" in captured.err  # the start, the heartbeat, the end
+    assert f"[dualflow phase] ... {what}: " in captured.err and " s so far\n" in captured.err
+    assert f"[dualflow phase] {what}: done in " in captured.err
+    for kind in ("predicted", "measured"):  # one line per phase: its count and share, as in phase.json
+        labels = np.asarray(summary[kind]).ravel()
+        block = captured.out.split(f"{kind} phases (simultaneous, 64 grid points):\n")[1].split(":\n")[0]
+        names, counts = np.unique(labels, return_counts=True)
+        for name, count in zip(names, counts):
+            assert f"  {name:<22} {count:>7}  {100 * count / 64:5.1f}%" in block
+    assert "{" not in captured.out
     assert summary["agreement_coarse"] >= 0.9
     growth = summary["growth"][0][0]  # sigma 0.2, reg 0.01, one point of mass 1 on a true point of mass 1
     assert growth == pytest.approx(float(ip.isolated_spectral_radius(0.1, 0.1, 0.01, 0.2, 1.0, 1.0)), rel=1e-12)
@@ -93,10 +108,128 @@ def test_linearize_command_reports_the_closed_form(tmp_path, capsys):
     assert "spectral radius" in capsys.readouterr().out
 
 
-def test_bad_values_exit_with_status_2(tmp_path, capsys):
-    assert main(["phase", "--x", "sigma:1:2:3", "--out", tmp_path]) == 2
-    assert "axis" in capsys.readouterr().err
-    assert main(["linearize", "--data", "0;x", "--generator", "0", "--out", tmp_path]) == 2
+def _usage_error(argv, capsys) -> str:
+    """The stderr of a command line that argparse refuses (exit status 2)."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["phase", "--x", "sigma:1:2:3"],
+            "argument --x: unknown axis 'sigma' in 'sigma:1:2:3'; valid axes: bandwidth,",
+        ),
+        (
+            ["phase", "--x", "bandwith:0.1:1:3"],
+            "argument --x: unknown axis 'bandwith' in 'bandwith:0.1:1:3'; did you mean 'bandwidth'?",
+        ),
+        (
+            ["phase", "--x", "bandwidth:0.1:1:a"],
+            "argument --x: NUM must be an integer >= 1 in NAME:START:STOP:NUM[:log|lin]",
+        ),
+        (
+            ["phase", "--y", "reg:0.1:1:2.5"],
+            "argument --y: NUM must be an integer >= 1 in NAME:START:STOP:NUM[:log|lin], e.g. bandwidth:0.1:10:100; received NUM '2.5'",
+        ),
+        (["phase", "--x", "bandwidth:a:1:3"], "argument --x: START and STOP must be numbers in NAME:START:STOP:NUM"),
+        (
+            ["phase", "--x", "bandwidth:0:1:3"],
+            "argument --x: START and STOP must be positive numbers for log spacing (or add :lin)",
+        ),
+        (
+            ["phase", "--x", "bandwidth:1:3"],
+            "argument --x: expected NAME:START:STOP:NUM[:log|lin], e.g. bandwidth:0.1:10:100 (NUM an integer >= 1)",
+        ),
+        (["phase", "--cluster", "0"], "argument --cluster: expected a positive integer, received '0'"),
+        (["phase", "--w", "nan"], "argument --w: expected a positive finite number, received 'nan'"),
+        (["phase", "--steps", "1.5"], "argument --steps: expected a positive integer, received '1.5'"),
+        (
+            ["linearize", "--data", "0", "--generator", "0", "--lr-g", "0", "--scheme", "flow"],
+            "argument --lr-g: expected a positive finite number, received '0'",
+        ),
+        (
+            ["linearize", "--data", "0", "--generator", "0", "--lr-d", "-1"],
+            "argument --lr-d: expected a positive finite number, received '-1'",
+        ),
+        (
+            ["linearize", "--data", "0", "--generator", "0", "--reg", "-0.1"],
+            "argument --reg: expected a non-negative finite number, received '-0.1'",
+        ),
+        (
+            ["linearize", "--data", "0;x", "--generator", "0"],
+            "argument --data: expected points 'x1,y1;x2,y2;...' (rows ';', coordinates ','); received '0;x'",
+        ),
+        (
+            ["linearize", "--data", "0;nan", "--generator", "0"],
+            "argument --data: expected finite coordinates; received '0;nan'",
+        ),
+        (
+            ["linearize", "--data", "0,1;2", "--generator", "0"],
+            "argument --data: expected points 'x1,y1;x2,y2;...' (rows ';', coordinates ','), every point with the same number of coordinates",
+        ),
+        (
+            ["linearize", "--data", "0", "--generator", "0", "--masses", "0"],
+            "argument --masses: expected finite positive masses; received '0'",
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_bad_values_name_the_option_and_the_form(tmp_path, capsys, argv, message):
+    assert message in _usage_error([*argv, "--out", tmp_path], capsys)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--generator", "0,1"],
+            "--generator has points of dimension 2 ('0,1') but --data has points of dimension 1 ('0')",
+        ),
+        (["--generator", "0,1", "--find-equilibrium"], "--generator has points of dimension 2"),
+        (
+            ["--generator", "0", "--data-masses", "0.5;0.5"],
+            "--data-masses has 2 masses ('0.5;0.5') but --data has 1 points; give one mass per point",
+        ),
+        (
+            ["--generator", "0", "--masses", "1;1"],
+            "--masses has 2 masses ('1;1') but --generator has 1 points; give one mass per point",
+        ),
+    ],
+)
+def test_linearize_names_the_options_that_do_not_fit_together(tmp_path, capsys, argv, message):
+    assert main(["linearize", "--data", "0", *argv, "--out", tmp_path]) == 2
+    err = capsys.readouterr().err
+    assert f"dualflow linearize: error: {message}" in err and "equilibrium" not in err and "`points`" not in err
+
+
+def test_linearize_reads_negative_points_as_the_help_writes_them(tmp_path, capsys):
+    """`--data '-1;1'` (the help's example) is a value, not an option: the report is the one of
+    `--data=-1;1`, which argparse always read as a value."""
+    common = ["--scheme", "simultaneous", "--reg", "0.5"]
+    assert main(["linearize", "--data", "-1;1", "--generator", "-1;1", *common, "--out", tmp_path / "a"]) == 0
+    assert main(["linearize", "--data=-1;1", "--generator=-1;1", *common, "--out", tmp_path / "b"]) == 0
+    report = json.loads((tmp_path / "a" / "linearization.json").read_text())
+    assert report == json.loads((tmp_path / "b" / "linearization.json").read_text())
+    from dualflow.experiments.arguments import build_parser
+
+    args = build_parser().parse_args(["linearize", "--data", "-1,0;1,-2.5", "--generator", "-.5,0"])
+    assert (args.data, args.generator) == ("-1,0;1,-2.5", "-.5,0")
+
+
+def test_the_parser_offers_the_library_names():
+    """The command line's scheme and phase-axis names (kept jax-free) are the library's."""
+    from dualflow.analysis.phase_diagram import AXES
+    from dualflow.experiments.config.stability import PHASE_AXES, SCHEMES
+    from dualflow.solvers.schemes import SCHEMES as LIBRARY_SCHEMES
+
+    assert SCHEMES == LIBRARY_SCHEMES and PHASE_AXES == AXES
 
 
 def test_linearize_refuses_an_equilibrium_newton_found_out_of_the_data_reach(tmp_path, capsys):

@@ -226,8 +226,10 @@ def test_arguments_and_exit_status(tmp_path, capsys):
     assert args.set == [("kappa", math.inf), ("payoff", "kernel_ipm"), ("n_critic", 2)]
     assert all(action.help for action in parser._actions)
 
-    assert main(["compare", *[str(CONFIG), "--set", "kapa=3", "--quick", "--out", str(tmp_path)]]) == 2
-    assert "dualflow compare: error:" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # a misspelt axis is refused by the parser, naming --set
+        main(["compare", *[str(CONFIG), "--set", "kapa=3", "--quick", "--out", str(tmp_path)]])
+    assert exit_info.value.code == 2
+    assert "argument --set: unknown axis 'kapa' in 'kapa=3'; did you mean 'kappa'?" in capsys.readouterr().err
     assert main(["compare", *[str(CONFIG), "--taus", "0.03", "--quick", "--out", str(tmp_path)]]) == 2
     assert "--taus" in capsys.readouterr().err
     assert main(["compare", *[str(CONFIG), "--set", "kappa=1", "--set", "kappa=2", "--out", str(tmp_path)]]) == 2
@@ -241,12 +243,14 @@ def test_arguments_and_exit_status(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_plot_redraws_the_comparison(quick_run, tmp_path):
+def test_plot_redraws_the_comparison(quick_run, tmp_path, capsys):
     import shutil
 
     out = tmp_path / "copy"
     shutil.copytree(quick_run[0], out)
     for name in ("compare.png", "compare.svg"):
         (out / name).unlink()
+    capsys.readouterr()
     assert main(["plot", str(out)]) == 0
+    assert f"[dualflow compare] wrote {out / 'compare.png'}, {out / 'compare.svg'}" in capsys.readouterr().err
     assert_figure(out / "compare.png")  # and compare.svg

@@ -259,3 +259,76 @@ def test_exact_study_draws_the_discriminator_at_every_panel(tmp_path):
         assert f["field"].shape == (5, build.FIELD_POINTS**2, 3) and np.all(np.isfinite(f["field"]))
     assert_figure(out / "panels_kappa-2.png")
     assert_animation(out / "animation_kappa-2.gif")
+
+
+DAMAGES = {
+    "record_not_json": ("kappa-1__gda__seed1.json", lambda p: p.write_text('{"final": '), "not valid JSON"),
+    "npz_truncated": (
+        "kappa-1__gda__seed1.npz",
+        lambda p: p.write_bytes(p.read_bytes()[:200]),
+        "not a whole .npz file, truncated or damaged",
+    ),
+    "npz_missing": ("kappa-1__gda__seed1.npz", lambda p: p.unlink(), "is missing"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+def test_a_damaged_run_is_named_by_plot_and_computed_again_by_a_resume(tmp_path, monkeypatch, capsys, damage):
+    raw = small(sweep={"kappa": [1.0]})
+    out = tmp_path / "s"
+    run_study(raw, out, log=False)
+    before = arrays(out)
+    name, spoil, words = DAMAGES[damage]
+    spoil(out / "runs" / name)
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"dualflow plot: error: {out}: 1 finished run(s) cannot be read back: {out / 'runs' / name}" in err
+    assert words in err and "computes such runs again" in err and "Traceback" not in err
+    with monkeypatch.context() as m:
+        solves = count_calls(m, study, "solve_run")
+        assert main(["run", *_config(tmp_path, raw), "--out", str(out)]) == 0
+    assert solves["n"] == 1  # only the damaged run; the three others are kept
+    err = capsys.readouterr().err
+    assert f"warning: {out / 'runs' / name}" in err and "kappa-1__gda__seed1 will be computed again" in err
+    for key, value in arrays(out).items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)  # the same numbers as before the damage
+
+
+def test_a_damaged_config_json_is_named_and_the_runs_are_kept(tmp_path, capsys):
+    raw = small(sweep={"kappa": [1.0]})
+    out = tmp_path / "s"
+    run_study(raw, out, log=False)
+    (out / "config.json").write_text("{not json")
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"dualflow plot: error: {out / 'config.json'} cannot be read (not valid JSON" in err
+    assert main(["run", *_config(tmp_path, raw), "--out", str(out)]) == 2  # never mixes runs it cannot check
+    err = capsys.readouterr().err
+    assert f"{out / 'config.json'} cannot be read" in err and "--fresh to delete those runs" in err
+    assert len(list((out / "runs").glob("*.json"))) == 4  # nothing lost
+
+
+def test_a_damaged_checkpoint_restarts_its_run_with_a_warning(tmp_path, capsys):
+    raw = small(seeds=1, dynamics={"checkpoint_every": 0.25}, sweep={"kappa": [2.0]})
+    whole = tmp_path / "whole"
+    run_study(raw, whole, log=False)
+    out = tmp_path / "s"
+    checkpoint = out / "runs" / "kappa-2__flow__seed0.checkpoint.npz"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"PK\x03\x04 cut short")
+    assert main(["run", *_config(tmp_path, raw), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {checkpoint} cannot be read" in err and "starts again from the beginning" in err
+    for key, value in arrays(whole).items():
+        np.testing.assert_array_equal(arrays(out)[key], value, err_msg=key)
+
+
+def test_plot_of_a_damaged_compare_folder_names_the_file(tmp_path, capsys):
+    (tmp_path / "compare.json").write_text('{"kind": "compare", ')
+    np.savez(tmp_path / "arrays.npz", ts=np.zeros(2))
+    assert main(["plot", str(tmp_path)]) == 2
+    assert f"{tmp_path / 'compare.json'} cannot be read (not valid JSON" in capsys.readouterr().err
+    (tmp_path / "compare.json").write_text('{"kind": "compare"}')
+    (tmp_path / "arrays.npz").write_bytes(b"")
+    assert main(["plot", str(tmp_path)]) == 2
+    assert f"{tmp_path / 'arrays.npz'} cannot be read" in capsys.readouterr().err

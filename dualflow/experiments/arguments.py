@@ -5,20 +5,58 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import textwrap
 
-from ..solvers.schemes import SCHEMES
+from .config.schema import AXES
+from .config.stability import SCHEMES, parse_axis, parse_masses, parse_points
 from .config.study import parse_value
+from .config.validate import did_you_mean
 
 
-def nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, received {text!r}")
-    return value
+def _number_type(kind: type, *, allow_zero: bool):
+    """An argparse `type`: text -> a finite `kind` (int or float) `> 0` (`>= 0` with `allow_zero`);
+    argparse reports a bad value as `argument --OPTION: expected ...`."""
+    expected = (
+        f"expected a {'non-negative' if allow_zero else 'positive'} {'integer' if kind is int else 'finite number'}"
+    )
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, received {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"{expected}, received {text!r}")
+        return value
+
+    return parse
+
+
+nonnegative_int = _number_type(int, allow_zero=True)
+positive_int = _number_type(int, allow_zero=False)
+positive_float = _number_type(float, allow_zero=False)
+nonnegative_float = _number_type(float, allow_zero=True)
+
+
+def _checked_text(parse):
+    """An argparse `type` that checks its text with `parse` (a `ValueError` becomes argparse's
+    `argument --OPTION: ...` message) and keeps the text (the configs hold text)."""
+
+    def check(text: str) -> str:
+        try:
+            parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return text
+
+    return check
+
+
+#: What argparse takes for a negative number rather than an option: `-1`, `-.5`, and the points
+#: `-1;1` or `-1,0;1,0` of `dualflow linearize` (Python 3.13's own rule; 3.11 and 3.12 take only
+#: `-1` and `-.5`, so `--data '-1;1'` as written in the help would read as an unknown option).
+_NEGATIVE_NUMBER = re.compile(r"-\.?\d")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +153,7 @@ def _fill(text: str) -> str:
     return textwrap.fill(text, width=100)
 
 
-def _add_study_options(command):
+def _add_study_options(command, folder: str):
     command.add_argument(
         "config", metavar="CONFIG", help="the study's TOML file, e.g. examples/configs/ring8_kappa.toml"
     )
@@ -124,7 +162,7 @@ def _add_study_options(command):
         metavar="DIR",
         default=None,
         help="results folder, created if missing; finished runs already there are reused (default: "
-        "dualflow-output/<study name>, with '-quick' appended under --quick)",
+        f"dualflow-output/{folder}, with '-quick' appended under --quick)",
     )
     command.add_argument(
         "--quick",
@@ -154,7 +192,7 @@ def _add_study_commands(commands):
         "  dualflow run examples/configs/grid25_kappa.toml --quick   # seconds: fewer seeds, particles, "
         "shorter horizon",
     )
-    _add_study_options(run)
+    _add_study_options(run, "<study name>")
     sweep = commands.add_parser(
         "sweep",
         help="a study over axes given on the command line (--over kappa=0.1,1,inf), resumable",
@@ -169,7 +207,7 @@ def _add_study_commands(commands):
         "  dualflow sweep examples/configs/ring8_kappa.toml --over kappa=0.3,3,inf --quick\n"
         "  dualflow sweep examples/configs/ring8_kappa.toml --over n_critic=1,5 --over tau=0.05,0.1 --out o",
     )
-    _add_study_options(sweep)
+    _add_study_options(sweep, "<study name>-sweep")
     sweep.add_argument(
         "--over",
         metavar="AXIS=V1,V2,...",
@@ -187,7 +225,10 @@ def _axis(text: str):
     name, sep, values = text.partition("=")
     if not sep or not name.strip() or not values.strip():
         raise argparse.ArgumentTypeError(f"expected AXIS=V1,V2,... (e.g. kappa=0.1,1,inf), received {text!r}")
-    return name.strip(), [parse_value(v.strip()) for v in values.split(",")]
+    name = name.strip()
+    if name not in AXES:
+        raise argparse.ArgumentTypeError(f"unknown axis {name!r} in {text!r}{did_you_mean(name, AXES, 'axes')}")
+    return name, [parse_value(v.strip()) for v in values.split(",")]
 
 
 def _taus_argument(text: str) -> list[float]:
@@ -215,6 +256,8 @@ def _set_argument(text: str) -> tuple[str, object]:
     axis, value = axis.strip(), value.strip()
     if not sep or not axis or not value:
         raise argparse.ArgumentTypeError(f"expected AXIS=VALUE such as kappa=3 or kappa=inf; received {text!r}")
+    if axis not in AXES:
+        raise argparse.ArgumentTypeError(f"unknown axis {axis!r} in {text!r}{did_you_mean(axis, AXES, 'axes')}")
     return axis, parse_value(value)
 
 
@@ -266,7 +309,7 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         metavar="DIR",
         default=None,
         help="results folder, created if missing; files of the same names are replaced (default: "
-        "dualflow-output/<study name>-compare, '<study name>-quick-compare' under --quick)",
+        "dualflow-output/<study name>-compare, with '-quick' appended under --quick)",
     )
     return parser
 
@@ -274,15 +317,15 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
 def _add_stability_commands(commands):
     # Long on purpose: argparse declarations, one per option, each with its help.
     def rates(p):
-        p.add_argument("--lr-g", type=float, default=0.1, help="generator rate eta_g (default 0.1)")
+        p.add_argument("--lr-g", type=positive_float, default=0.1, help="generator rate eta_g (default 0.1)")
         p.add_argument(
             "--lr-d",
-            type=float,
+            type=positive_float,
             default=0.1,
             help="discriminator rate eta_d (default 0.1); the flow uses kappa = lr_d / lr_g",
         )
-        p.add_argument("--bandwidth", type=float, default=1.0, help="Gaussian bandwidth sigma (default 1)")
-        p.add_argument("--reg", type=float, default=0.1, help="ridge lambda (default 0.1)")
+        p.add_argument("--bandwidth", type=positive_float, default=1.0, help="Gaussian bandwidth sigma (default 1)")
+        p.add_argument("--reg", type=nonnegative_float, default=0.1, help="ridge lambda (default 0.1)")
         p.add_argument(
             "--scheme",
             choices=SCHEMES,
@@ -302,24 +345,29 @@ def _add_stability_commands(commands):
     )
     phase.add_argument(
         "--x",
+        type=_checked_text(parse_axis),
         default="bandwidth:0.1:10:100",
         metavar="AXIS",
         help="x axis NAME:START:STOP:NUM[:log|lin], NAME one of bandwidth, reg, lr_g, lr_d, kappa "
         "(lr_d / lr_g), imbalance (p - total generated mass) (default bandwidth:0.1:10:100)",
     )
     phase.add_argument(
-        "--y", default="reg:0.01:1:100", metavar="AXIS", help="y axis, same form (default reg:0.01:1:100)"
+        "--y",
+        type=_checked_text(parse_axis),
+        default="reg:0.01:1:100",
+        metavar="AXIS",
+        help="y axis, same form (default reg:0.01:1:100)",
     )
-    phase.add_argument("--cluster", type=int, default=1, help="generated points on the true point (default 1)")
-    phase.add_argument("--w", type=float, default=1.0, help="mass of each generated point (default 1)")
-    phase.add_argument("--p", type=float, default=1.0, help="mass of the true point (default 1)")
+    phase.add_argument("--cluster", type=positive_int, default=1, help="generated points on the true point (default 1)")
+    phase.add_argument("--w", type=positive_float, default=1.0, help="mass of each generated point (default 1)")
+    phase.add_argument("--p", type=positive_float, default=1.0, help="mass of the true point (default 1)")
     phase.add_argument(
         "--measure",
         action="store_true",
         help="also simulate every grid point (GDA from an offset of 1e-6, the flow from 1e-4) and label the runs; "
         "keep the grid small (e.g. 30 x 30: about 10 s)",
     )
-    phase.add_argument("--steps", type=int, default=1000, help="GDA steps per simulated run (default 1000)")
+    phase.add_argument("--steps", type=positive_int, default=1000, help="GDA steps per simulated run (default 1000)")
     phase.add_argument(
         "--critic",
         choices=("exact", "spectral"),
@@ -347,16 +395,21 @@ def _add_stability_commands(commands):
         "'x1,y1;x2,y2' (rows ';', coordinates ','). Example: dualflow linearize --data '0' "
         "--generator '0' --reg 0.5 --scheme simultaneous",
     )
-    lin.add_argument("--data", required=True, help="true points, e.g. '-1;1' (1-D) or '0,0;1,1' (2-D)")
+    lin._negative_number_matcher = _NEGATIVE_NUMBER  # --data -1;1
+    points, masses = _checked_text(parse_points), _checked_text(parse_masses)
+    lin.add_argument("--data", required=True, type=points, help="true points, e.g. '-1;1' (1-D) or '0,0;1,1' (2-D)")
     lin.add_argument(
-        "--data-masses", default=None, help="masses of the true points, e.g. '0.5;0.5' (default uniform 1/M)"
+        "--data-masses",
+        type=masses,
+        default=None,
+        help="masses of the true points, e.g. '0.5;0.5' (default uniform 1/M)",
     )
-    lin.add_argument("--generator", required=True, help="generated points, same form")
-    lin.add_argument("--masses", default=None, help="masses of the generated points (default uniform 1/N)")
+    lin.add_argument("--generator", required=True, type=points, help="generated points, same form")
+    lin.add_argument("--masses", type=masses, default=None, help="masses of the generated points (default uniform 1/N)")
     lin.add_argument(
         "--find-equilibrium", action="store_true", help="first refine --generator to an equilibrium by Newton's method"
     )
-    lin.add_argument("--n-critic", type=int, default=1, help="D-steps per G-step (default 1)")
+    lin.add_argument("--n-critic", type=positive_int, default=1, help="D-steps per G-step (default 1)")
     lin.add_argument(
         "--velocity",
         choices=("mass_weighted", "wasserstein"),

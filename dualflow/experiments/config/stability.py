@@ -1,6 +1,6 @@
 r"""The stability commands' configurations: `PhaseConfig` (`dualflow phase`) and `LinearizeConfig`
 (`dualflow linearize`), typed and frozen, with the parsers of their text values (`parse_axis`,
-`parse_points`). The command line builds them from its arguments; Python callers build them directly."""
+`parse_points`, `parse_masses`) and the names the command line offers (`SCHEMES`, `PHASE_AXES`). The command line builds them from its arguments; Python callers build them directly."""
 
 from __future__ import annotations
 
@@ -8,26 +8,88 @@ import dataclasses
 
 import numpy as np
 
+from .validate import did_you_mean
+
+#: The solvers of the stability commands: the names of `dualflow.solvers.schemes.SCHEMES`, kept
+#: here so that the command line builds its help without importing jax (a test keeps them equal).
+SCHEMES = (
+    "simultaneous",
+    "alternating_d_first",
+    "alternating_g_first",
+    "extragradient",
+    "optimistic",
+    "proximal",
+    "flow",
+)
+#: The parameters a phase diagram sweeps: `dualflow.analysis.phase_diagram.AXES` (a test keeps them equal).
+PHASE_AXES = ("bandwidth", "reg", "lr_g", "lr_d", "kappa", "imbalance")
+AXIS_FORM = "NAME:START:STOP:NUM[:log|lin], e.g. bandwidth:0.1:10:100"
+
 
 def parse_axis(text: str):
-    """`NAME:START:STOP:NUM[:log|lin]` -> `(name, values)` (log spacing by default)."""
+    """`NAME:START:STOP:NUM[:log|lin]` -> `(name, values)`: `NUM` values from `START` to `STOP`,
+    log-spaced by default (then `START`, `STOP` > 0), `NAME` one of `PHASE_AXES`.
+
+    **Raises:** `ValueError` saying which part is wrong, with the expected form."""
     parts = text.split(":")
     if len(parts) not in (4, 5):
-        raise ValueError(f"an axis is NAME:START:STOP:NUM[:log|lin]; received {text!r}")
-    name, start, stop, num = parts[0], float(parts[1]), float(parts[2]), int(parts[3])
-    spacing = parts[4] if len(parts) == 5 else "log"
+        raise ValueError(f"expected {AXIS_FORM} (NUM an integer >= 1); received {text!r}")
+    name, spacing = parts[0], parts[4] if len(parts) == 5 else "log"
+    if name not in PHASE_AXES:
+        raise ValueError(f"unknown axis {name!r} in {text!r}{did_you_mean(name, PHASE_AXES, 'axes')}")
+    try:
+        start, stop = float(parts[1]), float(parts[2])
+    except ValueError:
+        raise ValueError(f"START and STOP must be numbers in {AXIS_FORM}; received {text!r}") from None
+    try:
+        num = int(parts[3])
+    except ValueError:
+        num = 0
+    if num < 1:
+        raise ValueError(f"NUM must be an integer >= 1 in {AXIS_FORM}; received NUM {parts[3]!r} in {text!r}")
     if spacing not in ("log", "lin"):
-        raise ValueError(f"axis spacing must be 'log' or 'lin'; received {spacing!r}")
+        raise ValueError(f"the spacing must be 'log' or 'lin'; received {spacing!r} in {text!r}")
+    if not (np.isfinite(start) and np.isfinite(stop)) or (spacing == "log" and not (start > 0 and stop > 0)):
+        bound = "positive" if spacing == "log" else "finite"
+        raise ValueError(
+            f"START and STOP must be {bound} numbers{' for log spacing (or add :lin)' if spacing == 'log' else ''}; "
+            f"received {text!r}"
+        )
     values = np.geomspace(start, stop, num) if spacing == "log" else np.linspace(start, stop, num)
     return name, values
 
 
 def parse_points(text: str):
-    """`"x1,y1;x2,y2"` -> array `(n, d)`."""
+    """`"x1,y1;x2,y2"` -> a finite array `(n, d)` (rows `;`, coordinates `,`).
+
+    **Raises:** `ValueError` for text that is not that form, rows of different lengths, or
+    entries that are not finite."""
+    form = "points 'x1,y1;x2,y2;...' (rows ';', coordinates ',')"
     try:
-        return np.array([[float(v) for v in row.split(",")] for row in text.split(";")])
+        rows = [[float(v) for v in row.split(",")] for row in text.split(";")]
     except ValueError:
-        raise ValueError(f"points are 'x1,y1;x2,y2;...' (rows ';', coordinates ','); received {text!r}") from None
+        raise ValueError(f"expected {form}; received {text!r}") from None
+    if len({len(row) for row in rows}) != 1:
+        raise ValueError(f"expected {form}, every point with the same number of coordinates; received {text!r}")
+    points = np.array(rows)
+    if not np.all(np.isfinite(points)):
+        raise ValueError(f"expected finite coordinates; received {text!r}")
+    return points
+
+
+def parse_masses(text: str):
+    """`"0.5;0.5"` (or `"0.5,0.5"`) -> a positive finite array `(n,)`.
+
+    **Raises:** `ValueError` unless every entry is a finite positive number."""
+    try:
+        masses = np.array([float(v) for v in text.replace(",", ";").split(";")])
+    except ValueError:
+        raise ValueError(
+            f"expected masses such as '0.5;0.5' (one per point, ';'-separated); received {text!r}"
+        ) from None
+    if not np.all(np.isfinite(masses) & (masses > 0)):
+        raise ValueError(f"expected finite positive masses; received {text!r}")
+    return masses
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -363,9 +363,16 @@ def load_study(path, *, quick: bool = False, sweep: dict | None = None) -> Study
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError([f"cannot read the file: {error.strerror or error}"], str(path)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            [
+                f"not UTF-8 text (byte {error.start}: {error.object[error.start : error.start + 1]!r}); a config is a TOML file, saved as UTF-8"
+            ],
+            str(path),
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -409,6 +416,16 @@ def as_config(config, quick: bool, sweep) -> StudyConfig:
     )
 
 
-def default_folder(cfg: StudyConfig) -> Path:
-    """`dualflow-output/<name>` (`<name>-quick` under `--quick`)."""
-    return Path("dualflow-output") / (cfg.name + ("-quick" if cfg.quick else ""))
+def default_folder(cfg: StudyConfig, command: str = "run") -> Path:
+    """The results folder of a command when `--out` is not given, one rule for every command:
+    `dualflow-output/<name>[-<command>][-quick]`.
+
+    `<name>` is the study's name (`dualflow demo` runs the study named `demo`); `-<command>` is
+    added for every command but `run` (and so the demo), e.g. `-sweep`, `-compare`; `-quick`
+    under `--quick`. So no two commands, and no quick and full run, share a folder:
+    `ring8_kappa`, `ring8_kappa-quick`, `ring8_kappa-sweep-quick`, `ring8_kappa-compare`. (The
+    stability commands, which read no config, write to `dualflow-output/phase` and
+    `dualflow-output/linearize`.)
+    """
+    suffix = "" if command == "run" else f"-{command}"
+    return Path("dualflow-output") / f"{cfg.name}{suffix}{'-quick' if cfg.quick else ''}"

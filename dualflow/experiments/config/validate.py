@@ -16,9 +16,11 @@ def _path(*parts) -> str:
     return ".".join(str(p) for p in parts if p != "")
 
 
-def _suggest(key: str, valid) -> str:
+def did_you_mean(key: str, valid, what: str = "keys") -> str:
+    """`"; did you mean 'kappa'?"` for the closest of `valid` to a misspelt `key`, else
+    `"; valid keys: ..."` (`what` names them); appended to an "unknown ..." message."""
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(sorted(valid))}"
+    return f"; did you mean {close[0]!r}?" if close else f"; valid {what}: {', '.join(sorted(valid))}"
 
 
 def type_name(value) -> str:
@@ -169,7 +171,7 @@ def _check_setting_table(value, where, problems):
     out = {}
     for axis, v in value.items():
         if axis not in AXES:
-            problems.append(f"{where}: unknown axis {axis!r}{_suggest(axis, AXES)}")
+            problems.append(f"{where}: unknown axis {axis!r}{did_you_mean(axis, AXES, 'axes')}")
             continue
         checked = _check_axis_value(axis, v, f"{where}.{axis}", problems)
         if checked is not None:
@@ -223,7 +225,7 @@ def check_table(raw, schema, where, problems, *, partial: bool):
             hint = (
                 f": renamed, write `{renamed}` (one name everywhere)"
                 if renamed
-                else f": unknown key{_suggest(key, schema)}"
+                else f": unknown key{did_you_mean(key, schema)}"
             )
             problems.append(f"{path}{hint}")
             continue
@@ -255,7 +257,7 @@ def _check_sweep(raw, where, problems, *, partial: bool):
     for axis, values in raw.items():
         path = _path(where, axis)
         if axis not in AXES:
-            problems.append(f"{path}: unknown axis{_suggest(axis, AXES)} (axes: {', '.join(AXES)})")
+            problems.append(f"{path}: unknown axis{did_you_mean(axis, AXES)} (axes: {', '.join(AXES)})")
             continue
         checked = _check_list(values, path, problems, lambda v, w, a=axis: _check_axis_value(a, v, w, problems))
         if checked is not None:

@@ -48,7 +48,7 @@ $T$ (`dynamics.t1`, after `--quick`) must be a whole number of steps of each.
 `dynamics.n_saves` and the config's flow tolerances are not used. The comparison always runs
 in float64 (a float32 config is promoted; the JSON says so).
 
-**Results folder** (default `dualflow-output/<name>-compare`, `-quick-compare` under `quick`;
+**Results folder** (default `dualflow-output/<name>-compare`, `<name>-compare-quick` under `quick`;
 every file written atomically by `results_store`):
 
 - `compare.json`: kind `"compare"`, the resolved config, the setting and its parameters, seed,
@@ -65,7 +65,6 @@ every file written atomically by `results_store`):
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import sys
@@ -79,7 +78,7 @@ from ..._json import json_float, json_list, json_ready
 from ...analysis.convergence import flow_gda_errors
 from ..config.compare import FLOW_CHECK_FACTOR, ComparisonPlan, flow_settings, plan_comparison
 from ..config.study import StudyConfig, as_config, centres_of, default_folder, format_value, parse_study
-from ..store.files import write_figure, write_json, write_npz
+from ..store.files import ResultsFolderError, make_folder, read_arrays, read_json, write_figure, write_json, write_npz
 from ..store.records import run_failed, versions
 from .build import build_game, build_problem, solve_run
 from .measure import last_save_metrics
@@ -150,7 +149,7 @@ def run_compare(
     - `config`: a study TOML path, a dict as `tomllib` returns it, or a `StudyConfig` (the
       schema of `dualflow run`).
     - `out_dir`: the results folder (created; files of the same names are replaced); default
-      `dualflow-output/<name>-compare` (`<name>-quick-compare` with `quick`).
+      `dualflow-output/<name>-compare` (`<name>-compare-quick` with `quick`).
     - `taus`: the GDA step sizes (any order; written descending); default the setting's
       $\tau$, $\tau/2$, $\tau/4$. `dynamics.t1` must be a whole number of steps of each.
     - `setting`: values of swept axes, e.g. `{"kappa": 3.0}` or `{"kappa": math.inf,
@@ -174,8 +173,8 @@ def run_compare(
     start = time.perf_counter()
     cfg = as_config(config, quick, None)
     plan = plan_comparison(cfg, setting, taus)
-    out = Path(out_dir) if out_dir is not None else Path(f"{default_folder(cfg)}-compare")
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir) if out_dir is not None else default_folder(cfg, "compare")
+    make_folder(out)
     say = _say if log else (lambda message: None)
     params, taus = plan.parameters, plan.taus
     say(
@@ -410,15 +409,25 @@ def _summary(plan: ComparisonPlan, seed, flow, check_diff, measured, final_metri
     }
 
 
-def redraw_compare(folder) -> dict:
+def redraw_compare(folder, *, log: bool = True) -> dict:
     """Draw `compare.png` / `compare.svg` of a compare folder again from its `compare.json` and
-    `arrays.npz` (`dualflow plot`); nothing is rerun. Returns the files written."""
+    `arrays.npz` (`dualflow plot`); nothing is rerun. Returns the files written (listed on
+    stderr with `log`).
+
+    **Raises:** `ResultsFolderError` naming a file that is missing or cannot be read."""
     folder = Path(folder)
-    summary = json.loads((folder / "compare.json").read_text())
-    cfg = StudyConfig(data=parse_study(summary["config"]).data, quick=summary["quick"])
-    with np.load(folder / "arrays.npz") as f:
-        arrays = {k: f[k] for k in f.files}
-    return _draw(cfg, folder, arrays, summary["setting_label"], summary["parameters"], summary["seed"])
+    summary, arrays = read_json(folder / "compare.json"), read_arrays(folder / "arrays.npz")
+    try:
+        cfg = StudyConfig(data=parse_study(summary["config"]).data, quick=summary["quick"])
+        files = _draw(cfg, folder, arrays, summary["setting_label"], summary["parameters"], summary["seed"])
+    except (KeyError, TypeError) as error:
+        raise ResultsFolderError(
+            f"{folder}: compare.json and arrays.npz are not those of `dualflow compare` (no {error}); "
+            "run the comparison again"
+        ) from None
+    if log:
+        _say(f"wrote {', '.join(str(path) for path in files.values())}")
+    return files
 
 
 def _draw(cfg: StudyConfig, out: Path, arrays: dict, label: str, params: dict, seed: int) -> dict:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jax.numpy as jnp
@@ -24,14 +23,16 @@ from ...analysis.equilibria import find_equilibrium
 from ...analysis.isolated_points import theory_curves
 from ...analysis.linearization import linearize
 from ...analysis.phase_diagram import measure_phase_diagram, predict_phase_diagram
+from ...analysis.phases import Phase
 from ...games.kernel_game import KernelGame
 from ...kernels.radial import Gaussian
 from ...measures.measure import Measure
 from ...players.exact_rkhs import ExactRKHS
 from ...solvers.schemes import scheme_solver
-from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_points
-from ..store.files import write_figure, write_json
+from ..config.stability import LinearizeConfig, PhaseConfig, parse_axis, parse_masses, parse_points
+from ..store.files import make_folder, write_figure, write_json
 from .precision import float64
+from .progress import stage
 
 
 @float64
@@ -41,35 +42,40 @@ def run_phase(config: PhaseConfig) -> dict:
     **Returns:** the summary written to `phase.json`."""
     from ...plotting import plot_growth, plot_phase_diagram  # matplotlib only when drawing
 
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(config.out)
     data = Measure(jnp.zeros((1, 1)), jnp.array([config.p]))
     cluster = Measure(jnp.zeros((config.cluster, 1)), jnp.full(config.cluster, config.w))
     base = dict(bandwidth=config.bandwidth, reg=config.reg, lr_g=config.lr_g, lr_d=config.lr_d)
     axes = dict(x=parse_axis(config.x), y=parse_axis(config.y), base=base, critic=config.critic)
+    n_x, n_y = axes["x"][1].size, axes["y"][1].size
+    grid = f"{n_x} x {n_y} = {n_x * n_y} grid points ({axes['x'][0]} x {axes['y'][0]})"
+    simulated = f"simulating each for {config.steps} steps"
     disagreement = None
     if config.against_flow:
         if config.scheme == "flow":
             raise ValueError("--against-flow compares a GDA scheme with the flow; give --scheme a GDA order.")
-        disagreement = disagreement_map(
-            data, cluster, schemes=(config.scheme,), measure=config.measure, n_steps=config.steps, **axes
-        )
+        work = f"GDA ({config.scheme}) and the flow, {grid}: predicting" + (f", {simulated}" if config.measure else "")
+        with stage(work, prefix="dualflow phase"):
+            disagreement = disagreement_map(
+                data, cluster, schemes=(config.scheme,), measure=config.measure, n_steps=config.steps, **axes
+            )
         diagram = disagreement.gda[config.scheme]
     else:
-        diagram = predict_phase_diagram(data, cluster, scheme=config.scheme, **axes)
+        with stage(f"{config.scheme}, {grid}: predicting", prefix="dualflow phase"):
+            diagram = predict_phase_diagram(data, cluster, scheme=config.scheme, **axes)
         if config.measure:
-            diagram = measure_phase_diagram(diagram, n_steps=config.steps)
+            with stage(f"{config.scheme}, {grid}: {simulated}", prefix="dualflow phase"):
+                diagram = measure_phase_diagram(diagram, n_steps=config.steps)
     curves = theory_curves(diagram, w=config.w, p=config.p, n=config.cluster)
     boundary = disagreement.boundaries[config.scheme] if disagreement is not None else trace_boundary(diagram)
     write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves, boundary=boundary))  # and phase.svg
     write_figure(out / "growth.png", plot_growth(diagram, curves=curves, boundary=boundary))
     summary = {"kind": "phase", **diagram.to_json(), "boundary": boundary.to_json()}
     write_json(out / "phase.json", summary)
-    labels = np.asarray(summary["predicted"])
-    counts = {str(name): int(np.sum(labels == name)) for name in np.unique(labels)}
-    print(
-        f"predicted phases: {counts}; traced boundary: {len(boundary.points)} points ({', '.join(sorted(set(boundary.kinds.tolist()))) or 'none on this grid'})"
-    )
+    for kind in ("predicted", "measured") if config.measure else ("predicted",):
+        print("\n".join(phase_table(f"{kind} phases ({config.scheme}, {n_x * n_y} grid points)", summary[kind])))
+    kinds = ", ".join(sorted(set(boundary.kinds.tolist()))) or "none on this grid"
+    print(f"traced boundary: {len(boundary.points)} points ({kinds})")
     if config.measure:
         print(
             f"agreement with simulation: {100 * summary['agreement_coarse']:.1f}% (converge/oscillate/diverge), "
@@ -95,21 +101,31 @@ def run_phase(config: PhaseConfig) -> dict:
     return summary
 
 
+def phase_table(title: str, labels) -> list[str]:
+    """`title:` and one line per phase present among `labels` (names of `Phase`, any shape), in
+    the order of `Phase`: its name, its count and its share of the cells."""
+    labels = np.asarray(labels).ravel()
+    lines = [f"{title}:"]
+    for phase in Phase:
+        count = int(np.sum(labels == phase.name))
+        if count:
+            lines.append(f"  {phase.name:<22} {count:>7}  {100 * count / labels.size:5.1f}%")
+    return lines
+
+
 @float64
 def run_linearize(config: LinearizeConfig) -> dict:
     """Linearize at the configuration `config` describes and write `linearization.json` (float64).
 
     **Returns:** the report written there."""
 
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(config.out)
     data_points, points = parse_points(config.data), parse_points(config.generator)
     data = Measure(
-        jnp.asarray(data_points),
-        None if config.data_masses is None else jnp.asarray(parse_points(config.data_masses).ravel()),
+        jnp.asarray(data_points), None if config.data_masses is None else jnp.asarray(parse_masses(config.data_masses))
     )
     generator = Measure(
-        jnp.asarray(points), None if config.masses is None else jnp.asarray(parse_points(config.masses).ravel())
+        jnp.asarray(points), None if config.masses is None else jnp.asarray(parse_masses(config.masses))
     )
     game = KernelGame(data, ExactRKHS(Gaussian(config.bandwidth)), reg=config.reg, velocity=config.velocity)
     report: dict[str, Any] = {}

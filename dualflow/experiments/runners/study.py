@@ -106,7 +106,7 @@ def run_study(
 
     - `config`: a TOML path, a dict as `tomllib` returns it, or a `StudyConfig`.
     - `out_dir`: the results folder (created); default `dualflow-output/<name>`
-      (`<name>-quick` with `quick`). Finished runs found there are reused, a run in progress
+      (`<name>-quick` with `quick`; `<name>-sweep[-quick]` with `sweep`, see `default_folder`). Finished runs found there are reused, a run in progress
       resumes from its checkpoint (`dynamics.checkpoint_every`), see `run_store`.
     - `quick`: apply the `--quick` overrides (fewer seeds, particles, a shorter horizon and the
       config's `[quick]` table), for tests and a first look.
@@ -133,14 +133,20 @@ def run_study(
 
     start = time.perf_counter()
     cfg = as_config(config, quick, sweep)
-    out = Path(out_dir) if out_dir is not None else default_folder(cfg)
+    out = Path(out_dir) if out_dir is not None else default_folder(cfg, "run" if sweep is None else "sweep")
     store = RunStore(out, cfg, fresh=fresh)
     say = _sayer(log)
 
     d = cfg.data
     compare, centres = d["dynamics"]["compare"], centres_of(cfg)
     jobs = [(setting, dynamics, seed) for setting in cfg.settings for dynamics in compare for seed in cfg.seeds]
-    todo = [job for job in jobs if not store.done(store.run_id(*job))]
+    damaged = {}  # finished runs that cannot be read back: computed again, with a warning
+    for job in jobs:
+        run_id = store.run_id(*job)
+        if store.done(run_id) and (reason := store.damaged(run_id)):
+            damaged[run_id] = reason
+            say(f"warning: {reason}; the run {run_id} will be computed again")
+    todo = [job for job in jobs if not store.done(store.run_id(*job)) or store.run_id(*job) in damaged]
     say(
         f"study {cfg.name!r}{' (quick)' if cfg.quick else ''}: {len(cfg.settings)} settings "
         f"({', '.join(f'{n} x{len(v)}' for n, v in cfg.axes) or 'no sweep'}) x {len(compare)} dynamics x "
@@ -160,6 +166,8 @@ def run_study(
     ) as bar:
         for count, (setting, dynamics, seed) in enumerate(todo, start=1):
             run_id = store.run_id(setting, dynamics, seed)
+            if reason := store.drop_damaged_checkpoint(run_id):
+                say(f"warning: {reason}; the run {run_id} starts again from the beginning", bar)
             if seed not in problems:
                 problems[seed] = build_problem(cfg, seed)
             data, x0, keys = problems[seed]
@@ -416,6 +424,14 @@ def finish_study(
         raise ResultsFolderError(
             f"{out}: {len(missing)} run(s) of the study are not finished (e.g. {missing[0]}); "
             "run the study again into this folder to finish them."
+        )
+    damaged = [
+        reason for s in cfg.settings for r in compare for k in seeds if (reason := store.damaged(store.run_id(s, r, k)))
+    ]
+    if damaged:
+        raise ResultsFolderError(
+            f"{out}: {len(damaged)} finished run(s) cannot be read back: {damaged[0]}. Run the study "
+            "again into this folder (`dualflow run` or `sweep` with this --out): it computes such runs again."
         )
     trajectory_index = evaluated_indices(d["dynamics"]["n_saves"], d["outputs"]["trajectory_every"])
     problems = {seed: build_problem(cfg, seed) for seed in seeds}

@@ -29,7 +29,7 @@ import numpy as np
 
 from ...players.saved import FieldGrid
 from ...solvers.solution import Result, Solution
-from .files import write_npz
+from .files import read_arrays, write_npz
 
 __all__ = ["load_solution", "save_solution", "solution_arrays", "solution_from_arrays", "solve_in_segments"]
 
@@ -106,9 +106,10 @@ def save_solution(path, sol: Solution, **extra) -> Path:
 
 
 def load_solution(path, template) -> tuple[Solution, dict]:
-    """Read a file of `save_solution`: `(solution, every array in the file)`."""
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
+    """Read a file of `save_solution`: `(solution, every array in the file)`.
+
+    **Raises:** `ResultsFolderError` naming the file when it is missing, truncated or not an `.npz`."""
+    arrays = read_arrays(path)
     return solution_from_arrays(arrays, template), arrays
 
 

@@ -20,24 +20,19 @@ the outputs may change between invocations (new settings and seeds are run, fini
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..config.study import StudyConfig, parse_study, setting_slug
 from .checkpoints import load_solution, save_solution
-from .files import write_json, write_text
+from .files import ResultsFolderError, check_arrays, make_folder, read_json, write_json, write_text
 
 __all__ = ["ResultsFolderError", "RunStore", "load_folder_config"]
 
 #: Tables and keys of a config that may change between invocations on one folder.
 FREE_KEYS = ("name", "description", "seeds", "sweep", "outputs")
 _MEASURED = "measured_"
-
-
-class ResultsFolderError(ValueError):
-    """A results folder cannot be used: it holds another study's runs, or is not a study folder."""
 
 
 def _fingerprint(cfg: StudyConfig) -> dict:
@@ -65,14 +60,21 @@ class RunStore:
     """
 
     def __init__(self, folder, cfg: StudyConfig, *, fresh: bool = False):
-        self.folder = Path(folder)
+        self.folder = make_folder(folder)
         self.runs = self.folder / "runs"
         self.cfg = cfg
         if fresh:
             self.clear()
         previous = self.folder / "config.json"
         if previous.exists() and any(self.runs.glob("*.json")):
-            different = _differences(_fingerprint_of_json(json.loads(previous.read_text())), _fingerprint(cfg))
+            try:
+                stored = read_json(previous)
+            except ResultsFolderError as error:
+                raise ResultsFolderError(
+                    f"{error}: the finished runs in {self.runs} cannot be checked against this study. "
+                    "Restore that file, or use --fresh to delete those runs, or another --out."
+                ) from None
+            different = _differences(_fingerprint_of_json(stored), _fingerprint(cfg))
             if different:
                 raise ResultsFolderError(
                     f"{self.folder} holds runs of a different study; finished runs would not be comparable:\n"
@@ -103,9 +105,32 @@ class RunStore:
         """Whether the run is finished (its record exists)."""
         return (self.runs / f"{run_id}.json").exists()
 
+    def damaged(self, run_id: str) -> str | None:
+        """Why a finished run cannot be read back (its record is not valid JSON, its `.npz` is
+        missing or truncated), or `None` when it can. Cheap: the arrays are not decompressed."""
+        try:
+            read_json(self.runs / f"{run_id}.json")
+            check_arrays(self.runs / f"{run_id}.npz")
+        except ResultsFolderError as error:
+            return str(error)
+        return None
+
     def checkpoint(self, run_id: str) -> Path:
         """The checkpoint file of a run in progress."""
         return self.runs / f"{run_id}.checkpoint.npz"
+
+    def drop_damaged_checkpoint(self, run_id: str) -> str | None:
+        """Delete the checkpoint of a run in progress if it cannot be read (truncated, damaged);
+        returns why, or `None` when there is none or it is whole (the run restarts from scratch)."""
+        path = self.checkpoint(run_id)
+        if not path.exists():
+            return None
+        try:
+            check_arrays(path)
+        except ResultsFolderError as error:
+            path.unlink()
+            return str(error)
+        return None
 
     def save(self, run_id: str, sol, measured: dict, record: dict) -> None:
         """Store a finished run: the solution and metrics, then the record, then drop the checkpoint."""
@@ -116,7 +141,7 @@ class RunStore:
 
     def record(self, run_id: str) -> dict:
         """The record of a finished run."""
-        record = json.loads((self.runs / f"{run_id}.json").read_text())
+        record = read_json(self.runs / f"{run_id}.json")
         if isinstance(record.get("final"), dict):
             record["final"] = current_names(record["final"])
         return record
@@ -156,9 +181,13 @@ def load_folder_config(folder) -> StudyConfig:
             f"{folder} is not a study folder (no config.json and study.json); "
             "give the --out folder of `dualflow run` or `dualflow sweep`."
         )
-    quick = bool(json.loads(marker.read_text()).get("quick", False))
-    data = parse_study(json.loads(config.read_text()), source=str(config)).data  # "inf" reads as kappa = inf
+    study = read_json(marker)
+    quick = bool(study.get("quick", False)) if isinstance(study, dict) else False
+    data = parse_study(read_json(config), source=str(config)).data  # "inf" reads as kappa = inf
     source = folder / "config_source.toml"
     return StudyConfig(
-        data=data, quick=quick, source=str(config), source_text=source.read_text() if source.exists() else None
+        data=data,
+        quick=quick,
+        source=str(config),
+        source_text=source.read_text(encoding="utf-8", errors="replace") if source.exists() else None,
     )
