@@ -1,7 +1,9 @@
 """Argument checks shared by every public constructor.
 
-They run on concrete (non-traced) values before anything is compiled and raise a
-`ValueError` that names the argument, what was expected and what was received. The
+They run on concrete (non-traced) values before anything is compiled and raise an error that
+names the argument, what was expected and what was received: a `TypeError` for what is not the
+right kind of value (`None` where numbers are expected, strings, ragged lists, complex numbers),
+a `ValueError` for a missing required value or one out of range (shape, sign, finiteness). The
 hyperparameters a sweep traces (rates, `kappa`, `reg`, bandwidths, Sinkhorn's `epsilon`) go
 through `checked_positive`, which checks a concrete value now and a traced one (inside `jit` or
 `vmap`) at run time with `eqx.error_if`, so a negative rate reaching a compiled sweep raises
@@ -26,28 +28,54 @@ def concrete_or_none(value):
     return np.asarray(value) if is_concrete(value) else None
 
 
+def real_array(name: str, value, expected: str) -> np.ndarray:
+    """The concrete `value` as a NumPy array of real numbers (integer or floating), or a `TypeError`
+    naming `name`, saying what was received and what is `expected` (e.g. `"an (n, d) array of real
+    numbers"`): `None`, strings,
+    ragged nested lists, booleans and complex numbers (whose imaginary part would otherwise be
+    dropped) are refused."""
+    if value is None:
+        raise TypeError(f"`{name}` must be {expected}; received None.")
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # NumPy refuses ragged nested sequences
+        raise TypeError(f"`{name}` must be {expected}; received a ragged sequence {value!r:.80}.") from None
+    if arr.dtype.kind not in "iuf":
+        what = (
+            "complex numbers" if arr.dtype.kind == "c" else f"{type(value).__name__} {value!r:.80} (dtype {arr.dtype})"
+        )
+        raise TypeError(f"`{name}` must be {expected}; received {what}.")
+    return arr
+
+
 def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
-    """Raise unless every entry of `value` is finite and `> 0` (or `>= 0`)."""
+    """Raise unless every entry of `value` is finite and `> 0` (or `>= 0`): a `ValueError` for a
+    missing value (`None`) or one out of range, a `TypeError` for what is not real numbers."""
     if not is_concrete(value):
         return
     bound = "non-negative" if allow_zero else "positive"
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be a finite {bound} number; received {value!r}.") from None
+    if value is None:
+        raise ValueError(f"`{name}` is missing: expected a finite {bound} number; received None.")
+    arr = real_array(name, value, f"a finite {bound} real number")
     bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
     if np.any(bad):
         raise ValueError(f"`{name}` must be finite and {bound}; received {arr.tolist() if arr.size < 8 else arr}.")
 
 
 def checked_positive(name: str, value, *, allow_zero: bool = False, dtype=None) -> jax.Array:
-    """`value` as an array, checked finite and `> 0` (or `>= 0`): now when it is concrete
-    (`check_positive`'s `ValueError`), at run time when it is traced (`eqx.error_if`: the compiled
-    function raises when any entry fails, e.g. one point of a vmapped sweep)."""
+    """`value` as a scalar array, checked finite and `> 0` (or `>= 0`): now when it is concrete
+    (`check_positive`'s errors), at run time when it is traced (`eqx.error_if`: the compiled
+    function raises when it fails, e.g. at one point of a vmapped sweep). Its shape is checked in
+    both cases: a hyperparameter is one number per run (sweep several with `vmap`)."""
     if is_concrete(value):
         check_positive(name, value, allow_zero=allow_zero)
-        return jnp.asarray(value, dtype=dtype)
     value = jnp.asarray(value, dtype=dtype)
+    if value.ndim:
+        raise ValueError(
+            f"`{name}` must be a scalar (one value per run; `jax.vmap` sweeps several); received shape {value.shape}."
+        )
+    if is_concrete(value):
+        return value
     bad = ~jnp.isfinite(value) | ((value < 0) if allow_zero else (value <= 0))
     bound = "non-negative" if allow_zero else "positive"
     return eqx.error_if(value, jnp.any(bad), f"`{name}` must be finite and {bound}; a traced value was not.")
@@ -65,20 +93,22 @@ def check_choice(name: str, value, choices) -> None:
 
 
 def check_points(name: str, points) -> None:
-    """Raise unless `points` is a finite `(n, d)` array."""
+    """Raise unless `points` is a finite `(n, d)` array of real numbers."""
     if not is_concrete(points):
         return
-    arr = np.asarray(points)
+    arr = real_array(name, points, "an (n, d) array of real numbers")
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"`{name}` must be an (n, d) array with n, d >= 1; received shape {arr.shape}.")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` must be finite; received {int(np.sum(~np.isfinite(arr)))} non-finite entries.")
 
 
-def check_int(name: str, value, *, minimum: int) -> None:
-    """Raise unless `value` is a Python/NumPy integer `>= minimum`."""
+def check_int(name: str, value, *, minimum: int) -> int:
+    """`value` as a Python `int`, or a `ValueError` unless it is a Python/NumPy integer `>= minimum`.
+    Use the returned `int`: a NumPy integer passed on into `jit` would be traced, not a static size."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
+    return int(value)
 
 
 def masses_for(points, masses):
@@ -86,6 +116,8 @@ def masses_for(points, masses):
     to be a finite positive `(n,)` array (cast to the points' dtype)."""
     if masses is None:
         return jnp.full(points.shape[0], 1.0 / points.shape[0], dtype=points.dtype)
+    if is_concrete(masses):
+        real_array("masses", masses, f"an array of shape ({points.shape[0]},) of real numbers")
     masses = jnp.asarray(masses, dtype=points.dtype)
     if masses.shape != points.shape[:1]:
         raise ValueError(

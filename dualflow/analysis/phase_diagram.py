@@ -36,6 +36,7 @@ accuracy (tested), and the spectral one's cost per step does not grow with the s
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import equinox as eqx
 import jax
@@ -186,7 +187,25 @@ def _setup(data, equilibrium, x, y, base, solver_kind):
         if key != "imbalance":
             check_positive(key, value)
     check_choice("scheme", solver_kind, SCHEMES)
-    return (x_name, _check_axis(x_name, x_values)), (y_name, _check_axis(y_name, y_values)), params
+    x, y = (x_name, _check_axis(x_name, x_values)), (y_name, _check_axis(y_name, y_values))
+    if "imbalance" in params:
+        _check_imbalance("base['imbalance']", params["imbalance"], equilibrium)
+    for name, values in (x, y):
+        if name == "imbalance":
+            _check_imbalance("imbalance", values, equilibrium)
+    return x, y, params
+
+
+def _check_imbalance(name, values, equilibrium):
+    r"""Raise unless every imbalance $\delta$ leaves the data a positive mass
+    $\sum_j m_j + \delta > 0$ (the data masses are rescaled to that total)."""
+    values = np.asarray(values, dtype=float)
+    lowest = -float(np.sum(np.asarray(equilibrium.masses)))
+    if not np.all(np.isfinite(values) & (values > lowest)):
+        raise ValueError(
+            f"`{name}` must be finite and > {lowest:.6g} (minus the equilibrium's total mass: the data are "
+            f"rescaled to that mass plus the imbalance, which must stay positive); received {values.tolist()}."
+        )
 
 
 def _lattice_for(critic, tol, data, equilibrium, grid):
@@ -337,6 +356,15 @@ def _simulate(data, equilibrium, start, grid, scheme, n_critic, velocity, lattic
     return _over_grid(one, grid, mesh)
 
 
+#: The options of `classify_trajectory` that `measure_phase_diagram` passes on (the others it sets).
+CLASSIFY_OPTIONS = frozenset(inspect.signature(classify_trajectory).parameters) - {
+    "ts",
+    "points",
+    "reference",
+    "result",
+}
+
+
 def measure_phase_diagram(
     diagram: PhaseDiagram,
     *,
@@ -377,6 +405,17 @@ def measure_phase_diagram(
       grid points across the devices of this `jax.sharding.Mesh` (as in `predict_phase_diagram`);
       `classify_options`: passed to `classify_trajectory`.
     """
+    if not isinstance(diagram, PhaseDiagram):
+        raise ValueError(
+            f"`diagram` must be a PhaseDiagram from `predict_phase_diagram`; received {type(diagram).__name__}."
+        )
+    unknown = set(classify_options) - CLASSIFY_OPTIONS
+    if unknown:
+        raise ValueError(
+            f"unknown options {sorted(unknown)} (passed to `classify_trajectory`); expected some of "
+            f"{sorted(CLASSIFY_OPTIONS)}."
+        )
+    check_positive("escape", escape)
     flow = diagram.scheme == "flow"
     if not flow and (t1 is not None or n_saves is not None):
         raise ValueError(

@@ -79,6 +79,7 @@ class KernelGame(eqx.Module):
                 f"`{type(discriminator).__name__}` has a closed form only for payoffs linear in f "
                 f"(KernelIPM); received {type(payoff).__name__}. Use FiniteRank features instead."
             )
+        discriminator.check_dimension(data.dim, data.points.dtype)
         self.data = data
         self.discriminator = cast_floating(discriminator, data.points.dtype)
         self.reg = checked_positive(

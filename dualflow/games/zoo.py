@@ -22,7 +22,7 @@ from ..kernels.copies import Copies
 from ..kernels.features import Identity
 from ..measures.measure import Measure
 from ..players.finite_rank import FiniteRank
-from ..validation import check_int, check_positive
+from ..validation import check_int, check_positive, checked_positive
 from .kernel_game import KernelGame
 from .payoffs import WGAN, Logistic
 
@@ -44,14 +44,16 @@ def dirac_gan(gradient_penalty=0.0) -> KernelGame:
     return KernelGame(
         data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),
         discriminator=FiniteRank(Identity(1)),
-        reg=gradient_penalty,
+        reg=checked_positive("gradient_penalty", gradient_penalty, allow_zero=True),
         payoff=Logistic(),
     )
 
 
 def linear_critic(data: Measure, a=1.0) -> KernelGame:
     """Linear critic $f(z) = \\psi^\\top z$ with ridge $a$ against `data`."""
-    return KernelGame(data=data, discriminator=FiniteRank(Identity(data.dim)), reg=a)
+    return KernelGame(
+        data=data, discriminator=FiniteRank(Identity(data.dim)), reg=checked_positive("a", a, allow_zero=True)
+    )
 
 
 def clipped_wgan_toy(n_critics: int, clip=1.0) -> KernelGame:

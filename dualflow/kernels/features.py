@@ -35,6 +35,11 @@ class AbstractFeatureMap(eqx.Module):
     def n_features(self) -> int:
         """$D$."""
 
+    @property
+    def input_dim(self) -> int | None:
+        """The dimension $d$ of the points it maps (`None`: any; a game checks its data against it)."""
+        return None
+
     def jacobian(self, x):
         """$\\partial\\phi/\\partial x$ at each point, shape `(n, D, d)`."""
         return jax.vmap(jax.jacfwd(lambda p: self(p[None])[0]))(x)
@@ -81,6 +86,10 @@ class RandomFourier(AbstractFeatureMap):
     def n_features(self):
         return self.unit_frequencies.shape[0]
 
+    @property
+    def input_dim(self):
+        return self.unit_frequencies.shape[1]
+
     def __call__(self, x):
         return self.scale * jnp.cos(x @ self.frequencies.T + self.phases[None, :])
 
@@ -121,6 +130,10 @@ class Nystrom(AbstractFeatureMap):
     def n_features(self):
         return self.landmarks.shape[0]
 
+    @property
+    def input_dim(self):
+        return self.landmarks.shape[1]
+
     def __call__(self, x):
         return self.kernel.matrix(x, self.landmarks) @ self.whitening
 
@@ -139,6 +152,10 @@ class Identity(AbstractFeatureMap):
 
     @property
     def n_features(self):
+        return self.dim
+
+    @property
+    def input_dim(self):
         return self.dim
 
     def __call__(self, x):

@@ -114,6 +114,8 @@ def squared_distances(x, z):
 
     In low dimension the sum over coordinates is unrolled: XLA vectorizes the `(n, m)`
     elementwise passes far better than a reduction over a short trailing axis."""
+    if x.shape[1:] != z.shape[1:]:
+        raise ValueError(f"points of dimension {x.shape[1:]} are paired with points of dimension {z.shape[1:]}.")
     if x.shape[1] <= 8:
         return sum((x[:, None, i] - z[None, :, i]) ** 2 for i in range(x.shape[1]))
     return jnp.sum((x[:, None, :] - z[None, :, :]) ** 2, axis=-1)

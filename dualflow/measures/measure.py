@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from .._custom_types import Masses, Points, Scalar, Vector
-from ..validation import check_points, is_concrete, masses_for
+from ..validation import check_points, is_concrete, masses_for, real_array
 
 
 class Measure(eqx.Module):
@@ -32,6 +32,10 @@ class Measure(eqx.Module):
     masses: Masses
 
     def __init__(self, points, masses=None):
+        if is_concrete(points):
+            real_array(
+                "points", points, "an (n, d) array of real numbers"
+            )  # None, strings, ragged lists, complex numbers
         points = jnp.asarray(points)
         if not jnp.issubdtype(points.dtype, jnp.floating):
             points = points.astype(jnp.result_type(float))

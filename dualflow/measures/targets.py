@@ -16,12 +16,15 @@ from .measure import Measure
 
 def ring8_centres(radius: float = 2.0) -> jax.Array:
     """The 8 mode centres $r(\\cos(2\\pi k/8), \\sin(2\\pi k/8))$, $k=0..7$."""
+    check_positive("radius", radius)
     angles = 2 * jnp.pi * jnp.arange(8.0) / 8
     return radius * jnp.stack([jnp.cos(angles), jnp.sin(angles)], axis=1)
 
 
 def grid25_centres(spacing: float = 1.0) -> jax.Array:
-    """The 25 mode centres of the 5x5 grid, $\\{-2,-1,0,1,2\\}^2$ times `spacing`."""
+    """The 25 mode centres of the 5x5 grid, $\\{-2,-1,0,1,2\\}^2$ times `spacing`
+    (positive: at 0 the 25 modes would be one)."""
+    check_positive("spacing", spacing)
     axis = spacing * jnp.arange(-2.0, 3.0)
     gx, gy = jnp.meshgrid(axis, axis, indexing="ij")
     return jnp.stack([gx.ravel(), gy.ravel()], axis=1)

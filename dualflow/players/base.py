@@ -64,6 +64,11 @@ class AbstractDiscriminator(eqx.Module):
         saves $f$ on a grid (`solve(..., field_grid=)`). Known once the player is `prepared`."""
         return False
 
+    def check_dimension(self, dim: int, dtype) -> None:
+        """Raise `ValueError` unless the player evaluates points of dimension `dim` (and `dtype`):
+        `KernelGame` checks its data against it, `solve` the generator against the data. The default
+        (radial kernels) accepts any dimension."""
+
     def capacity(self, n_pushes: int, decay) -> int:
         """History slots a run of `n_pushes` pushes needs (sized before compilation; `decay` per
         push, concrete or `None`). Players without a history need none."""

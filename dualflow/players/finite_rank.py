@@ -48,6 +48,14 @@ class FiniteRank(AbstractDiscriminator):
         if not isinstance(self.features, AbstractFeatureMap):
             raise ValueError(f"`features` must be a feature map; received {self.features!r}.")
 
+    def check_dimension(self, dim, dtype):
+        expected = self.features.input_dim
+        if expected is not None and expected != dim:
+            raise ValueError(
+                f"`features` ({type(self.features).__name__}) map points of dimension {expected}; "
+                f"the data have dimension {dim}. Build the feature map with dimension {dim}."
+            )
+
     def with_run_constants(self, game):
         return self if self.data_embedding is not None else self.with_data_embedding(game)
 

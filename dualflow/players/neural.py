@@ -50,10 +50,20 @@ class NeuralDiscriminator(AbstractDiscriminator):
         """The network with parameters `state`."""
         return eqx.combine(state, self.static)
 
-    def init(self, game, x, masses, capacity):
-        out = jax.eval_shape(self.model(self.params0), game.data.points[0])
+    def check_dimension(self, dim, dtype):
+        """The network must map a point `(dim,)` to a scalar (checked by `jax.eval_shape`, nothing runs)."""
+        try:
+            out = jax.eval_shape(self.model(self.params0), jax.ShapeDtypeStruct((dim,), dtype))
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"the critic network (`model`) cannot evaluate a point of the data's dimension {dim}: {error}"
+            ) from None
         if out.shape != ():
-            raise ValueError(f"the critic network must map a point to a scalar; it returns shape {out.shape}.")
+            raise ValueError(
+                f"the critic network (`model`) must map a point to a scalar; it returns shape {out.shape}."
+            )
+
+    def init(self, game, x, masses, capacity):
         return self.params0
 
     def best_response(self, game, state, x, masses):
