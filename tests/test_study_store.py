@@ -72,7 +72,7 @@ def count_calls(monkeypatch, target, name):
 
 
 def no_partial_files(folder):
-    return not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+    return not [p for p in folder.rglob("*") if p.name.endswith(".tmp") or ".tmp." in p.name]  # .x.tmp.gif
 
 
 def test_interrupted_sweep_resumes_and_matches_an_uninterrupted_one(tmp_path, monkeypatch):
