@@ -135,6 +135,7 @@ def test_defaults_quick_overrides_and_settings():
     assert cfg.seeds == [0, 1]  # quick: at most two seeds
     assert cfg.data["generator"]["n_particles"] == 8  # the config's own [quick] table wins
     assert cfg.data["dynamics"]["t1"] == 5.0 and cfg.data["dynamics"]["n_saves"] == 11
+    assert cfg.data["outputs"]["animation_frames"] >= 11  # the GIF shows every save (was thinned to 8)
     assert cfg.shape == (2, 2)
     assert cfg.settings == [
         {"kappa": 1.0, "bandwidth": 0.3},

@@ -3,12 +3,14 @@ field against a NumPy evaluation of the optimal witness, GIF frame counts, MP4 s
 ffmpeg."""
 
 import math
+import warnings
 
 import jax
+import matplotlib.text
 import numpy as np
 import pytest
 from content_checks import assert_figure
-from matplotlib import animation
+from matplotlib import animation, colormaps
 from matplotlib.collections import PolyCollection, QuadMesh
 from matplotlib.figure import Figure
 from matplotlib.quiver import Quiver
@@ -28,8 +30,10 @@ from dualflow.plotting import (
     plot_final_state,
 )
 from dualflow.plotting.animation import frame_times
+from dualflow.plotting.fields import FIELD_CMAP
 
 STD = 0.02
+KEY = jax.random.PRNGKey(0)
 BANDWIDTH, REG = 0.5, 0.1
 
 
@@ -179,6 +183,97 @@ def test_animation_with_the_discriminator_field(setup, tmp_path):
     )
     with Image.open(shared.gif) as gif:
         assert gif.n_frames == 2
+
+
+@pytest.fixture(scope="module")
+def float32_run(setup):
+    """A float32 GDA run of a finite-rank game (the precision of a float32 study), its game and
+    the discriminator's state at each save (zero at the start: f = 0 everywhere)."""
+    data = setup["data"]
+    data32 = df.Measure(data.points.astype(jax.numpy.float32), data.masses.astype(jax.numpy.float32))
+    game = df.KernelGame(data32, df.FiniteRank(df.RandomFourier(df.Gaussian(BANDWIDTH), 64, 2, key=KEY)), reg=REG)
+    start = df.Measure((0.3 * jax.random.normal(jax.random.PRNGKey(1), (16, 2))).astype(jax.numpy.float32))
+    sol = df.solve(game, start, df.GDA(lr_g=0.05, lr_d=0.5), n_steps=20, save_every=10)
+    final = sol.final_discriminator
+    states = [jax.tree_util.tree_map(jax.numpy.zeros_like, final), final, final]
+    assert sol.points.dtype == jax.numpy.float32 and sol.ts.shape == (3,)
+    return game, sol, states
+
+
+def test_animation_of_a_vanishing_field_shows_the_neutral_colour(float32_run, tmp_path):
+    """Frame 0 of a run whose discriminator starts at f = 0 (float32: 1e-300 is 0 there) is drawn
+    in the neutral colour of the diverging map, without a 0/0 warning, not left blank."""
+    game, sol, states = float32_run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        files = animate_runs(
+            {"GDA": sol},
+            game.data,
+            tmp_path / "zero",
+            max_frames=3,
+            mp4=False,
+            field=lambda label, index: (game, states[index]),
+            grid=12,
+            arrows=4,
+        )
+    neutral = np.asarray(colormaps[FIELD_CMAP](0.5)[:3]) * 255
+    with Image.open(files.gif) as gif:
+        first = np.asarray(gif.convert("RGB"), dtype=float)
+    share = np.mean(np.all(np.abs(first - neutral) <= 2, axis=-1))
+    assert share > 0.3, f"only {share:.1%} of frame 0 in the neutral colour {neutral}"
+
+
+def test_animation_frames_are_legible(setup, tmp_path, monkeypatch):
+    """Two panels at the default size give a frame of at least 800 x 440 pixels, with titles of
+    13 points and labels, ticks, legend and arrow key of at least 10."""
+    made = []
+    original = animation.FuncAnimation
+
+    def recording(fig, *args, **kwargs):
+        made.append(fig)
+        return original(fig, *args, **kwargs)
+
+    monkeypatch.setattr(animation, "FuncAnimation", recording)
+    files = animate_runs(
+        {"dual flow": setup["flow"], "GDA": setup["gda"]},
+        setup["data"],
+        tmp_path / "big",
+        max_frames=2,
+        mp4=False,
+        field=lambda label, index: (setup["optimal"], None),
+        grid=10,
+        arrows=4,
+    )
+    with Image.open(files.gif) as gif:
+        assert gif.size[0] >= 800 and gif.size[1] >= 440, gif.size
+    (fig,) = made
+    assert fig.get_suptitle().startswith("t = 10")  # the last frame drawn
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
+    assert {t.get_text().split("\n")[0] for t in texts if t.get_fontsize() >= 13} >= {"dual flow", "GDA"}
+    small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < 10]
+    assert not small, f"texts below 10 points: {small}"
+
+
+def test_a_failed_animation_write_leaves_no_partial_file(setup, tmp_path, monkeypatch):
+    """The GIF is written beside its name and moved into place: a writer that fails half-way
+    leaves the previous animation as it was and nothing else in the folder."""
+    runs = {"GDA": setup["gda"]}
+    files = animate_runs(runs, setup["data"], tmp_path / "runs", max_frames=2, dpi=30, mp4=False)
+    before = files.gif.read_bytes()
+
+    def broken_finish(self):
+        with open(self.outfile, "wb") as f:
+            f.write(b"GIF89a half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(animation.PillowWriter, "finish", broken_finish)
+    with pytest.raises(OSError, match="disk full"):
+        animate_runs(runs, setup["data"], tmp_path / "runs", max_frames=3, dpi=30, mp4=False)
+    assert files.gif.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.gif"]
+    with pytest.raises(OSError, match="disk full"):
+        animate_runs(runs, setup["data"], tmp_path / "other", max_frames=3, dpi=30, mp4=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.gif"]
 
 
 @pytest.mark.skipif(not animation.writers.is_available("ffmpeg"), reason="ffmpeg is not installed")

@@ -257,3 +257,30 @@ def test_mitigations_track_the_flow_where_their_closed_forms_say():
         np.testing.assert_array_equal(result.predicted[scheme][clear], (expected > 1)[clear].astype(int))
     assert not np.any(result.predicted["extragradient"][:, taus < 0.5])  # tracks the flow at small steps
     assert np.all(result.predicted["optimistic"][:, -1] == 1)  # tau = 1: optimism oscillates out
+
+
+def test_growth_map_is_centred_on_neutral_with_a_visible_neutral_contour():
+    """|rho|^2 on a diverging map whose middle (white) is 1, the computed |rho|^2 = 1 contour in its
+    own colour (not the black of the theory lines drawn over it) and named in the legend."""
+    from matplotlib.collections import QuadMesh
+    from matplotlib.colors import TwoSlopeNorm, to_rgba
+
+    from dualflow.plotting import plot_growth
+    from dualflow.plotting.phase import GROWTH_CMAP, NEUTRAL_COLOUR
+
+    diagram = df.predict_phase_diagram(ONE, ONE, x=SIGMA, y=REG, base=dict(lr_g=0.1, lr_d=0.1), scheme="simultaneous")
+    rho2 = np.asarray(diagram.growth) ** 2
+    assert rho2.min() < 1 < rho2.max()
+    curves = df.analysis.theory_curves(diagram, w=1.0, p=1.0)
+    ax = plot_growth(diagram, curves=curves).axes[0]
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert isinstance(mesh.norm, TwoSlopeNorm) and mesh.norm.vcenter == 1.0 and mesh.cmap.name == GROWTH_CMAP
+    assert mesh.norm.vmin == pytest.approx(rho2.min()) and mesh.norm(1.0) == 0.5
+    np.testing.assert_allclose(mesh.cmap(mesh.norm(1.0))[:3], [0.97, 0.97, 0.97], atol=0.01)  # white-ish middle
+    contours = [c for c in ax.collections if not isinstance(c, QuadMesh)]
+    assert len(contours) == 1 and np.allclose(contours[0].get_edgecolor()[0], to_rgba(NEUTRAL_COLOUR))
+    theory = [line for line in ax.get_lines() if line.get_label() in curves]
+    assert theory and all(to_rgba(line.get_color()) != to_rgba(NEUTRAL_COLOUR) for line in theory)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == r"computed neutral: dominant $|\rho|^2$ = 1"
+    assert "neutral at 1" in ax.figure.axes[1].get_ylabel() and "white: neutral" not in ax.get_title()

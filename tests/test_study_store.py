@@ -3,10 +3,16 @@ numbers of an uninterrupted one; segmented runs against unsegmented ones; `dualf
 `dualflow plot` and the refusal to mix two studies in one folder."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from content_checks import assert_animation, assert_figure
+from PIL import Image, ImageSequence
 
 from dualflow.experiments.cli import main
 from dualflow.experiments.runners import build, study
@@ -66,7 +72,7 @@ def count_calls(monkeypatch, target, name):
 
 
 def no_partial_files(folder):
-    return not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+    return not [p for p in folder.rglob("*") if p.name.endswith(".tmp") or ".tmp." in p.name]  # .x.tmp.gif
 
 
 def test_interrupted_sweep_resumes_and_matches_an_uninterrupted_one(tmp_path, monkeypatch):
@@ -124,10 +130,53 @@ def test_another_study_in_the_same_folder_is_refused_and_fresh_starts_over(tmp_p
     assert json.loads((out / "config.json").read_text())["game"]["reg"] == 0.1
 
 
-def test_plot_redraws_the_figures_from_the_stored_runs(tmp_path, monkeypatch):
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def drawn_study(tmp_path_factory):
+    """A small float64 study with its figures and animation (copy it before changing it)."""
+    out = tmp_path_factory.mktemp("drawn") / "s"
+    run_study(small(precision="float64", outputs={"figures": True, "animation": True}), out, log=False)
+    return out
+
+
+def pictures(folder) -> dict:
+    """Every PNG and GIF of a folder as its frames' RGB pixels (metadata left out)."""
+    out = {}
+    for path in sorted(folder.glob("*.png")) + sorted(folder.glob("*.gif")):
+        with Image.open(path) as image:
+            out[path.name] = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+    return out
+
+
+def test_plot_redraws_the_same_pixels_without_x64(drawn_study, tmp_path):
+    """`dualflow plot` in a fresh process where jax's x64 is off redraws the study in its own
+    precision (float64): the same data, start and discriminator, so the same pixels, PNG and GIF."""
     out = tmp_path / "s"
-    raw = small(outputs={"figures": True, "animation": True})
-    run_study(raw, out, log=False)
+    shutil.copytree(drawn_study, out)
+    before = pictures(out)
+    assert any(name.endswith(".gif") for name in before) and "panels_kappa-1.png" in before
+    for name in before:
+        (out / name).unlink()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JAX_")}
+    env["JAX_ENABLE_X64"] = "0"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dualflow", "plot", str(out)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "truncated to dtype float32" not in proc.stderr
+    after = pictures(out)
+    assert sorted(after) == sorted(before)
+    for name, frames in before.items():
+        assert len(after[name]) == len(frames), name
+        for index, (old, new) in enumerate(zip(frames, after[name])):
+            assert old.shape == new.shape and np.array_equal(old, new), f"{name}, frame {index} differs"
+
+
+def test_plot_redraws_the_figures_from_the_stored_runs(drawn_study, tmp_path, monkeypatch):
+    out = tmp_path / "s"
+    shutil.copytree(drawn_study, out)
     before = json.loads((out / "summary.json").read_text())
     figures = sorted(p.name for p in out.glob("*.png")) + sorted(p.name for p in out.glob("*.svg"))
     assert "coverage_table.png" in figures and "coverage_table.svg" in figures

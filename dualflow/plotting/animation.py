@@ -8,6 +8,8 @@ time (runs saved on different grids can show slightly different times).
 
 Written as a GIF (matplotlib's `PillowWriter`) and, when ffmpeg is installed, as an MP4
 (`FFMpegWriter`); without ffmpeg the MP4 is skipped and the returned `AnimationFiles` says so.
+Each file is written atomically (`dualflow._atomic.atomic_path`): a writer that fails half-way
+leaves no partial file behind.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from matplotlib import animation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .._atomic import atomic_path
 from ..analysis.fields import discriminator_field
 from ..players.saved import planar_grid
 from .fields import FIELD_LABEL, draw_field
@@ -29,6 +32,8 @@ from .particles import _runs, _window, nearest_saved_index
 __all__ = ["AnimationFiles", "animate_runs", "frame_times"]
 
 FIELD_SCALES = ("frame", "shared")
+#: Font sizes of the frames (points): legible in a GIF watched at its size.
+FONT = {"suptitle": 14, "title": 13, "label": 12, "small": 10}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,8 +79,8 @@ def animate_runs(
     field: Callable[[str, int], tuple[object, object]] | None = None,
     field_scale: str = "frame",
     window: tuple[tuple[float, float], tuple[float, float]] | None = None,
-    panel_size: float = 3.2,
-    dpi: int = 80,
+    panel_size: float = 4.4,
+    dpi: int = 90,
     mp4: bool = True,
     grid: int = 60,
     arrows: int = 13,
@@ -140,7 +145,7 @@ def animate_runs(
     xlim, ylim = window
 
     fig = Figure(
-        figsize=(panel_size * len(runs) + (0.9 if field is not None else 0.2), panel_size + 0.7),
+        figsize=(panel_size * len(runs) + (1.1 if field is not None else 0.2), panel_size + 0.9),
         layout="constrained",
         dpi=dpi,
     )
@@ -164,6 +169,7 @@ def animate_runs(
                 colorbar_label=fields["label"] if i == len(runs) - 1 else None,
                 **fields["scales"][0],
             )
+            field_artists[label].key.text.set_fontsize(FONT["small"])
         ax.scatter(data_points[:, 0], data_points[:, 1], s=8, c="0.5", alpha=0.35, linewidths=0, label="data", zorder=1)
         colour = "k" if fields is not None else f"C{i}"
         scatters[label] = ax.scatter(
@@ -176,15 +182,20 @@ def animate_runs(
             label="generator",
             zorder=4,
         )
-        titles[label] = ax.set_title(_panel_title(label, saved[label][first]), fontsize=10)
+        titles[label] = ax.set_title(_panel_title(label, saved[label][first]), fontsize=FONT["title"])
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
         ax.set_aspect("equal")
-        ax.set_xlabel("$x_1$")
+        ax.set_xlabel("$x_1$", fontsize=FONT["label"])
+        ax.tick_params(labelsize=FONT["small"])
         if i == 0:
-            ax.set_ylabel("$x_2$")
-            ax.legend(loc="upper left", fontsize=7, framealpha=0.85, markerscale=1.5)
-    suptitle = fig.suptitle(_frame_title(times, fields, 0), fontsize=11)
+            ax.set_ylabel("$x_2$", fontsize=FONT["label"])
+            ax.legend(loc="upper left", fontsize=FONT["small"], framealpha=0.85, markerscale=1.5)
+    if fields is not None:
+        colorbar = field_artists[runs[-1][0]].mesh.colorbar
+        colorbar.ax.tick_params(labelsize=FONT["small"])
+        colorbar.set_label(fields["label"], fontsize=FONT["label"])
+    suptitle = fig.suptitle(_frame_title(times, fields, 0), fontsize=FONT["suptitle"])
 
     def update(frame):
         for label, _ in runs:
@@ -203,12 +214,14 @@ def animate_runs(
     fig.set_layout_engine("none")
     anim = animation.FuncAnimation(fig, update, frames=len(times), blit=False)
     gif = path.with_suffix(".gif")
-    anim.save(gif, writer=animation.PillowWriter(fps=fps), dpi=dpi)
+    with atomic_path(gif, suffix=".tmp.gif") as tmp:  # the writers pick the format from the name
+        anim.save(tmp, writer=animation.PillowWriter(fps=fps), dpi=dpi)
     notes, mp4_path = [], None
     if mp4:
         if animation.writers.is_available("ffmpeg"):
             mp4_path = path.with_suffix(".mp4")
-            anim.save(mp4_path, writer=animation.FFMpegWriter(fps=fps), dpi=dpi)
+            with atomic_path(mp4_path, suffix=".tmp.mp4") as tmp:
+                anim.save(tmp, writer=animation.FFMpegWriter(fps=fps), dpi=dpi)
         else:
             notes.append("MP4 skipped: ffmpeg is not available to matplotlib (install ffmpeg to get one).")
     return AnimationFiles(gif=gif, mp4=mp4_path, n_frames=len(times), frame_times=times, notes=tuple(notes))
@@ -258,7 +271,7 @@ def _field_frames(field, runs, chosen, xlim, ylim, grid, arrows, field_scale):
     scales = [_scales([run[frame] for run in values.values()]) for frame in frames]
     f_max = np.array([scale["vmax"] for scale in scales])
     normalized = {
-        label: [(f / max(f_max[frame], 1e-300), v) for frame, (f, v) in enumerate(run)] for label, run in values.items()
+        label: [(_divided(f, f_max[frame]), v) for frame, (f, v) in enumerate(run)] for label, run in values.items()
     }
     return {
         "xs": xs,
@@ -270,6 +283,13 @@ def _field_frames(field, runs, chosen, xlim, ylim, grid, arrows, field_scale):
         "f_max": f_max,
         "label": "$f(z)\\,/\\max|f|$ (per frame)",
     }
+
+
+def _divided(f, f_max: float):
+    """`f / f_max`; a field that vanishes on every panel of its frame (`f_max = 0`, e.g. the
+    discriminator at the start of a run) is drawn as zeros, the neutral colour of the map
+    (dividing would give 0/0 = nan, drawn blank)."""
+    return f / f_max if f_max > 0 else np.zeros_like(f)
 
 
 def _scales(fields) -> dict:

@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 from matplotlib.artist import Artist
-from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -97,30 +97,64 @@ def plot_phase_diagram(diagram, *, curves=None, boundary=None, title=None) -> Fi
     return fig
 
 
+#: Colour map of the growth heat maps: blue decays, white is neutral, red grows.
+GROWTH_CMAP = "RdBu_r"
+#: Colour of the computed neutral contour, distinct from the (black) theory lines drawn over it.
+NEUTRAL_COLOUR = "#33cc33"
+
+
 def plot_growth(diagram, *, squared=True, curves=None, boundary=None, title=None) -> Figure:
     """Heat map of the dominant growth: $|\\rho|^2$ of the GDA step (`squared`) or $|\\rho|$; for the
-    flow the spectral abscissa. Contours at neutral (1 or 0); `curves` and `boundary` as in
-    `plot_phase_diagram`."""
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    flow the spectral abscissa $\\max \\mathrm{Re}\\, s$. A diverging map centred on neutral (1, or 0
+    for the flow): blue decays, red grows, white is neutral; the computed neutral set is a thick
+    green contour under the theory `curves` and the traced `boundary` (as in `plot_phase_diagram`),
+    so a theory line that lies on it stays visible. Values of $|\\rho|^2$ far above 1 are clipped
+    (the colour bar's arrow) so that the decaying side keeps its contrast."""
+    fig = Figure(figsize=(6.6, 4.8), layout="constrained")
     ax = fig.subplots()
     values = diagram.growth**2 if (squared and diagram.discrete) else diagram.growth
+    neutral = diagram.neutral
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
     if diagram.discrete:
         name = r"dominant $|\rho|^2$" if squared else r"dominant $|\rho|$"
-        clipped = np.clip(values, None, 1.0 + 0.5 * (1.0 - np.nanmin(values)))
+        top = min(high, neutral + 0.5 * max(neutral - low, 0.0)) if low < neutral else high
     else:
         name = r"spectral abscissa $\max \mathrm{Re}\, s$"
-        clipped = values
-    mesh = ax.pcolormesh(diagram.x_values, diagram.y_values, clipped, cmap="viridis", shading="nearest")
-    fig.colorbar(mesh, ax=ax, label=name + (" (clipped above)" if diagram.discrete else ""))
-    neutral = diagram.neutral
-    if np.nanmin(values) < neutral < np.nanmax(values):
-        ax.contour(diagram.x_values, diagram.y_values, values, levels=[neutral], colors="w", linewidths=1.2)
+        top = high
+    norm = _centred_norm(low, neutral, top)
+    mesh = ax.pcolormesh(diagram.x_values, diagram.y_values, values, cmap=GROWTH_CMAP, norm=norm, shading="nearest")
+    fig.colorbar(
+        mesh,
+        ax=ax,
+        label=f"{name}: neutral at {neutral:g}" + (", clipped above" if top < high else ""),
+        extend="max" if top < high else "neither",
+    )
+    if low < neutral < high:
+        ax.contour(
+            diagram.x_values,
+            diagram.y_values,
+            values,
+            levels=[neutral],
+            colors=NEUTRAL_COLOUR,
+            linewidths=5.0,
+            zorder=2,
+        )
+        ax.plot([], [], "-", color=NEUTRAL_COLOUR, lw=5.0, label=f"computed neutral: {name} = {neutral:g}")
     _overlay(ax, curves or {}, boundary)
     _grid_axes(ax, diagram)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8, loc="lower left")
-    ax.set_title(title or f"{name} ({diagram.scheme}); white: neutral", fontsize=10)
+    ax.set_title(title or f"{name} ({diagram.scheme}): blue decays, red grows", fontsize=10)
     return fig
+
+
+def _centred_norm(low: float, centre: float, high: float) -> TwoSlopeNorm:
+    """A two-slope norm with `centre` in the middle of the map, also when every value lies on one
+    side of it (that side then spans its half of the map, the other half stays unused)."""
+    spread = max(high - centre, centre - low, 1e-12 * max(abs(centre), 1.0))
+    return TwoSlopeNorm(
+        vcenter=centre, vmin=low if low < centre else centre - spread, vmax=high if high > centre else centre + spread
+    )
 
 
 #: Colour of each disagreement category (`analysis.disagreement.CATEGORIES`).

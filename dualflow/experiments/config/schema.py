@@ -82,7 +82,7 @@ panel_settings = []           # settings drawn as field panels, e.g. [{kappa = 0
                               # (default: the first and the last setting)
 panel_times = []              # times of the panels (default: 0, T/10, T/4, T)
 animation_setting = {}        # the setting animated (default: the middle one)
-animation_frames = 30
+animation_frames = 101        # most frames of the GIF, thinned evenly from the saves (101: every save up to 101)
 
 [quick]                       # overrides applied by --quick, same tables and keys
 seeds = 2
@@ -198,7 +198,7 @@ SCHEMA: dict = {
         "panel_settings": Field("settings", []),
         "panel_times": Field("floats", []),
         "animation_setting": Field("setting", {}),
-        "animation_frames": Field("int", 30, minimum=2),
+        "animation_frames": Field("int", 101, minimum=2),
     },
 }
 
@@ -225,5 +225,4 @@ QUICK_DEFAULTS: dict = {
     "discriminator": {"n_features": 64, "width": 16},
     "dynamics": {"n_saves": 11},
     "metrics": {"every": 2},
-    "outputs": {"animation_frames": 8},
 }

@@ -2,10 +2,11 @@
 with an error that names it.
 
 Each file is written to a temporary file in the same folder and moved into place with
-`os.replace`, so a reader (or a study interrupted half-way) never leaves a half-written file.
-`make_folder` creates a results folder or says why it cannot (before anything is computed);
-`read_json` and `read_arrays` read a stored file or raise `ResultsFolderError` naming it (a file
-copied half-way, edited by hand or lost).
+`os.replace` (`dualflow._atomic.atomic_path`), so a reader (or a study interrupted half-way)
+never sees a half-written file; the animation (`dualflow.plotting.animation`) is written the
+same way. `make_folder` creates a results folder or says why it cannot (before anything is
+computed); `read_json` and `read_arrays` read a stored file or raise `ResultsFolderError` naming
+it (a file copied half-way, edited by hand or lost).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import errno
 import io
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..._atomic import atomic_path
 
 __all__ = [
     "ResultsFolderError",
@@ -125,26 +127,11 @@ def _reason(error: Exception) -> str:
 def write_bytes(path, payload: bytes) -> Path:
     """Write `payload` to `path` atomically (folders created); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(payload)
+        f.flush()
+        os.fsync(f.fileno())
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_text(path, text: str) -> Path:
