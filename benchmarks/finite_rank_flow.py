@@ -1,6 +1,6 @@
 """Benchmark: the coupled finite-rank dual flow on the 8-ring, dualflow against scipy and torchdiffeq.
 
-The ODE (SCIENCE §2, `FiniteRank` with random Fourier features of a Gaussian kernel of bandwidth
+The ODE (docs/science.md §2, `FiniteRank` with random Fourier features of a Gaussian kernel of bandwidth
 0.5, kernel IPM payoff, ridge lam = 0.1, kappa = 1, the **Wasserstein** velocity dx_j/dt = grad f(x_j),
 masses m_j = 1/N, data on the 8-ring of radius 2 with std 0.05, x0 ~ N(0, 0.5^2 I)):
 

@@ -1,6 +1,6 @@
 """Benchmark: exact-history discrete GDA (Becker's update with the exact RKHS discriminator).
 
-The game (SCIENCE §2): data on the 8-ring (M points, masses 1/M), N particles (masses 1/N) in
+The game (docs/science.md §2): data on the 8-ring (M points, masses 1/M), N particles (masses 1/N) in
 2-D, Gaussian kernel, kernel IPM payoff, ridge `lam`, **Wasserstein** velocity, GDA in the
 order `alternating_d_first` (Becker et al.: the G-step uses the new f at the old X):
 

@@ -2,7 +2,7 @@
 
 Reproduces the two-point simulation grid of Becker, Pandit, Rangan and Fletcher (the isolated
 points model of "Instability and Local Minima in GAN Training with Kernel Discriminators",
-NeurIPS 2022, and its local-convergence analysis, arXiv 2305.08277; SCIENCE.md §5): one
+NeurIPS 2022, and its local-convergence analysis, arXiv 2305.08277; docs/science.md §5): one
 true point at y = 0 and one generated point started at x_0 = 0.1 (1-D, masses 1 and 1, so the
 masses are balanced, delta = 0), the exact Gaussian-RKHS discriminator started at f_0 = 0,
 alternating GDA with the discriminator first (Becker's form), 1000 steps.
@@ -13,7 +13,7 @@ Every simulated curve |x_k - 0| (log axis) is drawn beside the rate the lineariz
 the collapsed equilibrium (x = 0 with f at its best response, here f* = 0): the dashed line
 0.1 |rho|^k, |rho| = `linearize(game, Measure([[0]], [1]), GDA(...)).growth`. At balanced mass
 the rate has a closed form: in the oscillating regime |rho| = sqrt(1 - lr_d reg) whatever
-sigma (SCIENCE §3). The JSON holds, per run, the predicted |rho|, the |rho| fitted by
+sigma (docs/science.md §3). The JSON holds, per run, the predicted |rho|, the |rho| fitted by
 `fitted_eigenvalues` on a run started near the equilibrium (x_0 = 1e-8 sigma with the
 discriminator at the equilibrium's best response: the linear regime the prediction is about),
 the tail factor of the actual cold-start run (the phase classifier's envelope fit over the

@@ -1,6 +1,6 @@
 """The clipped-WGAN toy: critic parameters aggregate in finite time, orbits end on periodic cycles.
 
-After Delgadino, Suassuna and Cabrera (JMLR 2025; SCIENCE.md §4). A generator Dirac at theta
+After Delgadino, Suassuna and Cabrera (JMLR 2025; docs/science.md §4). A generator Dirac at theta
 against data delta_0, a mean-field linear critic f(z) = mean(psi) z with K = 5 parameters
 clipped to [-c, c] (c = 1), WGAN payoff, no ridge, time-scale ratio kappa = K (each parameter
 moves with K times its partial gradient): theta' = mean(psi), psi_k' = -theta on the box.

@@ -1,7 +1,7 @@
 """Does the local convergence rate of kernel GDA depend on the dimension?
 
 After Becker, Pandit, Rangan and Fletcher, "Local Convergence of Gradient Descent-Ascent for
-Training Generative Adversarial Networks" (arXiv 2305.08277, 2023; SCIENCE.md §3): a cluster
+Training Generative Adversarial Networks" (arXiv 2305.08277, 2023; docs/science.md §3): a cluster
 of n = 4 generated points (mass w = .2 each, total .8) collapsed on one true point (mass
 p = 1, so delta = .2 > 0) in dimension d = 1..8 (`--quick`: 1..3), exact Gaussian-RKHS
 discriminator (sigma = 1, reg = .5), alternating GDA (D first) with lr_g = .2, lr_d = .4.

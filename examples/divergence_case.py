@@ -1,7 +1,7 @@
 """Becker et al.'s divergence case: with a narrow kernel the generated points are not attracted.
 
 Reproduces the divergence experiment of Becker, Pandit, Rangan and Fletcher ("Instability and
-Local Minima in GAN Training with Kernel Discriminators", NeurIPS 2022; SCIENCE.md §5): 1-D,
+Local Minima in GAN Training with Kernel Discriminators", NeurIPS 2022; docs/science.md §5): 1-D,
 true points at -1 and 1 (masses .5, .5), generated points started at 1.6 and 1.7 (masses .5,
 .5), exact Gaussian-RKHS discriminator from f_0 = 0, alternating GDA (D first) with
 lr_d = .1, lr_g = .01, reg = 1, for sigma in {.1, .25, .5, .75, 1}.
@@ -13,7 +13,7 @@ changes in longer runs up to 2e5 steps,
 except sigma = .25, which creeps (by ~0.004 in 10^4 steps) and falls onto the true point at 1
 only after ~1e5 steps, into the approximate mode collapse r = .17.
 
-What it shows (each outcome predicted by the isolated-points formulas of SCIENCE §3):
+What it shows (each outcome predicted by the isolated-points formulas of docs/science.md §3):
 - sigma = .1: the point at 1.6 falls onto the true point at 1, the point at 1.7 *runs away* at
   constant speed (thrown out at |x| = 20, `blowup`): a lone point runs away iff
   reg^2 < (lr_g/lr_d) w^2 / sigma^2, i.e. sigma < sqrt(lr_g/lr_d) w / reg = 0.158;

@@ -2,7 +2,7 @@
 
 Reproduces the point of the multiscale kernels of Becker, Pandit, Rangan and Fletcher, "GAN
 Training With Kernel Discriminators: What Parameters Control Convergence Rates?" (IEEE TSP
-2025; SCIENCE.md §3 end and §5): the kernel width sets both how far the true point attracts
+2025; docs/science.md §3 and §5): the kernel width sets both how far the true point attracts
 and how fast the last stretch converges, in opposite directions, and a sum of Gaussians of
 two widths gets both.
 
@@ -18,7 +18,7 @@ lr_g = .01, reg = 1, 5000 steps (`--quick`: 2000). Kernels:
 - `Multiscale([Gaussian(0.5), Gaussian(3)])` (weights 1, 1): the wide part brings the point
   in, the narrow part's curvature 1/sigma^2 sets the local rate, |rho| = 0.94868, the same as
   the narrow kernel's (at balanced mass, alternating GDA in its oscillating regime contracts at
-  sqrt(1 - lr_d reg) whatever the kernel: SCIENCE §3).
+  sqrt(1 - lr_d reg) whatever the kernel: docs/science.md §3).
 
 The local rates are `linearize(game, Measure([[0]], [1]), GDA(...)).growth` at the collapsed
 equilibrium; the JSON adds, per kernel, the rate fitted (`fitted_eigenvalues`) on the part of

@@ -13,7 +13,7 @@ Critics (same initialization in every run):
 - RFF: `FiniteRank(RandomFourier(Gaussian(0.5), D, 2))`, f = theta . phi.
 Payoffs: Logistic (vanilla GAN), NonSaturating (not zero-sum: two payoffs, outside the
 single-payoff theory), WGAN with gradient penalty 1 (5 critic steps per generator step) and the
-KernelIPM (ridge 0.1 for the RFF critic: the kernel game of SCIENCE.md §2; for the neural critic
+KernelIPM (ridge 0.1 for the RFF critic: the kernel game of docs/science.md §2; for the neural critic
 the ridge is weight decay 1e-3). Logistic and NonSaturating also carry a weight decay 1e-3.
 Alternating GDA (critic first), lr_g = 0.05, lr_d = 0.2.
 

@@ -1,6 +1,6 @@
 """Explicit GDA versus proximal (implicit, JKO-like) GDA: the decoupled and the joint step.
 
-SCIENCE §2: for payoffs linear in mu the decoupled proximal step equals explicit GDA; only
+docs/science.md §2: for payoffs linear in mu the decoupled proximal step equals explicit GDA; only
 the jointly coupled proximal point step is dissipative.
 
 - Bilinear game L = s x psi, step tau: explicit simultaneous GDA and decoupled proximal GDA

@@ -1,6 +1,6 @@
 """The exact Gaussian critic on a spectral lattice: its accuracy, its cost, and its game.
 
-Three measurements (SCIENCE §6; `SpectralRKHS`, `kernel_sums(method="spectral")`):
+Three measurements (docs/science.md §6; `SpectralRKHS`, `kernel_sums(method="spectral")`):
 
 1. **Accuracy against the tolerance.** Gaussian kernel sums (sigma = 0.4, 2-D, points on the
    8-ring and a blob, random signed weights) by the lattice at tol = 1e-3 ... 1e-12, against a

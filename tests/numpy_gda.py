@@ -1,4 +1,4 @@
-"""A plain-NumPy exact-kernel GDA (SCIENCE §2), the independent reference of the GDA tests:
+"""A plain-NumPy exact-kernel GDA (docs/science.md §2), the independent reference of the GDA tests:
 
     D-step:  f <- (1 - eta_d lam) f + eta_d ( sum_i p_i K(., y_i) - sum_j m_j K(., x_j) )
     G-step:  x_j <- x_j + eta_g * w_j * grad f(x_j)

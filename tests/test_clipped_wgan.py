@@ -1,4 +1,4 @@
-"""The clipped-WGAN toy (SCIENCE §4): the library's GDA and flow against the closed forms of
+"""The clipped-WGAN toy (docs/science.md §4): the library's GDA and flow against the closed forms of
 `analysis.clipped_wgan`, and those closed forms against a plain NumPy projected Euler loop."""
 
 import math

@@ -219,3 +219,66 @@ def test_page_snippets_run(page, tmp_path):
         [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=1200, env=env
     )
     assert proc.returncode == 0, f"the snippets of docs/{page} failed:\n{proc.stderr[-6000:]}"
+
+
+def public_objects() -> dict[int, str]:
+    """`id(object) -> name` of the public API: each package's exports, the public functions of
+    `dualflow.sharding` (a module without re-exports), and the members of exported submodules
+    (`dualflow.analysis.isolated_points`): their `__all__`, else their public names defined there."""
+    found = {}
+    modules = []
+    for package in (*PACKAGES, "dualflow.sharding"):
+        module = importlib.import_module(package)
+        names = public_names(package) or [
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+        ]
+        for name in names:
+            value = getattr(module, name)
+            found[id(value)] = f"{package}.{name}"
+            if inspect.ismodule(value):
+                modules.append(value)
+    for module in modules:
+        names = getattr(module, "__all__", None) or [
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+        ]
+        found.update({id(getattr(module, name)): f"{module.__name__}.{name}" for name in names})
+    return found
+
+
+def internal_directives(found) -> list[str]:
+    """Directives in `found` that render something outside the public API. A module rendered with
+    `members: false` shows only its docstring (prose) and is allowed."""
+    public = public_objects()
+    internal = []
+    for identifier, options in found:
+        obj = resolve(identifier)
+        members = options.get("members", True)
+        if inspect.ismodule(obj):
+            if members is False:
+                continue
+            if id(obj) not in public:
+                internal.append(identifier)
+            elif isinstance(members, list):
+                internal += [f"{identifier}.{m}" for m in members if id(getattr(obj, m)) not in public]
+        elif id(obj) not in public:
+            internal.append(identifier)
+    return internal
+
+
+def test_the_api_reference_documents_only_the_public_api():
+    internal = internal_directives(api_directives())
+    assert not internal, (
+        "`:::` directives in docs/api/ render names that no package exports (export them or drop "
+        f"the directive): {internal}"
+    )
+
+
+def test_the_public_api_check_can_fail():
+    assert internal_directives([("dualflow.kernels._nufft", {"members": ["points_to_lattice"]})])
+    assert internal_directives([("dualflow.kernels.sums.spectral_is_cheaper", {})])
+    assert not internal_directives([("dualflow.analysis.isolated_points", {}), ("dualflow.solvers.GDA", {})])
+    assert not internal_directives([("dualflow.analysis.boundaries", {"members": False})])

@@ -79,7 +79,7 @@ def numpy_cloud_gda(x, *, w, p, lr_g, lr_d, reg, sigma, n_steps):
 
 
 def numpy_smm(nu, *, w, p, ptot, lr_g, lr_d, reg, sigma, n_steps):
-    """The second-moment recursion of SCIENCE §3 in NumPy, from curvature 0."""
+    """The second-moment recursion of docs/science.md §3 in NumPy, from curvature 0."""
     gamma, c = 1 / sigma**2, np.zeros_like(nu)
     for _ in range(n_steps):
         c = (1 - reg * lr_d) * c + lr_d * ((p - ptot) * gamma + ptot * gamma**2 * (nu + 0.5 * nu.sum()))

@@ -1,4 +1,4 @@
-"""Exact-kernel GDA against an independent plain-NumPy implementation of SCIENCE §2:
+"""Exact-kernel GDA against an independent plain-NumPy implementation of docs/science.md §2:
 
     D-step:  f <- (1 - eta_d lam) f + eta_d ( sum_i p_i K(., y_i) - sum_j m_j K(., x_j) )
     G-step:  x_j <- x_j + eta_g * w_j * grad f(x_j)

@@ -101,7 +101,7 @@ def test_balanced_simultaneous_threshold():
 def test_alternating_oscillation_modulus_and_the_unbalanced_correction():
     lr_g, lr_d, sigma, lam = 0.1, 0.2, 0.5, 0.3
     solver = df.GDA(lr_g=lr_g, lr_d=lr_d, order="alternating_d_first")
-    # balanced: sqrt(1 - lr_d reg), as SCIENCE.md says
+    # balanced: sqrt(1 - lr_d reg), as docs/science.md §3 says
     game, gen = cluster_game(1.0, sigma, lam), cluster(1, 1.0)
     lin = linearize(game, gen, solver)
     assert np.all(np.abs(np.imag(lin.eigenvalues)) > 0)  # the oscillating regime

@@ -180,7 +180,7 @@ def kernel_game_run(x0, reg, *, n_steps=300, blowup=10.0):
 
 def linear_rate(reg):
     """log|rho| / eta_g of the simultaneous map [[1, eta_g w], [-eta_d p gamma, 1 - eta_d lam]]
-    (SCIENCE section 3, balanced mass: delta = 0, w = p = 1, gamma = 1); complex pair, so
+    (docs/science.md §3, balanced mass: delta = 0, w = p = 1, gamma = 1); complex pair, so
     |rho|^2 is its determinant."""
     det = 1 - LR * reg + LR * LR
     return 0.5 * math.log(det) / LR

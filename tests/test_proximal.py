@@ -20,7 +20,7 @@ def _bilinear_path(sol):
     return np.asarray(sol.points)[:, 0, 0], np.asarray(sol.discriminator_trace)[:, 0]
 
 
-# ---- the bilinear game L = s x psi (SCIENCE §4) -----------------------------------------
+# ---- the bilinear game L = s x psi (docs/science.md §4) -----------------------------------------
 @pytest.mark.parametrize("order", ["simultaneous", "alternating_d_first"])
 def test_bilinear_decoupled_prox_is_explicit_gda(order):
     """Linear in mu: the decoupled proximal step gives exactly the iterates of explicit GDA."""

@@ -46,7 +46,7 @@ def exact_and_model(params, points, n_steps, save_every=1):
 
 
 def numpy_smm(nu0, c0, lr_g, lr_d, reg, bandwidth, w, p, ptot, n_steps):
-    """A plain loop of the SCIENCE §3 formulas."""
+    """A plain loop of the docs/science.md §3 formulas."""
     gamma, delta = 1 / bandwidth**2, p - ptot
     nu, c = np.array(nu0, dtype=float), np.full(len(nu0), c0, dtype=float)
     nus, cs = [nu.copy()], [c.copy()]

@@ -105,7 +105,7 @@ def test_gda_tends_to_the_spectral_flow_at_first_order():
 
 def _runaway():
     """A lone generated point far from the data with a weak ridge: it runs away
-    (lam^2 < (eta_g / eta_d) w^2 / sigma^2, SCIENCE §3)."""
+    (lam^2 < (eta_g / eta_d) w^2 / sigma^2, docs/science.md §3)."""
     data = df.Measure(jnp.array([[-3.0, 0.0]]))
     start = df.Measure(jnp.array([[2.0, 0.05]]))
     game = df.KernelGame(data, df.SpectralRKHS(df.Gaussian(0.5), box=(-4.0, 3.0)), reg=0.01)

@@ -86,7 +86,7 @@ def test_spectral_sums_float32():
 
 def test_lattice_size_of_the_ring():
     """sigma = 0.4 on the region [-2.55, 2.55]^2 at tol 1e-10: the box of side 8 and 47^2 modes
-    (SCIENCE §6), and the cut-off and margin factors are what the module docstring states."""
+    (docs/science.md §6), and the cut-off and margin factors are what the module docstring states."""
     lattice = SpectralLattice.fit(df.Gaussian(0.4), -2.55, 2.55, 2, 1e-10)
     assert lattice.modes == 47
     assert float(lattice.side) == pytest.approx(8.0, rel=0.01)

@@ -1,4 +1,4 @@
-"""The small exact games of SCIENCE §4, each against its closed form."""
+"""The small exact games of docs/science.md §4, each against its closed form."""
 
 import diffrax
 import jax
@@ -44,7 +44,7 @@ def test_bilinear_alternating_gda_invariant():
 
 
 def test_bilinear_flow_vs_gda_global_error():
-    """Explicit GDA's error on [0, T] is about (s^2 T / 2) tau (SCIENCE §4)."""
+    """Explicit GDA's error on [0, T] is about (s^2 T / 2) tau (docs/science.md §4)."""
     s, T = 1.0, 2.0
     for tau in (0.01, 0.005):
         sol = df.solve(df.bilinear(s), ONE, df.GDA(tau, tau, order="simultaneous"), n_steps=int(T / tau))

@@ -1,4 +1,4 @@
-r"""Closed forms of the clipped-WGAN toy (after Delgadino, Suassuna & Cabrera, JMLR 2025; SCIENCE §4).
+r"""Closed forms of the clipped-WGAN toy (after Delgadino, Suassuna & Cabrera, JMLR 2025; [docs/science.md §4][science-exact-references]).
 
 **The toy.** The generator is one Dirac $\delta_\theta$, $\theta \in \mathbb R$ (mass 1), the data
 $\delta_0$, and the critic a *mean-field linear critic* with $K$ parameters,

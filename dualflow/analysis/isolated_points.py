@@ -1,4 +1,4 @@
-r"""Closed forms of the isolated points model (Becker et al.; SCIENCE §3).
+r"""Closed forms of the isolated points model (Becker et al.; [docs/science.md §3][science-isolated-points]).
 
 One true point $y$ of mass $p$ with a cluster of $n$ generated points of mass $w$ each
 (total $p_\text{tot} = nw$, imbalance $\delta = p - p_\text{tot}$), Gaussian kernel of bandwidth
@@ -96,8 +96,8 @@ def alternating_oscillation_modulus(lr_g, lr_d, reg, bandwidth, w, p, n=1):
     r"""Modulus of alternating (D-first) GDA's complex eigenvalue pair:
     $|\rho| = \sqrt{\det} = \sqrt{(1-a)(1-b)}$, which is $\sqrt{1 - \eta_d\lambda}$ at balanced mass.
 
-    SCIENCE.md states $\sqrt{1-\eta_d\lambda}$ without qualification; the determinant of the
-    alternating map is $\rho_a\rho_b$, so that value holds only for $\delta = 0$ (checked in the
+    The often quoted $\sqrt{1-\eta_d\lambda}$ holds only for $\delta = 0$: the determinant of the
+    alternating map is $\rho_a\rho_b$ (checked in the
     tests against the general linearization and simulation)."""
     a, b, _ = isolated_coefficients(lr_g, lr_d, reg, bandwidth, w, p, n)
     return jnp.sqrt((1 - a) * (1 - b))
@@ -127,7 +127,7 @@ def collapse_radius(w, p, bandwidth):
 def optimal_reg(w, delta, bandwidth, lr_g=1.0, lr_d=1.0):
     r"""$\lambda_\text{opt} = \sqrt{(\eta_g/\eta_d)\,w\delta}/\sigma$ ($\delta > 0$): where the rest mode
     $-a$ and the spread mode $-b$ have equal rates, the fastest local rate of the flow for a
-    cluster ($n \ge 2$; the coupled roots are always faster than $\min(a, b)$). SCIENCE.md's
+    cluster ($n \ge 2$; the coupled roots are always faster than $\min(a, b)$). The form
     $\sqrt{w\delta}/\sigma$ is the case $\eta_g = \eta_d$."""
     return jnp.sqrt(lr_g / lr_d * w * delta) / bandwidth
 

@@ -1,4 +1,4 @@
-r"""Exact linearization of the game around an equilibrium (SCIENCE §3, last paragraph).
+r"""Exact linearization of the game around an equilibrium ([docs/science.md §3][science-isolated-points], *The general linearization*).
 
 **The kernel trick.** Around an equilibrium $(X^*, f^*)$ of the kernel IPM game with
 $f^* = (m_\nu - m_{\mu^*})/\lambda$ and $\nabla f^*(x^*_j) = 0$, perturb $x_j = x^*_j + \xi_j$,

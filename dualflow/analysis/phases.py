@@ -34,12 +34,19 @@ class Phase(enum.IntEnum):
     """Phase of a run. An `IntEnum`, so labels fill integer arrays (phase diagrams) and
     come back with `Phase(k)`; `UNDECIDED = 0` is the natural fill value."""
 
+    #: Too few finite saves, or the evidence fits no other label.
     UNDECIDED = 0
+    #: The run settles (on the reference, or with every particle on the data) without oscillating.
     CONVERGES = 1
+    #: The run settles while its displacements change sign.
     CONVERGES_OSCILLATING = 2
+    #: Flat amplitude and persistent motion that keeps changing sign.
     OSCILLATES = 3
+    #: The amplitude grows, or the run blew up or became non-finite.
     DIVERGES = 4
+    #: The run comes to rest with a particle far from every data point.
     STUCK = 5
+    #: The run comes to rest with particles near but off the data, or an empty data point beside a crowded one.
     MODE_COLLAPSE = 6
 
 

@@ -1,6 +1,6 @@
 r"""The second-moment model (SMM) of a generated cloud collapsing onto one true point.
 
-Becker et al.'s journal model (IEEE TSP 2025; SCIENCE §3). One true point $y = 0$ of mass
+Becker et al.'s journal model (IEEE TSP 2025; [docs/science.md §3][science-isolated-points]). One true point $y = 0$ of mass
 $p$; a zero-mean cloud of generated points $x_j$, each of mass $w$, total mass
 $p_{\text{tot}} = n w$, mass imbalance $\delta = p - p_{\text{tot}}$; Gaussian kernel
 $K(x, z) = e^{-|x-z|^2/(2\sigma^2)}$, $\gamma = 1/\sigma^2$. The state is reduced to
@@ -237,7 +237,7 @@ def second_moment_flow(
 def smm_balanced_asymptote(k, *, lr_g, reg, bandwidth, w, ptot, dim: int = 1):
     r"""Algebraic decay of the SMM at balanced mass ($\delta = 0$):
     $\nu_k \simeq \dfrac{\lambda\sigma^4}{(2 + d)\,\eta_g w\, p_{\text{tot}}\, k}$, which in 1-D is
-    $\lambda\sigma^4/(3\eta_g w p_{\text{tot}} k)$ (SCIENCE §3).
+    $\lambda\sigma^4/(3\eta_g w p_{\text{tot}} k)$ ([docs/science.md §3][science-isolated-points]).
 
     Assumptions of the derivation: $\lambda > 0$ and $k \gg 1/(\lambda\eta_d)$, so the curvature
     follows the cloud quasi-statically, $c_i \approx p_{\text{tot}}\gamma^2(\nu_i + \frac12\sum_l\nu_l)/\lambda$;
@@ -272,7 +272,7 @@ def smm_geometric_factor(*, lr_g, reg, bandwidth, w, p, ptot):
     $0 < \eta_g w\delta\gamma/\lambda < 2$), so the curvature tends to its fixed point
     $c^* = \delta\gamma/\lambda$ (the Hessian of $f^* = (\delta/\lambda)K(\cdot, 0)$; the transient
     decays like $(1-\lambda\eta_d)^k$). This is the discrete spread mode $\rho_b = 1 - b$ of
-    SCIENCE §3, squared. For $\delta < 0$ the same expression exceeds 1: the cloud spreads, and
+    [docs/science.md §3][science-isolated-points], squared. For $\delta < 0$ the same expression exceeds 1: the cloud spreads, and
     the small-cloud model soon stops applying.
 
     **Arguments:** `lr_g`, `reg` ($> 0$), `bandwidth`, `w`, `p`, `ptot`.

@@ -1,4 +1,4 @@
-r"""The continuous dual flow (SCIENCE §2), in generator time $t = k\eta_g$ with
+r"""The continuous dual flow ([docs/science.md §2][science-kernel-game]), in generator time $t = k\eta_g$ with
 $\kappa = \eta_d/\eta_g$:
 
 $$\dot x_j = v_j(f_t, X_t), \qquad \dot f_t = \kappa\,\partial_f L(f_t, \mu_t).$$

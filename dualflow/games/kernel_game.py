@@ -1,4 +1,4 @@
-r"""The GAN game between free particles and a discriminator (SCIENCE §2).
+r"""The GAN game between free particles and a discriminator ([docs/science.md §2][science-kernel-game]).
 
 $$L(f, \mu) = \sum_i p_i\,h_{\text{real}}(f(y_i)) + \sum_j m_j\,h_{\text{fake}}(f(x_j)) - \frac{\lambda}{2}\|f\|^2,$$
 

@@ -82,7 +82,7 @@ class AbstractPayoff(eqx.Module):
 
 
 class KernelIPM(AbstractPayoff):
-    """$L = \\sum_i p_i f(y_i) - \\sum_j m_j f(x_j) - \\frac{\\lambda}{2}\\|f\\|^2$ (SCIENCE §2)."""
+    """$L = \\sum_i p_i f(y_i) - \\sum_j m_j f(x_j) - \\frac{\\lambda}{2}\\|f\\|^2$ ([docs/science.md §2][science-kernel-game])."""
 
     linear: ClassVar[bool] = True
 
@@ -114,7 +114,7 @@ class Logistic(AbstractPayoff):
 class NonSaturating(Logistic):
     r"""The non-saturating GAN: the discriminator ascends the logistic payoff, the generator
     descends $-\sum_j m_j \log\sigma(f(x_j))$ (Goodfellow et al.'s practical loss). **Not
-    zero-sum**: two payoffs, outside the single-payoff theory of SCIENCE §2."""
+    zero-sum**: two payoffs, outside the single-payoff theory of [docs/science.md §2][science-kernel-game]."""
 
     zero_sum: ClassVar[bool] = False
 

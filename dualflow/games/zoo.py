@@ -1,4 +1,4 @@
-r"""Small games with exact answers (SCIENCE §4), built from the general machinery.
+r"""Small games with exact answers ([docs/science.md §4][science-exact-references]), built from the general machinery.
 
 - `bilinear(s)`: a generator Dirac at $x$ (mass 1) against data $\delta_0$, features
   $\phi(z) = s z$ and no ridge give $L = -s\,\psi\,x$, which is $L = s\,x\,\psi$ after
@@ -7,8 +7,8 @@ r"""Small games with exact answers (SCIENCE §4), built from the general machine
   with the logistic payoff and linear critic $f(z) = \psi z$; the Jacobian at the
   equilibrium has eigenvalues $\pm i\,h'(0) = \pm i/2$; `dirac_gan(gradient_penalty=g)` damps them.
 - `linear_critic(data, a)`: critic $f(z) = \psi^\top z$ with ridge $\frac{a}{2}|\psi|^2$ in the
-  payoff (SCIENCE's $f = y\cdot x - \frac a2|y|^2$) on particles: only the
-  generator's mean moves (a damped oscillator).
+  payoff (the linear critic $f = y\cdot x - \frac a2|y|^2$ of [docs/science.md §4][science-exact-references]) on
+  particles: only the generator's mean moves (a damped oscillator).
 - `clipped_wgan_toy(n_critics, clip, psi0)`: a Dirac at $\theta$ against $\delta_0$, the
   mean-field linear critic $f(z) = \bar\psi z$ of $K$ parameters clipped to $[-c, c]$
   (WGAN, no ridge); closed forms in `analysis.clipped_wgan`.
@@ -57,7 +57,7 @@ def linear_critic(data: Measure, a=1.0) -> KernelGame:
 
 
 def clipped_wgan_toy(n_critics: int, clip=1.0) -> KernelGame:
-    r"""The clipped-WGAN toy (SCIENCE §4; `analysis.clipped_wgan` has its closed forms).
+    r"""The clipped-WGAN toy ([docs/science.md §4][science-exact-references]; `analysis.clipped_wgan` has its closed forms).
 
     Data $\delta_0$; critic $f(z) = \frac1K\sum_k\psi_k z$ (`FiniteRank(Copies(K))`) with the
     WGAN payoff, clipping $c$, no ridge: $L = -\bar\psi\,\theta$ for a generator Dirac at

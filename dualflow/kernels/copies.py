@@ -4,7 +4,7 @@ $$\phi(x) = s\,(x, x, \dots, x) \in \mathbb R^{Kd}, \qquad f(x) = \theta^\top\ph
 
 with $\theta = (\psi_1, \dots, \psi_K)$, $\psi_k \in \mathbb R^d$. With the default scale
 $s = 1/K$ the critic is the *mean* of $K$ linear critics, $f(x) = \bar\psi^\top x$: the
-mean-field critic of the clipped-WGAN toy (SCIENCE §4, `games.zoo.clipped_wgan_toy`). The
+mean-field critic of the clipped-WGAN toy ([docs/science.md §4][science-exact-references], `games.zoo.clipped_wgan_toy`). The
 witness only sees $\bar\psi$, so every copy receives the same gradient $s\,\partial_f L$;
 constraints that act per parameter (WGAN clipping) are what tell the copies apart.
 """

@@ -1,13 +1,13 @@
 r"""Finite-rank feature maps $\phi: \mathbb R^d \to \mathbb R^D$ with $K(x,z) \approx \phi(x)^\top\phi(z)$.
 
 A discriminator $f = \theta^\top \phi$ over these features has an exact finite ODE
-(SCIENCE §2); as $D$ grows it converges to the exact-kernel discriminator.
+([docs/science.md §2][science-kernel-game]); as $D$ grows it converges to the exact-kernel discriminator.
 
 - `RandomFourier`: $\phi(x) = \sqrt{2K(0)/D}\,\cos(\Omega x + b)$, $\Omega$ drawn from the
   kernel's spectral measure, $b \sim U[0, 2\pi)$ (Rahimi & Recht). Unbiased, error $O(D^{-1/2})$.
 - `Nystrom`: $\phi(x) = K_{LL}^{-1/2} k_L(x)$ on fixed landmarks $L$: exact on the span of
   $\{K(\cdot, \ell)\}$.
-- `Identity`: $\phi(x) = x$, the linear critic of SCIENCE §4.
+- `Identity`: $\phi(x) = x$, the linear critic of [docs/science.md §4][science-exact-references].
 """
 
 from __future__ import annotations

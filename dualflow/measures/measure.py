@@ -12,7 +12,7 @@ from ..validation import check_points, is_concrete, masses_for, real_array
 class Measure(eqx.Module):
     r"""A weighted empirical measure $\mu = \sum_{j=1}^{n} m_j \delta_{x_j}$ on $\mathbb{R}^d$.
 
-    Masses need not be uniform and need not sum to one (SCIENCE §2: the kernel game
+    Masses need not be uniform and need not sum to one ([docs/science.md §2][science-kernel-game]: the kernel game
     lets the generator carry a different total mass than the data).
 
     **Arguments:**

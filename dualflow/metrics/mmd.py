@@ -6,7 +6,7 @@ $$\mathrm{MMD}_K^2(\mu, \nu) = \sum_{i,j} a_i a_j K(x_i, x_j) - 2 \sum_{i,k} a_i
 + \sum_{k,l} b_k b_l K(y_k, y_l) = \|m_\mu - m_\nu\|_{\mathcal H}^2 ,$$
 
 the squared RKHS distance between the kernel mean embeddings. The masses are used as
-given (nothing is normalized), matching the kernel game of SCIENCE §2 where the two
+given (nothing is normalized), matching the kernel game of [docs/science.md §2][science-kernel-game] where the two
 measures may carry different total masses.
 """
 

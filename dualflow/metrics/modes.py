@@ -1,4 +1,4 @@
-r"""Mode coverage of a particle cloud against the centres of a Gaussian mixture (SCIENCE §5).
+r"""Mode coverage of a particle cloud against the centres of a Gaussian mixture ([docs/science.md §5][science-experiments]).
 
 For particles $x_i$ with weights $w_i$ (normalized, $\sum_i w_i = 1$), centres $c_1, \dots, c_K$
 and radius $r = \texttt{radius\_stds} \cdot \texttt{std}$:
@@ -68,11 +68,11 @@ def mode_coverage(
     radius_stds: float = 3.0,
     min_fraction: float = 0.05,
 ) -> ModeCoverage:
-    r"""Per-mode occupancy, covered modes, high-quality fraction and mode KL (SCIENCE §5).
+    r"""Per-mode occupancy, covered modes, high-quality fraction and mode KL ([docs/science.md §5][science-experiments]).
 
     Pure `jax.numpy` with static shapes, so it can be `vmap`ped over the time axis of a
-    solution (`eqx.filter_vmap(lambda x: mode_coverage(x, centres, std))(sol.ys)`), or
-    over `std`.
+    solution (`eqx.filter_vmap(lambda x: mode_coverage(x, centres, std, sol.masses))(sol.points)`),
+    or over `std`.
 
     **Arguments:**
 
@@ -89,7 +89,7 @@ def mode_coverage(
     **Example:**
 
     ```python
-    cov = mode_coverage(sol.ys[-1], ring8_centres(2.0), std=0.02)
+    cov = mode_coverage(sol.final_points, ring8_centres(2.0), std=0.02, masses=sol.masses)
     cov.n_covered, cov.high_quality_fraction
     ```
     """

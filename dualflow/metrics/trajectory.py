@@ -4,7 +4,7 @@ For a run saved at times $t_0 < t_1 < \dots$ (generator particles $x^{(s)}$ with
 and the target $\nu$ with mode centres $c_1, \dots, c_K$ of standard deviation `std`,
 `metrics_over_time` evaluates at every `every`-th saved time (the last one always included):
 
-- mode coverage (SCIENCE §5, see `mode_coverage`): per-mode occupancy $o_k(t)$, the number of
+- mode coverage ([docs/science.md §5][science-experiments], see `mode_coverage`): per-mode occupancy $o_k(t)$, the number of
   covered modes ($o_k \ge$ `min_fraction`), the high-quality fraction $\sum_k o_k$, and
   $\mathrm{KL}(p \,\|\, q)$ of the occupancy distribution $p = o / \sum_k o_k$ against the
   target's mode weights $q$ (`occupancy_kl`);

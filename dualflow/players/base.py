@@ -2,7 +2,7 @@ r"""The interface of a discriminator player.
 
 Each discriminator knows how to evaluate its witness $f$ and $\nabla f$, how to take a
 discrete ascent step (the D-step of GDA) and, when its state is finite, its time
-derivative in the dual flow. Time convention (SCIENCE §2): the continuous flow runs in
+derivative in the dual flow. Time convention ([docs/science.md §2][science-kernel-game]): the continuous flow runs in
 generator time $t = k\,\eta_g$ and the discriminator moves $\kappa = \eta_d/\eta_g$ times
 faster, $\dot f = \kappa\, \partial_f L$. The players are one per file: `ExactRKHS`
 (`exact_rkhs.py`), `SpectralRKHS` (`spectral.py`), `FiniteRank` (`finite_rank.py`),

@@ -1,4 +1,4 @@
-r"""The Sinkhorn-potentials discriminator: the generator's Sinkhorn-divergence flow (SCIENCE §2).
+r"""The Sinkhorn-potentials discriminator: the generator's Sinkhorn-divergence flow ([docs/science.md §2][science-kernel-game]).
 
 With masses normalized to probabilities $\hat a = m/|\mu|$, $\hat b = p/|\nu|$ and the cost
 $c(x, y) = |x - y|^2$ (no factor $\tfrac12$), the debiased Sinkhorn divergence is

@@ -7,7 +7,7 @@ $$f(x) = \operatorname{Re}\sum_k w_k\,\theta_k\,e^{i\omega_k\cdot(x - c)}, \qqua
 \langle f, g\rangle_H = \operatorname{Re}\sum_k w_k\,\theta_k\bar\vartheta_k,$$
 
 and $\sum_j \pi_j K(\cdot, z_j)$ has coefficients $\hat\pi_k = \sum_j \pi_j e^{-i\omega_k\cdot(z_j - c)}$
-(a type-1 NUFFT). So the D-step and the flow of the discriminator (SCIENCE §6) are exact
+(a type-1 NUFFT). So the D-step and the flow of the discriminator ([docs/science.md §6][science-spectral]) are exact
 finite maps of $\theta$, with no history:
 
 $$\theta \leftarrow (1 - \eta_d\lambda)\,\theta + \eta_d\,\hat D(\theta), \qquad
@@ -58,7 +58,7 @@ def _real_parts(theta):
 
 class SpectralRKHS(AbstractDiscriminator):
     r"""The exact RKHS discriminator of a Gaussian (or multiscale-Gaussian) kernel, held to `tol` by
-    its lattice Fourier coefficients (module docstring; SCIENCE §6).
+    its lattice Fourier coefficients (module docstring; [docs/science.md §6][science-spectral]).
 
     Plays in `GDA` (every order, `n_critic`), `ProximalGDA` (decoupled; the joint step's dense
     Newton solve over $2G$ lattice coefficients is refused), `DualFlow` with any diffrax solver

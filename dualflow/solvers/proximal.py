@@ -1,7 +1,7 @@
 r"""Proximal (implicit, JKO-like) gradient descent-ascent.
 
 Explicit GDA evaluates every velocity at the *old* state. A proximal step evaluates it at the
-*new* one, so each step solves an implicit equation. Two couplings (SCIENCE §2,
+*new* one, so each step solves an implicit equation. Two couplings ([docs/science.md §2][science-kernel-game],
 "Optimal-transport players"):
 
 **Decoupled** (`coupling="decoupled"`): each player takes a proximal step against the other

@@ -22,10 +22,15 @@ class Result(enum.IntEnum):
     # with its own equality, which none of them take). The compiled runs produce the codes with
     # `jnp.where` over these integers, and `Result(code)` names one on the host.
 
+    #: The run reached its horizon.
     SUCCESSFUL = 0
+    #: The flow used up its `max_steps` budget before the horizon.
     MAX_STEPS = 1
+    #: A coordinate exceeded `blowup` in absolute value.
     BLEW_UP = 2
+    #: The state became NaN or infinite (or a proximal step did not converge).
     NONFINITE = 3
+    #: Every particle's speed fell below `stationary_tol`.
     STATIONARY = 4
     #: A particle left the region where the discriminator's representation holds (the box of a
     #: spectral lattice); the run keeps the last state inside it.
@@ -33,6 +38,7 @@ class Result(enum.IntEnum):
 
     @property
     def failed(self) -> bool:
+        """Whether this end is a failure (`MAX_STEPS`, `BLEW_UP`, `NONFINITE`, `LEFT_BOX`)."""
         return self in (Result.MAX_STEPS, Result.BLEW_UP, Result.NONFINITE, Result.LEFT_BOX)
 
 

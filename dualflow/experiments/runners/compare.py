@@ -14,7 +14,7 @@ with $v_j = \nabla f_t(x_j)$ (`game.velocity = "wasserstein"`) or $m_j \nabla f_
 (`"mass_weighted"`); for the kernel IPM $\partial_f L = m_\nu - m_{\mu_t} - \lambda f_t$. With
 $\kappa = \infty$ the discriminator is the best response (the flow is the MMD gradient flow,
 "GDA" its explicit Euler scheme with step $\tau$). On a fixed horizon the global error is
-$O(\tau)$: first order (SCIENCE §2).
+$O(\tau)$: first order ([docs/science.md §2][science-kernel-game]).
 
 **What is measured.** Particles are labelled (particle $j$ of GDA starts where particle $j$ of
 the flow starts), so the particle-wise distance

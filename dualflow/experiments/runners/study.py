@@ -18,7 +18,7 @@ Both run to the same horizon $T$ in generator time. Seed $s$ draws, from `PRNGKe
 data sample, the initial particles, the random Fourier features (or the critic network): the
 same for every setting and both dynamics, so settings are compared on common random numbers.
 
-**Metrics** (SCIENCE §5), from `dualflow.metrics.metrics_over_time` at the saved times, always
+**Metrics** ([docs/science.md §5][science-experiments]), from `dualflow.metrics.metrics_over_time` at the saved times, always
 in float64: per-mode occupancy $o_k$ (fraction of the particles within `radius_stds` std of
 centre $k$, nearest centre), covered modes ($o_k \ge$ `min_fraction`), the high-quality
 fraction $\sum_k o_k$, $\mathrm{KL}(o/\sum o \,\|\, \text{uniform})$, and every `metrics.every`-th
