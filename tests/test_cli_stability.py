@@ -36,6 +36,16 @@ def test_phase_command_writes_figures_and_agreeing_json(tmp_path, critic, capsys
     assert status == 0
     summary = json.loads((tmp_path / "phase.json").read_text())
     assert summary["critic"] == critic
+    # what the diagram held fixed, so that it can be reproduced from its record
+    assert summary["parameters"] == {
+        "lr_g": 0.1,
+        "lr_d": 0.1,
+        "cluster": 1,
+        "w": 1.0,
+        "p": 1.0,
+        "velocity": "mass_weighted",
+    }
+    assert summary["command"]["x"] == "bandwidth:0.2:5:8" and summary["command"]["steps"] == 600
     captured = capsys.readouterr()
     what = "simultaneous, 8 x 8 = 64 grid points (bandwidth x reg): simulating each for 600 steps"
     assert f"[dualflow phase] {what} ...\n" in captured.err  # the start, the heartbeat, the end
@@ -242,4 +252,7 @@ def test_linearize_refuses_an_equilibrium_newton_found_out_of_the_data_reach(tmp
     assert main([*args, "--generator", "0.3;-0.3"]) == 0
     report = json.loads((tmp_path / "lin" / "linearization.json").read_text())
     assert report["equilibrium"]["converged"]
+    command = report["command"]  # everything the command line fixed
+    assert command["generator"] == "0.3;-0.3" and command["masses"] == "0.8;0.8" and command["data"] == "0"
+    assert command["bandwidth"] == 0.5 and command["reg"] == 0.5 and command["velocity"] == "mass_weighted"
     assert np.abs(report["equilibrium"]["points"]).ravel() == pytest.approx([0.27985] * 2, abs=1e-4)

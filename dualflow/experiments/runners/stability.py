@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax.numpy as jnp
@@ -68,9 +69,18 @@ def run_phase(config: PhaseConfig) -> dict:
                 diagram = measure_phase_diagram(diagram, n_steps=config.steps)
     curves = theory_curves(diagram, w=config.w, p=config.p, n=config.cluster)
     boundary = disagreement.boundaries[config.scheme] if disagreement is not None else trace_boundary(diagram)
-    write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves, boundary=boundary))  # and phase.svg
-    write_figure(out / "growth.png", plot_growth(diagram, curves=curves, boundary=boundary))
-    summary = {"kind": "phase", **diagram.to_json(), "boundary": boundary.to_json()}
+    fixed = phase_parameters(config, swept=(axes["x"][0], axes["y"][0]))
+    title = f"{config.scheme}: " + ", ".join(f"{k} = {v:g}" for k, v in fixed.items() if not isinstance(v, str))
+    title += ", mass-weighted velocity"
+    write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves, boundary=boundary, title=title))
+    write_figure(out / "growth.png", plot_growth(diagram, curves=curves, boundary=boundary, title=title))
+    summary = {
+        "kind": "phase",
+        "parameters": fixed,
+        "command": dataclasses.asdict(config),
+        **diagram.to_json(),
+        "boundary": boundary.to_json(),
+    }
     write_json(out / "phase.json", summary)
     for kind in ("predicted", "measured") if config.measure else ("predicted",):
         print("\n".join(phase_table(f"{kind} phases ({config.scheme}, {n_x * n_y} grid points)", summary[kind])))
@@ -99,6 +109,14 @@ def run_phase(config: PhaseConfig) -> dict:
         )
     print(f"wrote {out / 'phase.png'}, {out / 'growth.png'} (and .svg), {out / 'phase.json'}")
     return summary
+
+
+def phase_parameters(config: PhaseConfig, swept) -> dict:
+    """What a phase diagram holds fixed (so that it can be reproduced from `phase.json`): the
+    rates, bandwidth and ridge not swept, the cluster, its masses and the true point's, and the
+    velocity convention (the isolated points model is mass-weighted, Becker's form)."""
+    game = {k: getattr(config, k) for k in ("lr_g", "lr_d", "bandwidth", "reg") if k not in swept}
+    return {**game, "cluster": config.cluster, "w": config.w, "p": config.p, "velocity": "mass_weighted"}
 
 
 def phase_table(title: str, labels) -> list[str]:
@@ -150,6 +168,7 @@ def run_linearize(config: LinearizeConfig) -> dict:
     eigs = np.asarray(lin.eigenvalues)
     eigs = eigs[np.argsort(-(np.abs(eigs) if lin.discrete else np.real(eigs)))]
     report.update(
+        command=dataclasses.asdict(config),
         scheme=config.scheme,
         growth=float(lin.growth),
         stable=bool(lin.stable),
