@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dualflow/experiments/config/demo.toml run by `dualflow run`: it writes that study's "
         "folder (summary.json, table.md, arrays.npz, runs/), panels_base.png (particles over "
         "the discriminator and its velocity field, flow above GDA), metrics_base.png, "
-        "coverage_over_time.png, flow_vs_gda.png and animation_base.gif. The full run takes "
-        "about a minute on a 2-core CPU, --quick about 30 seconds.",
+        "coverage_over_time.png, flow_vs_gda.png and animation_base.gif. Measured run times: "
+        "docs/cli.md, 'How long things take'.",
     )
     demo.add_argument(
         "--out",
@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--quick",
         action="store_true",
-        help="run a smaller, shorter configuration (48 particles, horizon 10; about 30 seconds) "
+        help="run a smaller, shorter configuration (48 particles, horizon 10) "
         "instead of the full one (128 particles, horizon 20)",
     )
     demo.add_argument(
@@ -189,8 +189,8 @@ def _add_study_commands(commands):
         ),
         epilog="examples:\n"
         "  dualflow run examples/configs/ring8_kappa.toml --out dualflow-output/ring8_kappa\n"
-        "  dualflow run examples/configs/grid25_kappa.toml --quick   # seconds: fewer seeds, particles, "
-        "shorter horizon",
+        "  dualflow run examples/configs/grid25_kappa.toml --quick   # fewer seeds, particles, "
+        "a shorter horizon",
     )
     _add_study_options(run, "<study name>")
     sweep = commands.add_parser(
@@ -301,8 +301,7 @@ def _add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         "--quick",
         action="store_true",
         help="apply the config's --quick overrides first (at most 32 particles, 64 data points, "
-        "64 features, a quarter of the horizon, then its [quick] table): seconds instead of "
-        "minutes",
+        "64 features, a quarter of the horizon, then its [quick] table)",
     )
     parser.add_argument(
         "--out",
@@ -341,7 +340,7 @@ def _add_stability_commands(commands):
         "--w each) collapsed on one true point (mass --p), 1-D, Gaussian kernel. Two parameters are "
         "swept (--x, --y); the others take the values of --bandwidth, --reg, --lr-g, --lr-d. Writes "
         "phase.png (predicted | measured labels, theory curves, boundaries traced exactly), growth.png (dominant |rho|^2) and "
-        "phase.json. A 200 x 200 predicted diagram takes about a second.",
+        "phase.json. Measured run times: docs/cli.md, 'How long things take'.",
     )
     phase.add_argument(
         "--x",
@@ -365,7 +364,7 @@ def _add_stability_commands(commands):
         "--measure",
         action="store_true",
         help="also simulate every grid point (GDA from an offset of 1e-6, the flow from 1e-4) and label the runs; "
-        "keep the grid small (e.g. 30 x 30: about 10 s)",
+        "keep the grid small (e.g. 30 x 30)",
     )
     phase.add_argument("--steps", type=positive_int, default=1000, help="GDA steps per simulated run (default 1000)")
     phase.add_argument(

@@ -108,7 +108,7 @@ def _redraw(folder) -> None:
     else:
         raise ResultsFolderError(
             f"{folder} is not a results folder of `dualflow run`, `sweep` or `compare` (no "
-            "study.json or compare.json); `phase` draws its figures in seconds: rerun it"
+            "study.json or compare.json); `phase` and `linearize` write no runs to redraw: rerun them"
         )
 
 
