@@ -144,7 +144,11 @@ def api_directives():
 
 def test_site_builds_strictly(tmp_path):
     site = tmp_path / "site"
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    # the notebooks are rendered as stored: tests/test_notebooks.py executes them (the docs build
+    # alone executes them for the published site)
+    env = dict(
+        os.environ, NO_MKDOCS_2_WARNING="1", DUALFLOW_DOCS_EXECUTE="false", DUALFLOW_DOCS_CACHE=str(tmp_path / "cache")
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT,
@@ -158,8 +162,36 @@ def test_site_builds_strictly(tmp_path):
     solvers = (site / "api" / "solvers" / "index.html").read_text()
     assert 'id="dualflow.solvers.GDA"' in solvers and 'id="dualflow.solvers.solve.solve"' in solvers
     assert 'class="arithmatex"' in solvers
-    for page in ("getting_started", "concepts", "benchmarks", "engine", "stability", "players", "mode_collapse"):
+    for page in (
+        "getting_started",
+        "concepts",
+        "science",
+        "benchmarks",
+        "engine",
+        "stability",
+        "players",
+        "mode_collapse",
+    ):
         assert (site / page / "index.html").exists(), page
+    # offline: no page loads a script, a stylesheet or a font from another host (the maths is
+    # KaTeX, served from the site itself)
+    external = sorted(
+        {
+            url
+            for page in site.rglob("*.html")
+            for url in re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="((?:https?:)?//[^"]+)"', page.read_text())
+        }
+    )
+    assert not external, f"pages load assets from the network: {external}"
+    assert (site / "javascripts" / "katex" / "katex.min.js").exists()
+    # the tutorials are pages of the site, with a link to download the notebook
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for name in notebooks:
+        page = (site / "notebooks" / name.removesuffix(".ipynb") / "index.html").read_text()
+        assert "jp-RenderedMarkdown" in page and "jp-CodeCell" in page, name
+        assert (site / "notebooks" / name.removesuffix(".ipynb") / name).exists(), name
+    assert "katex.min.js" in solvers and "auto-render.min.js" in solvers
 
 
 def test_public_api_found():

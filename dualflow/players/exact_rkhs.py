@@ -180,7 +180,7 @@ class ExactRKHS(AbstractDiscriminator):
         return kernel_sums(self.kernel, z, *self.expansion(game, state, masses))
 
     def trace(self, state):
-        """The mean data coefficient $\bar a$ (for the kernel IPM, the shared coefficient $c$)."""
+        r"""The mean data coefficient $\bar a$ (for the kernel IPM, the shared coefficient $c$)."""
         return jnp.mean(state.data_coef)
 
     def _ascent_coefficients(self, game, state, x, masses):
