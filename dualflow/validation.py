@@ -48,18 +48,21 @@ def real_array(name: str, value, expected: str) -> np.ndarray:
     return arr
 
 
-def check_positive(name: str, value, *, allow_zero: bool = False) -> None:
-    """Raise unless every entry of `value` is finite and `> 0` (or `>= 0`): a `ValueError` for a
-    missing value (`None`) or one out of range, a `TypeError` for what is not real numbers."""
+def check_positive(name: str, value, *, allow_zero: bool = False, allow_inf: bool = False) -> None:
+    """Raise unless every entry of `value` is finite (or `+inf` where `allow_inf`) and `> 0` (or
+    `>= 0`): a `ValueError` for a missing value (`None`) or one out of range, a `TypeError` for what
+    is not real numbers."""
     if not is_concrete(value):
         return
     bound = "non-negative" if allow_zero else "positive"
+    finite = "" if allow_inf else "finite "
     if value is None:
-        raise ValueError(f"`{name}` is missing: expected a finite {bound} number; received None.")
-    arr = real_array(name, value, f"a finite {bound} real number")
-    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
+        raise ValueError(f"`{name}` is missing: expected a {finite}{bound} number; received None.")
+    arr = real_array(name, value, f"a {finite}{bound} real number")
+    bad = ~(np.isfinite(arr) | (allow_inf & (arr == np.inf))) | ((arr < 0) if allow_zero else (arr <= 0))
     if np.any(bad):
-        raise ValueError(f"`{name}` must be finite and {bound}; received {arr.tolist() if arr.size < 8 else arr}.")
+        must = f"{bound} (inf allowed)" if allow_inf else f"finite and {bound}"
+        raise ValueError(f"`{name}` must be {must}; received {arr.tolist() if arr.size < 8 else arr}.")
 
 
 def checked_positive(name: str, value, *, allow_zero: bool = False, dtype=None) -> jax.Array:
@@ -93,14 +96,39 @@ def check_choice(name: str, value, choices) -> None:
 
 
 def check_points(name: str, points) -> None:
-    """Raise unless `points` is a finite `(n, d)` array of real numbers."""
-    if not is_concrete(points):
-        return
-    arr = real_array(name, points, "an (n, d) array of real numbers")
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"`{name}` must be an (n, d) array with n, d >= 1; received shape {arr.shape}.")
+    """Raise unless `points` is an `(n, d)` array (`n, d >= 1`; checked for traced points too, their
+    shape being known) of finite real numbers (checked when concrete)."""
+    arr = real_array(name, points, "an (n, d) array of real numbers") if is_concrete(points) else None
+    shape = jnp.shape(points) if arr is None else arr.shape
+    if len(shape) != 2 or shape[0] == 0 or shape[1] == 0:
+        raise ValueError(f"`{name}` must be an (n, d) array with n, d >= 1; received shape {shape}.")
+    if arr is not None:
+        check_finite(name, arr)
+
+
+def check_finite(name: str, arr: np.ndarray) -> None:
+    """Raise unless every entry of the concrete `arr` is finite (NaN and infinities are refused, not
+    propagated into a result that looks like one)."""
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"`{name}` must be finite; received {int(np.sum(~np.isfinite(arr)))} non-finite entries.")
+
+
+def check_key(name: str, key) -> None:
+    """Raise `TypeError` unless `key` is a JAX PRNG key: a typed key (`jax.random.key(seed)`) or a
+    raw `uint32` one (`jax.random.PRNGKey(seed)`). Keys are explicit everywhere: a plain integer seed
+    or `None` is refused, not turned into a key."""
+    dtype = getattr(key, "dtype", None)
+    typed = dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and jnp.ndim(key) == 0
+    raw = dtype == jnp.uint32 and jnp.ndim(key) == 1
+    if not (typed or raw):
+        what = (
+            f"{type(key).__name__} {key!r:.60}"
+            if dtype is None
+            else f"an array of dtype {dtype} and shape {jnp.shape(key)}"
+        )
+        raise TypeError(
+            f"`{name}` must be a PRNG key, `jax.random.PRNGKey(seed)` or `jax.random.key(seed)`; received {what}."
+        )
 
 
 def check_int(name: str, value, *, minimum: int) -> int:
@@ -109,6 +137,26 @@ def check_int(name: str, value, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
     return int(value)
+
+
+def int_field(name: str, *, minimum: int, optional: bool = False):
+    """An `eqx.field` converter for the static integer field `name`: `check_int`'s Python `int`
+    (a NumPy integer is accepted and converted), `None` kept where `optional`."""
+    return lambda value: None if optional and value is None else check_int(name, value, minimum=minimum)
+
+
+def float_field(name: str, *, optional: bool = False):
+    """An `eqx.field` converter for the static positive number `name` (a tolerance, a step): checked
+    by `check_positive` and made a Python `float` (a string is refused, not parsed), `None` kept
+    where `optional`."""
+
+    def convert(value):
+        if optional and value is None:
+            return None
+        check_positive(name, value)
+        return float(value)
+
+    return convert
 
 
 def masses_for(points, masses):

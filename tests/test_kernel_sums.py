@@ -169,3 +169,64 @@ def test_float32_gradient_error_is_bounded_by_the_spread_over_the_bandwidth():
     _, got = kernel_sums(kernel, jnp.asarray(x), jnp.asarray(z), jnp.asarray(c), block=512)
     err = np.max(np.abs(np.asarray(got, np.float64) - np.asarray(exact))) / np.max(np.abs(np.asarray(exact)))
     assert err < 100 * np.finfo(np.float32).eps * 2.5 / sigma
+
+
+@pytest.mark.parametrize("kernel", [df.Gaussian(0.5), df.Laplace(0.5), KERNELS[4]], ids=lambda k: type(k).__name__)
+@pytest.mark.parametrize("n", [40, 1100], ids=["dense", "chunked"])
+def test_float32_inputs_give_float32_sums_with_x64_on(kernel, n):
+    """x64 is on (conftest) and the kernel's bandwidth is float64: float32 points and weights still
+    give float32 sums on the dense path and on the chunked one (n^2 > DENSE_PAIRS; its `scan` carry
+    used to be float32 against a float64 tile), equal to a float64 NumPy computation to 1e-5."""
+    from dualflow.kernels.sums import DENSE_PAIRS
+
+    assert (n * n > DENSE_PAIRS) == (n > 1024)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(n, 2)).astype(np.float32)
+    z = rng.normal(size=(n, 2)).astype(np.float32)
+    c = rng.uniform(0.5, 1.0, n).astype(np.float32)
+    profile, derivative = _closed_form_profiles(kernel)
+    ev, eg = numpy_generic_sums(profile, derivative, x.astype(np.float64), z.astype(np.float64), c.astype(np.float64))
+    v, g = kernel_sums(kernel, x, z, c)
+    assert v.dtype == g.dtype == jnp.float32
+    assert np.max(np.abs(np.asarray(v, np.float64) - ev)) <= 1e-5 * np.max(np.abs(ev))
+    assert np.max(np.abs(np.asarray(g, np.float64) - eg)) <= 1e-5 * np.max(np.abs(eg))
+
+
+GOOD = dict(x=np.zeros((3, 2)), centres=np.ones((4, 2)), coefs=np.ones(4))
+
+
+@pytest.mark.parametrize(
+    "change,error,message",
+    [
+        (dict(x=np.zeros(3)), ValueError, r"`x` must be an \(n, d\) array with n, d >= 1; received shape \(3,\)"),
+        (
+            dict(centres=np.ones((4, 3))),
+            ValueError,
+            r"`x` \(3, 2\) and `centres` \(4, 3\) must have the same dimension",
+        ),
+        (
+            dict(coefs=np.ones(3)),
+            ValueError,
+            r"`coefs` must have shape \(4,\), one weight per centre; received shape \(3,\)",
+        ),
+        (dict(coefs=np.ones((4, 1))), ValueError, r"`coefs` must have shape \(4,\).*received shape \(4, 1\)"),
+        (dict(kernel=0.5), TypeError, r"`kernel` must be a dualflow radial kernel .*received float"),
+        (dict(x=[[0.0, 1.0], [2.0]]), TypeError, r"`x` must be an \(n, d\) array of real numbers; received a ragged"),
+        (dict(x=np.array([[0.0, np.nan]])), ValueError, r"`x` must be finite; received 1 non-finite entries"),
+        (dict(coefs=np.array([1.0, np.inf, 0.0, 1.0])), ValueError, r"`coefs` must be finite"),
+        (dict(block=0), ValueError, r"`block` must be an integer >= 1; received 0"),
+        (dict(block=-3), ValueError, r"`block` must be an integer >= 1; received -3"),
+        (dict(method="fast"), ValueError, r"`method` must be one of .*received 'fast'"),
+    ],
+)
+def test_bad_arguments_are_named(change, error, message):
+    args = {**GOOD, "kernel": df.Gaussian(1.0), **change}
+    options = {k: args.pop(k) for k in ("block", "method") if k in args}
+    with pytest.raises(error, match=message):
+        kernel_sums(args["kernel"], args["x"], args["centres"], args["coefs"], **options)
+
+
+def test_lists_are_accepted_as_arrays():
+    v, g = kernel_sums(df.Gaussian(1.0), [[0.0, 0.0]], [[1.0, 0.0]], [2.0])
+    np.testing.assert_allclose(np.asarray(v), [2 * np.exp(-0.5)], rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(g), [[2 * np.exp(-0.5), 0.0]], rtol=1e-15)

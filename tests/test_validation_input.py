@@ -111,3 +111,75 @@ def test_out_of_range_or_missing_values_are_named(make, message):
 def test_complex_numbers_are_refused_not_truncated(make, message):
     with pytest.raises(TypeError, match=message):
         make()
+
+
+# --- 3. what is not a number, a scalar or a key is named before tracing ---------------------------
+GAME1 = df.KernelGame(ONE, df.ExactRKHS(df.Gaussian(1.0)), reg=0.1)
+GEN1 = df.Measure(np.full((1, 1), 0.1), np.ones(1))
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: df.Measure("abc"), r"`points` must be an \(n, d\) array of real numbers; received str 'abc'"),
+        (lambda: df.Measure(None), r"`points` must be an \(n, d\) array of real numbers; received None"),
+        (lambda: df.Measure([[1.0, 2.0], [3.0]]), r"`points` must be .*; received a ragged sequence"),
+        (lambda: df.Measure(np.zeros((2, 1)), ["a", "b"]), r"`masses` must be an array of shape \(2,\) of real"),
+        (lambda: df.Measure(np.zeros((2, 1)), [None, 1.0]), r"`masses` must be .*dtype object"),
+        (lambda: df.GDA("0.1", 0.1), r"`lr_g` must be a finite positive real number; received str '0\.1'"),
+        (lambda: df.DualFlow(kappa="fast"), r"`kappa` must be a finite positive real number; received str"),
+        (lambda: df.DualFlow(rtol="1e-6"), r"`rtol` must be a finite positive real number; received str"),
+        (lambda: df.solve(GAME1, GEN1, df.GDA(0.1, 0.1), n_steps=2, blowup="big"), r"`blowup` must be a positive real"),
+        (lambda: df.ring8(None, 10), r"`key` must be a PRNG key, `jax.random.PRNGKey\(seed\)` .*received NoneType"),
+        (lambda: df.grid25(3, 10), r"`key` must be a PRNG key.*received int 3"),
+        (lambda: df.RandomFourier(df.Gaussian(1.0), 8, 1, key=3), r"`key` must be a PRNG key.*received int 3"),
+        (lambda: df.measure_phase_diagram(_diagram(), n_steps=10, key=5), r"`key` must be a PRNG key.*received int 5"),
+    ],
+)
+def test_what_is_not_a_number_or_a_key_is_a_type_error(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: df.GDA(None, 0.1), r"`lr_g` is missing: expected a finite positive number"),
+        (lambda: df.DualFlow(rtol=None), r"`rtol` is missing"),
+        (lambda: df.GDA(np.array([0.1, 0.2]), 0.1), r"`lr_g` must be a scalar \(one value per run; `jax.vmap` sweeps"),
+        (lambda: df.Gaussian(np.ones(3)), r"`bandwidth` must be a scalar.*received shape \(3,\)"),
+        (
+            lambda: df.solve(GAME1, GEN1, df.GDA(0.1, 0.1), n_steps=2, init_discriminator=df.Measure(np.zeros((3, 1)))),
+            r"`init_discriminator` as a Measure must have the generator's shape \(1, 1\).*received shape \(3, 1\)",
+        ),
+    ],
+)
+def test_missing_values_vector_rates_and_misshapen_starts_are_value_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_new_style_keys_and_an_infinite_blowup_are_accepted():
+    assert df.ring8(jax.random.key(1), 10).points.shape == (10, 2)
+    assert df.solve(GAME1, GEN1, df.GDA(0.1, 0.1), n_steps=2, blowup=np.inf).result_name == "SUCCESSFUL"
+
+
+def test_numpy_integers_are_sizes_like_python_integers():
+    """A NumPy integer passes `check_int` and is used as a Python `int`: passed on into `jit` it
+    would be traced and fail as a shape. The run equals the one with Python integers."""
+    i = np.int64
+    rff = df.RandomFourier(df.Gaussian(1.0), i(8), i(1), key=KEY)
+    finite = df.KernelGame(ONE, df.FiniteRank(rff), reg=0.1)
+    exact = df.KernelGame(ONE, df.ExactRKHS(df.Gaussian(1.0), history_size=i(8)), reg=0.1)
+    pairs = [
+        (lambda n: df.solve(GAME1, GEN1, df.GDA(0.1, 0.1, n_critic=n(2)), n_steps=n(4), save_every=n(2))),
+        (lambda n: df.solve(exact, GEN1, df.GDA(0.1, 0.1), n_steps=n(4))),
+        (lambda n: df.solve(finite, GEN1, df.DualFlow(), t1=1.0, n_saves=n(5), max_steps=n(500))),
+        (lambda n: df.solve(GAME1, GEN1, df.DualFlow(dt0=0.1), t1=1.0, n_saves=n(5))),
+        (lambda n: df.solve(GAME1, GEN1, df.ProximalGDA(0.1, 0.1, max_iterations=n(20)), n_steps=n(3))),
+    ]
+    for run in pairs:
+        with_numpy, with_python = run(i), run(int)
+        assert with_numpy.result_name == "SUCCESSFUL"
+        np.testing.assert_array_equal(np.asarray(with_numpy.points), np.asarray(with_python.points))
+    assert df.GDA(0.1, 0.1, n_critic=i(2)).n_critic.__class__ is int

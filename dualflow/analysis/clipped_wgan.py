@@ -82,7 +82,7 @@ def cycle_radius(clip):
 def limit_cycle(clip, num: int = 200):
     r"""Points $(\theta, \bar\psi) = (c\sin s, c\cos s)$, $s \in [0, 2\pi]$, of the limit cycle, shape `(num, 2)`."""
     check_positive("clip", clip)
-    check_int("num", num, minimum=2)
+    num = check_int("num", num, minimum=2)
     s = np.linspace(0.0, 2 * np.pi, num)
     return np.stack([clip * np.sin(s), clip * np.cos(s)], axis=1)
 
@@ -211,7 +211,7 @@ def clipped_orbit(theta0, psi0, clip, *, max_events: int = 10_000, tol: float = 
     ```
     """
     check_positive("clip", clip)
-    check_int("max_events", max_events, minimum=1)
+    max_events = check_int("max_events", max_events, minimum=1)
     clip = float(clip)
     psi = np.asarray(psi0, dtype=float).reshape(-1).copy()
     if psi.size == 0 or not np.all(np.isfinite(psi)) or not math.isfinite(float(theta0)):

@@ -100,7 +100,7 @@ def find_equilibrium(
         raise ValueError(f"`find_equilibrium` needs reg > 0 (f* = (m_nu - m_mu)/reg); received {game.reg}.")
     check_positive("atol", atol)
     check_positive("rtol", rtol)
-    check_int("max_steps", max_steps, minimum=1)
+    max_steps = check_int("max_steps", max_steps, minimum=1)
     masses = generator.masses.astype(game.data.points.dtype)
     x0 = generator.points.astype(masses.dtype)
     return _newton(game, x0, masses, atol, rtol, max_steps)

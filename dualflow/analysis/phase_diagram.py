@@ -53,7 +53,7 @@ from ..sharding import map_rows
 from ..solvers.schemes import SCHEMES, scheme_solver
 from ..solvers.solution import Result
 from ..solvers.solve import solve
-from ..validation import check_choice, check_int, check_positive
+from ..validation import check_choice, check_int, check_key, check_positive
 from .linearization import linearize
 from .phases import Phase, classify_trajectory
 
@@ -310,7 +310,7 @@ def predict_phase_diagram(
     **Returns:** a `PhaseDiagram` (without measured labels).
     """
     x, y, params = _setup(data, equilibrium, x, y, base or {}, scheme)
-    check_int("n_critic", n_critic, minimum=1)
+    n_critic = check_int("n_critic", n_critic, minimum=1)
     check_positive("neutral_tol", neutral_tol)
     grid = _grid(x, y, params)
     lattice = _lattice_for(critic, tol, data, equilibrium, grid)
@@ -416,26 +416,30 @@ def measure_phase_diagram(
             f"{sorted(CLASSIFY_OPTIONS)}."
         )
     check_positive("escape", escape)
+    check_positive("blowup", blowup, allow_inf=True)
+    check_positive("rtol", rtol)
+    check_positive("atol", atol)
     flow = diagram.scheme == "flow"
     if not flow and (t1 is not None or n_saves is not None):
         raise ValueError(
             "`t1` and `n_saves` apply to a flow diagram; a GDA diagram runs `n_steps` saved every `save_every`."
         )
-    check_int("n_steps", n_steps, minimum=1)
-    check_int("save_every", save_every, minimum=1)
+    n_steps = check_int("n_steps", n_steps, minimum=1)
+    save_every = check_int("save_every", save_every, minimum=1)
     offset = (1e-4 if flow else 1e-6) if offset is None else offset
     check_positive("offset", offset)
     if flow:
         t1 = n_steps * float(diagram.base["lr_g"]) if t1 is None else t1
         n_saves = min(n_steps // save_every, 500) + 1 if n_saves is None else n_saves
         check_positive("t1", t1)
-        check_int("n_saves", n_saves, minimum=2)
+        n_saves = check_int("n_saves", n_saves, minimum=2)
         arguments, flow_options = {"t1": float(t1), "n_saves": n_saves, "blowup": blowup}, {"rtol": rtol, "atol": atol}
     else:
         arguments, flow_options = {"n_steps": n_steps, "save_every": save_every, "blowup": blowup}, {}
     data, equilibrium = diagram.data, diagram.equilibrium
     x, y = (diagram.x_name, diagram.x_values), (diagram.y_name, diagram.y_values)
     key = jax.random.PRNGKey(0) if key is None else key
+    check_key("key", key)
     direction = jax.random.normal(key, equilibrium.points.shape, dtype=equilibrium.points.dtype)
     start = Measure(equilibrium.points + offset * direction / jnp.max(jnp.abs(direction)), equilibrium.masses)
     ts, points, results = _simulate(

@@ -203,8 +203,8 @@ def classify_trajectory(
             raise ValueError(f"`{name}` must be a fraction in (0, 1]; received {value!r}.")
     if not data_tol < far_tol:
         raise ValueError(f"`data_tol` ({data_tol}) must be smaller than `far_tol` ({far_tol}).")
-    check_int("min_sign_changes", min_sign_changes, minimum=1)
-    check_int("min_saves", min_saves, minimum=3)
+    min_sign_changes = check_int("min_sign_changes", min_sign_changes, minimum=1)
+    min_saves = check_int("min_saves", min_saves, minimum=3)
 
     keep = _increasing_finite_times(ts)
     ts, points = ts[keep], points[keep]

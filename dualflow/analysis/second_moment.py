@@ -141,7 +141,7 @@ def second_moment_model(nu0, c0, *, lr_g, lr_d, reg, bandwidth, w, p, ptot, n_st
     check_positive("lr_g", lr_g)
     check_positive("lr_d", lr_d)
     check_positive("reg", reg, allow_zero=True)
-    check_int("n_steps", n_steps, minimum=1)
+    n_steps = check_int("n_steps", n_steps, minimum=1)
     gamma, w, delta, ptot = _masses(bandwidth, w, p, ptot)
     return _smm_scan(
         nu0, c0, _float("lr_g", lr_g), _float("lr_d", lr_d), _float("reg", reg), gamma, w, delta, ptot, n_steps
@@ -212,10 +212,10 @@ def second_moment_flow(
     check_positive("kappa", kappa)
     check_positive("reg", reg, allow_zero=True)
     check_positive("t1", t1)
-    check_int("n_saves", n_saves, minimum=2)
+    n_saves = check_int("n_saves", n_saves, minimum=2)
     check_positive("rtol", rtol)
     check_positive("atol", atol)
-    check_int("max_steps", max_steps, minimum=1)
+    max_steps = check_int("max_steps", max_steps, minimum=1)
     gamma, w, delta, ptot = _masses(bandwidth, w, p, ptot)
     return _smm_ode(
         nu0,
@@ -256,7 +256,7 @@ def smm_balanced_asymptote(k, *, lr_g, reg, bandwidth, w, ptot, dim: int = 1):
     check_positive("k", k)
     for name, value in (("lr_g", lr_g), ("reg", reg), ("bandwidth", bandwidth), ("w", w), ("ptot", ptot)):
         check_positive(name, value)
-    check_int("dim", dim, minimum=1)
+    dim = check_int("dim", dim, minimum=1)
     return (
         _float("reg", reg)
         * _float("bandwidth", bandwidth) ** 4

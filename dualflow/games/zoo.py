@@ -83,7 +83,7 @@ def clipped_wgan_toy(n_critics: int, clip=1.0) -> KernelGame:
     sol.discriminator_trace     # (S, 3): psi over time; aggregates in finite time
     ```
     """
-    check_int("n_critics", n_critics, minimum=1)
+    n_critics = check_int("n_critics", n_critics, minimum=1)
     check_positive("clip", clip)
     return KernelGame(
         data=Measure(jnp.zeros((1, 1)), jnp.ones(1)),

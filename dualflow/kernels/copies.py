@@ -42,8 +42,8 @@ class Copies(AbstractFeatureMap):
     scale: jax.Array
 
     def __init__(self, n_copies: int, dim: int = 1, scale=None):
-        check_int("n_copies", n_copies, minimum=1)
-        check_int("dim", dim, minimum=1)
+        n_copies = check_int("n_copies", n_copies, minimum=1)
+        dim = check_int("dim", dim, minimum=1)
         scale = 1.0 / n_copies if scale is None else scale
         check_positive("scale", scale)
         self.n_copies = n_copies

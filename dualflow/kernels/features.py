@@ -18,7 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..validation import check_int, check_points, check_positive
+from ..validation import check_int, check_key, check_points, check_positive
 from .fourier import fourier_parts
 from .radial import AbstractRadialKernel
 
@@ -68,8 +68,9 @@ class RandomFourier(AbstractFeatureMap):
     scale: jax.Array
 
     def __init__(self, kernel: AbstractRadialKernel, n_features: int, dim: int, *, key):
-        check_int("n_features", n_features, minimum=1)
-        check_int("dim", dim, minimum=1)
+        n_features = check_int("n_features", n_features, minimum=1)
+        dim = check_int("dim", dim, minimum=1)
+        check_key("key", key)
         kw, kb = jax.random.split(key)
         bandwidth = getattr(kernel, "bandwidth", jnp.ones(()))
         self.bandwidth = jnp.asarray(bandwidth, dtype=float)
@@ -146,8 +147,7 @@ class Identity(AbstractFeatureMap):
     scale: jax.Array
 
     def __init__(self, dim: int, scale=1.0):
-        check_int("dim", dim, minimum=1)
-        self.dim = dim
+        self.dim = check_int("dim", dim, minimum=1)
         self.scale = jnp.asarray(scale, dtype=float)
 
     @property

@@ -43,7 +43,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from ..precision import cast_floating
+from ..validation import check_choice, check_finite, check_int, check_points, check_positive, is_concrete, real_array
 from .radial import AbstractRadialKernel, Multiscale, squared_distances
 from .spectral import MAX_DIM, SpectralLattice, fit_to_points, spectral_sums
 
@@ -176,7 +179,12 @@ def kernel_sums(
     - `block`: force the chunked brute-force path with this tile edge (`None`: dense when
       $nm \\le$ `DENSE_PAIRS`, else chunked with `BLOCK`).
 
-    **Returns:** `(values (n,), grads (n, d))`.
+    **Returns:** `(values (n,), grads (n, d))` in the inputs' floating dtype (NumPy's promotion of
+    `x`, `centres` and `coefs`: float32 inputs give float32 sums whether or not x64 is on; the
+    kernel's parameters are cast to it).
+
+    Non-finite concrete points or weights are refused (`ValueError`), as are misshapen arrays and
+    a `kernel` that is not a radial kernel (`TypeError`), before anything is traced.
 
     ```python
     import jax.numpy as jnp
@@ -187,16 +195,24 @@ def kernel_sums(
     # values = 2 exp(-1/2), grads = 2 exp(-1/2) * (1, 0)   (the gradient points towards the centre)
     ```
     """
-    if method not in METHODS:
-        raise ValueError(f"`method` must be one of {list(METHODS)}; received {method!r}.")
+    check_choice("method", method, METHODS)
+    check_positive("tol", tol)
+    kernel, x, centres, coefs = _checked_arguments(kernel, x, centres, coefs)
+    if block is not None:
+        block = check_int("block", block, minimum=1)
     if method == "auto":
         method = "spectral" if spectral_is_cheaper(kernel, x, centres, tol) else "brute"
     if method == "spectral":
         if lattice is None:
             lattice = fit_to_points(kernel, tol, x, centres)
         return spectral_sums(kernel, x, centres, coefs, lattice)
+    return _brute_sums(kernel, x, centres, coefs, block)
+
+
+def _brute_sums(kernel, x, centres, coefs, block):
+    """Every pair: one dense block or `block x block` tiles (checked arguments of `kernel_sums`)."""
     if isinstance(kernel, Multiscale):  # linearity: each component on its own (Gaussians: one exp per pair)
-        parts = [kernel_sums(k, x, centres, coefs, block=block) for k in kernel.kernels]
+        parts = [_brute_sums(k, x, centres, coefs, block) for k in kernel.kernels]
         return (
             sum(w * v for w, (v, _) in zip(kernel.weights, parts)),
             sum(w * g for w, (_, g) in zip(kernel.weights, parts)),
@@ -207,6 +223,31 @@ def kernel_sums(
             return _dense_sums(kernel, x, centres, coefs)
         block = BLOCK
     return _chunked_sums(kernel, x, centres, coefs, block)
+
+
+def _checked_arguments(kernel, x, centres, coefs):
+    """`(kernel, x, centres, coefs)` checked and in one floating dtype, NumPy's promotion of the
+    three arrays' (float32 inputs give a float32 result whether or not x64 is on); `ValueError` /
+    `TypeError` naming the argument for a non-kernel, non-numeric, non-finite or misshapen input."""
+    if not isinstance(kernel, AbstractRadialKernel):
+        raise TypeError(
+            f"`kernel` must be a dualflow radial kernel (Gaussian, Laplace, ...); received {type(kernel).__name__}."
+        )
+    check_points("x", x)
+    check_points("centres", centres)
+    x, centres = jnp.asarray(x), jnp.asarray(centres)
+    if x.shape[1] != centres.shape[1]:
+        raise ValueError(f"`x` {x.shape} and `centres` {centres.shape} must have the same dimension d.")
+    if is_concrete(coefs):
+        check_finite("coefs", real_array("coefs", coefs, f"an array of shape ({centres.shape[0]},) of real numbers"))
+    coefs = jnp.asarray(coefs)
+    if coefs.shape != centres.shape[:1]:
+        raise ValueError(
+            f"`coefs` must have shape ({centres.shape[0]},), one weight per centre; received shape {coefs.shape}."
+        )
+    dtype = np.result_type(x.dtype, centres.dtype, coefs.dtype)
+    dtype = dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.result_type(float)
+    return cast_floating(kernel, dtype), x.astype(dtype), centres.astype(dtype), coefs.astype(dtype)
 
 
 def spectral_is_cheaper(kernel, x, centres, tol: float) -> bool:

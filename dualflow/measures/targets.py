@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..validation import check_int, check_positive
+from ..validation import check_int, check_key, check_positive
 from .measure import Measure
 
 
@@ -37,7 +37,8 @@ def gaussian_mixture(key, centres, n: int, std: float) -> Measure:
     Every component receives `n // K` points (the remainder are spread over the first
     components), so the empirical mode weights match the target's as closely as `n` allows.
     """
-    check_int("n", n, minimum=1)
+    check_key("key", key)
+    n = check_int("n", n, minimum=1)
     check_positive("std", std, allow_zero=True)
     centres = jnp.asarray(centres)
     k = centres.shape[0]
@@ -59,8 +60,8 @@ def grid25(key, n: int, *, spacing: float = 1.0, std: float = 0.02) -> Measure:
 def isolated_points(n: int, dim: int = 1, *, spacing: float = 10.0, masses=None) -> Measure:
     """`n` Diracs on the first axis at $0, s, 2s, \\dots$ (spacing `s` much larger than any
     bandwidth, the *isolated points model*), with the given masses (default `1/n` each)."""
-    check_int("n", n, minimum=1)
-    check_int("dim", dim, minimum=1)
+    n = check_int("n", n, minimum=1)
+    dim = check_int("dim", dim, minimum=1)
     check_positive("spacing", spacing)
     points = jnp.zeros((n, dim)).at[:, 0].set(spacing * jnp.arange(n))
     return Measure(points, masses)

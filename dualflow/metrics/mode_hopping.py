@@ -75,7 +75,7 @@ def established_labels(labels, persistence: int) -> np.ndarray:
     one mode to another.
     """
     labels = np.asarray(labels)
-    check_int("persistence", persistence, minimum=1)
+    persistence = check_int("persistence", persistence, minimum=1)
     if labels.ndim != 2 or labels.shape[1] == 0:
         raise ValueError(f"`labels` must be an (R, S) integer array with S >= 1; received shape {labels.shape}.")
     rows, saves = labels.shape
@@ -132,7 +132,7 @@ def mode_hops(occupancy, ts, *, min_fraction: float = 0.05, persistence: int = 3
         )
     if not 0.0 <= float(min_fraction) <= 1.0:
         raise ValueError(f"`min_fraction` must lie in [0, 1]; received {min_fraction!r}.")
-    check_int("persistence", persistence, minimum=1)
+    persistence = check_int("persistence", persistence, minimum=1)
 
     finite = np.isfinite(ts) & np.all(np.isfinite(occupancy), axis=1)
     safe = np.where(finite[:, None], occupancy, 0.0)
@@ -181,7 +181,7 @@ def particle_hops(points, centres, std, *, ts=None, radius_stds: float = 3.0, pe
         raise ValueError(f"`centres` must have shape (K, {points.shape[2]}); received shape {centres.shape}.")
     check_positive("std", std)
     check_positive("radius_stds", radius_stds)
-    check_int("persistence", persistence, minimum=1)
+    persistence = check_int("persistence", persistence, minimum=1)
     finite = np.all(np.isfinite(points), axis=2)  # (S, N)
     if ts is not None:
         ts = np.asarray(ts, dtype=np.float64)

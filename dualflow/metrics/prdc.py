@@ -47,7 +47,7 @@ def prdc(real, fake, k: int = 5) -> dict:
         raise ValueError(
             f"`real` and `fake` must have the same dimension; received {real.shape[1]} and {fake.shape[1]}."
         )
-    check_int("k", k, minimum=1)
+    k = check_int("k", k, minimum=1)
     if k >= min(real.shape[0], fake.shape[0]):
         raise ValueError(f"`k` must be below both sample sizes {real.shape[0]} and {fake.shape[0]}; received {k}.")
     real_radii, fake_radii = _kth_neighbour_radii(real, k), _kth_neighbour_radii(fake, k)

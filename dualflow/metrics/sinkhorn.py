@@ -108,7 +108,7 @@ def sinkhorn_divergence(
     check_measure_pair(mu, nu)
     check_positive("epsilon", epsilon)
     check_positive("threshold", threshold)
-    check_int("max_iterations", max_iterations, minimum=1)
+    max_iterations = check_int("max_iterations", max_iterations, minimum=1)
     a = mu.masses / jnp.sum(mu.masses)
     b = nu.masses / jnp.sum(nu.masses)
     epsilon = jnp.asarray(epsilon, dtype=mu.points.dtype)

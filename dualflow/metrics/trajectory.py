@@ -218,7 +218,7 @@ def metrics_over_time(
     if not 0.0 <= float(min_fraction) <= 1.0:
         raise ValueError(f"`min_fraction` must lie in [0, 1]; received {min_fraction!r}.")
     check_positive("epsilon", epsilon)
-    check_int("every", every, minimum=1)
+    every = check_int("every", every, minimum=1)
     which = tuple(which)
     unknown = [name for name in which if name not in METRIC_GROUPS]
     if unknown or not which:

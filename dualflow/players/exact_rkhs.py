@@ -16,7 +16,7 @@ import numpy as np
 from ..dynamics.gda_maps import ascent_decay
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.sums import kernel_sums
-from ..validation import check_int, check_positive, is_concrete
+from ..validation import float_field, int_field, is_concrete
 from .ascent import best_response_slopes, geometric_sum, inverse_reg
 from .base import AbstractDiscriminator
 
@@ -111,15 +111,14 @@ class ExactRKHS(AbstractDiscriminator):
     joint_proximal: ClassVar[bool] = False
     flows_by_history: ClassVar[bool] = True
     kernel: AbstractRadialKernel
-    history_size: int | None = eqx.field(static=True, default=None)
-    history_tol: float = eqx.field(static=True, default=1e-12, converter=float)
+    history_size: int | None = eqx.field(
+        static=True, default=None, converter=int_field("history_size", minimum=1, optional=True)
+    )
+    history_tol: float = eqx.field(static=True, default=1e-12, converter=float_field("history_tol"))
 
     def __check_init__(self):
         if not isinstance(self.kernel, AbstractRadialKernel):
             raise ValueError(f"`kernel` must be a radial kernel; received {self.kernel!r}.")
-        if self.history_size is not None:
-            check_int("history_size", self.history_size, minimum=1)
-        check_positive("history_tol", self.history_tol)
 
     def capacity(self, n_pushes: int, decay) -> int:
         """Buffer slots needed for `n_pushes` pushes whose weights decay by `decay` per push

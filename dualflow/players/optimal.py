@@ -12,7 +12,7 @@ from ..kernels.features import AbstractFeatureMap
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
 from ..kernels.sums import kernel_sums
-from ..validation import check_choice
+from ..validation import check_choice, float_field
 from .base import AbstractDiscriminator
 
 
@@ -62,7 +62,7 @@ class OptimalWitness(AbstractOptimalDiscriminator):
 
     kernel: AbstractRadialKernel | AbstractFeatureMap
     method: str = eqx.field(static=True, default="brute")
-    tol: float = eqx.field(static=True, default=1e-10, converter=float)
+    tol: float = eqx.field(static=True, default=1e-10, converter=float_field("tol"))
     box: tuple[float, float] | None = eqx.field(static=True, default=None, converter=check_box)
     lattice: SpectralLattice | None = None
 

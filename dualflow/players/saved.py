@@ -9,7 +9,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from ..validation import check_int
+from ..validation import int_field
 from .base import AbstractDiscriminator
 
 
@@ -40,10 +40,9 @@ class FieldGrid(eqx.Module):
 
     lower: tuple[float, ...] = eqx.field(static=True, converter=_floats)
     upper: tuple[float, ...] = eqx.field(static=True, converter=_floats)
-    n: int = eqx.field(static=True)
+    n: int = eqx.field(static=True, converter=int_field("n", minimum=2))
 
     def __check_init__(self):
-        check_int("n", self.n, minimum=2)
         if len(self.lower) != 2 or len(self.upper) != 2 or not all(a < b for a, b in zip(self.lower, self.upper)):
             raise ValueError(
                 f"a field grid is planar with lower < upper in each coordinate; received {self.lower}, {self.upper}."

@@ -45,7 +45,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .._ott import adaptive_momentum, ott, ott_promotion, symmetric_momentum
-from ..validation import check_int, positive_leaf
+from ..validation import int_field, positive_leaf
 from .optimal import AbstractOptimalDiscriminator
 
 
@@ -208,13 +208,10 @@ class SinkhornPotentials(AbstractOptimalDiscriminator):
 
     epsilon: ArrayLike = eqx.field(converter=positive_leaf("epsilon"), default=0.05)
     threshold: ArrayLike = eqx.field(converter=positive_leaf("threshold"), default=1e-3)
-    max_iterations: int = eqx.field(static=True, default=10_000)
-    batch_size: int | None = eqx.field(static=True, default=None)
-
-    def __check_init__(self):
-        check_int("max_iterations", self.max_iterations, minimum=1)
-        if self.batch_size is not None:
-            check_int("batch_size", self.batch_size, minimum=1)
+    max_iterations: int = eqx.field(static=True, default=10_000, converter=int_field("max_iterations", minimum=1))
+    batch_size: int | None = eqx.field(
+        static=True, default=None, converter=int_field("batch_size", minimum=1, optional=True)
+    )
 
     def potentials(self, game, x, masses) -> SinkhornDuals:
         r"""Solve $\mu \to \nu$ and $\mu \to \mu$ for the particles `x` with `masses` (normalized):

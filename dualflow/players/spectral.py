@@ -36,7 +36,7 @@ import jax.numpy as jnp
 from ..dynamics.gda_maps import ascent_decay
 from ..kernels.radial import AbstractRadialKernel
 from ..kernels.spectral import SpectralLattice, advice_for, check_box, check_lattice_kernel, run_lattice
-from ..validation import check_positive
+from ..validation import float_field
 from .ascent import best_response_slopes, geometric_sum, inverse_reg
 from .base import SMALL_TRACE, AbstractDiscriminator
 
@@ -87,13 +87,12 @@ class SpectralRKHS(AbstractDiscriminator):
     linearization: ClassVar[str] = "kernel"
     joint_proximal: ClassVar[bool] = False
     kernel: AbstractRadialKernel
-    tol: float = eqx.field(static=True, default=1e-10, converter=float)
+    tol: float = eqx.field(static=True, default=1e-10, converter=float_field("tol"))
     box: tuple[float, float] | None = eqx.field(static=True, default=None, converter=check_box)
     lattice: SpectralLattice | None = None
 
     def __check_init__(self):
         check_lattice_kernel(self.kernel, 1)
-        check_positive("tol", self.tol)
         if not self.tol < 1:
             raise ValueError(f"`tol` must be below 1; received {self.tol!r}.")
         if self.lattice is not None and not isinstance(self.lattice, SpectralLattice):

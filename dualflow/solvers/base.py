@@ -98,8 +98,8 @@ class AbstractSteppedSolver(AbstractSolver):
         `ExactRKHS`'s buffer."""
 
     def run(self, game, generator, options, *, n_steps=None, save_every=1):
-        check_int("n_steps", n_steps, minimum=1)
-        check_int("save_every", save_every, minimum=1)
+        n_steps = check_int("n_steps", n_steps, minimum=1)
+        save_every = check_int("save_every", save_every, minimum=1)
         if n_steps % save_every:
             raise ValueError(f"`n_steps` ({n_steps}) must be a multiple of `save_every` ({save_every}).")
         decay = concrete_or_none(self.decay_per_push(game.reg))

@@ -14,7 +14,7 @@ import optimistix as optx
 from jax.typing import ArrayLike
 
 from ..dynamics.vector_field import dual_flow_field, history_quadrature_field, memory_coefficients
-from ..validation import check_int, check_positive, concrete_or_none, positive_leaf
+from ..validation import check_int, check_positive, concrete_or_none, float_field, positive_leaf
 from .base import AbstractSolver
 from .runs import history_pushes, run_adaptive_flow, run_fixed_steps
 from .stepping import all_finite
@@ -44,22 +44,18 @@ class DualFlow(AbstractSolver):
 
     kappa: ArrayLike = eqx.field(converter=positive_leaf("kappa"), default=1.0)
     solver: diffrax.AbstractSolver | None = None
-    rtol: float = eqx.field(static=True, default=1e-6, converter=float)
-    atol: float = eqx.field(static=True, default=1e-9, converter=float)
-    dt0: float | None = eqx.field(static=True, default=None, converter=lambda v: None if v is None else float(v))
+    rtol: float = eqx.field(static=True, default=1e-6, converter=float_field("rtol"))
+    atol: float = eqx.field(static=True, default=1e-9, converter=float_field("atol"))
+    dt0: float | None = eqx.field(static=True, default=None, converter=float_field("dt0", optional=True))
 
     def __check_init__(self):
-        check_positive("rtol", self.rtol)
-        check_positive("atol", self.atol)
-        if self.dt0 is not None:
-            check_positive("dt0", self.dt0)
         if self.solver is not None and not isinstance(self.solver, diffrax.AbstractSolver):
             raise ValueError(f"`solver` must be a diffrax solver such as diffrax.Tsit5(); received {self.solver!r}.")
 
     def run(self, game, generator, options, *, t1=None, n_saves=101, max_steps=100_000):
         check_positive("t1", t1)
-        check_int("n_saves", n_saves, minimum=2)
-        check_int("max_steps", max_steps, minimum=1)
+        n_saves = check_int("n_saves", n_saves, minimum=2)
+        max_steps = check_int("max_steps", max_steps, minimum=1)
         if not game.discriminator.flows_by_history:
             return run_adaptive_flow(game, self, generator, float(t1), n_saves, max_steps, **options)
         if not game.payoff.linear:

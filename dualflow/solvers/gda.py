@@ -6,7 +6,7 @@ import equinox as eqx
 from jax.typing import ArrayLike
 
 from ..dynamics.gda_maps import STEP_ORDERS, ascent_decay, gda_step, ordered_step
-from ..validation import check_choice, check_int, positive_leaf
+from ..validation import check_choice, int_field, positive_leaf
 from .base import AbstractSteppedSolver
 
 
@@ -32,11 +32,10 @@ class GDA(AbstractSteppedSolver):
     lr_g: ArrayLike = eqx.field(converter=positive_leaf("lr_g"))
     lr_d: ArrayLike = eqx.field(converter=positive_leaf("lr_d"))
     order: str = eqx.field(static=True, default="alternating_d_first")
-    n_critic: int = eqx.field(static=True, default=1)
+    n_critic: int = eqx.field(static=True, default=1, converter=int_field("n_critic", minimum=1))
 
     def __check_init__(self):
         check_choice("order", self.order, STEP_ORDERS)
-        check_int("n_critic", self.n_critic, minimum=1)
 
     def linear_map(self, generator_field, discriminator_field):
         r"""The step in `order` of the G-step $\xi \leftarrow \xi + \eta_g\,v(\xi, a)$ and `n_critic`

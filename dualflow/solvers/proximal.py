@@ -85,7 +85,7 @@ from jax.typing import ArrayLike
 
 from ..dynamics.gda_maps import STEP_ORDERS, ordered_step
 from ..players.generators import Particles
-from ..validation import check_choice, check_int, check_positive, positive_leaf
+from ..validation import check_choice, check_positive, int_field, positive_leaf
 from .base import AbstractSteppedSolver
 
 COUPLINGS = ("decoupled", "joint")
@@ -145,7 +145,7 @@ class ProximalGDA(AbstractSteppedSolver):
     lr_d: ArrayLike = eqx.field(converter=positive_leaf("lr_d"))
     coupling: str = eqx.field(static=True, default="decoupled")
     order: str = eqx.field(static=True, default="simultaneous")
-    max_iterations: int = eqx.field(static=True, default=100)
+    max_iterations: int = eqx.field(static=True, default=100, converter=int_field("max_iterations", minimum=1))
     rtol: float | None = eqx.field(static=True, default=None)
     atol: float | None = eqx.field(static=True, default=None)
     root_finder: (
@@ -164,7 +164,6 @@ class ProximalGDA(AbstractSteppedSolver):
                 "the joint proximal step is one implicit step of the whole state and has no order; "
                 f"leave `order` as 'simultaneous' (received {self.order!r})."
             )
-        check_int("max_iterations", self.max_iterations, minimum=1)
         for name in ("rtol", "atol"):
             if getattr(self, name) is not None:
                 check_positive(name, getattr(self, name))

@@ -82,8 +82,7 @@ def solve(
     """
     generator = as_generator(generator)
     check_game_and_measure(game, generator.measure(generator.init()), "generator")
-    if not float(blowup) > 0:
-        raise ValueError(f"`blowup` must be positive (inf for no bound); received {blowup!r}.")
+    check_positive("blowup", blowup, allow_inf=True)
     if stationary_tol is not None:
         check_positive("stationary_tol", stationary_tol)
     dtype = game.data.points.dtype  # the run lives in the data's dtype
@@ -135,10 +134,11 @@ def _discriminator_start(game, init, generator):
     (`None`: none), and a given start state (`None`: none), from `init_discriminator`."""
     measure = generator.measure(generator.init())
     if isinstance(init, Measure):
+        same_shape = init.points.shape == measure.points.shape
         same_masses = not (is_concrete(init.masses) and is_concrete(measure.masses)) or np.allclose(
             init.masses, measure.masses
         )
-        if init.points.shape != measure.points.shape or not same_masses:
+        if not (same_shape and same_masses):
             raise ValueError(
                 "`init_discriminator` as a Measure must have the generator's shape "
                 f"{measure.points.shape} and masses; received shape {init.points.shape}."
