@@ -400,3 +400,47 @@ def test_coverage_heatmap_cells_labels_and_nan(tmp_path):
     assert_figure(tmp_path / "heatmap.png")
     with pytest.raises(ValueError, match=r"`values` must have shape \(len\(y_values\), len\(x_values\)\) = \(3, 3\)"):
         plot_coverage_heatmap(values, [0.2, 0.5, 1.0], [1, 10, 100], "x", "y")
+
+
+# ------------------------------------------------------------------------- study figures
+
+
+def _inside(fig, artist) -> bool:
+    """`artist`, as drawn, lies within the figure's width (a centred text wider than the figure is cut)."""
+    fig.canvas.draw()
+    box = artist.get_window_extent(fig.canvas.get_renderer())
+    return box.x0 >= 0 and box.x1 <= fig.bbox.width
+
+
+def test_study_figures_keep_their_titles_and_legends_inside():
+    """One setting, five seeds: the legend (run labels, the seed count said once in its title)
+    and a long title fit in `coverage_over_time.png`; a one-column table keeps its title whole."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from dualflow.plotting.study import plot_setting_curves, plot_summary_tables
+
+    ts = np.linspace(0.0, 20.0, 41)
+    values = np.random.default_rng(0).integers(0, 9, (5, 41)).astype(float)
+    title = "ring8_kappa (quick)\nring8, N = 512, exact Gaussian kernel (spectral, tol 1e-10), σ = 0.4, kernel_ipm"
+    for settings in (["κ = 0.1"], ["κ = 0.1", "κ = ∞"]):
+        curves = {s: {"dual flow": (ts, values), "GDA": (ts, values[::-1])} for s in settings}
+        fig = plot_setting_curves(
+            curves, ylabel="covered modes", reference=8, reference_label="all 8 modes", title=title
+        )
+        FigureCanvasAgg(fig)
+        (legend,) = fig.legends
+        assert [t.get_text() for t in legend.get_texts()] == ["dual flow", "GDA", "all 8 modes"]
+        assert legend.get_title().get_text() == "mean over 5 seeds, band min to max"
+        assert _inside(fig, legend) and _inside(fig, fig._suptitle)
+    table = {key: np.full((3, 1), 5.0) for key in ("mean", "std", "min", "max")}
+    fig = plot_summary_tables(
+        {"": table},
+        ["dual flow"],
+        [0.1, 1, 10],
+        "dynamics",
+        "κ",
+        colorbar_label="mean covered modes (of 8)",
+        title=f"{title}\nfinal covered modes (of 8) at t = 100:\nmean ± std [min, max] over 5 seeds",
+    )
+    FigureCanvasAgg(fig)
+    assert _inside(fig, fig._suptitle)

@@ -20,6 +20,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
+from ._layout import widen_to_fit
 from .curves import _plain_log_labels
 
 __all__ = ["plot_coverage_curves", "plot_coverage_heatmap"]
@@ -190,7 +191,7 @@ def plot_coverage_curves(
     )
     if title:
         fig.suptitle(title, fontsize=11)
-    return fig
+    return widen_to_fit(fig)
 
 
 def _log_axis(ax) -> None:

@@ -21,6 +21,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ._layout import widen_to_fit
 from .fields import plot_field_panel
 
 __all__ = ["plot_field_grid", "plot_setting_curves", "plot_summary_tables"]
@@ -118,7 +119,7 @@ def plot_summary_tables(
     fig.colorbar(image, ax=list(axes), label=colorbar_label, shrink=0.9)
     if title:
         fig.suptitle(title, fontsize=10)
-    return fig
+    return widen_to_fit(fig)
 
 
 def plot_setting_curves(
@@ -185,18 +186,27 @@ def plot_setting_curves(
         if k >= len(curves) - ncols:
             ax.set_xlabel(xlabel, fontsize=9)
             ax.tick_params(labelbottom=True)
-    labels = [f"{label}: mean over {n} seeds, band min to max" if n > 1 else label for label, (_, n) in handles.items()]
+    seeds = {n for _, n in handles.values() if n > 0}
+    if len(seeds) == 1 and seeds != {1}:  # one seed count: said once, in the legend's title
+        labels, legend_title = list(handles), f"mean over {seeds.pop()} seeds, band min to max"
+    else:
+        labels = [
+            f"{label}: mean over {n} seeds, band min to max" if n > 1 else label for label, (_, n) in handles.items()
+        ]
+        legend_title = None
     fig.legend(
         [h for h, _ in handles.values()],
         labels,
         loc="outside lower center",
         ncols=min(len(labels), 3),
         fontsize=8,
+        title=legend_title,
+        title_fontsize=8,
         frameon=False,
     )
     if title:
         fig.suptitle(title, fontsize=10)
-    return fig
+    return widen_to_fit(fig)
 
 
 def plot_field_grid(
@@ -281,7 +291,7 @@ def plot_field_grid(
                 legend.remove()
     if title:
         fig.suptitle(title, fontsize=10)
-    return fig
+    return widen_to_fit(fig)
 
 
 def _label(value) -> str:
