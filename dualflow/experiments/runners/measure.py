@@ -207,7 +207,7 @@ def _table_cell(stats: dict, name: str, fmt: str) -> str:
     if s["mean"] is None:
         return "n/a"
     cell = f"{s['mean']:{fmt}} ± {s['std']:{fmt}}"
-    return cell + f" [{s['min']:.0f}, {s['max']:.0f}]" if name.startswith("n_covered") else cell
+    return cell + f" [{s['min']:.0f}, {s['max']:.0f}]" if name == "n_covered" else cell
 
 
 def markdown_table(cfg: StudyConfig, summary_settings: list) -> str:

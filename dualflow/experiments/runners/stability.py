@@ -20,7 +20,7 @@ import numpy as np
 
 from ...analysis.boundaries import trace_boundary
 from ...analysis.disagreement import disagreement_map
-from ...analysis.equilibria import find_equilibrium
+from ...analysis.equilibria import REACH, find_equilibrium
 from ...analysis.isolated_points import theory_curves
 from ...analysis.linearization import linearize
 from ...analysis.phase_diagram import measure_phase_diagram, predict_phase_diagram
@@ -70,8 +70,8 @@ def run_phase(config: PhaseConfig) -> dict:
     curves = theory_curves(diagram, w=config.w, p=config.p, n=config.cluster)
     boundary = disagreement.boundaries[config.scheme] if disagreement is not None else trace_boundary(diagram)
     fixed = phase_parameters(config, swept=(axes["x"][0], axes["y"][0]))
-    title = f"{config.scheme}: " + ", ".join(f"{k} = {v:g}" for k, v in fixed.items() if not isinstance(v, str))
-    title += ", mass-weighted velocity"
+    title = f"{config.scheme}: " + ", ".join(f"{k} = {v:g}" for k, v in fixed.items() if k != "velocity")
+    title += f", {fixed['velocity'].replace('_', '-')} velocity"
     write_figure(out / "phase.png", plot_phase_diagram(diagram, curves=curves, boundary=boundary, title=title))
     write_figure(out / "growth.png", plot_growth(diagram, curves=curves, boundary=boundary, title=title))
     summary = {
@@ -154,7 +154,7 @@ def run_linearize(config: LinearizeConfig) -> dict:
             raise ValueError(
                 f"--find-equilibrium: Newton carried generator point(s) {escaped.tolist()} from --generator to "
                 f"{np.asarray(eq.points)[escaped].tolist()}, out of the data's reach (every data point's kernel "
-                "below 1e-6 of its peak), where the witness is flat and its gradient vanishes trivially; that "
+                f"below {REACH:g} of its peak), where the witness is flat and its gradient vanishes trivially; that "
                 "is no equilibrium of interest. Start closer to the data."
             )
         report["equilibrium"] = {
