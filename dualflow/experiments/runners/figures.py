@@ -214,7 +214,9 @@ def _study_title(cfg, width: int = 72) -> str:
         fixed.append(f"κ = {format_value(d['dynamics']['kappa'])}")
     if "n_critic" not in names and d["dynamics"]["n_critic"] != 1:
         fixed.append(f"n_critic = {d['dynamics']['n_critic']}")
-    details = f"{d['target']['name']}, N = {d['generator']['n_particles']}, {kind}, {', '.join(fixed)}"
+    parts = [d["target"]["name"], f"N = {d['generator']['n_particles']}", kind, *fixed]
+    # no break inside one item ("κ = 10", "σ = 0.4"): the title wraps between items only
+    details = ", ".join(part.replace(" = ", "\u00a0=\u00a0") for part in parts)
     return f"{cfg.name}{' (quick)' if cfg.quick else ''}\n" + textwrap.fill(details, width=width)
 
 
